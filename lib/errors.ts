@@ -1,0 +1,147 @@
+/**
+ * Typed errors. Every failure cairn reports is a CairnError carrying the exit
+ * code DVC would use, so `lib/cli` only has to print `message` (+ `hint`) and
+ * return `exitCode`.
+ */
+
+/** DVC's exit codes (dvc/cli/__init__.py). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  config: 251,
+  interrupted: 252,
+  notARepo: 253,
+  usage: 254,
+  other: 255,
+} as const;
+
+export interface CairnErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  exitCode?: number;
+}
+
+export class CairnError extends Error {
+  exitCode: number;
+  hint?: string;
+  constructor(message: string, opts: CairnErrorOptions = {}) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.exitCode = opts.exitCode ?? ExitCode.failure;
+    this.hint = opts.hint;
+  }
+}
+
+export class NotARepoError extends CairnError {
+  constructor(dir: string) {
+    super(
+      `you are not inside of a DVC repository (checked up to mount point '/')`,
+      { exitCode: ExitCode.notARepo, hint: `run 'cairn init' in ${dir}` },
+    );
+  }
+}
+
+export class UsageError extends CairnError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.usage, hint });
+  }
+}
+
+export class ConfigError extends CairnError {
+  constructor(message: string, opts: CairnErrorOptions = {}) {
+    super(message, { ...opts, exitCode: ExitCode.config });
+  }
+}
+
+export class InterruptedError extends CairnError {
+  constructor() {
+    super("interrupted by the user", { exitCode: ExitCode.interrupted });
+  }
+}
+
+/** A YAML/INI/JSON file that cannot be parsed or does not fit its schema. */
+export class DvcFileSyntaxError extends CairnError {
+  path: string;
+  line?: number;
+  column?: number;
+  constructor(
+    path: string,
+    detail: string,
+    pos: { line?: number; column?: number } = {},
+  ) {
+    const where = pos.line !== undefined
+      ? `${path}:${pos.line}${pos.column !== undefined ? `:${pos.column}` : ""}`
+      : path;
+    super(`'${path}' is invalid: ${where}: ${detail}`);
+    this.path = path;
+    this.line = pos.line;
+    this.column = pos.column;
+  }
+}
+
+export class CyclicGraphError extends CairnError {
+  cycle: string[];
+  constructor(cycle: string[]) {
+    super(`Pipeline has a cycle involving: ${cycle.join(", ")}.`);
+    this.cycle = cycle;
+  }
+}
+
+export class OutputNotFoundError extends CairnError {
+  constructor(path: string) {
+    super(`output '${path}' does not exist`);
+  }
+}
+
+export class StageNotFoundError extends CairnError {
+  constructor(target: string) {
+    super(`'${target}' does not exist`);
+  }
+}
+
+export class CheckoutError extends CairnError {
+  targets: string[];
+  constructor(targets: string[]) {
+    super(
+      `Checkout failed for following targets:\n${
+        targets.join("\n")
+      }\nIs your cache up to date?\n<https://error.dvc.org/missing-files>`,
+    );
+    this.targets = targets;
+  }
+}
+
+export class RepoLockedError extends CairnError {
+  constructor(lockPath: string) {
+    super(
+      `Unable to acquire lock. Most likely another DVC or cairn process is running or was terminated abruptly.`,
+      { hint: `If no other process is running, remove '${lockPath}'.` },
+    );
+  }
+}
+
+export class ReproductionError extends CairnError {
+  constructor(message: string, opts: CairnErrorOptions = {}) {
+    super(message, opts);
+  }
+}
+
+/** Translate Deno filesystem errors into a user-facing CairnError. */
+export function fsError(err: unknown, action: string, path: string): CairnError {
+  if (err instanceof CairnError) return err;
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return new CairnError(`permission denied while ${action} '${path}'`, {
+      cause: err,
+    });
+  }
+  if (err instanceof Deno.errors.NotFound) {
+    return new CairnError(`'${path}' does not exist`, { cause: err });
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/ENOSPC|No space left/i.test(msg)) {
+    return new CairnError(`no space left on device while ${action} '${path}'`, {
+      cause: err,
+    });
+  }
+  return new CairnError(`failed ${action} '${path}': ${msg}`, { cause: err });
+}
