@@ -127,7 +127,11 @@ export class ReproductionError extends CairnError {
 }
 
 /** Translate Deno filesystem errors into a user-facing CairnError. */
-export function fsError(err: unknown, action: string, path: string): CairnError {
+export function fsError(
+  err: unknown,
+  action: string,
+  path: string,
+): CairnError {
   if (err instanceof CairnError) return err;
   if (err instanceof Deno.errors.PermissionDenied) {
     return new CairnError(`permission denied while ${action} '${path}'`, {

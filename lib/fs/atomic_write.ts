@@ -1,0 +1,64 @@
+/**
+ * Atomic file writes: data goes to a temp file in the same directory, is
+ * flushed, then renamed over the target, so a reader (or a crash) never sees
+ * a half-written file.
+ */
+import { fsError } from "../errors.ts";
+
+let counter = 0;
+
+/** A unique temp path next to `path` (same filesystem, so rename is atomic). */
+export function tempPathFor(path: string): string {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
+  const base = slash >= 0 ? path.slice(slash + 1) : path;
+  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  return `${dir}.${base}.${Deno.pid}.${++counter}.${rand}.tmp`;
+}
+
+export interface AtomicWriteOptions {
+  /** file mode applied before the rename (e.g. 0o444 for cache objects). */
+  mode?: number;
+  /** create missing parent directories. */
+  mkdirs?: boolean;
+}
+
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: AtomicWriteOptions = {},
+): void {
+  if (opts.mkdirs) {
+    const slash = path.lastIndexOf("/");
+    if (slash > 0) Deno.mkdirSync(path.slice(0, slash), { recursive: true });
+  }
+  const tmp = tempPathFor(path);
+  const bytes = typeof data === "string"
+    ? new TextEncoder().encode(data)
+    : data;
+  try {
+    const f = Deno.openSync(tmp, { write: true, createNew: true });
+    try {
+      let off = 0;
+      while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+      f.syncDataSync();
+    } finally {
+      f.close();
+    }
+    if (opts.mode !== undefined) Deno.chmodSync(tmp, opts.mode);
+    Deno.renameSync(tmp, path);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never created or already gone */ }
+    throw fsError(err, "writing", path);
+  }
+}
+
+export function writeTextAtomic(
+  path: string,
+  text: string,
+  opts: AtomicWriteOptions = {},
+): void {
+  writeFileAtomic(path, text, opts);
+}
