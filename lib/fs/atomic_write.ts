@@ -21,6 +21,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** create missing parent directories. */
   mkdirs?: boolean;
+  /** fsync before rename (default true; bulk cache writes turn it off for speed, as DVC does). */
+  fsync?: boolean;
 }
 
 export function writeFileAtomic(
@@ -41,7 +43,7 @@ export function writeFileAtomic(
     try {
       let off = 0;
       while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
-      f.syncDataSync();
+      if (opts.fsync !== false) f.syncDataSync();
     } finally {
       f.close();
     }
