@@ -1,0 +1,12 @@
+/** Every command module; each registers its subcommand(s) on the program. */
+import type { Command } from "commander";
+import type { CliContext } from "../context.ts";
+import * as init from "./init.ts";
+import * as config from "./config.ts";
+import * as misc from "./misc.ts";
+
+export interface CommandModule {
+  register(program: Command, ctx: CliContext): void;
+}
+
+export const COMMANDS: CommandModule[] = [init, config, misc];

@@ -1,0 +1,109 @@
+/**
+ * Entry of the command line: builds the commander program, runs the chosen
+ * command and turns every error into DVC's exit code and message.
+ */
+import { Command, CommanderError } from "commander";
+import { CairnError, ExitCode } from "../errors.ts";
+import { type Io, terminalIo } from "./io.ts";
+import type { CliContext } from "./context.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { VERSION } from "../version.ts";
+import { triggerInterrupt } from "../interrupt.ts";
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("cairn")
+    .description(
+      "Data versioning and reproducible pipelines, compatible with DVC.",
+    )
+    .version(VERSION, "-V, --version", "Show program's version.")
+    .option("-q, --quiet", "Be quiet.")
+    .option("-v, --verbose", "Be verbose.")
+    .option("--cd <path>", "Change to directory before executing.")
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.out(s),
+      writeErr: (s) => ctx.io.err(s),
+      outputError: (s, write) => write(`ERROR: ${s.replace(/^error: /, "")}`),
+    });
+  program.hook("preSubcommand", (cmd) => {
+    const o = cmd.opts();
+    if (o.quiet) ctx.io.quiet = true;
+    if (o.verbose) ctx.io.verbose = true;
+    if (o.cd) {
+      Deno.chdir(o.cd);
+      ctx.cwd = Deno.cwd();
+    }
+  });
+  for (const mod of COMMANDS) mod.register(program, ctx);
+  // Subcommands inherit exit/output behaviour.
+  const propagate = (c: Command) => {
+    for (const sub of c.commands) {
+      sub.exitOverride().configureOutput(program.configureOutput());
+      propagate(sub);
+    }
+  };
+  propagate(program);
+  return program;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function main(
+  argv: string[],
+  io: Io = terminalIo(),
+): Promise<number> {
+  const ctx: CliContext = { io, cwd: Deno.cwd(), exitCode: 0 };
+  // First Ctrl-C: let running work stop at a consistent point (it throws
+  // InterruptedError -> 252). If nothing reacts within 5 s, or on a second
+  // Ctrl-C, exit at once: every file we write is atomic, so this is safe.
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) Deno.exit(ExitCode.interrupted);
+    triggerInterrupt();
+    const timer = setTimeout(() => {
+      io.err("ERROR: interrupted by the user");
+      Deno.exit(ExitCode.interrupted);
+    }, 5000);
+    Deno.unrefTimer(timer);
+  };
+  let sigintInstalled = false;
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+    sigintInstalled = true;
+  } catch { /* not supported (e.g. Windows without console) */ }
+  try {
+    const program = buildProgram(ctx);
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.usage;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      ) return 0;
+      return ExitCode.usage;
+    }
+    if (err instanceof CairnError) {
+      io.err(`ERROR: ${err.message}`);
+      if (err.hint) io.err(err.hint);
+      if (io.verbose && err.cause) {
+        io.err(String((err.cause as Error)?.stack ?? err.cause));
+      }
+      return err.exitCode;
+    }
+    io.err(`ERROR: unexpected error - ${describe(err)}`);
+    if (io.verbose && err instanceof Error && err.stack) io.err(err.stack);
+    return ExitCode.other;
+  } finally {
+    if (sigintInstalled) Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
