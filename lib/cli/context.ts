@@ -1,5 +1,5 @@
 /** What every command handler gets: terminal io and the user's directory. */
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import type { Io } from "./io.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 
