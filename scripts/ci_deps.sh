@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs (Debian apt) what the remote-plugin tests need: real servers started on
+# 127.0.0.1 by scripts/test_services.sh. Idempotent; quiet unless something fails.
+#  - openssh-server: SFTP remote tests (sshd started by absolute path, scratch config)
+#  - nginx-light + libnginx-mod-http-dav-ext: HTTP (read-only) and WebDAV remote tests
+#  - moto (S3) is not installed here: it ships with the machine image's python3
+#    (PyPI is unreachable); test_services.sh checks `python3 -c "import moto"`.
+set -euo pipefail
+
+need=()
+for p in openssh-server openssh-client nginx-light libnginx-mod-http-dav-ext; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if ((${#need[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  # policy-rc.d keeps the packages' own service start-up (port 22 / 80) from running.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! python3 -c "import moto.server" 2>/dev/null; then
+  echo "ci_deps: python3 module 'moto' is missing; S3 remote tests will be skipped" >&2
+fi

@@ -1,0 +1,39 @@
+/**
+ * `deno task compile`: build dist/cairn with the same permission set the
+ * tests use (-P=cairn) and the built-in plugins embedded (--include), since
+ * a compiled binary cannot load plugin files that were not embedded.
+ * Needs the `denort` runtime: downloaded by deno, or taken from DENORT_BIN.
+ */
+import { dirname, fromFileUrl, join } from "node:path";
+
+const root = join(dirname(fromFileUrl(import.meta.url)), "..");
+const target = Deno.args.includes("--target")
+  ? Deno.args[Deno.args.indexOf("--target") + 1]
+  : undefined;
+
+const args = [
+  "compile",
+  "-P=cairn",
+  "--config",
+  join(root, "deno.json"),
+  "--include",
+  join(root, "plugins"),
+  "--output",
+  join(root, "dist", "cairn"),
+  ...(target ? ["--target", target] : []),
+  join(root, "cli.ts"),
+];
+console.error(`deno ${args.join(" ")}`);
+const { code } = await new Deno.Command(Deno.execPath(), {
+  args,
+  stdout: "inherit",
+  stderr: "inherit",
+})
+  .output();
+if (code !== 0) {
+  console.error(
+    "compile failed. Without internet access deno cannot download its runtime (denort): " +
+      "point DENORT_BIN at a denort binary of the same version and run again.",
+  );
+}
+Deno.exit(code);
