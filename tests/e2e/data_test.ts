@@ -124,7 +124,7 @@ Deno.test("commit: records the workspace version of an output", () => {
     cairnOk(["add", "c.txt"], { cwd: dir });
     writeFiles(dir, { "c.txt": "two\n" });
     cairnOk(["commit", "-f", "c.txt.dvc"], { cwd: dir });
-    assertMatch(readText(dir, "c.txt.dvc"), /md5: 2b6ad7d8a3b5d8e9c8d4b6de1cd1b9b6|size: 4/);
+    assertMatch(readText(dir, "c.txt.dvc"), /md5: c193497a1a06b2c72230e6146ff47080/);
     assertEquals(cairnOk(["status", "--json"], { cwd: dir }).stdout.trim(), "{}");
   } finally {
     removeDir(dir);
@@ -191,10 +191,8 @@ Deno.test("remove, move, unprotect, ls, data status, check-ignore, destroy", () 
     assertEquals(Deno.statSync(join(dir, "moved.txt")).mode! & 0o222, 0, "hardlinked = read-only");
     cairnOk(["unprotect", "moved.txt"], { cwd: dir });
     Deno.writeTextFileSync(join(dir, "moved.txt"), "edited\n");
-    assertEquals(
-      readText(dir, `.dvc/cache/files/md5/${"m\n" && "1b"}`.slice(0, 0) + "moved.txt"),
-      "edited\n",
-    );
+    assertEquals(readText(dir, "moved.txt"), "edited\n");
+    assertEquals(readText(dir, ".dvc/cache/files/md5/69/b64623f86def16ce17d454b8be41ae"), "m\n");
     const ls = JSON.parse(cairnOk(["ls", ".", "-R", "--dvc-only", "--json"], { cwd: dir }).stdout);
     assertEquals(ls.map((e: { path: string }) => e.path).sort(), ["d/x", "moved.txt"]);
     const ds = JSON.parse(cairnOk(["data", "status", "--granular", "--json"], { cwd: dir }).stdout);
