@@ -5,7 +5,8 @@
  * so the ratio means something on a noisy machine.
  *   deno task bench [--quick] [name...]
  */
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface BenchRow {
   name: string;
@@ -24,7 +25,7 @@ export interface BenchOptions {
   workDir: string;
 }
 
-const here = join(dirname(fromFileUrl(import.meta.url)), "bench");
+const here = join(dirname(fileURLToPath(import.meta.url)), "bench");
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.filter((a) => !a.startsWith("--"));
 const workDir = Deno.makeTempDirSync({ prefix: "cairn-bench-" });

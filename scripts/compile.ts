@@ -4,9 +4,10 @@
  * a compiled binary cannot load plugin files that were not embedded.
  * Needs the `denort` runtime: downloaded by deno, or taken from DENORT_BIN.
  */
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fromFileUrl(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = Deno.args.includes("--target")
   ? Deno.args[Deno.args.indexOf("--target") + 1]
   : undefined;

@@ -4,9 +4,10 @@
  * older revision, gc), then a pipeline and a local-folder remote when those
  * commands are available. Every command is printed before it runs.
  */
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fromFileUrl(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cairnScript = join(root, "scripts", "cairn");
 const work = Deno.makeTempDirSync({ prefix: "cairn-demo-" });
 const repo = join(work, "project");

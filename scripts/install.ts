@@ -2,9 +2,10 @@
  * `deno task install`: a `cairn` command on PATH (deno install --global) with
  * the same permission set as the binary and the tests.
  */
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fromFileUrl(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = [
   "install",
   "--global",

@@ -2,9 +2,10 @@
  * Test rig: temp git repos and running the real CLI (`scripts/cairn`, the
  * same command and permission set users get) as a subprocess.
  */
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const ROOT = join(dirname(fromFileUrl(import.meta.url)), "..", "..");
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CAIRN = join(ROOT, "scripts", "cairn");
 export const FIXTURES = join(ROOT, "..", "shared", "fixtures", "dvc3");
 

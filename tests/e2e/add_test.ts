@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch } from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { join } from "node:path";
 import {
   cairn,

@@ -1,5 +1,5 @@
 /** e2e: the data-versioning verbs on real git repos (checkout, status, commit, gc, diff, ...). */
-import { assert, assertEquals, assertMatch } from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { join } from "node:path";
 import {
   cairn,
