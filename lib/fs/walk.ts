@@ -1,0 +1,111 @@
+/**
+ * Fast recursive listing of the files under a directory, with `.dvcignore`
+ * applied and symlinked directories not followed (spec §5.3). Sync calls on
+ * purpose: readDirSync/lstatSync are 4-15x faster than async ones in Deno.
+ */
+import { CairnError, fsError } from "../errors.ts";
+import { DVCIGNORE, type DvcIgnore, isBuiltinIgnored } from "./dvcignore.ts";
+
+/** What the state index needs to recognise an unchanged file. */
+export interface FileStamp {
+  ino: number;
+  /** modification time, ms since epoch (Deno exposes no finer resolution) */
+  mtimeMs: number;
+  size: number;
+}
+
+export interface WalkFile extends FileStamp {
+  /** posix path relative to the walked directory */
+  rel: string;
+  /** absolute path */
+  abs: string;
+  /** st_mode of the file (the symlink target for symlinked files) */
+  mode: number;
+}
+
+export interface WalkOptions {
+  /** repository ignore rules; without it only the built-ins apply */
+  ignore?: DvcIgnore;
+}
+
+export interface WalkResult {
+  files: WalkFile[];
+  /** relpaths of `.dvcignore` files met inside the tree (DVC refuses to add such a dir) */
+  dvcignoreFiles: string[];
+}
+
+/** Stamp + mode of a path, following symlinks. */
+export function statFile(path: string): FileStamp & { mode: number } {
+  return stampOf(Deno.statSync(path));
+}
+
+export function stampOf(
+  info: Deno.FileInfo,
+): FileStamp & { mode: number } {
+  return {
+    ino: info.ino ?? 0,
+    mtimeMs: info.mtime ? info.mtime.getTime() : 0,
+    size: info.size,
+    mode: info.mode ?? 0o644,
+  };
+}
+
+/** Every file under absolute directory `dir`, in directory-read order. */
+export function walkFiles(dir: string, opts: WalkOptions = {}): WalkResult {
+  const root = dir.length > 1 && dir.endsWith("/") ? dir.slice(0, -1) : dir;
+  const files: WalkFile[] = [];
+  const dvcignoreFiles: string[] = [];
+  const stack: [string, string][] = [[root, ""]];
+  while (stack.length > 0) {
+    const [abs, rel] = stack.pop()!;
+    const rules = opts.ignore?.forDir(abs);
+    let entries: Iterable<Deno.DirEntry>;
+    try {
+      entries = Deno.readDirSync(abs);
+    } catch (err) {
+      throw fsError(err, "listing", abs);
+    }
+    for (const e of entries) {
+      const name = e.name;
+      const childAbs = `${abs}/${name}`;
+      const childRel = rel === "" ? name : `${rel}/${name}`;
+      let isDir = e.isDirectory;
+      let info: Deno.FileInfo | undefined;
+      if (e.isSymlink) {
+        try {
+          info = Deno.statSync(childAbs);
+        } catch (err) {
+          throw new CairnError(`broken symlink '${childAbs}'`, { cause: err });
+        }
+        // Symlinked directories are not followed (os.walk followlinks=False).
+        if (info.isDirectory) continue;
+        isDir = false;
+      } else if (!isDir && !e.isFile) continue; // fifo, socket, device
+      if (rules ? rules.ignores(name, isDir) : isBuiltinIgnored(name, isDir)) {
+        continue;
+      }
+      if (isDir) {
+        stack.push([childAbs, childRel]);
+        continue;
+      }
+      if (name === DVCIGNORE) dvcignoreFiles.push(childRel);
+      if (!info) {
+        try {
+          info = Deno.lstatSync(childAbs);
+        } catch (err) {
+          throw fsError(err, "reading", childAbs);
+        }
+        if (!info.isFile) continue;
+      }
+      files.push({
+        rel: childRel,
+        abs: childAbs,
+        ino: info.ino ?? 0,
+        mtimeMs: info.mtime ? info.mtime.getTime() : 0,
+        size: info.size,
+        mode: info.mode ?? 0o644,
+      });
+    }
+  }
+  return { files, dvcignoreFiles };
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { DvcIgnore, isBuiltinIgnored } from "../../../lib/fs/dvcignore.ts";
+import { walkFiles } from "../../../lib/fs/walk.ts";
+
+function tree(files: Record<string, string>): string {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-ign-" });
+  for (const [p, c] of Object.entries(files)) {
+    const full = `${root}/${p}`;
+    Deno.mkdirSync(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(full, c);
+  }
+  return root;
+}
+
+Deno.test("built-ins: .git anywhere, .hg/ and .dvc/ directories", () => {
+  assert.ok(isBuiltinIgnored(".git", false));
+  assert.ok(isBuiltinIgnored(".git", true));
+  assert.ok(isBuiltinIgnored(".dvc", true));
+  assert.ok(!isBuiltinIgnored(".dvc", false));
+  assert.ok(isBuiltinIgnored(".hg", true));
+  assert.ok(!isBuiltinIgnored(".gitignore", false));
+});
+
+Deno.test("nested .dvcignore files: deeper rules win, anchored patterns", () => {
+  const root = tree({
+    ".dvcignore": "# comment\n*.tmp\n/data/secret/\n",
+    "data/a.tmp": "",
+    "data/keep.txt": "",
+    "data/secret/x": "",
+    "data/sub/.dvcignore": "!keep.tmp\nlocal_only\n",
+    "data/sub/keep.tmp": "",
+    "data/sub/other.tmp": "",
+    "data/sub/local_only": "",
+    "data/sub/.git/HEAD": "",
+    "data/sub/.dvc/config": "",
+    "other/secret/y": "",
+    "Upper.TMP": "",
+  });
+  try {
+    const ig = new DvcIgnore(root);
+    assert.ok(ig.isIgnored(`${root}/data/a.tmp`, false));
+    assert.ok(!ig.isIgnored(`${root}/data/keep.txt`, false));
+    assert.ok(ig.isIgnored(`${root}/data/secret`, true));
+    assert.ok(ig.isIgnored(`${root}/data/secret/x`, false));
+    assert.ok(!ig.isIgnored(`${root}/other/secret/y`, false));
+    assert.ok(!ig.isIgnored(`${root}/data/sub/keep.tmp`, false));
+    assert.ok(ig.isIgnored(`${root}/data/sub/other.tmp`, false));
+    assert.ok(!ig.isIgnored(`${root}/Upper.TMP`, false), "case-sensitive");
+    assert.ok(ig.isIgnored(`${root}/data/sub/.git/HEAD`, false));
+    const rels = walkFiles(`${root}/data`, { ignore: ig }).files.map((f) => f.rel)
+      .sort();
+    assert.deepEqual(rels, ["keep.txt", "sub/.dvcignore", "sub/keep.tmp"]);
+    const w = walkFiles(`${root}/data`, { ignore: ig });
+    assert.deepEqual(w.dvcignoreFiles, ["sub/.dvcignore"]);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("walk: symlinked dirs not followed, symlinked files by target", () => {
+  const root = tree({ "d/f": "data", "outside/g": "gg" });
+  try {
+    Deno.symlinkSync(`${root}/outside`, `${root}/d/linkdir`);
+    Deno.symlinkSync(`${root}/outside/g`, `${root}/d/linkfile`);
+    const files = walkFiles(`${root}/d`).files;
+    const byRel = Object.fromEntries(files.map((f) => [f.rel, f]));
+    assert.deepEqual(Object.keys(byRel).sort(), ["f", "linkfile"]);
+    assert.equal(byRel.linkfile.size, 2);
+    Deno.symlinkSync(`${root}/nowhere`, `${root}/d/broken`);
+    assert.throws(() => walkFiles(`${root}/d`), /broken symlink/);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

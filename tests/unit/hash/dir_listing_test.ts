@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import {
+  buildDirObject,
+  compareCodePoints,
+  parseListing,
+  serializeListing,
+  sortListing,
+} from "../../../lib/hash/dir_listing.ts";
+
+Deno.test("code point order, not UTF-16 order", () => {
+  // U+FB01 (BMP, above the surrogates) sorts before U+1F600 by code point.
+  assert.ok(compareCodePoints("\ufb01", "\u{1F600}") < 0);
+  assert.ok("\ufb01" > "\u{1F600}"); // what plain JS would do
+  const names = ["ab", "a_b", "a0", "a/b", "a/a-b", "a.b", "a-b", "a!", "a b", "Z"];
+  assert.deepEqual(
+    sortListing(names.map((relpath) => ({ relpath }))).map((e) => e.relpath),
+    ["Z", "a b", "a!", "a-b", "a.b", "a/a-b", "a/b", "a0", "a_b", "ab"],
+  );
+});
+
+Deno.test("serialization matches Python json.dumps(sort_keys=True)", () => {
+  const text = serializeListing([
+    { md5: "9dd4e461268c8034f5c8564e155c67a6", relpath: "caf\u00e9.txt" },
+    { md5: "415290769594460e2e485922904f345d", relpath: "z\u{1F600}.txt" },
+    { md5: "x", relpath: 'q"\\\n\t\u007f/' },
+  ]);
+  assert.equal(
+    text,
+    '[{"md5": "9dd4e461268c8034f5c8564e155c67a6", "relpath": "caf\\u00e9.txt"}, ' +
+      '{"md5": "415290769594460e2e485922904f345d", "relpath": "z\\ud83d\\ude00.txt"}, ' +
+      '{"md5": "x", "relpath": "q\\"\\\\\\n\\t\\u007f/"}]',
+  );
+});
+
+Deno.test("spec §5.3 vectors A, D, E and empty", () => {
+  const a = buildDirObject([
+    { relpath: "foo", md5: "acbd18db4cc2f85cedef654fccc4a4d8", size: 3 },
+    { relpath: "bar", md5: "37b51d194a7513e45b56f6524f2d51f2", size: 3 },
+  ]);
+  assert.equal(a.md5, "5ea40360f5b4ec688df672a4db9c17d1.dir");
+  assert.equal(a.size, 6);
+  assert.equal(a.nfiles, 2);
+  const e = buildDirObject([
+    { relpath: "z\u{1F600}.txt", md5: "415290769594460e2e485922904f345d" },
+    { relpath: "caf\u00e9.txt", md5: "9dd4e461268c8034f5c8564e155c67a6" },
+  ]);
+  assert.equal(e.md5, "6c863dd70ceb301f75f8cf33419d6541.dir");
+  assert.equal(e.size, undefined);
+  assert.equal(buildDirObject([]).md5, "d751713988987e9331980363e24189ce.dir");
+  assert.deepEqual(parseListing(a.bytes), [
+    { relpath: "bar", md5: "37b51d194a7513e45b56f6524f2d51f2" },
+    { relpath: "foo", md5: "acbd18db4cc2f85cedef654fccc4a4d8" },
+  ]);
+  assert.throws(() => parseListing("{}"));
+  assert.throws(() => parseListing('[{"md5": 1}]'));
+});
