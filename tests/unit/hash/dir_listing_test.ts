@@ -6,6 +6,7 @@ import {
   serializeListing,
   sortListing,
 } from "../../../lib/hash/dir_listing.ts";
+import { canonicalJson } from "../../../lib/hash/canonical_json.ts";
 
 Deno.test("code point order, not UTF-16 order", () => {
   // U+FB01 (BMP, above the surrogates) sorts before U+1F600 by code point.
@@ -53,4 +54,14 @@ Deno.test("spec §5.3 vectors A, D, E and empty", () => {
   ]);
   assert.throws(() => parseListing("{}"));
   assert.throws(() => parseListing('[{"md5": 1}]'));
+});
+
+Deno.test("listing bytes equal canonicalJson of the listing", () => {
+  const entries = [
+    { md5: "a", relpath: "\u{1F600}/x" },
+    { md5: "b", relpath: "\ufb01" },
+    { md5: "c", relpath: "a b\u0001" },
+  ];
+  sortListing(entries);
+  assert.equal(serializeListing(entries), canonicalJson(entries));
 });
