@@ -1,0 +1,131 @@
+/**
+ * Host-side handle on a remote: picks the plugin for the remote's URL, starts
+ * it with its permissions, and exposes the remote contract as typed methods.
+ */
+import { ConfigError } from "../errors.ts";
+import { type PluginHandle, startPlugin, type StartPluginOptions } from "./loader.ts";
+import type { PermissionKind } from "./manifest.ts";
+import { PluginRegistry } from "./registry.ts";
+import type { GetItem, ItemResult, PutItem, RemoteInfo, WireError } from "./remote_api.ts";
+
+/** A remote's config section as DVC stores it (`url`, `endpointurl`, `user`, ...). */
+export type RemoteConfig = Record<string, string>;
+
+export interface OpenRemoteOptions {
+  /** the remote's name (for messages). */
+  name?: string;
+  /** the repo's cache dir: the plugin may read (push) and write (fetch temp files) there. */
+  cacheDir?: string;
+  registry?: PluginRegistry;
+  /** extra grants the user gave this plugin on top of its manifest. */
+  grants?: Partial<Record<PermissionKind, string[]>>;
+  /** environment for `{env.NAME}` placeholders (default Deno.env). */
+  env?: Record<string, string | undefined>;
+  grantHint?: string;
+}
+
+/** The remote contract, host side. Methods throw CairnErrors naming the plugin. */
+export class Remote {
+  readonly name: string;
+  readonly config: RemoteConfig;
+  readonly info: RemoteInfo;
+  readonly plugin: PluginHandle;
+  #progress = new Set<(key: string, bytes: number) => void>();
+
+  constructor(name: string, config: RemoteConfig, plugin: PluginHandle, info: RemoteInfo) {
+    this.name = name;
+    this.config = config;
+    this.plugin = plugin;
+    this.info = info;
+  }
+
+  /** @internal called by the loader for plugin progress events. */
+  emitProgress(key: string, bytes: number): void {
+    for (const f of this.#progress) f(key, bytes);
+  }
+
+  /** Subscribe to per-item byte progress; returns the unsubscribe function. */
+  onProgress(f: (key: string, bytes: number) => void): () => void {
+    this.#progress.add(f);
+    return () => this.#progress.delete(f);
+  }
+
+  exists(keys: string[]): Promise<boolean[]> {
+    return keys.length ? this.plugin.call("exists", [keys]) : Promise.resolve([]);
+  }
+  list(prefix = ""): Promise<string[]> {
+    return this.plugin.call("list", [prefix]);
+  }
+  get(items: GetItem[]): Promise<ItemResult[]> {
+    return items.length ? this.plugin.call("get", [items]) : Promise.resolve([]);
+  }
+  put(items: PutItem[]): Promise<ItemResult[]> {
+    this.#requireWrite();
+    return items.length ? this.plugin.call("put", [items]) : Promise.resolve([]);
+  }
+  remove(keys: string[]): Promise<ItemResult[]> {
+    this.#requireWrite();
+    return keys.length ? this.plugin.call("remove", [keys]) : Promise.resolve([]);
+  }
+  readBytes(key: string): Promise<Uint8Array | null> {
+    return this.plugin.call("readBytes", [key]);
+  }
+  writeBytes(key: string, data: Uint8Array): Promise<void> {
+    this.#requireWrite();
+    return this.plugin.call("writeBytes", [key, data]);
+  }
+
+  /** CairnError for a failed item's WireError (permission errors name the grant). */
+  itemError(error: WireError) {
+    return this.plugin.wireError(error);
+  }
+
+  #requireWrite(): void {
+    if (!this.info.write) {
+      throw new ConfigError(
+        `remote '${this.name}' (${this.info.location}) is read-only`,
+        {
+          hint: this.config.url?.startsWith("http")
+            ? "use a webdav:// or webdavs:// URL to write to an HTTP server that speaks WebDAV"
+            : undefined,
+        },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.plugin.call("close", []);
+    } catch { /* closing a broken plugin is best effort */ }
+    this.plugin.close();
+  }
+}
+
+/** Start the plugin for `config.url` and return a connected-on-demand Remote. */
+export async function openRemote(
+  config: RemoteConfig,
+  opts: OpenRemoteOptions = {},
+): Promise<Remote> {
+  const name = opts.name ?? "remote";
+  if (!config.url) {
+    throw new ConfigError(`remote '${name}' has no url`, {
+      hint: `cairn remote modify ${name} url URL`,
+    });
+  }
+  const registry = opts.registry ?? new PluginRegistry();
+  const spec = registry.forUrl(config.url);
+  const holder: { remote?: Remote } = {};
+  const startOpts: StartPluginOptions = {
+    remote: config,
+    config,
+    cacheDir: opts.cacheDir,
+    env: opts.env,
+    grants: opts.grants,
+    remoteName: name,
+    grantHint: opts.grantHint,
+    onProgress: (key, bytes) => holder.remote?.emitProgress(key, bytes),
+  };
+  const plugin = await startPlugin(spec, startOpts);
+  holder.remote = new Remote(name, config, plugin, plugin.info as RemoteInfo);
+  return holder.remote;
+}

@@ -1,0 +1,3 @@
+export function create() {
+  throw new Error("todo");
+}

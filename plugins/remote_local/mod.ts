@@ -1,0 +1,165 @@
+/**
+ * Local-folder remote: the DVC layout on a local filesystem. Sync fs calls
+ * (4-15x faster than async in Deno for small files; this runs in its own
+ * Worker, so blocking is fine). Uploads land as temp file + rename, chmod 0444
+ * like DVC's local remote.
+ */
+import type {
+  CreateRemote,
+  GetItem,
+  ItemResult,
+  PluginContext,
+  PutItem,
+  RemoteImpl,
+  RemoteInfo,
+} from "../../lib/plugin/remote_api.ts";
+import { RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+
+function rootOf(url: string): string {
+  let p = url.startsWith("file://") ? decodeURIComponent(new URL(url).pathname) : url;
+  while (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
+  return p;
+}
+
+let tmpCounter = 0;
+function tempNext(path: string): string {
+  const slash = path.lastIndexOf("/");
+  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${++tmpCounter}${rand}.tmp`;
+}
+
+function itemError(err: unknown): ItemResult {
+  return { ok: false, error: toWireError(err) };
+}
+
+class LocalRemote implements RemoteImpl {
+  #root: string;
+  #dirs = new Set<string>();
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  info(): RemoteInfo {
+    return { write: true, traverse: false, listPageSize: 1000, location: this.#root };
+  }
+
+  #path(key: string): string {
+    if (key.split("/").includes("..")) throw new RemoteError(`invalid key '${key}'`);
+    return `${this.#root}/${key}`;
+  }
+
+  #mkdirFor(path: string): void {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    if (this.#dirs.has(dir)) return;
+    Deno.mkdirSync(dir, { recursive: true });
+    this.#dirs.add(dir);
+  }
+
+  exists(keys: string[]): Promise<boolean[]> {
+    return Promise.resolve(keys.map((k) => {
+      try {
+        return Deno.statSync(this.#path(k)).isFile;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return false;
+        throw err;
+      }
+    }));
+  }
+
+  list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = (rel: string) => {
+      let entries: Iterable<Deno.DirEntry>;
+      try {
+        entries = Deno.readDirSync(rel ? `${this.#root}/${rel}` : this.#root);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return;
+        throw err;
+      }
+      for (const e of entries) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory) walk(r);
+        else if (e.isFile) out.push(r);
+      }
+    };
+    walk(prefix.replace(/\/+$/, ""));
+    return Promise.resolve(out);
+  }
+
+  get(items: GetItem[]): Promise<ItemResult[]> {
+    return Promise.resolve(items.map((it): ItemResult => {
+      try {
+        const src = this.#path(it.key);
+        Deno.copyFileSync(src, it.dest);
+        return { ok: true, bytes: Deno.statSync(it.dest).size };
+      } catch (err) {
+        return itemError(err);
+      }
+    }));
+  }
+
+  put(items: PutItem[]): Promise<ItemResult[]> {
+    return Promise.resolve(items.map((it): ItemResult => {
+      const dest = this.#path(it.key);
+      const tmp = tempNext(dest);
+      try {
+        this.#mkdirFor(dest);
+        Deno.copyFileSync(it.src, tmp);
+        Deno.chmodSync(tmp, 0o444);
+        Deno.renameSync(tmp, dest);
+        return { ok: true, bytes: Deno.statSync(dest).size };
+      } catch (err) {
+        try {
+          Deno.removeSync(tmp);
+        } catch { /* not created */ }
+        return itemError(err);
+      }
+    }));
+  }
+
+  remove(keys: string[]): Promise<ItemResult[]> {
+    return Promise.resolve(keys.map((k): ItemResult => {
+      try {
+        Deno.removeSync(this.#path(k));
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) return itemError(err);
+      }
+      return { ok: true, bytes: 0 };
+    }));
+  }
+
+  readBytes(key: string): Promise<Uint8Array | null> {
+    try {
+      return Promise.resolve(Deno.readFileSync(this.#path(key)));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return Promise.resolve(null);
+      throw err;
+    }
+  }
+
+  writeBytes(key: string, data: Uint8Array): Promise<void> {
+    const dest = this.#path(key);
+    const tmp = tempNext(dest);
+    this.#mkdirFor(dest);
+    try {
+      Deno.writeFileSync(tmp, data, { mode: 0o444 });
+      Deno.renameSync(tmp, dest);
+    } catch (err) {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* not created */ }
+      throw err;
+    }
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export const create: CreateRemote = (config: Record<string, string>, _ctx: PluginContext) => {
+  if (!config.url) throw new RemoteError("local remote has no url", { fatal: true });
+  return new LocalRemote(rootOf(config.url));
+};
