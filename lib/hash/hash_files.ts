@@ -5,7 +5,7 @@
  */
 import { CairnError } from "../errors.ts";
 import type { FileStamp } from "../fs/walk.ts";
-import { md5File } from "./md5.ts";
+import { hashAndStore, type StoreSpec } from "./_hash_store.ts";
 import type { StateIndex } from "./state.ts";
 import type { HashBatch, WorkerReply } from "./_hash_worker.ts";
 
@@ -32,6 +32,12 @@ export interface HashFilesOptions {
    */
   parallelMinFiles?: number;
   parallelMinBytes?: number;
+  /**
+   * Also write every file read as a cache object under this root (the
+   * cache's `files/md5`), from the bytes just hashed. Files served by the
+   * state index are not stored: the caller checks those against the cache.
+   */
+  store?: StoreSpec;
 }
 
 export interface HashFilesResult {
@@ -40,6 +46,10 @@ export interface HashFilesResult {
   fromState: number;
   /** bytes actually read */
   bytesRead: number;
+  /** indexes (into `files`) that were read, i.e. not served by the state */
+  hashed: number[];
+  /** objects newly written (with `store`) */
+  stored: number;
 }
 
 /**
@@ -93,8 +103,9 @@ export async function hashFiles(
     todoBytes >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
   );
 
+  let stored = 0;
   if (parallel) {
-    await hashInWorkers(files, todo, md5s, workers, (f, b) => {
+    stored = await hashInWorkers(files, todo, md5s, workers, opts.store, (f, b) => {
       doneFiles += f;
       doneBytes += b;
       progress(doneFiles, doneBytes, false);
@@ -102,15 +113,19 @@ export async function hashFiles(
   } else {
     for (const i of todo) {
       const f = files[i];
-      md5s[i] = md5File(f.abs, {
-        size: f.size,
-        onBytes: f.size > 8 << 20
+      const r = hashAndStore(
+        f.abs,
+        f.size,
+        opts.store,
+        f.size > 8 << 20
           ? (b) => {
             doneBytes += b;
             progress(doneFiles, doneBytes, false);
           }
           : undefined,
-      });
+      );
+      md5s[i] = r.md5;
+      if (r.stored) stored++;
       doneFiles++;
       if (f.size <= 8 << 20) doneBytes += f.size;
       progress(doneFiles, doneBytes, false);
@@ -124,7 +139,7 @@ export async function hashFiles(
       { hashedAt },
     );
   }
-  return { md5s, fromState, bytesRead: todoBytes };
+  return { md5s, fromState, bytesRead: todoBytes, hashed: todo, stored };
 }
 
 function makeProgress(
@@ -148,8 +163,9 @@ async function hashInWorkers(
   todo: number[],
   md5s: string[],
   nWorkers: number,
+  store: StoreSpec | undefined,
   onDone: (files: number, bytes: number) => void,
-): Promise<void> {
+): Promise<number> {
   const batches: number[][] = [];
   let cur: number[] = [];
   let curBytes = 0;
@@ -165,6 +181,7 @@ async function hashInWorkers(
   if (cur.length) batches.push(cur);
 
   const count = Math.min(nWorkers, batches.length);
+  let stored = 0;
   const pool: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
@@ -187,6 +204,7 @@ async function hashInWorkers(
           id,
           paths: idx.map((i) => files[i].abs),
           sizes: idx.map((i) => files[i].size),
+          store,
         };
         w.postMessage(msg);
       };
@@ -212,6 +230,7 @@ async function hashInWorkers(
             reject(new CairnError(r.message));
             return;
           }
+          stored += r.stored;
           const idx = sent.get(r.id)!;
           sent.delete(r.id);
           let bytes = 0;
@@ -230,4 +249,5 @@ async function hashInWorkers(
   } finally {
     for (const w of pool) w.terminate();
   }
+  return stored;
 }

@@ -24,6 +24,8 @@ export interface FileHashResult {
   file: WalkFile;
   /** true if the md5 came from the state index */
   fromState: boolean;
+  /** true if stored as a new object (with the `store` option) */
+  stored: boolean;
 }
 
 export interface DirHashResult {
@@ -36,6 +38,10 @@ export interface DirHashResult {
   files: WalkFile[];
   /** how many file hashes came from the state index */
   fromState: number;
+  /** indexes into `entries` of the files served by the state (not read) */
+  fromStateIdx: number[];
+  /** objects newly stored (with the `store` option) */
+  stored: number;
 }
 
 export type HashResult = FileHashResult | DirHashResult;
@@ -84,7 +90,13 @@ async function hashFileAt(
   const r = await hashFiles([file], { ...opts, workers: 1 });
   const hash: HashInfo = { md5: r.md5s[0], size: s.size, hashName: "md5" };
   if (isExecMode(s.mode)) hash.isexec = true;
-  return { kind: "file", hash, file, fromState: r.fromState === 1 };
+  return {
+    kind: "file",
+    hash,
+    file,
+    fromState: r.fromState === 1,
+    stored: r.stored === 1,
+  };
 }
 
 /** Hash a directory: walk (ignores applied), hash files, build the `.dir` listing. */
@@ -111,6 +123,10 @@ export async function hashDir(
     if (isExecMode(f.mode)) entries[k].isexec = true;
   }
   const dirObject = buildDirObject(entries);
+  const read = new Uint8Array(order.length);
+  for (const i of r.hashed) read[i] = 1;
+  const fromStateIdx: number[] = [];
+  for (let k = 0; k < order.length; k++) if (!read[order[k]]) fromStateIdx.push(k);
   return {
     kind: "dir",
     hash: {
@@ -123,5 +139,7 @@ export async function hashDir(
     dirObject,
     files,
     fromState: r.fromState,
+    fromStateIdx,
+    stored: r.stored,
   };
 }
