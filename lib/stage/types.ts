@@ -52,6 +52,8 @@ export interface Dependency {
   hash?: HashInfo;
   /** set for `cairn import` deps. */
   repo?: RepoDepInfo;
+  /** Keys we do not model (etag, version_id, files, dataset, ...), kept for round-tripping. */
+  extra?: Record<string, unknown>;
 }
 
 /** Params of one file that a stage depends on. */
@@ -88,6 +90,10 @@ export interface Stage {
   lockedCmd?: string | string[];
   /** true if dvc.lock has an entry for this stage. */
   locked?: boolean;
+  /** foreach/matrix stages: the group name (`build` for `build@us`). */
+  group?: string;
+  /** true if the definition uses `${}`, foreach or matrix (cannot be rewritten). */
+  parametrized?: boolean;
 }
 
 /** How users and output address a stage: `train`, `sub/dvc.yaml:train`, `data.csv.dvc`. */
