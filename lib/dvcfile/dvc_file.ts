@@ -74,7 +74,9 @@ export function parseDvcFile(text: string, file: string): Stage {
   const { value, positions } = parseYaml(text, file);
   const ck = new Checker(file, positions);
   const d: unknown = value ?? {};
-  if (!isPlainMapping(d)) ck.fail(d, undefined, "expected a mapping at the top");
+  if (!isPlainMapping(d)) {
+    return ck.fail(d, undefined, "expected a mapping at the top");
+  }
   ck.keys(d, TOP_KEYS, file);
   const fileDir = dirName(file);
   const wdirField = d.wdir === undefined || d.wdir === null ? "." : ck.str(d, "wdir", "wdir");
