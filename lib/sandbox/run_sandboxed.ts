@@ -1,0 +1,472 @@
+/**
+ * runSandboxed(): run one stage command under the requested policy and
+ * report what the sandbox stopped, each with the grant that would allow it.
+ *
+ * Process layout inside bwrap (own pid namespace, so nothing survives it):
+ *   pid 1 bwrap init
+ *   └ outer sh: starts the network forwarder (host-list grants), then
+ *     └ [strace -f] inner sh: runs `$SHELL -c cmd`, records its exit code,
+ *       lists processes still alive (background jobs left behind), kills them.
+ */
+import { InterruptedError } from "../errors.ts";
+import { requireSandbox, which } from "./availability.ts";
+import {
+  finishSandbox,
+  type OutDecl,
+  planSandbox,
+  prepareSandbox,
+  type SandboxPlan,
+} from "./bwrap.ts";
+import { SandboxGrantError, SandboxUnavailableError } from "./errors.ts";
+import {
+  filterEnv,
+  type ResolvedGrants,
+  resolveGrants,
+  type SandboxPolicy,
+  type SandboxSpec,
+} from "./grants.ts";
+import { FORWARDER_JS, type NetProxy, PROXY_PORT, proxyEnv, startNetProxy } from "./net_proxy.ts";
+import { parseStrace, straceArgs } from "./strace.ts";
+import {
+  netViolation,
+  processViolation,
+  type Violation,
+  type ViolationContext,
+  violationsFromEnv,
+  violationsFromStderr,
+  violationsFromTrace,
+} from "./violations.ts";
+import { absPath } from "./_paths.ts";
+
+/** Where cairn's control folder appears inside the sandbox (private /tmp). */
+export const CTL_MOUNT = "/tmp/.cairn";
+
+export interface RunSandboxedOptions {
+  /** stage working dir (absolute). */
+  cwd: string;
+  /** the user's environment; the sandbox gets the basic set plus granted names. */
+  env: Record<string, string | undefined>;
+  policy: SandboxPolicy;
+  /** the stage's grants: parsed `meta.sandbox` (resolved here) or already resolved. */
+  grants?: SandboxSpec | ResolvedGrants;
+  /** declared deps, relative to cwd or absolute. */
+  deps: string[];
+  /** declared outs (and metrics/plots), relative to cwd or absolute. */
+  outs: (string | OutDecl)[];
+  repoRoot: string;
+  cacheDir: string;
+  /** shell that runs `cmd` (DVC: $SHELL, else /bin/sh). */
+  shell?: string;
+  /** stage name, for messages. */
+  stage?: string;
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+  signal?: AbortSignal;
+  /**
+   * Trace file and connect calls with strace to name exact paths and hosts.
+   * "auto" (default): in hermetic mode when strace is installed. Tracing
+   * costs per file syscall (ptrace), so `on` relies on messages and checks.
+   */
+  trace?: boolean | "auto";
+  /** argv that starts the forwarder JS (default: this Deno binary). */
+  forwarderCommand?: string[];
+  /** where hermetic staging folders go (default `<repo>/.dvc/tmp`). */
+  tmpBase?: string;
+}
+
+export interface RunSandboxedResult {
+  exitCode: number;
+  /** everything the sandbox stopped or undid; any entry fails the stage. */
+  violations: Violation[];
+  /** exitCode 0 and no violations. */
+  ok: boolean;
+  policy: SandboxPolicy;
+  traced: boolean;
+  /** last 64 KiB of stderr (for messages). */
+  stderrTail: string;
+  durationMs: number;
+  /** hosts the proxy let through / refused (host-list grants). */
+  net?: { host: string; port: number; allowed: boolean }[];
+}
+
+const TAIL = 64 * 1024;
+
+const INNER = `
+ctl=$1; sh_=$2; cmd=$3; skip=$4
+"$sh_" -c "$cmd"
+rc=$?
+echo "$rc" > "$ctl/rc"
+left=
+for d in /proc/[0-9]*; do
+  p=\${d#/proc/}
+  case " 1 $$ $PPID $skip " in *" $p "*) continue;; esac
+  read -r st < "$d/stat" 2>/dev/null || continue
+  s=\${st##*) }; s=\${s%% *}
+  [ "$s" = Z ] && continue
+  c=\${st#*(}; c=\${c%)*}
+  left="$left$p $c
+"
+done
+if [ -n "$left" ]; then
+  printf '%s' "$left" > "$ctl/leftover"
+  printf '%s' "$left" | while read -r p c; do kill -9 "$p" 2>/dev/null; done
+fi
+exit "$rc"
+`;
+
+/** The outer script; INNER and the strace flags are inlined (quoted). */
+const outerScript = (straceFlags: string[]) => `
+ctl=$1; sh_=$2; cmd=$3; trace=$4; shift 4
+fwd=
+if [ "$#" -gt 0 ]; then
+  DENO_DIR=/tmp/.cairn-deno DENO_NO_UPDATE_CHECK=1 "$@" </dev/null >/dev/null 2>"$ctl/fwd.err" &
+  fwd=$!
+  i=0
+  while [ ! -e "$ctl/ready" ]; do
+    i=$((i+1))
+    if [ "$i" -gt 1500 ] || ! kill -0 "$fwd" 2>/dev/null; then
+      echo "cairn: the sandbox network forwarder did not start" >&2; exit 125
+    fi
+    sleep 0.01
+  done
+fi
+if [ "$trace" = 1 ]; then
+  strace ${straceFlags.map(shQuote).join(" ")} -- /bin/sh -c ${
+  shQuote(INNER)
+} sh "$ctl" "$sh_" "$cmd" "$$ $fwd"
+else
+  /bin/sh -c ${shQuote(INNER)} sh "$ctl" "$sh_" "$cmd" "$$ $fwd"
+fi
+rc=$?
+[ -n "$fwd" ] && kill -9 "$fwd" 2>/dev/null
+exit "$rc"
+`;
+
+function isResolved(g: SandboxSpec | ResolvedGrants): g is ResolvedGrants {
+  return g.read.every((r) => "real" in r) && g.write.every((w) => "real" in w);
+}
+
+function tail(s: string): string {
+  return s.length > TAIL ? s.slice(s.length - TAIL) : s;
+}
+
+/** Run `cmd` the way DVC does (policy off): `$SHELL -c cmd`, no sandbox. */
+async function runPlain(
+  cmd: string,
+  opts: RunSandboxedOptions,
+): Promise<RunSandboxedResult> {
+  const t0 = performance.now();
+  const shell = opts.shell ?? opts.env.SHELL ?? "/bin/sh";
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
+  const { code, stderr } = await spawnStreaming(shell, ["-c", cmd], {
+    cwd: opts.cwd,
+    env,
+    onStdout: opts.onStdout,
+    onStderr: opts.onStderr,
+    signal: opts.signal,
+  });
+  return {
+    exitCode: code,
+    violations: [],
+    ok: code === 0,
+    policy: "off",
+    traced: false,
+    stderrTail: stderr,
+    durationMs: performance.now() - t0,
+  };
+}
+
+interface SpawnResult {
+  code: number;
+  stderr: string;
+  aborted: boolean;
+}
+
+async function spawnStreaming(
+  program: string,
+  args: string[],
+  o: {
+    cwd: string;
+    env: Record<string, string>;
+    onStdout?: (c: Uint8Array) => void;
+    onStderr?: (c: Uint8Array) => void;
+    signal?: AbortSignal;
+  },
+): Promise<SpawnResult> {
+  if (o.signal?.aborted) throw new InterruptedError();
+  const child = new Deno.Command(program, {
+    args,
+    cwd: o.cwd,
+    env: o.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+  };
+  o.signal?.addEventListener("abort", onAbort);
+  const dec = new TextDecoder();
+  let err = "";
+  const readOut = (async () => {
+    for await (const c of child.stdout) o.onStdout?.(c);
+  })();
+  const readErr = (async () => {
+    for await (const c of child.stderr) {
+      o.onStderr?.(c);
+      err = tail(err + dec.decode(c, { stream: true }));
+    }
+  })();
+  const status = await child.status;
+  await Promise.all([readOut, readErr]);
+  o.signal?.removeEventListener("abort", onAbort);
+  return { code: status.code, stderr: err, aborted };
+}
+
+/**
+ * Run a stage command under `policy`. With `on`/`hermetic`, fails before
+ * running anything (SandboxUnavailableError) when bwrap cannot be used, and
+ * throws SandboxGrantError for invalid or refused grants. The returned
+ * violations explain what was stopped; callers fail the stage unless `ok`.
+ */
+export async function runSandboxed(
+  cmd: string,
+  opts: RunSandboxedOptions,
+): Promise<RunSandboxedResult> {
+  if (opts.policy === "off") return await runPlain(cmd, opts);
+  if (opts.policy !== "on" && opts.policy !== "hermetic") {
+    throw new SandboxGrantError(opts.stage, `unknown policy '${opts.policy}'`);
+  }
+  const avail = await requireSandbox({ stage: opts.stage });
+  const t0 = performance.now();
+  const cwd = absPath("/", opts.cwd);
+  const grantsIn = opts.grants ?? { net: [], env: [], read: [], write: [] };
+  const grants: ResolvedGrants = isResolved(grantsIn) ? grantsIn : resolveGrants(
+    grantsIn as SandboxSpec,
+    {
+      stage: opts.stage,
+      cwd,
+      repoRoot: opts.repoRoot,
+      cacheDir: opts.cacheDir,
+      env: opts.env,
+    },
+  );
+  const wantTrace = opts.trace ?? "auto";
+  const traced = wantTrace === "auto"
+    ? opts.policy === "hermetic" && avail.strace !== undefined
+    : wantTrace;
+  if (traced && !avail.strace) {
+    throw new SandboxUnavailableError(
+      "strace",
+      "tracing was requested but strace is not installed",
+      "install it (apt-get install strace) or run without tracing",
+    );
+  }
+  const netList = Array.isArray(grants.net) && grants.net.length > 0 ? grants.net : undefined;
+  const netOpen = grants.net === true;
+
+  const ctl = await Deno.makeTempDir({ prefix: "cairn-sbx-" });
+  let proxy: NetProxy | undefined;
+  let plan: SandboxPlan | undefined;
+  try {
+    const forwarder: string[] = [];
+    if (netList) {
+      proxy = startNetProxy(netList, { socketPath: `${ctl}/proxy.sock` });
+      await Deno.writeTextFile(`${ctl}/forwarder.js`, FORWARDER_JS);
+      const base = opts.forwarderCommand ?? defaultForwarderCommand();
+      forwarder.push(
+        ...base,
+        `${CTL_MOUNT}/forwarder.js`,
+        `${CTL_MOUNT}/proxy.sock`,
+        String(PROXY_PORT),
+        `${CTL_MOUNT}/ready`,
+      );
+    }
+    plan = planSandbox({
+      policy: opts.policy,
+      cwd,
+      repoRoot: opts.repoRoot,
+      cacheDir: opts.cacheDir,
+      deps: opts.deps,
+      outs: opts.outs,
+      grants,
+      stage: opts.stage,
+      shareNet: netOpen,
+      extraRo: forwarder.length ? [forwarder[0]] : [],
+      extraRw: [{ src: ctl, dest: CTL_MOUNT }],
+      tmpBase: opts.tmpBase,
+    });
+    prepareSandbox(plan);
+
+    const { env, withheld } = filterEnv(opts.env, grants.env);
+    if (netList) Object.assign(env, proxyEnv());
+    const shell = opts.shell ?? opts.env.SHELL ?? "/bin/sh";
+    const bwrap = avail.bwrap!;
+    const run = await spawnStreaming(bwrap, [
+      ...plan.args,
+      "--",
+      "/bin/sh",
+      "-c",
+      outerScript(straceArgs(`${CTL_MOUNT}/trace`)),
+      "sh",
+      CTL_MOUNT,
+      shell,
+      cmd,
+      traced ? "1" : "0",
+      ...forwarder,
+    ], {
+      cwd: "/",
+      env,
+      onStdout: opts.onStdout,
+      onStderr: opts.onStderr,
+      signal: opts.signal,
+    });
+    if (run.aborted) throw new InterruptedError();
+
+    const rcText = readTextOrNull(`${ctl}/rc`);
+    if (rcText === null) {
+      // The command never ran: bwrap, strace or the forwarder failed to start.
+      const why = run.stderr.trim().split("\n").slice(-3).join("; ") ||
+        `exit ${run.code}`;
+      const fwdErr = readTextOrNull(`${ctl}/fwd.err`)?.trim();
+      throw new SandboxUnavailableError(
+        "bwrap",
+        `the sandbox could not start${opts.stage ? ` for stage '${opts.stage}'` : ""}: ${why}${
+          fwdErr ? ` (forwarder: ${fwdErr.split("\n")[0]})` : ""
+        }`,
+        "check that bubblewrap works here: bwrap --ro-bind / / --unshare-all true",
+      );
+    }
+    const exitCode = Number(rcText.trim());
+
+    const ctx: ViolationContext & { exitCode: number } = {
+      repoRoot: plan.repoRoot,
+      cacheDir: plan.cacheDir,
+      cwd,
+      deps: plan.deps,
+      outs: plan.outs,
+      hermetic: opts.policy === "hermetic",
+      visible: visibleDests(plan),
+      netOpen,
+      proxyPort: netList ? PROXY_PORT : undefined,
+      exitCode,
+    };
+    const violations: Violation[] = [];
+    const add = (vs: Violation[]) => {
+      for (const v of vs) {
+        if (!violations.some((w) => w.kind === v.kind && w.subject === v.subject)) {
+          violations.push(v);
+        }
+      }
+    };
+    if (proxy) {
+      for (const r of proxy.log) {
+        if (!r.allowed) {
+          add([netViolation(r.host, r.port, "not in the stage's net grants", "proxy")]);
+        }
+      }
+    }
+    if (traced) {
+      const text = readTextOrNull(`${ctl}/trace`) ?? "";
+      const events = parseStrace(text.split("\n"), { cwd });
+      add(violationsFromTrace(events, ctx));
+    }
+    const fromErr = violationsFromStderr(run.stderr, ctx);
+    // With a trace, keep only what it cannot know: host names of failed DNS lookups.
+    add(traced ? fromErr.filter((v) => v.kind === "net") : fromErr);
+    if (violations.some((v) => v.kind === "net" && v.source === "stderr")) {
+      // "DNS lookup of 10.x.x.x:53" is noise once stderr named the host.
+      for (let i = violations.length - 1; i >= 0; i--) {
+        if (
+          violations[i].kind === "net" && violations[i].subject.endsWith(":53") &&
+          violations[i].source === "trace"
+        ) {
+          violations.splice(i, 1);
+        }
+      }
+    }
+    add(violationsFromEnv(cmd, run.stderr, withheld, exitCode));
+    const left = readTextOrNull(`${ctl}/leftover`);
+    if (left) {
+      for (const line of left.trim().split("\n")) {
+        const [pid, ...name] = line.trim().split(" ");
+        add([processViolation(`pid ${pid}: ${name.join(" ")}`)]);
+      }
+    }
+    add(finishSandbox(plan));
+    plan = undefined;
+    return {
+      exitCode,
+      violations,
+      ok: exitCode === 0 && violations.length === 0,
+      policy: opts.policy,
+      traced,
+      stderrTail: run.stderr,
+      durationMs: performance.now() - t0,
+      net: proxy?.log.map(({ host, port, allowed }) => ({ host, port, allowed })),
+    };
+  } finally {
+    if (plan) {
+      try {
+        finishSandbox(plan);
+      } catch { /* best effort on the error path */ }
+    }
+    await proxy?.close();
+    await Deno.remove(ctl, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Sandbox paths that show host content (deps, grants; not staging folders). */
+function visibleDests(plan: SandboxPlan): string[] {
+  return plan.mounts.filter((m) => (m.op === "ro" || m.op === "rw") && m.dest !== "/" && !m.staging)
+    .map((m) => m.dest);
+}
+
+function readTextOrNull(p: string): string | null {
+  try {
+    return Deno.readTextFileSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `deno run` with just enough permission for the forwarder. */
+function defaultForwarderCommand(): string[] {
+  const exe = Deno.execPath();
+  if (!/(^|\/)deno$/.test(exe)) {
+    const deno = which("deno");
+    if (!deno) {
+      throw new SandboxUnavailableError(
+        "deno",
+        "host-list network grants need a `deno` binary for the in-sandbox forwarder",
+        "install deno, or pass forwarderCommand",
+      );
+    }
+    return forwarderArgs(deno);
+  }
+  return forwarderArgs(exe);
+}
+
+function forwarderArgs(deno: string): string[] {
+  return [
+    deno,
+    "run",
+    "-q",
+    "--no-config",
+    "--no-lock",
+    "--no-prompt",
+    `--allow-net=127.0.0.1:${PROXY_PORT}`,
+    `--allow-read=${CTL_MOUNT}`,
+    `--allow-write=${CTL_MOUNT}`,
+  ];
+}
