@@ -21,6 +21,10 @@ export interface WalkFile extends FileStamp {
   abs: string;
   /** st_mode of the file (the symlink target for symlinked files) */
   mode: number;
+  /** link count (> 1: may be a hardlink of a cache object) */
+  nlink?: number;
+  /** the entry itself is a symlink (stamp/mode are the target's) */
+  symlink?: true;
 }
 
 export interface WalkOptions {
@@ -97,14 +101,17 @@ export function walkFiles(dir: string, opts: WalkOptions = {}): WalkResult {
         }
         if (!info.isFile) continue;
       }
-      files.push({
+      const wf: WalkFile = {
         rel: childRel,
         abs: childAbs,
         ino: info.ino ?? 0,
         mtimeMs: info.mtime ? info.mtime.getTime() : 0,
         size: info.size,
         mode: info.mode ?? 0o644,
-      });
+        nlink: info.nlink ?? 1,
+      };
+      if (e.isSymlink) wf.symlink = true;
+      files.push(wf);
     }
   }
   return { files, dvcignoreFiles };

@@ -1,0 +1,187 @@
+/**
+ * Materialising a cache object in the workspace with the configured link
+ * types (spec §6.2): the first type that works is used; a type failing with
+ * an "unsupported here" error (EPERM, ENOTSUP, EXDEV, EINVAL, ...) falls
+ * through to the next. Every link is made at a temp path and renamed over
+ * the destination, so a reader never sees a partial file.
+ */
+import { tempPathFor } from "../fs/atomic_write.ts";
+import { CairnError, fsError } from "../errors.ts";
+import type { LinkType } from "./types.ts";
+
+/** errno codes that mean "this link type does not work here" (DVC's list + EMLINK). */
+const UNSUPPORTED = new Set([
+  "EPERM",
+  "ENOTSUP",
+  "EOPNOTSUPP",
+  "EXDEV",
+  "ENOTTY",
+  "ENOSYS",
+  "EINVAL",
+  "EAGAIN",
+  "EMLINK",
+]);
+
+export class LinkUnsupportedError extends CairnError {
+  readonly linkType: LinkType;
+  constructor(linkType: LinkType, cause?: unknown) {
+    super(`'${linkType}' links are not supported here`, { cause });
+    this.linkType = linkType;
+  }
+}
+
+/** No configured link type works between the cache and this path. */
+export class NoLinkTypeError extends CairnError {
+  constructor(types: readonly LinkType[], dst: string, cause?: unknown) {
+    super(
+      `no possible cache link types for '${dst}'. Tried: ${types.join(", ")}`,
+      {
+        cause,
+        hint: "see `cache.type` in https://man.dvc.org/config#cache",
+      },
+    );
+  }
+}
+
+function errCode(err: unknown): string | undefined {
+  const c = (err as { code?: unknown })?.code;
+  return typeof c === "string" ? c : undefined;
+}
+
+export function isUnsupportedLinkError(err: unknown): boolean {
+  if (err instanceof LinkUnsupportedError) return true;
+  if (err instanceof Deno.errors.NotSupported) return true;
+  const code = errCode(err);
+  return code !== undefined && UNSUPPORTED.has(code);
+}
+
+let umaskValue: number | undefined;
+/** The process umask (read once; Deno.umask() sets and returns it). */
+export function processUmask(): number {
+  if (umaskValue === undefined) {
+    try {
+      umaskValue = Deno.umask();
+    } catch {
+      umaskValue = 0o022;
+    }
+  }
+  return umaskValue;
+}
+
+/** Mode of a writable workspace copy: 0666 (0777 if exec) minus umask. */
+export function workspaceFileMode(isexec: boolean, groupShared = false): number {
+  const base = groupShared ? 0o664 : 0o666 & ~processUmask();
+  return isexec ? base | ((base & 0o444) >> 2) : base;
+}
+
+export interface LinkOptions {
+  /** copies only: make the workspace file executable */
+  isexec?: boolean;
+  /** copies only: group-writable (cache.shared=group) */
+  groupShared?: boolean;
+}
+
+/**
+ * Make `dst` a `type` link of cache object `src`, replacing whatever file is
+ * at `dst`. Throws LinkUnsupportedError when the type is not possible here.
+ */
+export function linkFile(
+  src: string,
+  dst: string,
+  type: LinkType,
+  opts: LinkOptions = {},
+): void {
+  if (type === "reflink") {
+    // Deno offers no FICLONE; on CoW filesystems `copy` (copy_file_range)
+    // already shares extents, so reflink is reported as unsupported.
+    throw new LinkUnsupportedError("reflink");
+  }
+  const tmp = tempPathFor(dst);
+  try {
+    if (type === "copy") {
+      Deno.copyFileSync(src, tmp);
+      // The copy inherits the object's 0444; workspace copies are writable.
+      Deno.chmodSync(tmp, workspaceFileMode(!!opts.isexec, opts.groupShared));
+    } else if (type === "hardlink") {
+      Deno.linkSync(src, tmp);
+    } else {
+      Deno.symlinkSync(src, tmp);
+    }
+    Deno.renameSync(tmp, dst);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not created */ }
+    if (type !== "copy" && isUnsupportedLinkError(err)) {
+      throw new LinkUnsupportedError(type, err);
+    }
+    throw fsError(err, `linking (${type})`, dst);
+  }
+}
+
+/**
+ * Links with fallback. Remembers the first type that worked and starts
+ * there next time (DVC probes once per checkout the same way).
+ */
+export class Linker {
+  readonly types: readonly LinkType[];
+  #start = 0;
+
+  constructor(types: readonly LinkType[]) {
+    if (types.length === 0) throw new TypeError("no link types given");
+    this.types = types;
+  }
+
+  /** The type that will be tried first (after earlier fallbacks). */
+  get current(): LinkType {
+    return this.types[this.#start];
+  }
+
+  /** Link `src` to `dst`; returns the type used. */
+  link(src: string, dst: string, opts: LinkOptions = {}): LinkType {
+    let lastErr: unknown;
+    for (let i = this.#start; i < this.types.length; i++) {
+      const t = this.types[i];
+      try {
+        linkFile(src, dst, t, opts);
+        this.#start = i;
+        return t;
+      } catch (err) {
+        if (!(err instanceof LinkUnsupportedError)) throw err;
+        lastErr = err;
+      }
+    }
+    throw new NoLinkTypeError(this.types, dst, lastErr);
+  }
+}
+
+/** Probe which configured type works from `cacheDir` into `workDir` (like DVC's test_links). */
+export function probeLinkType(
+  cacheDir: string,
+  workDir: string,
+  types: readonly LinkType[],
+): LinkType | undefined {
+  const src = tempPathFor(`${cacheDir}/probe`);
+  const dst = tempPathFor(`${workDir}/probe`);
+  try {
+    Deno.mkdirSync(cacheDir, { recursive: true });
+    Deno.writeTextFileSync(src, "probe");
+    for (const t of types) {
+      try {
+        linkFile(src, dst, t);
+        return t;
+      } catch (err) {
+        if (!(err instanceof LinkUnsupportedError)) return undefined;
+      } finally {
+        try {
+          Deno.removeSync(dst);
+        } catch { /* not created */ }
+      }
+    }
+    return undefined;
+  } finally {
+    try {
+      Deno.removeSync(src);
+    } catch { /* not created */ }
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The content-addressed object store (spec §6.1): DVC 3 objects under
+ * `files/md5/<h[0:2]>/<h[2:]>`, legacy DVC 2 (md5-dos2unix) objects under
+ * `<h[0:2]>/<h[2:]>`. Objects appear only by rename of a complete temp file,
+ * are read-only (0444), and a corrupt object is removed, never used.
+ */
+import { tempPathFor } from "../fs/atomic_write.ts";
+import { CairnError, fsError } from "../errors.ts";
+import {
+  buildDirObject,
+  type DirEntry,
+  type DirObject,
+  parseListing,
+} from "../hash/dir_listing.ts";
+import { md5Bytes, md5BytesDos2Unix, md5File, md5FileDos2Unix } from "../hash/md5.ts";
+import type { SharedMode } from "./types.ts";
+
+/** Mode of every stored object; DVC trusts an object with exactly this mode. */
+export const OBJECT_MODE = 0o444;
+
+export interface NamespaceOptions {
+  /** the DVC 2.x namespace (entries without `hash: md5`) */
+  legacy?: boolean;
+}
+
+export interface AddOptions extends NamespaceOptions {
+  /** hardlink the source into the cache instead of copying (cache.type starting with hardlink) */
+  hardlink?: boolean;
+  /** the file's bytes if already in memory (saves a second read) */
+  data?: Uint8Array;
+}
+
+export interface AddResult {
+  /** false if the object was already present */
+  added: boolean;
+  path: string;
+}
+
+export type VerifyStatus = "ok" | "missing" | "corrupt";
+
+export interface VerifyOptions extends NamespaceOptions {
+  /** re-hash even objects whose 0444 mode DVC would trust */
+  strict?: boolean;
+}
+
+export interface StoredObject {
+  /** md5, with ".dir" for directory listings */
+  md5: string;
+  legacy: boolean;
+  path: string;
+}
+
+/** A `.dir` object whose content does not hash to its name (it has been removed). */
+export class CorruptObjectError extends CairnError {
+  readonly md5: string;
+  constructor(md5: string, path: string) {
+    super(`cache object '${path}' is corrupted (content does not match ${md5}); removed it`);
+    this.md5 = md5;
+  }
+}
+
+export class MissingObjectError extends CairnError {
+  readonly md5: string;
+  constructor(md5: string) {
+    super(`'${md5}' is not in the cache`);
+    this.md5 = md5;
+  }
+}
+
+const HEX32 = /^[0-9a-f]{32}(\.dir)?$/;
+
+export interface ObjectStoreOptions {
+  shared?: SharedMode;
+}
+
+export class ObjectStore {
+  /** the cache root (`cache.dir`) = the legacy namespace root */
+  readonly cacheDir: string;
+  /** DVC 3 namespace root */
+  readonly filesDir: string;
+  readonly shared?: SharedMode;
+  #madeDirs = new Set<string>();
+
+  constructor(cacheDir: string, opts: ObjectStoreOptions = {}) {
+    this.cacheDir = cacheDir.endsWith("/") ? cacheDir.slice(0, -1) : cacheDir;
+    this.filesDir = `${this.cacheDir}/files/md5`;
+    this.shared = opts.shared;
+  }
+
+  /** Path of an object (whether or not it exists). */
+  pathFor(md5: string, opts: NamespaceOptions = {}): string {
+    if (!HEX32.test(md5)) throw new CairnError(`invalid md5 '${md5}'`);
+    const root = opts.legacy ? this.cacheDir : this.filesDir;
+    return `${root}/${md5.slice(0, 2)}/${md5.slice(2)}`;
+  }
+
+  /** Present in the cache (existence only, as DVC's cache check). */
+  has(md5: string, opts: NamespaceOptions = {}): boolean {
+    try {
+      return Deno.statSync(this.pathFor(md5, opts)).isFile;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Store the content of `srcPath` as object `md5` (the caller's hash; it is
+   * not re-checked). Temp file + rename: no partial object is ever visible,
+   * and on any failure (ENOSPC, EACCES...) nothing is left behind.
+   */
+  addFile(srcPath: string, md5: string, opts: AddOptions = {}): AddResult {
+    const path = this.pathFor(md5, opts);
+    if (this.#present(path, md5, opts)) return { added: false, path };
+    this.#ensureDir(path.slice(0, path.lastIndexOf("/")));
+    const tmp = tempPathFor(path);
+    try {
+      if (opts.data) {
+        this.#writeNew(tmp, opts.data);
+      } else if (opts.hardlink) {
+        try {
+          Deno.linkSync(srcPath, tmp);
+        } catch {
+          Deno.copyFileSync(srcPath, tmp); // cross-device or not permitted: copy
+        }
+      } else {
+        Deno.copyFileSync(srcPath, tmp);
+      }
+      Deno.chmodSync(tmp, OBJECT_MODE);
+      Deno.renameSync(tmp, path);
+    } catch (err) {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* not created */ }
+      throw fsError(err, "adding to the cache", srcPath);
+    }
+    return { added: true, path };
+  }
+
+  /** Store bytes as an object (md5 computed if not given). */
+  addBytes(data: Uint8Array, md5?: string, opts: NamespaceOptions = {}): AddResult {
+    return this.addFile("<memory>", md5 ?? md5Bytes(data), { ...opts, data });
+  }
+
+  /** Store a directory listing as its `.dir` object. */
+  addDirObject(
+    listing: DirEntry[] | DirObject,
+    opts: NamespaceOptions = {},
+  ): AddResult & { md5: string } {
+    const obj = Array.isArray(listing) ? buildDirObject(listing) : listing;
+    return { ...this.addBytes(obj.bytes, obj.md5, opts), md5: obj.md5 };
+  }
+
+  /**
+   * Read a `.dir` object. Its bytes are checked against its name (they are
+   * small and everything under them depends on them); a corrupt one is
+   * removed and reported.
+   */
+  readDirObject(md5: string, opts: NamespaceOptions = {}): DirEntry[] {
+    const path = this.pathFor(md5, opts);
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw new MissingObjectError(md5);
+      throw fsError(err, "reading", path);
+    }
+    const want = md5.replace(/\.dir$/, "");
+    const got = opts.legacy ? md5BytesDos2Unix(bytes) : md5Bytes(bytes);
+    if (got !== want && md5Bytes(bytes) !== want) {
+      this.#removePath(path);
+      throw new CorruptObjectError(md5, path);
+    }
+    return parseListing(bytes, `cache object '${path}'`);
+  }
+
+  /**
+   * Check an object. Like DVC, an object with mode 0444 is trusted unless
+   * `strict`; otherwise its content is hashed and, if it does not match its
+   * name, the object is removed and "corrupt" returned.
+   */
+  verify(md5: string, opts: VerifyOptions = {}): VerifyStatus {
+    const path = this.pathFor(md5, opts);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch {
+      return "missing";
+    }
+    if (!info.isFile) return "missing";
+    if (!opts.strict && (info.mode! & 0o777) === OBJECT_MODE) return "ok";
+    const want = md5.replace(/\.dir$/, "");
+    let got: string;
+    try {
+      got = opts.legacy ? md5FileDos2Unix(path) : md5File(path);
+      // Legacy .dir objects were hashed as text; plain md5 also accepted.
+      if (got !== want && opts.legacy) got = md5File(path);
+    } catch {
+      return "missing";
+    }
+    if (got !== want) {
+      this.#removePath(path);
+      return "corrupt";
+    }
+    // Restore the trusted mode (e.g. after a copy that lost it).
+    try {
+      Deno.chmodSync(path, OBJECT_MODE);
+    } catch { /* read-only cache: fine */ }
+    return "ok";
+  }
+
+  /** Every object of both namespaces (or one, with `legacy` given). */
+  *list(opts: { legacy?: boolean } = {}): Generator<StoredObject> {
+    const spaces = opts.legacy === undefined ? [false, true] : [opts.legacy];
+    for (const legacy of spaces) {
+      const root = legacy ? this.cacheDir : this.filesDir;
+      let prefixes: Deno.DirEntry[];
+      try {
+        prefixes = [...Deno.readDirSync(root)];
+      } catch {
+        continue;
+      }
+      for (const p of prefixes) {
+        // Only `xx/rest` counts: this hides files/, runs/, tmp files (DVC's rule).
+        if (!p.isDirectory || !/^[0-9a-f]{2}$/.test(p.name)) continue;
+        for (const e of Deno.readDirSync(`${root}/${p.name}`)) {
+          const md5 = p.name + e.name;
+          if (!e.isFile || !HEX32.test(md5)) continue;
+          yield { md5, legacy, path: `${root}/${p.name}/${e.name}` };
+        }
+      }
+    }
+  }
+
+  /** Remove an object; true if it existed. */
+  remove(md5: string, opts: NamespaceOptions = {}): boolean {
+    return this.#removePath(this.pathFor(md5, opts));
+  }
+
+  /** Existing object at `path`: trusted if 0444, else verified (corrupt -> removed). */
+  #present(path: string, md5: string, opts: NamespaceOptions): boolean {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch {
+      return false;
+    }
+    if ((info.mode! & 0o777) === OBJECT_MODE) return true;
+    return this.verify(md5, { ...opts, strict: true }) === "ok";
+  }
+
+  #removePath(path: string): boolean {
+    try {
+      Deno.removeSync(path);
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw fsError(err, "removing", path);
+    }
+  }
+
+  #writeNew(tmp: string, data: Uint8Array): void {
+    const f = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      let off = 0;
+      while (off < data.length) off += f.writeSync(data.subarray(off));
+    } finally {
+      f.close();
+    }
+  }
+
+  #ensureDir(dir: string): void {
+    if (this.#madeDirs.has(dir)) return;
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw fsError(err, "creating", dir);
+    }
+    if (this.shared === "group") {
+      // 02775 at every level we own (mkdir's mode is cut by the umask).
+      for (
+        let d = dir;
+        d.length > this.cacheDir.length && d.startsWith(this.cacheDir);
+        d = d.slice(0, d.lastIndexOf("/"))
+      ) {
+        try {
+          Deno.chmodSync(d, 0o2775);
+        } catch { /* not ours */ }
+      }
+    }
+    this.#madeDirs.add(dir);
+  }
+}

@@ -1,0 +1,33 @@
+/** Run inside a private tmpfs (see object_store_test.ts): fill it, then add an object. */
+import { ObjectStore } from "../../../lib/cache/object_store.ts";
+import { CairnError } from "../../../lib/errors.ts";
+import { md5Bytes } from "../../../lib/hash/md5.ts";
+
+const mnt = Deno.args[0];
+const src = Deno.makeTempFileSync(); // outside the tmpfs
+const data = new Uint8Array(200 * 1024).fill(7);
+Deno.writeFileSync(src, data);
+const s = new ObjectStore(`${mnt}/cache`);
+try {
+  s.addFile(src, md5Bytes(data));
+  console.log("FAIL: no error");
+  Deno.exit(1);
+} catch (err) {
+  if (!(err instanceof CairnError)) throw err;
+  const left: string[] = [];
+  const walk = (d: string) => {
+    for (const e of Deno.readDirSync(d)) {
+      if (e.isDirectory) walk(`${d}/${e.name}`);
+      else left.push(`${d}/${e.name}`);
+    }
+  };
+  walk(mnt);
+  if (left.length) {
+    console.log("FAIL: left", left);
+    Deno.exit(1);
+  }
+  if (s.has(md5Bytes(data))) Deno.exit(1);
+  console.log("OK", err.message.replace(/ while.*/, ""));
+} finally {
+  Deno.removeSync(src);
+}

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import {
+  CorruptObjectError,
+  MissingObjectError,
+  ObjectStore,
+} from "../../../lib/cache/object_store.ts";
+import { md5Bytes } from "../../../lib/hash/md5.ts";
+import { CairnError } from "../../../lib/errors.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const H_FOO = "acbd18db4cc2f85cedef654fccc4a4d8";
+
+function withDir(fn: (dir: string) => void | Promise<void>) {
+  return async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "cairn-odb-" });
+    try {
+      await fn(dir);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  };
+}
+
+function listAll(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of Deno.readDirSync(d)) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) walk(`${d}/${e.name}`, r);
+      else out.push(r);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+Deno.test("layout: files/md5/xx/rest and legacy xx/rest", () => {
+  const s = new ObjectStore("/c/cache");
+  assert.equal(s.pathFor(H_FOO), `/c/cache/files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8`);
+  assert.equal(
+    s.pathFor(H_FOO + ".dir"),
+    `/c/cache/files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8.dir`,
+  );
+  assert.equal(s.pathFor(H_FOO, { legacy: true }), `/c/cache/ac/bd18db4cc2f85cedef654fccc4a4d8`);
+  assert.throws(() => s.pathFor("../etc/passwd"), CairnError);
+});
+
+Deno.test(
+  "addFile: atomic, read-only, idempotent, no temp left",
+  withDir((dir) => {
+    Deno.writeTextFileSync(`${dir}/foo`, "foo");
+    const s = new ObjectStore(`${dir}/cache`);
+    const a = s.addFile(`${dir}/foo`, H_FOO);
+    assert.equal(a.added, true);
+    assert.equal(Deno.readTextFileSync(a.path), "foo");
+    assert.equal(Deno.statSync(a.path).mode! & 0o777, 0o444);
+    assert.equal(s.has(H_FOO), true);
+    assert.equal(s.has(H_FOO, { legacy: true }), false);
+    assert.equal(s.addFile(`${dir}/foo`, H_FOO).added, false);
+    assert.deepEqual(listAll(`${dir}/cache`), ["files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8"]);
+    // hardlink mode shares the inode with the source
+    Deno.writeTextFileSync(`${dir}/bar`, "bar");
+    const h = md5Bytes(enc("bar"));
+    const b = s.addFile(`${dir}/bar`, h, { hardlink: true });
+    assert.equal(Deno.statSync(b.path).ino, Deno.statSync(`${dir}/bar`).ino);
+  }),
+);
+
+Deno.test(
+  ".dir objects round-trip; a corrupt one is removed, never used",
+  withDir((dir) => {
+    const s = new ObjectStore(`${dir}/cache`);
+    const r = s.addDirObject([
+      { relpath: "foo", md5: H_FOO },
+      { relpath: "bar", md5: "37b51d194a7513e45b56f6524f2d51f2" },
+    ]);
+    assert.equal(r.md5, "5ea40360f5b4ec688df672a4db9c17d1.dir");
+    assert.deepEqual(s.readDirObject(r.md5).map((e) => e.relpath), ["bar", "foo"]);
+    Deno.chmodSync(r.path, 0o644);
+    Deno.writeTextFileSync(r.path, "[]");
+    assert.throws(() => s.readDirObject(r.md5), CorruptObjectError);
+    assert.equal(s.has(r.md5), false);
+    assert.throws(() => s.readDirObject(r.md5), MissingObjectError);
+  }),
+);
+
+Deno.test(
+  "verify: 0444 trusted, strict rehashes, corrupt removed",
+  withDir((dir) => {
+    const s = new ObjectStore(`${dir}/cache`);
+    const { path } = s.addBytes(enc("foo"), H_FOO);
+    assert.equal(s.verify(H_FOO), "ok");
+    Deno.chmodSync(path, 0o644);
+    Deno.writeTextFileSync(path, "bad");
+    Deno.chmodSync(path, 0o444);
+    assert.equal(s.verify(H_FOO), "ok", "0444 is trusted as DVC does");
+    assert.equal(s.verify(H_FOO, { strict: true }), "corrupt");
+    assert.equal(s.has(H_FOO), false);
+    assert.equal(s.verify(H_FOO), "missing");
+    // not 0444 -> always re-hashed; a good one gets its mode back
+    const p2 = s.addBytes(enc("foo"), H_FOO).path;
+    Deno.chmodSync(p2, 0o644);
+    assert.equal(s.verify(H_FOO), "ok");
+    assert.equal(Deno.statSync(p2).mode! & 0o777, 0o444);
+    // addFile over a corrupt unprotected object replaces it
+    Deno.chmodSync(p2, 0o644);
+    Deno.writeTextFileSync(p2, "xyz");
+    Deno.writeTextFileSync(`${dir}/foo`, "foo");
+    assert.equal(s.addFile(`${dir}/foo`, H_FOO).added, true);
+    assert.equal(Deno.readTextFileSync(p2), "foo");
+  }),
+);
+
+Deno.test(
+  "list both namespaces, ignoring runs/ and temp files; remove",
+  withDir((dir) => {
+    const s = new ObjectStore(`${dir}/cache`);
+    s.addBytes(enc("foo"), H_FOO);
+    s.addBytes(enc("bar"), undefined, { legacy: true });
+    const d = s.addDirObject([{ relpath: "foo", md5: H_FOO }]);
+    Deno.mkdirSync(`${dir}/cache/runs/ab/abcd`, { recursive: true });
+    Deno.writeTextFileSync(`${dir}/cache/runs/ab/abcd/ef`, "x");
+    Deno.writeTextFileSync(`${dir}/cache/files/md5/ac/.tmp123`, "x");
+    const got = [...s.list()].map((o) => `${o.legacy ? "L" : "3"}:${o.md5}`).sort();
+    assert.deepEqual(
+      got,
+      [
+        `3:${d.md5}`,
+        `3:${H_FOO}`,
+        `L:37b51d194a7513e45b56f6524f2d51f2`,
+      ].sort(),
+    );
+    assert.equal([...s.list({ legacy: true })].length, 1);
+    assert.equal(s.remove(H_FOO), true);
+    assert.equal(s.remove(H_FOO), false);
+    assert.equal(s.has(H_FOO), false);
+  }),
+);
+
+Deno.test(
+  "cache.shared=group: fan-out dirs 02775",
+  withDir((dir) => {
+    const s = new ObjectStore(`${dir}/cache`, { shared: "group" });
+    const { path } = s.addBytes(enc("foo"), H_FOO);
+    const fan = path.slice(0, path.lastIndexOf("/"));
+    assert.equal(Deno.statSync(fan).mode! & 0o7777, 0o2775);
+    assert.equal(Deno.statSync(`${dir}/cache/files`).mode! & 0o7777, 0o2775);
+  }),
+);
+
+Deno.test(
+  "ENOSPC: clean CairnError, nothing left behind",
+  withDir(async (dir) => {
+    // A 64 KiB tmpfs in a private mount namespace (works unprivileged via userns).
+    const script = new URL("./_enospc_scenario.ts", import.meta.url).pathname;
+    const mnt = `${dir}/mnt`;
+    Deno.mkdirSync(mnt);
+    const cmd = new Deno.Command("unshare", {
+      args: [
+        "-rm",
+        "sh",
+        "-c",
+        `mount -t tmpfs -o size=64k tmpfs "$1" && "$2" run -A "$3" "$1"`,
+        "sh",
+        mnt,
+        Deno.execPath(),
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await cmd.output();
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /OK no space left on device/);
+  }),
+);
