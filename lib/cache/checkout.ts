@@ -1,0 +1,636 @@
+/**
+ * Checkout (cache -> workspace) and commit (workspace -> cache) of one
+ * output. Results are typed per-path outcomes; nothing is printed, and the
+ * decision to overwrite uncached data is the caller's (force / confirm).
+ */
+import { CairnError, fsError } from "../errors.ts";
+import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
+import type { DirEntry } from "../hash/dir_listing.ts";
+import { hashFiles, type ProgressFn } from "../hash/hash_files.ts";
+import { hashPath, isExecMode } from "../hash/hash_path.ts";
+import { md5FileDos2Unix } from "../hash/md5.ts";
+import type { StateEntry } from "../hash/state.ts";
+import type { HashInfo } from "../stage/types.ts";
+import { Linker } from "./link.ts";
+import { CorruptObjectError, MissingObjectError, ObjectStore } from "./object_store.ts";
+import type { CacheContext, LinkType } from "./types.ts";
+
+/** An output to materialise: absolute path + recorded hash. */
+export interface OutputRef {
+  path: string;
+  hash: HashInfo;
+}
+
+export type FileChange = "added" | "modified" | "deleted";
+
+export interface CheckoutChange {
+  /** posix path relative to the output ("" for a file output itself) */
+  relpath: string;
+  change: FileChange;
+}
+
+export type CheckoutStatus = "unchanged" | "added" | "modified" | "missing";
+
+export interface CheckoutResult {
+  /** absolute output path */
+  path: string;
+  /** added = the output did not exist; missing = some object is not in the cache */
+  status: CheckoutStatus;
+  /** files created, replaced or deleted */
+  changes: CheckoutChange[];
+  /** files already right */
+  unchanged: number;
+  /** relpaths ("" = the output / its `.dir`) whose objects are missing from the cache */
+  missing: string[];
+  /** files re-linked to the configured link type without content change */
+  relinked: number;
+  /** link type used for the files written, if any */
+  linkType?: LinkType;
+}
+
+export interface CheckoutOptions {
+  /** re-link unchanged files whose link type differs from cache.type */
+  relink?: boolean;
+  /** overwrite/delete workspace data even if it is not in the cache */
+  force?: boolean;
+  /**
+   * Asked (once, with all paths) before overwriting or deleting workspace
+   * files whose content is not in the cache; without it, or if it returns
+   * false, the checkout throws ConfirmRemoveError and changes nothing.
+   */
+  confirmRemove?: (paths: string[]) => boolean | Promise<boolean>;
+  onProgress?: ProgressFn;
+  /** share one Linker across outputs (keeps the link-type fallback decision) */
+  linker?: Linker;
+}
+
+/** Workspace data not in the cache would be lost and nobody confirmed. */
+export class ConfirmRemoveError extends CairnError {
+  readonly paths: string[];
+  constructor(paths: string[]) {
+    super(
+      `unable to remove '${paths[0]}' without a confirmation. Use \`-f\` to force.`,
+    );
+    this.paths = paths;
+  }
+}
+
+function storeFor(ctx: CacheContext): ObjectStore {
+  return new ObjectStore(ctx.cacheDir, { shared: ctx.shared });
+}
+
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    if (err instanceof Deno.errors.NotADirectory) return null;
+    throw fsError(err, "reading", path);
+  }
+}
+
+function readLinkOrNull(path: string): string | null {
+  try {
+    return Deno.readLinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function inoOf(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).ino ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is `w` already the same content as object `obj`, known without reading? */
+function sameByLink(w: WalkFile, obj: string): boolean {
+  if (w.symlink) return readLinkOrNull(w.abs) === obj;
+  if ((w.nlink ?? 1) > 1) return inoOf(obj) === w.ino;
+  return false;
+}
+
+/** Does an unchanged file need re-linking to become a `type` link? */
+function needsRelink(w: WalkFile, obj: string, type: LinkType): boolean {
+  if (type === "symlink") return !(w.symlink && readLinkOrNull(w.abs) === obj);
+  const linked = !w.symlink && (w.nlink ?? 1) > 1 && inoOf(obj) === w.ino;
+  if (type === "hardlink") return !linked;
+  return !!w.symlink || linked; // copy/reflink want an independent file
+}
+
+interface Want {
+  relpath: string;
+  md5: string;
+  obj: string;
+  w?: WalkFile;
+}
+
+/** What syncing a set of files would do. */
+interface Plan {
+  write: Want[];
+  relink: Want[];
+  remove: WalkFile[];
+  unchanged: number;
+  missing: string[];
+  /** workspace paths whose content is not in the cache (need confirmation) */
+  uncached: string[];
+}
+
+/**
+ * Compare workspace files with the wanted entries. `known` gives md5s already
+ * computed (commit); otherwise the state index, link identity, then hashing.
+ */
+async function plan(
+  ctx: CacheContext,
+  store: ObjectStore,
+  wants: Want[],
+  present: WalkFile[],
+  legacy: boolean,
+  opts: CheckoutOptions & { known?: Map<string, string> },
+  desired: LinkType,
+): Promise<Plan> {
+  const byRel = new Map<string, WalkFile>();
+  for (const w of present) byRel.set(w.rel, w);
+  const p: Plan = {
+    write: [],
+    relink: [],
+    remove: [],
+    unchanged: 0,
+    missing: [],
+    uncached: [],
+  };
+  // Current md5 of every present file (wanted or extra), as cheaply as possible.
+  const cur = new Map<string, string>();
+  const wantedRel = new Set<string>();
+  for (const x of wants) wantedRel.add(x.relpath);
+  const toHash: WalkFile[] = [];
+  for (const x of wants) {
+    const w = byRel.get(x.relpath);
+    if (!w) continue;
+    x.w = w;
+    const k = opts.known?.get(w.rel);
+    if (k !== undefined) cur.set(w.rel, k);
+    else if (sameByLink(w, x.obj)) cur.set(w.rel, x.md5);
+    else toHash.push(w);
+  }
+  const extras: WalkFile[] = [];
+  for (const w of present) if (!wantedRel.has(w.rel)) extras.push(w);
+  if (!opts.force) {
+    for (const w of extras) {
+      const k = opts.known?.get(w.rel);
+      if (k !== undefined) cur.set(w.rel, k);
+      else toHash.push(w);
+    }
+  }
+  if (toHash.length > 0) {
+    if (legacy) {
+      for (const w of toHash) cur.set(w.rel, md5FileDos2Unix(w.abs));
+    } else {
+      const r = await hashFiles(toHash, { state: ctx.state });
+      for (let i = 0; i < toHash.length; i++) cur.set(toHash[i].rel, r.md5s[i]);
+    }
+  }
+  const inCache = (md5: string) =>
+    store.has(md5, { legacy: false }) || store.has(md5, { legacy: true });
+  for (const x of wants) {
+    const w = x.w;
+    if (w && cur.get(w.rel) === x.md5) {
+      p.unchanged++;
+      if (opts.relink && needsRelink(w, x.obj, desired)) {
+        if (store.has(x.md5, { legacy })) p.relink.push(x);
+        else p.missing.push(x.relpath);
+      }
+      continue;
+    }
+    if (!store.has(x.md5, { legacy })) {
+      p.missing.push(x.relpath);
+      continue;
+    }
+    if (w && !opts.force && !inCache(cur.get(w.rel)!)) p.uncached.push(w.abs);
+    p.write.push(x);
+  }
+  for (const w of extras) {
+    if (!opts.force && !inCache(cur.get(w.rel)!)) p.uncached.push(w.abs);
+    p.remove.push(w);
+  }
+  return p;
+}
+
+async function confirmOrThrow(p: Plan, opts: CheckoutOptions): Promise<void> {
+  if (p.uncached.length === 0 || opts.force) return;
+  const ok = opts.confirmRemove ? await opts.confirmRemove(p.uncached) : false;
+  if (!ok) throw new ConfirmRemoveError(p.uncached);
+}
+
+/** Create parent directories (remembering which exist). */
+function ensureParent(path: string, made: Set<string>): void {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  if (made.has(dir)) return;
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw fsError(err, "creating", dir);
+  }
+  made.add(dir);
+}
+
+/** Link, replacing a directory that may sit where the file goes. */
+function place(
+  linker: Linker,
+  obj: string,
+  dst: string,
+  isexec: boolean,
+  groupShared: boolean,
+): LinkType {
+  try {
+    return linker.link(obj, dst, { isexec, groupShared });
+  } catch (err) {
+    const st = lstatOrNull(dst);
+    if (!st?.isDirectory) throw err;
+    Deno.removeSync(dst, { recursive: true });
+    return linker.link(obj, dst, { isexec, groupShared });
+  }
+}
+
+/** Apply a plan: deletions, writes, relinks, then prune emptied dirs. */
+function apply(
+  ctx: CacheContext,
+  linker: Linker,
+  root: string,
+  p: Plan,
+  isexecOf: (x: Want) => boolean,
+  onProgress: ProgressFn | undefined,
+  result: CheckoutResult,
+): void {
+  const saved: StateEntry[] = [];
+  const dropped: string[] = [];
+  const emptied = new Set<string>();
+  for (const w of p.remove) {
+    try {
+      Deno.removeSync(w.abs);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw fsError(err, "removing", w.abs);
+      }
+    }
+    dropped.push(w.abs);
+    emptied.add(w.abs.slice(0, w.abs.lastIndexOf("/")));
+    result.changes.push({ relpath: w.rel, change: "deleted" });
+  }
+  const made = new Set<string>();
+  const total = p.write.length + p.relink.length;
+  let done = 0;
+  let last = 0;
+  const groupShared = ctx.shared === "group";
+  for (const [list, isRelink] of [[p.write, false], [p.relink, true]] as const) {
+    for (const x of list) {
+      const dst = x.relpath === "" ? root : `${root}/${x.relpath}`;
+      if (!isRelink && !x.w) ensureParent(dst, made);
+      result.linkType = place(linker, x.obj, dst, isexecOf(x), groupShared);
+      const s = stampOf(Deno.statSync(dst));
+      saved.push({ path: dst, stamp: s, md5: x.md5 });
+      if (isRelink) result.relinked++;
+      else {
+        result.changes.push({
+          relpath: x.relpath,
+          change: x.w ? "modified" : "added",
+        });
+      }
+      done++;
+      if (onProgress && performance.now() - last > 50) {
+        last = performance.now();
+        onProgress(done, total, 0, 0);
+      }
+    }
+  }
+  if (onProgress && total > 0) onProgress(done, total, 0, 0);
+  pruneEmptyDirs(root, emptied);
+  if (ctx.state) {
+    if (dropped.length) ctx.state.remove(dropped);
+    // Written from known content: recorded without the racy-write guard.
+    if (saved.length) ctx.state.saveMany(saved);
+  }
+}
+
+/** Remove directories left empty by deletions, up to (not including) `root`. */
+function pruneEmptyDirs(root: string, dirs: Set<string>): void {
+  const sorted = [...dirs].sort((a, b) => b.length - a.length);
+  const gone = new Set<string>();
+  for (let d of sorted) {
+    while (d.length > root.length && d.startsWith(root + "/") && !gone.has(d)) {
+      try {
+        Deno.removeSync(d); // fails unless empty
+      } catch {
+        break;
+      }
+      gone.add(d);
+      d = d.slice(0, d.lastIndexOf("/"));
+    }
+  }
+}
+
+function newResult(path: string): CheckoutResult {
+  return {
+    path,
+    status: "unchanged",
+    changes: [],
+    unchanged: 0,
+    missing: [],
+    relinked: 0,
+  };
+}
+
+function finish(r: CheckoutResult, existed: boolean): CheckoutResult {
+  if (r.missing.length) r.status = "missing";
+  else if (!existed && (r.changes.length > 0 || r.unchanged === 0)) {
+    r.status = "added";
+  } else if (r.changes.length > 0) r.status = "modified";
+  return r;
+}
+
+/**
+ * Make the workspace output match its recorded hash, linking from the
+ * cache. Missing objects are reported (the rest is still checked out).
+ */
+export async function checkoutOutput(
+  ctx: CacheContext,
+  out: OutputRef,
+  opts: CheckoutOptions = {},
+): Promise<CheckoutResult> {
+  const store = storeFor(ctx);
+  const linker = opts.linker ?? new Linker(ctx.linkTypes);
+  const legacy = out.hash.hashName !== "md5";
+  const path = out.path.endsWith("/") ? out.path.slice(0, -1) : out.path;
+  const result = newResult(path);
+  const desired = linker.current === "reflink" ? "copy" : linker.current;
+
+  if (!out.hash.md5.endsWith(".dir")) {
+    return await checkoutFile(ctx, store, linker, path, out.hash, opts, desired);
+  }
+  let listing: DirEntry[];
+  try {
+    listing = store.readDirObject(out.hash.md5, { legacy });
+  } catch (err) {
+    if (
+      err instanceof MissingObjectError || err instanceof CorruptObjectError
+    ) {
+      result.missing.push("");
+      result.status = "missing";
+      return result;
+    }
+    throw err;
+  }
+  const st = lstatOrNull(path);
+  const existed = st !== null;
+  let present: WalkFile[] = [];
+  const pre: Plan = {
+    write: [],
+    relink: [],
+    remove: [],
+    unchanged: 0,
+    missing: [],
+    uncached: [],
+  };
+  if (st && st.isDirectory) {
+    present = walkFiles(path, { ignore: ctx.ignore }).files;
+  } else if (st) {
+    // A file (or symlink) where the directory goes: replaced.
+    const w = fileAsWalk(path, st);
+    if (!opts.force && !isCachedContent(ctx, store, w)) pre.uncached.push(path);
+    pre.remove.push(w);
+  }
+  const wants: Want[] = listing.map((e) => ({
+    relpath: e.relpath,
+    md5: e.md5,
+    obj: store.pathFor(e.md5, { legacy }),
+  }));
+  const p = await plan(ctx, store, wants, present, legacy, opts, desired);
+  p.uncached.unshift(...pre.uncached);
+  await confirmOrThrow(p, opts);
+  if (pre.remove.length) {
+    Deno.removeSync(path);
+  }
+  try {
+    Deno.mkdirSync(path, { recursive: true });
+  } catch (err) {
+    throw fsError(err, "creating", path);
+  }
+  result.unchanged = p.unchanged;
+  result.missing = p.missing;
+  apply(ctx, linker, path, p, () => false, opts.onProgress, result);
+  result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
+  return finish(result, existed);
+}
+
+function fileAsWalk(path: string, st: Deno.FileInfo): WalkFile {
+  let s = st;
+  if (st.isSymlink) {
+    try {
+      s = Deno.statSync(path);
+    } catch { /* broken link: keep lstat */ }
+  }
+  const w: WalkFile = {
+    ...stampOf(s),
+    rel: "",
+    abs: path,
+    nlink: s.nlink ?? 1,
+  };
+  if (st.isSymlink) w.symlink = true;
+  return w;
+}
+
+function isCachedContent(
+  ctx: CacheContext,
+  store: ObjectStore,
+  w: WalkFile,
+): boolean {
+  if (w.symlink && readLinkOrNull(w.abs)?.startsWith(store.cacheDir + "/")) {
+    return true;
+  }
+  const md5 = ctx.state?.lookup(w.abs, w);
+  return md5 !== undefined && store.has(md5);
+}
+
+async function checkoutFile(
+  ctx: CacheContext,
+  store: ObjectStore,
+  linker: Linker,
+  path: string,
+  hash: HashInfo,
+  opts: CheckoutOptions,
+  desired: LinkType,
+): Promise<CheckoutResult> {
+  const legacy = hash.hashName !== "md5";
+  const result = newResult(path);
+  const st = lstatOrNull(path);
+  const want: Want = {
+    relpath: "",
+    md5: hash.md5,
+    obj: store.pathFor(hash.md5, { legacy }),
+  };
+  let present: WalkFile[] = [];
+  const uncachedDir: string[] = [];
+  if (st && st.isDirectory) {
+    // A directory where the file goes: everything in it would be deleted.
+    const files = walkFiles(path, { ignore: ctx.ignore }).files;
+    if (!opts.force && files.length > 0) {
+      const r = await hashFiles(files, { state: ctx.state });
+      files.forEach((f, i) => {
+        if (!store.has(r.md5s[i])) uncachedDir.push(f.abs);
+      });
+    }
+  } else if (st) {
+    present = [fileAsWalk(path, st)];
+  }
+  const p = await plan(ctx, store, [want], present, legacy, opts, desired);
+  p.uncached.unshift(...uncachedDir);
+  await confirmOrThrow(p, opts);
+  if (st?.isDirectory && p.write.length) {
+    Deno.removeSync(path, { recursive: true });
+  }
+  result.unchanged = p.unchanged;
+  result.missing = p.missing;
+  apply(ctx, linker, path, p, () => !!hash.isexec, opts.onProgress, result);
+  // Exec bit of an unchanged copy (DVC restores `isexec: true`).
+  if (p.unchanged && hash.isexec && present[0] && !isExecMode(present[0].mode)) {
+    const m = present[0].mode & 0o777;
+    try {
+      Deno.chmodSync(path, m | ((m & 0o444) >> 2));
+    } catch { /* a read-only link: leave it */ }
+  }
+  if (st?.isDirectory) {
+    for (const ch of result.changes) ch.change = "modified"; // replaced the dir
+  }
+  return finish(result, st !== null);
+}
+
+export interface CommitOptions {
+  onProgress?: ProgressFn;
+  /** re-link the workspace per cache.type afterwards (default true) */
+  relink?: boolean;
+  linker?: Linker;
+}
+
+export interface CommitResult {
+  kind: "file" | "dir";
+  /** what to record in the .dvc / dvc.lock entry (DVC 3, hashName "md5") */
+  hash: HashInfo;
+  /** objects newly stored (files and the .dir) */
+  stored: number;
+  /** workspace files re-linked */
+  relinked: number;
+  linkType?: LinkType;
+}
+
+/**
+ * Hash a workspace output, store its objects in the cache, and relink it
+ * per cache.type (with the default reflink,copy the workspace copy stays).
+ */
+export async function commitOutput(
+  ctx: CacheContext,
+  absPath: string,
+  opts: CommitOptions = {},
+): Promise<CommitResult> {
+  const store = storeFor(ctx);
+  const linker = opts.linker ?? new Linker(ctx.linkTypes);
+  const hardlinkFirst = ctx.linkTypes[0] === "hardlink";
+  const path = absPath.endsWith("/") ? absPath.slice(0, -1) : absPath;
+  const r = await hashPath(path, {
+    state: ctx.state,
+    ignore: ctx.ignore,
+    onProgress: opts.onProgress,
+    // Store while hashing, except when objects should be hardlinks of the files.
+    store: hardlinkFirst
+      ? undefined
+      : { root: store.filesDir, groupShared: ctx.shared === "group" },
+  });
+  let stored = 0;
+  const desired = linker.current === "reflink" ? "copy" : linker.current;
+  const res: CommitResult = {
+    kind: r.kind,
+    hash: r.hash,
+    stored: 0,
+    relinked: 0,
+  };
+  if (r.kind === "file") {
+    stored += r.stored ? 1 : 0;
+    if (!r.stored && store.addFile(path, r.hash.md5, { hardlink: hardlinkFirst }).added) {
+      stored++;
+    }
+    res.stored = stored;
+    if (opts.relink !== false) {
+      const st = Deno.lstatSync(path);
+      const w = fileAsWalk(path, st);
+      const obj = store.pathFor(r.hash.md5);
+      if (needsRelink(w, obj, desired)) {
+        res.linkType = linker.link(obj, path, {
+          isexec: !!r.hash.isexec,
+          groupShared: ctx.shared === "group",
+        });
+        res.relinked = 1;
+        ctx.state?.save(path, stampOf(Deno.statSync(path)), r.hash.md5);
+      }
+    }
+    return res;
+  }
+  stored += r.stored;
+  const idx = hardlinkFirst ? r.entries.map((_, i) => i) : r.fromStateIdx;
+  for (const k of idx) {
+    const a = store.addFile(r.files[k].abs, r.entries[k].md5, {
+      hardlink: hardlinkFirst,
+    });
+    if (a.added) stored++;
+  }
+  if (store.addDirObject(r.dirObject).added) stored++;
+  res.stored = stored;
+  if (opts.relink !== false && desired !== "copy") {
+    const relink: Want[] = [];
+    for (let k = 0; k < r.entries.length; k++) {
+      const w = r.files[k];
+      const obj = store.pathFor(r.entries[k].md5);
+      if (needsRelink(w, obj, desired)) {
+        relink.push({ relpath: w.rel, md5: r.entries[k].md5, obj, w });
+      }
+    }
+    const p: Plan = {
+      write: [],
+      relink,
+      remove: [],
+      unchanged: 0,
+      missing: [],
+      uncached: [],
+    };
+    const tmp = newResult(path);
+    apply(ctx, linker, path, p, () => false, undefined, tmp);
+    res.relinked = tmp.relinked;
+    res.linkType = tmp.linkType;
+  } else if (opts.relink !== false) {
+    // copy: only files that are links into the cache need replacing.
+    const relink: Want[] = [];
+    for (let k = 0; k < r.entries.length; k++) {
+      const w = r.files[k];
+      if (!w.symlink && (w.nlink ?? 1) === 1) continue;
+      const obj = store.pathFor(r.entries[k].md5);
+      if (needsRelink(w, obj, desired)) {
+        relink.push({ relpath: w.rel, md5: r.entries[k].md5, obj, w });
+      }
+    }
+    if (relink.length) {
+      const p: Plan = {
+        write: [],
+        relink,
+        remove: [],
+        unchanged: 0,
+        missing: [],
+        uncached: [],
+      };
+      const tmp = newResult(path);
+      apply(ctx, linker, path, p, () => false, undefined, tmp);
+      res.relinked = tmp.relinked;
+      res.linkType = tmp.linkType;
+    }
+  }
+  return res;
+}

@@ -1,0 +1,257 @@
+import assert from "node:assert/strict";
+import { checkoutOutput, commitOutput, ConfirmRemoveError } from "../../../lib/cache/checkout.ts";
+import { ObjectStore } from "../../../lib/cache/object_store.ts";
+import type { CacheContext, LinkType } from "../../../lib/cache/types.ts";
+import { DvcIgnore } from "../../../lib/fs/dvcignore.ts";
+import { md5BytesDos2Unix } from "../../../lib/hash/md5.ts";
+import { StateIndex } from "../../../lib/hash/state.ts";
+
+interface Repo {
+  root: string;
+  ctx: CacheContext;
+  close(): void;
+}
+
+function repo(linkTypes: LinkType[] = ["reflink", "copy"]): Repo {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-co-" });
+  Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
+  const state = StateIndex.forRepo(`${root}/.dvc`);
+  return {
+    root,
+    ctx: {
+      rootDir: root,
+      cacheDir: `${root}/.dvc/cache`,
+      linkTypes,
+      state,
+      ignore: new DvcIgnore(root),
+    },
+    close() {
+      state.close();
+      Deno.removeSync(root, { recursive: true });
+    },
+  };
+}
+
+function write(root: string, files: Record<string, string>) {
+  for (const [p, c] of Object.entries(files)) {
+    const full = `${root}/${p}`;
+    Deno.mkdirSync(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(full, c);
+  }
+}
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const e of Deno.readDirSync(d)) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) walk(`${d}/${e.name}`, r);
+      else out[r] = Deno.readTextFileSync(`${d}/${e.name}`);
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+const DATA = { "data/a": "A", "data/sub/b": "B", "data/sub/deep/c": "C" };
+
+Deno.test("commit a directory, rm -rf, checkout restores it", async () => {
+  const r = repo();
+  try {
+    write(r.root, DATA);
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    assert.equal(c.kind, "dir");
+    assert.equal(c.hash.nfiles, 3);
+    assert.equal(c.hash.size, 3);
+    assert.equal(c.hash.hashName, "md5");
+    assert.equal(c.stored, 4); // 3 files + .dir
+    // default link types keep the workspace copy as is
+    assert.equal(c.relinked, 0);
+    const again = await commitOutput(r.ctx, `${r.root}/data`);
+    assert.equal(again.stored, 0);
+    assert.equal(again.hash.md5, c.hash.md5);
+
+    Deno.removeSync(`${r.root}/data`, { recursive: true });
+    const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
+    assert.equal(co.status, "added");
+    assert.deepEqual(co.changes.map((x) => `${x.change} ${x.relpath}`), [
+      "added a",
+      "added sub/b",
+      "added sub/deep/c",
+    ]);
+    assert.equal(co.linkType, "copy");
+    assert.deepEqual(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
+    assert.ok((Deno.statSync(`${r.root}/data/a`).mode! & 0o200) !== 0);
+
+    const noop = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
+    assert.equal(noop.status, "unchanged");
+    assert.equal(noop.unchanged, 3);
+    assert.deepEqual(noop.changes, []);
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("no-op checkout trusts the state index (reads nothing)", async () => {
+  const r = repo();
+  try {
+    write(r.root, DATA);
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    Deno.removeSync(`${r.root}/data`, { recursive: true });
+    await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
+    // Same size, same inode, same mtime, other bytes: only a read could tell.
+    const p = `${r.root}/data/a`;
+    const before = Deno.statSync(p);
+    const f = Deno.openSync(p, { write: true });
+    f.writeSync(new TextEncoder().encode("Z"));
+    f.close();
+    Deno.utimeSync(p, before.atime!, before.mtime!);
+    const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
+    assert.equal(co.status, "unchanged");
+    assert.equal(Deno.readTextFileSync(p), "Z");
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("uncached changes need confirmation; force/confirm apply M/A/D", async () => {
+  const r = repo();
+  try {
+    write(r.root, DATA);
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    write(r.root, { "data/a": "changed", "data/extra/x": "new" });
+    Deno.removeSync(`${r.root}/data/sub/deep/c`);
+    const out = { path: `${r.root}/data`, hash: c.hash };
+    await assert.rejects(() => checkoutOutput(r.ctx, out), ConfirmRemoveError);
+    assert.equal(Deno.readTextFileSync(`${r.root}/data/a`), "changed", "untouched");
+    let asked: string[] = [];
+    const co = await checkoutOutput(r.ctx, out, {
+      confirmRemove: (paths) => {
+        asked = paths;
+        return true;
+      },
+    });
+    assert.deepEqual(asked.sort(), [`${r.root}/data/a`, `${r.root}/data/extra/x`]);
+    assert.equal(co.status, "modified");
+    assert.deepEqual(co.changes.map((x) => `${x.change} ${x.relpath}`), [
+      "modified a",
+      "deleted extra/x",
+      "added sub/deep/c",
+    ]);
+    assert.deepEqual(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
+    assert.throws(() => Deno.statSync(`${r.root}/data/extra`), "emptied dir pruned");
+    // cached content is replaced without asking
+    write(r.root, { "data/a": "B" }); // == content of sub/b, which is cached
+    const co2 = await checkoutOutput(r.ctx, out);
+    assert.deepEqual(co2.changes, [{ relpath: "a", change: "modified" }]);
+    // force
+    write(r.root, { "data/a": "zzz" });
+    const co3 = await checkoutOutput(r.ctx, out, { force: true });
+    assert.deepEqual(co3.changes, [{ relpath: "a", change: "modified" }]);
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("missing objects are reported, the rest checked out", async () => {
+  const r = repo();
+  try {
+    write(r.root, DATA);
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    const store = new ObjectStore(r.ctx.cacheDir);
+    store.remove("7fc56270e7a70fa81a5935b72eacbe29"); // md5("A")
+    Deno.removeSync(`${r.root}/data`, { recursive: true });
+    const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
+    assert.equal(co.status, "missing");
+    assert.deepEqual(co.missing, ["a"]);
+    assert.deepEqual(Object.keys(tree(`${r.root}/data`)).sort(), ["sub/b", "sub/deep/c"]);
+    store.remove(c.hash.md5);
+    const co2 = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
+    assert.deepEqual(co2.missing, [""]);
+    const co3 = await checkoutOutput(r.ctx, {
+      path: `${r.root}/nofile`,
+      hash: { md5: "0123456789abcdef0123456789abcdef", hashName: "md5" },
+    });
+    assert.equal(co3.status, "missing");
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("file output: checkout, isexec, unchanged, modified", async () => {
+  const r = repo();
+  try {
+    write(r.root, { "run.sh": "#!/bin/sh\n" });
+    Deno.chmodSync(`${r.root}/run.sh`, 0o755);
+    const c = await commitOutput(r.ctx, `${r.root}/run.sh`);
+    assert.equal(c.hash.isexec, true);
+    assert.equal(c.stored, 1);
+    Deno.removeSync(`${r.root}/run.sh`);
+    const out = { path: `${r.root}/run.sh`, hash: c.hash };
+    const co = await checkoutOutput(r.ctx, out);
+    assert.equal(co.status, "added");
+    assert.deepEqual(co.changes, [{ relpath: "", change: "added" }]);
+    assert.ok((Deno.statSync(`${r.root}/run.sh`).mode! & 0o111) !== 0);
+    assert.equal((await checkoutOutput(r.ctx, out)).status, "unchanged");
+    write(r.root, { "run.sh": "other" });
+    const co2 = await checkoutOutput(r.ctx, out, { force: true });
+    assert.equal(co2.status, "modified");
+    assert.equal(Deno.readTextFileSync(`${r.root}/run.sh`), "#!/bin/sh\n");
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("hardlink / symlink cache types and relink", async () => {
+  const r = repo(["hardlink", "copy"]);
+  try {
+    write(r.root, DATA);
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    const store = new ObjectStore(r.ctx.cacheDir);
+    const obj = store.pathFor("7fc56270e7a70fa81a5935b72eacbe29");
+    assert.equal(Deno.statSync(`${r.root}/data/a`).ino, Deno.statSync(obj).ino);
+    assert.equal(Deno.statSync(obj).mode! & 0o777, 0o444);
+    // relink to symlinks
+    const sym: CacheContext = { ...r.ctx, linkTypes: ["symlink"] };
+    const out = { path: `${r.root}/data`, hash: c.hash };
+    const co = await checkoutOutput(sym, out, { relink: true });
+    assert.equal(co.relinked, 3);
+    assert.equal(Deno.readLinkSync(`${r.root}/data/a`), obj);
+    assert.equal((await checkoutOutput(sym, out, { relink: true })).relinked, 0);
+    // and back to independent copies
+    const copy: CacheContext = { ...r.ctx, linkTypes: ["copy"] };
+    const co2 = await checkoutOutput(copy, out, { relink: true });
+    assert.equal(co2.relinked, 3);
+    assert.equal(Deno.lstatSync(`${r.root}/data/a`).isSymlink, false);
+    assert.notEqual(Deno.statSync(`${r.root}/data/a`).ino, Deno.statSync(obj).ino);
+    assert.deepEqual(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("legacy (DVC 2) objects check out; output replacing a file/dir", async () => {
+  const r = repo();
+  try {
+    const text = new TextEncoder().encode("a\r\nb\r\n");
+    const legacyMd5 = md5BytesDos2Unix(text);
+    const store = new ObjectStore(r.ctx.cacheDir);
+    store.addBytes(text, legacyMd5, { legacy: true });
+    const hash = { md5: legacyMd5, size: 6 }; // no hashName: legacy entry
+    const out = { path: `${r.root}/legacy.txt`, hash };
+    assert.equal((await checkoutOutput(r.ctx, out)).status, "added");
+    assert.equal((await checkoutOutput(r.ctx, out)).status, "unchanged");
+    // a directory sits where a file output goes (its data is cached: no prompt)
+    write(r.root, { "d/x": "A" });
+    const cx = await commitOutput(r.ctx, `${r.root}/d/x`);
+    Deno.renameSync(`${r.root}/legacy.txt`, `${r.root}/tmp.txt`);
+    Deno.mkdirSync(`${r.root}/legacy.txt`);
+    Deno.copyFileSync(`${r.root}/d/x`, `${r.root}/legacy.txt/inner`);
+    const co = await checkoutOutput(r.ctx, out);
+    assert.equal(co.status, "modified");
+    assert.ok(Deno.statSync(`${r.root}/legacy.txt`).isFile);
+    assert.equal(cx.hash.md5, "7fc56270e7a70fa81a5935b72eacbe29");
+  } finally {
+    r.close();
+  }
+});
