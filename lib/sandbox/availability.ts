@@ -4,6 +4,7 @@
  * seccomp or a container runtime even where bwrap is installed.
  */
 import { SandboxUnavailableError } from "./errors.ts";
+import { statOrNull } from "./_paths.ts";
 
 export interface SandboxAvailability {
   /** bwrap found and a trial sandbox started. */
@@ -59,9 +60,13 @@ function landlockAbi(): number {
   }
 }
 
-async function probe(): Promise<SandboxAvailability> {
+async function probe(bwrapPath?: string): Promise<SandboxAvailability> {
   const problems: string[] = [];
-  const bwrap = which("bwrap");
+  const bwrap = bwrapPath === undefined
+    ? which("bwrap")
+    : statOrNull(bwrapPath)?.isFile
+    ? bwrapPath
+    : undefined;
   const strace = which("strace");
   const res: SandboxAvailability = {
     available: false,
@@ -117,10 +122,18 @@ async function probe(): Promise<SandboxAvailability> {
   return res;
 }
 
+export interface AvailabilityOptions {
+  /** probe again instead of reusing the cached answer. */
+  refresh?: boolean;
+  /** probe this bwrap binary instead of the one on PATH (not cached). */
+  bwrap?: string;
+}
+
 /** Probe once per process; the answer does not change while cairn runs. */
 export function sandboxAvailable(
-  opts: { refresh?: boolean } = {},
+  opts: AvailabilityOptions = {},
 ): Promise<SandboxAvailability> {
+  if (opts.bwrap !== undefined) return probe(opts.bwrap);
   if (!cached || opts.refresh) cached = probe();
   return cached;
 }
@@ -131,9 +144,9 @@ export function sandboxAvailable(
  * in place of a sandboxed one.
  */
 export async function requireSandbox(
-  opts: { stage?: string } = {},
+  opts: AvailabilityOptions & { stage?: string } = {},
 ): Promise<SandboxAvailability> {
-  const a = await sandboxAvailable();
+  const a = await sandboxAvailable(opts);
   if (a.available) return a;
   const who = opts.stage ? ` for stage '${opts.stage}'` : "";
   if (!a.bwrap) {

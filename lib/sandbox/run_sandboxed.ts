@@ -76,9 +76,9 @@ export interface RunSandboxedOptions {
 
 export interface RunSandboxedResult {
   exitCode: number;
-  /** everything the sandbox stopped or undid; any entry fails the stage. */
+  /** everything the sandbox stopped or undid; a `fatal` one fails the stage. */
   violations: Violation[];
-  /** exitCode 0 and no violations. */
+  /** exitCode 0 and no fatal violation. */
   ok: boolean;
   policy: SandboxPolicy;
   traced: boolean;
@@ -345,14 +345,19 @@ export async function runSandboxed(
     }
     const exitCode = Number(rcText.trim());
 
+    const { repoRoot, cacheDir, deps: planDeps, outs: planOuts } = plan;
+    const visible = visibleDests(plan);
+    // Outputs back in place first, so real paths resolve as on the host.
+    const checks = finishSandbox(plan);
+    plan = undefined;
     const ctx: ViolationContext & { exitCode: number } = {
-      repoRoot: plan.repoRoot,
-      cacheDir: plan.cacheDir,
+      repoRoot,
+      cacheDir,
       cwd,
-      deps: plan.deps,
-      outs: plan.outs,
+      deps: planDeps,
+      outs: planOuts,
       hermetic: opts.policy === "hermetic",
-      visible: visibleDests(plan),
+      visible,
       netOpen,
       proxyPort: netList ? PROXY_PORT : undefined,
       exitCode,
@@ -399,12 +404,12 @@ export async function runSandboxed(
         add([processViolation(`pid ${pid}: ${name.join(" ")}`)]);
       }
     }
-    add(finishSandbox(plan));
-    plan = undefined;
+    add(checks);
+    const collapsed = collapseWrites(violations);
     return {
       exitCode,
-      violations,
-      ok: exitCode === 0 && violations.length === 0,
+      violations: collapsed,
+      ok: exitCode === 0 && !collapsed.some((v) => v.fatal),
       policy: opts.policy,
       traced,
       stderrTail: run.stderr,
@@ -420,6 +425,29 @@ export async function runSandboxed(
     await proxy?.close();
     await Deno.remove(ctl, { recursive: true }).catch(() => {});
   }
+}
+
+/** Many refused writes into one folder outside the project (tool caches): one entry. */
+function collapseWrites(vs: Violation[]): Violation[] {
+  const out: Violation[] = [];
+  const groups = new Map<string, Violation[]>();
+  for (const v of vs) {
+    if (v.kind !== "write" || v.fatal || !v.fix) {
+      out.push(v);
+      continue;
+    }
+    const g = groups.get(v.fix);
+    if (g) g.push(v);
+    else {
+      groups.set(v.fix, [v]);
+      out.push(v);
+    }
+  }
+  return out.map((v) => {
+    const g = v.fix ? groups.get(v.fix) : undefined;
+    if (!g || g[0] !== v || g.length === 1) return v;
+    return { ...v, message: `${v.message} (and ${g.length - 1} more in that folder)` };
+  });
 }
 
 /** Sandbox paths that show host content (deps, grants; not staging folders). */
@@ -465,7 +493,7 @@ function forwarderArgs(deno: string): string[] {
     "--no-config",
     "--no-lock",
     "--no-prompt",
-    `--allow-net=127.0.0.1:${PROXY_PORT}`,
+    `--allow-net=127.0.0.1:${PROXY_PORT},unix:${CTL_MOUNT}/proxy.sock`,
     `--allow-read=${CTL_MOUNT}`,
     `--allow-write=${CTL_MOUNT}`,
   ];

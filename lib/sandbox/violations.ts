@@ -5,7 +5,7 @@
  * the writable folders (exact), and from the command's stderr and text
  * (best effort, used when strace is not installed or not enabled).
  */
-import { absPath, isWithin, lstatOrNull, parentOf, relPath } from "./_paths.ts";
+import { absPath, isWithin, lstatOrNull, parentOf, realPathOf, relPath } from "./_paths.ts";
 import type { TraceEvent } from "./strace.ts";
 
 export type ViolationKind = "write" | "read" | "net" | "env" | "process";
@@ -20,6 +20,12 @@ export interface Violation {
   fix?: string;
   /** how it was detected. */
   source: "trace" | "stderr" | "proxy" | "check" | "cmd";
+  /**
+   * fails the stage even when the command exited 0: everything except a
+   * refused write outside the project, which a program that then carried on
+   * (a tool's own cache under ~/.cache, say) could not have relied on.
+   */
+  fatal: boolean;
 }
 
 /** What the analysis needs to know about the run. */
@@ -57,39 +63,49 @@ export function writeViolation(
     removed: "removed",
   }[how];
   const undone = how === "denied" ? "" : how === "created" ? " (removed again)" : " (restored)";
+  // Judge by where the write would really land (a symlink may lead out).
+  const real = realPathOf(path);
+  const via = real !== path ? ` (through a symlink: ${real})` : "";
+  const shown = isWithin(path, ctx.repoRoot) ? relPath(ctx.cwd, path) : path;
   if (
-    isWithin(path, ctx.cacheDir) || isWithin(path, `${ctx.repoRoot}/.git`) ||
-    isWithin(path, `${ctx.repoRoot}/.dvc`)
+    isWithin(real, ctx.cacheDir) || isWithin(real, `${ctx.repoRoot}/.git`) ||
+    isWithin(real, `${ctx.repoRoot}/.dvc`)
   ) {
-    const what = isWithin(path, ctx.cacheDir)
+    const what = isWithin(real, ctx.cacheDir)
       ? "the DVC cache"
-      : isWithin(path, `${ctx.repoRoot}/.git`)
+      : isWithin(real, `${ctx.repoRoot}/.git`)
       ? "the git directory"
       : "the .dvc directory";
     return {
       kind: "write",
-      subject: path,
-      message: `${verb} '${path}' inside ${what}${undone}; sandboxed stages may never write there`,
+      subject: real,
+      message:
+        `${verb} '${shown}'${via} inside ${what}${undone}; sandboxed stages may never write there`,
       source,
+      fatal: true,
     };
   }
-  if (isWithin(path, ctx.repoRoot)) {
-    const rel = relPath(ctx.cwd, path);
+  if (isWithin(real, ctx.repoRoot)) {
+    const rel = relPath(ctx.cwd, real);
     return {
       kind: "write",
-      subject: path,
-      message: `${verb} '${rel}', which is not a declared output${undone}`,
+      subject: real,
+      message: `${verb} '${shown}'${via}, which is not a declared output${undone}`,
       fix: `outs:\n  - ${quoteYaml(rel)}`,
       source,
+      fatal: true,
     };
   }
-  const dir = parentOf(path);
+  const dir = parentOf(real);
   return {
     kind: "write",
-    subject: path,
-    message: `${verb} '${path}' outside the project${undone}`,
+    subject: real,
+    message: `${verb} '${shown}'${via} outside the project${undone}${
+      isWithin(real, "/tmp") ? " (the sandbox has its own private /tmp)" : ""
+    }`,
     fix: `meta: {sandbox: {write: [${quoteYaml(dir)}]}}`,
     source,
+    fatal: how !== "denied",
   };
 }
 
@@ -108,14 +124,18 @@ export function readViolation(
         `tried to read '${rel}', which is not a declared dependency (hermetic mode hides it)`,
       fix: `deps:\n  - ${quoteYaml(rel)}`,
       source,
+      fatal: true,
     };
   }
   return {
     kind: "read",
     subject: path,
-    message: `tried to read '${path}', which is not visible in the sandbox`,
+    message: `tried to read '${path}', which is not visible in the sandbox${
+      isWithin(path, "/tmp") ? " (it has its own private /tmp)" : ""
+    }`,
     fix: `meta: {sandbox: {read: [${quoteYaml(path)}]}}`,
     source,
+    fatal: true,
   };
 }
 
@@ -132,6 +152,7 @@ export function netViolation(
     message: `network access to ${hp} denied${detail ? ` (${detail})` : ""}`,
     fix: `meta: {sandbox: {net: [${quoteYaml(hp)}]}}`,
     source,
+    fatal: true,
   };
 }
 
@@ -146,6 +167,7 @@ export function envViolation(
     message: `environment variable ${name} was withheld from the sandbox (${detail})`,
     fix: `meta: {sandbox: {env: [${name}]}}`,
     source,
+    fatal: true,
   };
 }
 
@@ -156,6 +178,7 @@ export function processViolation(desc: string): Violation {
     message:
       `left a background process running after the command exited (${desc}); it was killed. Wait for background jobs before the command ends`,
     source: "check",
+    fatal: true,
   };
 }
 
@@ -223,6 +246,18 @@ export function violationsFromTrace(
         continue;
       }
       push(writeViolation(p, ctx, "denied", "trace"));
+      continue;
+    }
+    if (
+      e.errno === "ENOENT" && isWithin(p, "/tmp") && !isWithin(p, "/tmp/.cairn") &&
+      !visible.some((v) => isWithin(p, v))
+    ) {
+      // The sandbox's /tmp is private: host /tmp paths are not there.
+      if (e.write ? lstatOrNull(parentOf(p)) && parentOf(p) !== "/tmp" : lstatOrNull(p)) {
+        push(
+          e.write ? writeViolation(p, ctx, "denied", "trace") : readViolation(p, ctx, "trace"),
+        );
+      }
       continue;
     }
     if (e.errno === "ENOENT" && ctx.hermetic && isWithin(p, ctx.repoRoot)) {
@@ -293,10 +328,19 @@ export function violationsFromStderr(
       }
       continue;
     }
-    if (ctx.hermetic && ENOENT.test(line)) {
+    if (ENOENT.test(line)) {
       for (const cand of pathCandidates(line, ENOENT)) {
         const p = absPath(ctx.cwd, cand);
-        if (!isWithin(p, ctx.repoRoot)) continue;
+        if (isWithin(p, "/tmp") && !isWithin(p, ctx.repoRoot)) {
+          if (visible.some((v) => isWithin(p, v))) continue;
+          const dir = parentOf(p);
+          if (lstatOrNull(p)) push(readViolation(p, ctx, "stderr"));
+          else if (dir !== "/tmp" && lstatOrNull(dir)) {
+            push(writeViolation(p, ctx, "denied", "stderr"));
+          } else continue;
+          break;
+        }
+        if (!ctx.hermetic || !isWithin(p, ctx.repoRoot)) continue;
         if (visible.some((v) => isWithin(p, v)) || outs.some((o) => isWithin(p, o))) continue;
         if (!lstatOrNull(p)) continue;
         push(readViolation(p, ctx, "stderr"));
