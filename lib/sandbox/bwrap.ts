@@ -92,6 +92,8 @@ export interface SandboxPlan {
   cwd: string;
   /** folder holding this run's staging folders (hermetic). */
   stagingRoot?: string;
+  /** set when prepareSandbox had to create the staging base (removed again when empty). */
+  createdStagingBase?: string;
   /** deps (absolute lexical) visible inside. */
   deps: string[];
   /** declared outputs, absolute lexical. */
@@ -465,6 +467,14 @@ function bwrapArgs(plan: SandboxPlan, opts: PlanOptions): string[] {
  * are declared.
  */
 export function prepareSandbox(plan: SandboxPlan): void {
+  if (plan.stagingRoot) {
+    const base = parentOf(plan.stagingRoot);
+    if (!lstatOrNull(base)) {
+      Deno.mkdirSync(base, { recursive: true });
+      plan.createdStagingBase = base;
+    }
+    Deno.mkdirSync(plan.stagingRoot);
+  }
   for (const p of plan.outParents) {
     if (!statOrNull(p.host)) {
       const created: string[] = [];
@@ -556,6 +566,11 @@ export function finishSandbox(plan: SandboxPlan): Violation[] {
     try {
       Deno.removeSync(plan.stagingRoot, { recursive: true });
     } catch { /* already gone */ }
+    if (plan.createdStagingBase) {
+      try {
+        Deno.removeSync(plan.createdStagingBase); // only when empty
+      } catch { /* in use by a parallel run */ }
+    }
   }
   return violations;
 }

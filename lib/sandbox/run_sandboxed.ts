@@ -96,21 +96,26 @@ ctl=$1; sh_=$2; cmd=$3; skip=$4
 "$sh_" -c "$cmd"
 rc=$?
 echo "$rc" > "$ctl/rc"
-left=
-for d in /proc/[0-9]*; do
-  p=\${d#/proc/}
-  case " 1 $$ $PPID $skip " in *" $p "*) continue;; esac
-  read -r st < "$d/stat" 2>/dev/null || continue
-  s=\${st##*) }; s=\${s%% *}
-  [ "$s" = Z ] && continue
-  c=\${st#*(}; c=\${c%)*}
-  left="$left$p $c
+round=0
+while :; do
+  pids=; left=
+  for d in /proc/[0-9]*; do
+    p=\${d#/proc/}
+    case " 1 $$ $PPID $skip " in *" $p "*) continue;; esac
+    read -r st < "$d/stat" 2>/dev/null || continue
+    s=\${st##*) }; s=\${s%% *}
+    [ "$s" = Z ] && continue
+    c=\${st#*(}; c=\${c%)*}
+    pids="$pids $p"
+    left="$left$p $c
 "
+  done
+  [ -z "$pids" ] && break
+  [ "$round" = 0 ] && printf '%s' "$left" > "$ctl/leftover"
+  # Stop all first so none acts on a sibling's death, then kill.
+  kill -STOP $pids 2>/dev/null; kill -KILL $pids 2>/dev/null
+  round=$((round+1)); [ "$round" -gt 50 ] && break
 done
-if [ -n "$left" ]; then
-  printf '%s' "$left" > "$ctl/leftover"
-  printf '%s' "$left" | while read -r p c; do kill -9 "$p" 2>/dev/null; done
-fi
 exit "$rc"
 `;
 

@@ -49,6 +49,14 @@ function quoteYaml(s: string): string {
   return /^[\w./@+-]+$/.test(s) && !/^[-?:]/.test(s) ? s : JSON.stringify(s);
 }
 
+/** "the DVC cache" / "the git directory" / "the .dvc directory" when `p` is inside one. */
+function specialArea(p: string, ctx: ViolationContext): string | undefined {
+  if (isWithin(p, ctx.cacheDir)) return "the DVC cache";
+  if (isWithin(p, `${ctx.repoRoot}/.git`)) return "the git directory";
+  if (isWithin(p, `${ctx.repoRoot}/.dvc`)) return "the .dvc directory";
+  return undefined;
+}
+
 /** A write the sandbox stopped (or undid) at `path` (absolute). */
 export function writeViolation(
   path: string,
@@ -67,15 +75,8 @@ export function writeViolation(
   const real = realPathOf(path);
   const via = real !== path ? ` (through a symlink: ${real})` : "";
   const shown = isWithin(path, ctx.repoRoot) ? relPath(ctx.cwd, path) : path;
-  if (
-    isWithin(real, ctx.cacheDir) || isWithin(real, `${ctx.repoRoot}/.git`) ||
-    isWithin(real, `${ctx.repoRoot}/.dvc`)
-  ) {
-    const what = isWithin(real, ctx.cacheDir)
-      ? "the DVC cache"
-      : isWithin(real, `${ctx.repoRoot}/.git`)
-      ? "the git directory"
-      : "the .dvc directory";
+  const what = specialArea(real, ctx);
+  if (what) {
     return {
       kind: "write",
       subject: real,
@@ -115,6 +116,18 @@ export function readViolation(
   ctx: ViolationContext,
   source: Violation["source"],
 ): Violation {
+  const special = specialArea(path, ctx);
+  if (special) {
+    return {
+      kind: "read",
+      subject: path,
+      message: `tried to use '${
+        relPath(ctx.cwd, path)
+      }' inside ${special}; hermetic stages do not see the DVC cache, .git or .dvc`,
+      source,
+      fatal: true,
+    };
+  }
   if (isWithin(path, ctx.repoRoot)) {
     const rel = relPath(ctx.cwd, path);
     return {
@@ -240,11 +253,9 @@ export function violationsFromTrace(
       : e.paths[0];
     if (!p) continue;
     if (e.errno === "EROFS" || (e.errno === "EBUSY" && e.write)) {
-      if (
-        isWithin(p, "/tmp") || isWithin(p, "/proc") || isWithin(p, "/sys") || isWithin(p, "/dev")
-      ) {
-        continue;
-      }
+      // The private /tmp is writable: an EROFS under /tmp is a read-only
+      // bind of the project or a dep, so it counts.
+      if (isWithin(p, "/proc") || isWithin(p, "/sys") || isWithin(p, "/dev")) continue;
       push(writeViolation(p, ctx, "denied", "trace"));
       continue;
     }
@@ -322,7 +333,6 @@ export function violationsFromStderr(
       for (const cand of pathCandidates(line, EROFS)) {
         const p = absPath(ctx.cwd, cand);
         if (!lstatOrNull(parentOf(p))) continue;
-        if (isWithin(p, "/tmp")) continue;
         push(writeViolation(p, ctx, "denied", "stderr"));
         break;
       }

@@ -1,0 +1,427 @@
+/**
+ * runSandboxed against real bubblewrap, a real loopback HTTP server and
+ * real strace: each forbidden action is stopped and reported with the
+ * grant that would allow it; the granted variant succeeds.
+ */
+import assert from "node:assert/strict";
+import { runSandboxed, type RunSandboxedOptions } from "../../../lib/sandbox/run_sandboxed.ts";
+import type { EnforcedPolicy } from "../../../lib/sandbox/bwrap.ts";
+import { parseSandboxMeta } from "../../../lib/sandbox/grants.ts";
+import { SandboxGrantError } from "../../../lib/sandbox/errors.ts";
+import type { Violation } from "../../../lib/sandbox/violations.ts";
+import { hostEnv, makeProject, type Project, snapshot, startServer } from "./_fixture.ts";
+
+const dec = new TextDecoder();
+
+async function run(
+  p: Project,
+  policy: EnforcedPolicy | "off",
+  cmd: string,
+  extra: Partial<RunSandboxedOptions> & { meta?: unknown } = {},
+) {
+  let out = "";
+  const { meta, ...rest } = extra;
+  const r = await runSandboxed(cmd, {
+    cwd: p.root,
+    env: hostEnv(),
+    policy,
+    grants: parseSandboxMeta(meta ?? {}, { stage: "s" }),
+    deps: ["data/raw.csv"],
+    outs: ["data/features.csv"],
+    repoRoot: p.root,
+    cacheDir: p.cacheDir,
+    shell: "/bin/sh",
+    stage: "s",
+    onStdout: (c) => (out += dec.decode(c)),
+    ...rest,
+  });
+  return { ...r, out };
+}
+
+function only(vs: Violation[], kind: Violation["kind"]): Violation {
+  const m = vs.filter((v) => v.kind === kind);
+  assert.equal(m.length >= 1, true, `expected a ${kind} violation, got ${JSON.stringify(vs)}`);
+  return m[0];
+}
+
+/** Runs one scenario per policy in a fresh project, and checks the workspace is as before. */
+function scenario(
+  name: string,
+  fn: (p: Project, policy: EnforcedPolicy) => Promise<void>,
+  opts: { policies?: EnforcedPolicy[]; base?: string; keep?: string[] } = {},
+) {
+  for (const policy of opts.policies ?? ["on", "hermetic"] as EnforcedPolicy[]) {
+    Deno.test(`sandbox ${policy}: ${name}`, async () => {
+      const p = await makeProject(opts.base);
+      try {
+        await fn(p, policy);
+      } finally {
+        await p.cleanup();
+      }
+    });
+  }
+}
+
+/** The workspace (outside declared outs) and the cache are unchanged by `fn`. */
+async function unchanged(p: Project, fn: () => Promise<void>, outs = ["data/features.csv"]) {
+  const before = snapshot(p.root, outs);
+  const outsideBefore = snapshot(p.outside);
+  await fn();
+  assert.deepEqual(snapshot(p.root, outs), before);
+  assert.deepEqual(snapshot(p.outside), outsideBefore);
+}
+
+scenario("declared outputs are written, deps read", async (p, policy) => {
+  await unchanged(p, async () => {
+    const r = await run(p, policy, "cat data/raw.csv > data/features.csv; echo done");
+    assert.deepEqual(r.violations, []);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.ok, true);
+    assert.equal(r.out, "done\n");
+  });
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\n");
+});
+
+scenario(
+  "output in a folder that does not exist yet (atomic write via rename)",
+  async (p, policy) => {
+    const r = await run(
+      p,
+      policy,
+      "mkdir -p results/deep 2>/dev/null; cat data/raw.csv > results/deep/.tmp && mv results/deep/.tmp results/deep/model.pkl",
+      { outs: ["results/deep/model.pkl"] },
+    );
+    assert.equal(r.exitCode, 0, r.stderrTail);
+    // The temp file beside the output is an undeclared write: reported and removed.
+    assert.deepEqual(r.violations.map((v) => v.kind), []);
+    assert.equal(Deno.readTextFileSync(`${p.root}/results/deep/model.pkl`), "a,b\n1,2\n");
+  },
+);
+
+scenario("write outside outs is stopped and names the path", async (p, policy) => {
+  await unchanged(p, async () => {
+    const r = await run(p, policy, "echo x > notes.txt");
+    assert.notEqual(r.exitCode, 0);
+    assert.equal(r.ok, false);
+    const v = only(r.violations, "write");
+    assert.equal(v.subject, `${p.root}/notes.txt`);
+    assert.match(v.message, /notes\.txt.*not a declared output/);
+    assert.equal(v.fix, "outs:\n  - notes.txt");
+  });
+});
+
+scenario("overwriting an undeclared sibling of an output is stopped", async (p, policy) => {
+  await unchanged(p, async () => {
+    const r = await run(p, policy, "echo x > data/other.csv; echo y > data/features.csv");
+    assert.equal(r.ok, false);
+    const v = only(r.violations, "write");
+    assert.equal(v.subject, `${p.root}/data/other.csv`);
+    assert.equal(v.fix, "outs:\n  - data/other.csv");
+    assert.equal(v.fatal, true);
+  });
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/other.csv`), "undeclared\n");
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "y\n");
+});
+
+scenario("new undeclared file beside an output is reported and removed", async (p, policy) => {
+  await unchanged(p, async () => {
+    const r = await run(p, policy, "echo y > data/features.csv; echo z > data/extra.log");
+    assert.equal(r.ok, false);
+    const v = only(r.violations, "write");
+    assert.equal(v.subject, `${p.root}/data/extra.log`);
+    assert.equal(v.fatal, true);
+  });
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "y\n");
+});
+
+scenario("write outside the project is stopped; a write grant allows it", async (p, policy) => {
+  await unchanged(p, async () => {
+    const r = await run(p, policy, `echo x > ${p.outside}/out.txt`);
+    assert.notEqual(r.exitCode, 0);
+    const v = only(r.violations, "write");
+    assert.equal(v.subject, `${p.outside}/out.txt`);
+    assert.equal(v.fix, `meta: {sandbox: {write: [${p.outside}]}}`);
+  });
+  const ok = await run(p, policy, `echo x > ${p.outside}/out.txt`, {
+    meta: { sandbox: { write: [p.outside] } },
+  });
+  assert.equal(ok.ok, true, JSON.stringify(ok.violations));
+  assert.equal(Deno.readTextFileSync(`${p.outside}/out.txt`), "x\n");
+});
+
+scenario(
+  "undeclared read is hidden in hermetic mode and names the deps: line",
+  async (p, policy) => {
+    const r = await run(p, policy, "cat data/other.csv src/helper.py > data/features.csv");
+    if (policy === "on") {
+      assert.equal(r.ok, true, JSON.stringify(r.violations));
+      return;
+    }
+    assert.notEqual(r.exitCode, 0);
+    const reads = r.violations.filter((v) => v.kind === "read").map((v) => v.fix);
+    assert.deepEqual(reads.sort(), ["deps:\n  - data/other.csv", "deps:\n  - src/helper.py"]);
+    const ok = await run(p, policy, "cat data/other.csv src/helper.py > data/features.csv", {
+      deps: ["data/raw.csv", "data/other.csv", "src"],
+    });
+    assert.equal(ok.ok, true, JSON.stringify(ok.violations));
+    assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "undeclared\nX = 1\n");
+  },
+);
+
+scenario("a silent existence check of an undeclared file is reported (hermetic)", async (p) => {
+  // `[ -f ]` fails quietly: only the trace can tell the stage looked for it.
+  const r = await run(
+    p,
+    "hermetic",
+    "if [ -f params.yaml ]; then echo y; else echo n; fi > data/features.csv",
+  );
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.ok, false);
+  assert.equal(only(r.violations, "read").fix, "deps:\n  - params.yaml");
+}, { policies: ["hermetic"] });
+
+scenario("undeclared read without strace: found from the error message", async (p) => {
+  const r = await run(p, "hermetic", "cat data/other.csv", { trace: false });
+  assert.equal(r.traced, false);
+  assert.equal(only(r.violations, "read").fix, "deps:\n  - data/other.csv");
+}, { policies: ["hermetic"] });
+
+scenario(
+  "connecting to a loopback HTTP server is denied; net grants allow it",
+  async (p, policy) => {
+    const srv = startServer();
+    try {
+      const url = `http://127.0.0.1:${srv.port}/`;
+      const denied = await run(p, policy, `curl -sS --max-time 5 ${url}`);
+      assert.notEqual(denied.exitCode, 0);
+      const v = only(denied.violations, "net");
+      assert.equal(v.subject, `127.0.0.1:${srv.port}`);
+      assert.equal(v.fix, `meta: {sandbox: {net: ["127.0.0.1:${srv.port}"]}}`);
+      assert.equal(srv.hits, 0);
+
+      // Host list: through cairn's proxy, only the granted host.
+      const granted = await run(p, policy, `curl -sS --max-time 5 ${url}`, {
+        meta: { sandbox: { net: [`127.0.0.1:${srv.port}`] } },
+      });
+      assert.equal(granted.ok, true, JSON.stringify(granted.violations) + granted.stderrTail);
+      assert.equal(granted.out, "hello from host\n");
+      assert.equal(srv.hits, 1);
+
+      const other = await run(p, policy, `curl -sS --max-time 5 ${url}`, {
+        meta: { sandbox: { net: ["example.org:443"] } },
+      });
+      assert.equal(other.ok, false);
+      assert.equal(only(other.violations, "net").source, "proxy");
+      assert.equal(srv.hits, 1);
+
+      // A program that ignores the proxy settings still cannot get out.
+      const bypass = await run(p, policy, `curl -sS --max-time 5 --noproxy '*' ${url}`, {
+        meta: { sandbox: { net: [`127.0.0.1:${srv.port}`] } },
+      });
+      assert.notEqual(bypass.exitCode, 0);
+      assert.equal(only(bypass.violations, "net").subject, `127.0.0.1:${srv.port}`);
+      assert.equal(srv.hits, 1);
+
+      const open = await run(p, policy, `curl -sS --max-time 5 --noproxy '*' ${url}`, {
+        meta: { sandbox: { net: true } },
+      });
+      assert.equal(open.ok, true, JSON.stringify(open.violations));
+      assert.equal(srv.hits, 2);
+    } finally {
+      await srv.close();
+    }
+  },
+);
+
+scenario("a secret environment variable is withheld; an env grant passes it", async (p, policy) => {
+  const env = hostEnv({ SECRET_TOKEN: "s3cr3t" });
+  const r = await run(
+    p,
+    policy,
+    'echo "token=$SECRET_TOKEN" > data/features.csv; env >> data/features.csv',
+    { env },
+  );
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.ok, false);
+  const v = only(r.violations, "env");
+  assert.equal(v.subject, "SECRET_TOKEN");
+  assert.equal(v.fix, "meta: {sandbox: {env: [SECRET_TOKEN]}}");
+  assert.doesNotMatch(Deno.readTextFileSync(`${p.root}/data/features.csv`), /s3cr3t/);
+
+  // Read from a program (not the command text): named by its error message.
+  const py = await run(p, policy, `python3 -c 'import os; print(os.environ["SECRET_TOKEN"])'`, {
+    env,
+  });
+  assert.notEqual(py.exitCode, 0);
+  assert.equal(only(py.violations, "env").subject, "SECRET_TOKEN");
+
+  const ok = await run(p, policy, 'echo "token=$SECRET_TOKEN" > data/features.csv', {
+    env,
+    meta: { sandbox: { env: ["SECRET_TOKEN"] } },
+  });
+  assert.equal(ok.ok, true, JSON.stringify(ok.violations));
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "token=s3cr3t\n");
+});
+
+scenario("writing through a symlink that points outside is stopped", async (p, policy) => {
+  Deno.symlinkSync(p.outside, `${p.root}/escape`);
+  await unchanged(p, async () => {
+    const r = await run(p, policy, "echo pwned > escape/pwned.txt");
+    assert.notEqual(r.exitCode, 0);
+    const v = only(r.violations, "write");
+    if (policy === "on") {
+      assert.equal(v.subject, `${p.outside}/pwned.txt`);
+      assert.match(v.message, /through a symlink/);
+      assert.equal(v.fix, `meta: {sandbox: {write: [${p.outside}]}}`);
+    }
+  });
+  assert.equal(Deno.statSync(`${p.root}/escape`).isDirectory, true);
+  // A granted folder holding a symlink to elsewhere: the link does not widen the grant.
+  const granted = `${p.outside}/granted`;
+  const elsewhere = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "cairn-sbx-else-" });
+  try {
+    Deno.mkdirSync(granted);
+    Deno.symlinkSync(elsewhere, `${granted}/link`);
+    const r = await run(
+      p,
+      policy,
+      `echo x > ${granted}/ok.txt; echo pwned > ${granted}/link/pwned.txt`,
+      {
+        meta: { sandbox: { write: [granted] } },
+      },
+    );
+    assert.notEqual(r.exitCode, 0);
+    assert.equal(Deno.readTextFileSync(`${granted}/ok.txt`), "x\n");
+    assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+    assert.equal(only(r.violations, "write").subject, `${elsewhere}/pwned.txt`);
+  } finally {
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+  // Granting the project symlink grants its real target.
+  const ok = await run(p, policy, "echo fine > escape/fine.txt", {
+    meta: { sandbox: { write: ["escape"] } },
+  });
+  assert.equal(ok.ok, true, JSON.stringify(ok.violations) + ok.stderrTail);
+  assert.equal(Deno.readTextFileSync(`${p.outside}/fine.txt`), "fine\n");
+});
+
+scenario("the DVC cache, .git and .dvc are never writable", async (p, policy) => {
+  const obj = ".dvc/cache/files/md5/ab/cdef0123";
+  await unchanged(p, async () => {
+    for (
+      const cmd of [
+        "echo x > .dvc/cache/files/md5/ab/new",
+        `chmod u+w ${obj} && echo evil > ${obj}`,
+        "echo x > .git/HEAD",
+        "echo x > .dvc/config",
+      ]
+    ) {
+      const r = await run(p, policy, cmd, { outs: ["model.pkl"] });
+      assert.notEqual(r.exitCode, 0, cmd);
+      // hermetic: `chmod` stats the (hidden) file first, a read.
+      const v = r.violations.find((v) => /DVC cache|git directory|\.dvc directory/.test(v.message));
+      assert.ok(v, `${cmd}: ${JSON.stringify(r.violations)}`);
+      assert.equal(v.fix, undefined);
+      assert.equal(v.fatal, true);
+    }
+  });
+  // Declaring an output inside the cache is refused before running anything.
+  await assert.rejects(
+    () => run(p, policy, "true", { outs: [".dvc/cache/files/md5/ab/x"] }),
+    SandboxGrantError,
+  );
+});
+
+scenario("a background process left behind is killed and reported", async (p, policy) => {
+  const w = `${p.outside}/w`;
+  Deno.mkdirSync(w);
+  const t0 = performance.now();
+  const r = await run(
+    p,
+    policy,
+    `(sleep 1; echo late > ${w}/late.txt) & echo y > data/features.csv`,
+    { meta: { sandbox: { write: [w] } } },
+  );
+  assert.ok(performance.now() - t0 < 1000, "must not wait for the background job");
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.ok, false);
+  assert.match(only(r.violations, "process").message, /background process/);
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.deepEqual([...Deno.readDirSync(w)], [], "the background job must be dead");
+  // Waiting for it is fine.
+  const ok = await run(p, policy, `(sleep 0.2; echo late > ${w}/late.txt) & wait`, {
+    meta: { sandbox: { write: [w] } },
+  });
+  assert.equal(ok.ok, true, JSON.stringify(ok.violations));
+  assert.equal(Deno.readTextFileSync(`${w}/late.txt`), "late\n");
+});
+
+scenario("private /tmp: usable, and the host's /tmp is not visible", async (p, policy) => {
+  const hostTmp = await Deno.makeTempDir({ prefix: "cairn-sbx-hosttmp-" });
+  try {
+    Deno.writeTextFileSync(`${hostTmp}/secret`, "host\n");
+    const r = await run(
+      p,
+      policy,
+      `echo a > /tmp/scratch && cat /tmp/scratch > data/features.csv && cat ${hostTmp}/secret`,
+    );
+    assert.notEqual(r.exitCode, 0);
+    assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a\n");
+    const v = only(r.violations, "read");
+    assert.equal(v.subject, `${hostTmp}/secret`);
+    assert.match(v.message, /private \/tmp/);
+  } finally {
+    await Deno.remove(hostTmp, { recursive: true });
+  }
+});
+
+scenario("project outside /tmp works the same", async (p, policy) => {
+  const r = await run(p, policy, "cat data/raw.csv > data/features.csv; echo x > notes.txt");
+  assert.equal(only(r.violations, "write").subject, `${p.root}/notes.txt`);
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\n");
+}, { base: "/var/tmp" });
+
+scenario("stage in a subfolder (wdir) with relative deps and outs", async (p, policy) => {
+  Deno.mkdirSync(`${p.root}/sub`);
+  Deno.writeTextFileSync(`${p.root}/sub/in.txt`, "in\n");
+  const r = await run(p, policy, "cat in.txt ../data/raw.csv > out.txt; pwd", {
+    cwd: `${p.root}/sub`,
+    deps: ["in.txt", "../data/raw.csv"],
+    outs: ["out.txt"],
+  });
+  assert.equal(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
+  assert.equal(r.out, `${p.root}/sub\n`);
+  assert.equal(Deno.readTextFileSync(`${p.root}/sub/out.txt`), "in\na,b\n1,2\n");
+});
+
+scenario("persisted output is visible and updated in place", async (p, policy) => {
+  Deno.writeTextFileSync(`${p.root}/data/features.csv`, "old\n");
+  const r = await run(p, policy, "echo new >> data/features.csv", {
+    outs: [{ path: "data/features.csv", persist: true }],
+  });
+  assert.equal(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "old\nnew\n");
+});
+
+scenario("policy off runs like DVC (no confinement)", async (p) => {
+  const r = await run(p, "off", "echo x > notes.txt");
+  assert.equal(r.ok, true);
+  assert.equal(Deno.readTextFileSync(`${p.root}/notes.txt`), "x\n");
+}, { policies: ["on"] });
+
+Deno.test("sandbox: two sandboxed stages run in parallel independently", async () => {
+  const [a, b] = await Promise.all([makeProject(), makeProject()]);
+  try {
+    const [ra, rb] = await Promise.all([
+      run(a, "hermetic", "echo A > data/features.csv; echo x > a.txt"),
+      run(b, "on", "echo B > data/features.csv"),
+    ]);
+    assert.equal(only(ra.violations, "write").subject, `${a.root}/a.txt`);
+    assert.equal(rb.ok, true);
+    assert.equal(Deno.readTextFileSync(`${a.root}/data/features.csv`), "A\n");
+    assert.equal(Deno.readTextFileSync(`${b.root}/data/features.csv`), "B\n");
+  } finally {
+    await a.cleanup();
+    await b.cleanup();
+  }
+});
