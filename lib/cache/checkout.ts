@@ -4,14 +4,14 @@
  * decision to overwrite uncached data is the caller's (force / confirm).
  */
 import { CairnError, fsError } from "../errors.ts";
-import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
+import { type FileStamp, stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import { hashFiles, type ProgressFn } from "../hash/hash_files.ts";
 import { hashPath, isExecMode } from "../hash/hash_path.ts";
 import { md5FileDos2Unix } from "../hash/md5.ts";
 import type { StateEntry } from "../hash/state.ts";
 import type { HashInfo } from "../stage/types.ts";
-import { Linker } from "./link.ts";
+import { Linker, type LinkOptions } from "./link.ts";
 import { CorruptObjectError, MissingObjectError, ObjectStore } from "./object_store.ts";
 import type { CacheContext, LinkType } from "./types.ts";
 
@@ -125,6 +125,8 @@ interface Want {
   md5: string;
   obj: string;
   w?: WalkFile;
+  /** object size when known (lets small copies skip a stat) */
+  size?: number;
 }
 
 /** What syncing a set of files would do. */
@@ -241,16 +243,15 @@ function place(
   linker: Linker,
   obj: string,
   dst: string,
-  isexec: boolean,
-  groupShared: boolean,
-): LinkType {
+  opts: LinkOptions,
+): { type: LinkType; stamp?: FileStamp } {
   try {
-    return linker.link(obj, dst, { isexec, groupShared });
+    return linker.linkWithStamp(obj, dst, opts);
   } catch (err) {
     const st = lstatOrNull(dst);
     if (!st?.isDirectory) throw err;
     Deno.removeSync(dst, { recursive: true });
-    return linker.link(obj, dst, { isexec, groupShared });
+    return linker.linkWithStamp(obj, dst, opts);
   }
 }
 
@@ -288,8 +289,13 @@ function apply(
     for (const x of list) {
       const dst = x.relpath === "" ? root : `${root}/${x.relpath}`;
       if (!isRelink && !x.w) ensureParent(dst, made);
-      result.linkType = place(linker, x.obj, dst, isexecOf(x), groupShared);
-      const s = stampOf(Deno.statSync(dst));
+      const placed = place(linker, x.obj, dst, {
+        isexec: isexecOf(x),
+        groupShared,
+        size: x.size,
+      });
+      result.linkType = placed.type;
+      const s = placed.stamp ?? stampOf(Deno.statSync(dst));
       saved.push({ path: dst, stamp: s, md5: x.md5 });
       if (isRelink) result.relinked++;
       else {
@@ -469,6 +475,7 @@ async function checkoutFile(
     relpath: "",
     md5: hash.md5,
     obj: store.pathFor(hash.md5, { legacy }),
+    size: hash.size,
   };
   let present: WalkFile[] = [];
   const uncachedDir: string[] = [];

@@ -7,6 +7,7 @@
  */
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { CairnError, fsError } from "../errors.ts";
+import type { FileStamp } from "../fs/walk.ts";
 import type { LinkType } from "./types.ts";
 
 /** errno codes that mean "this link type does not work here" (DVC's list + EMLINK). */
@@ -79,29 +80,60 @@ export interface LinkOptions {
   isexec?: boolean;
   /** copies only: group-writable (cache.shared=group) */
   groupShared?: boolean;
+  /** object size if known (small objects are copied by read + write) */
+  size?: number;
 }
+
+/** Objects up to this size are copied by read + write (no chmod, fstat for the stamp). */
+const SMALL_COPY = 1 << 20;
 
 /**
  * Make `dst` a `type` link of cache object `src`, replacing whatever file is
- * at `dst`. Throws LinkUnsupportedError when the type is not possible here.
+ * at `dst`. Returns the new file's stamp when known without another stat
+ * (small copies). Throws LinkUnsupportedError when the type is not possible.
  */
 export function linkFile(
   src: string,
   dst: string,
   type: LinkType,
   opts: LinkOptions = {},
-): void {
+): FileStamp | undefined {
   if (type === "reflink") {
     // Deno offers no FICLONE; on CoW filesystems `copy` (copy_file_range)
     // already shares extents, so reflink is reported as unsupported.
     throw new LinkUnsupportedError("reflink");
   }
   const tmp = tempPathFor(dst);
+  let stamp: FileStamp | undefined;
   try {
     if (type === "copy") {
-      Deno.copyFileSync(src, tmp);
-      // The copy inherits the object's 0444; workspace copies are writable.
-      Deno.chmodSync(tmp, workspaceFileMode(!!opts.isexec, opts.groupShared));
+      const mode = workspaceFileMode(!!opts.isexec, opts.groupShared);
+      const data = opts.size !== undefined && opts.size <= SMALL_COPY
+        ? Deno.readFileSync(src)
+        : undefined;
+      if (data) {
+        const f = Deno.openSync(tmp, { write: true, createNew: true, mode });
+        try {
+          let off = 0;
+          while (off < data.length) off += f.writeSync(data.subarray(off));
+          // mtime is final after the last write; rename keeps inode and mtime
+          const st = f.statSync();
+          stamp = {
+            ino: st.ino ?? 0,
+            mtimeMs: st.mtime?.getTime() ?? 0,
+            size: st.size,
+          };
+        } finally {
+          f.close();
+        }
+        // open() applies the umask, which is what a workspace file wants,
+        // except for group-shared files that must stay group-writable.
+        if (opts.groupShared) Deno.chmodSync(tmp, mode);
+      } else {
+        Deno.copyFileSync(src, tmp);
+        // The copy inherits the object's 0444; workspace copies are writable.
+        Deno.chmodSync(tmp, mode);
+      }
     } else if (type === "hardlink") {
       Deno.linkSync(src, tmp);
     } else {
@@ -117,6 +149,7 @@ export function linkFile(
     }
     throw fsError(err, `linking (${type})`, dst);
   }
+  return stamp;
 }
 
 /**
@@ -139,13 +172,22 @@ export class Linker {
 
   /** Link `src` to `dst`; returns the type used. */
   link(src: string, dst: string, opts: LinkOptions = {}): LinkType {
+    return this.linkWithStamp(src, dst, opts).type;
+  }
+
+  /** Like link(), also returning the new file's stamp when known cheaply. */
+  linkWithStamp(
+    src: string,
+    dst: string,
+    opts: LinkOptions = {},
+  ): { type: LinkType; stamp?: FileStamp } {
     let lastErr: unknown;
     for (let i = this.#start; i < this.types.length; i++) {
       const t = this.types[i];
       try {
-        linkFile(src, dst, t, opts);
+        const stamp = linkFile(src, dst, t, opts);
         this.#start = i;
-        return t;
+        return { type: t, stamp };
       } catch (err) {
         if (!(err instanceof LinkUnsupportedError)) throw err;
         lastErr = err;

@@ -3,7 +3,7 @@
  * (small files are stored from the bytes already read). Used by the hashing
  * engine inline and in Workers, so `add` reads each new file only once.
  */
-import { tempPathFor, writeFileAtomic } from "../fs/atomic_write.ts";
+import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, WHOLE_READ_LIMIT } from "./md5.ts";
 
 export interface StoreSpec {
@@ -13,26 +13,75 @@ export interface StoreSpec {
   groupShared?: boolean;
 }
 
-const madeDirs = new Set<string>();
+/**
+ * Names present per fan-out dir, listed once: a stat that misses throws,
+ * which costs ~16 µs in Deno, so 100k misses would cost more than hashing.
+ */
+const known = new Map<string, Set<string>>();
 
-function ensureDir(dir: string, groupShared?: boolean): void {
-  if (madeDirs.has(dir)) return;
-  Deno.mkdirSync(dir, { recursive: true });
-  if (groupShared) {
-    try {
-      Deno.chmodSync(dir, 0o2775);
-    } catch { /* not ours */ }
+function namesIn(dir: string, groupShared?: boolean): Set<string> {
+  let names = known.get(dir);
+  if (names) return names;
+  names = new Set();
+  try {
+    for (const e of Deno.readDirSync(dir)) names.add(e.name);
+  } catch {
+    Deno.mkdirSync(dir, { recursive: true });
+    if (groupShared) {
+      try {
+        Deno.chmodSync(dir, 0o2775);
+      } catch { /* not ours */ }
+    }
   }
-  madeDirs.add(dir);
+  known.set(dir, names);
+  return names;
 }
 
-/** true if a trusted (0444) object is already there. */
-function objectPresent(path: string): boolean {
+/** The umask would strip bits from 0444 (then chmod after creating). */
+let umaskCuts: boolean | undefined;
+function needChmod(): boolean {
+  if (umaskCuts === undefined) {
+    try {
+      umaskCuts = (Deno.umask() & 0o444) !== 0;
+    } catch {
+      umaskCuts = true;
+    }
+  }
+  return umaskCuts;
+}
+
+/** An object already there and trusted (mode 0444, as DVC trusts it). */
+function trusted(path: string): boolean {
   try {
     const st = Deno.statSync(path);
     return st.isFile && (st.mode! & 0o777) === 0o444;
   } catch {
     return false;
+  }
+}
+
+function writeObject(obj: string, data: Uint8Array | undefined, src: string) {
+  const tmp = tempPathFor(obj);
+  try {
+    if (data) {
+      const f = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o444 });
+      try {
+        let off = 0;
+        while (off < data.length) off += f.writeSync(data.subarray(off));
+      } finally {
+        f.close();
+      }
+      if (needChmod()) Deno.chmodSync(tmp, 0o444);
+    } else {
+      Deno.copyFileSync(src, tmp);
+      Deno.chmodSync(tmp, 0o444);
+    }
+    Deno.renameSync(tmp, obj);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not created */ }
+    throw err;
   }
 }
 
@@ -52,23 +101,11 @@ export function hashAndStore(
     md5 = md5File(path, { size, onBytes });
   }
   const dir = `${store.root}/${md5.slice(0, 2)}`;
-  const obj = `${dir}/${md5.slice(2)}`;
-  if (objectPresent(obj)) return { md5, stored: false };
-  ensureDir(dir, store.groupShared);
-  if (data) {
-    writeFileAtomic(obj, data, { mode: 0o444, fsync: false });
-  } else {
-    const tmp = tempPathFor(obj);
-    try {
-      Deno.copyFileSync(path, tmp);
-      Deno.chmodSync(tmp, 0o444);
-      Deno.renameSync(tmp, obj);
-    } catch (err) {
-      try {
-        Deno.removeSync(tmp);
-      } catch { /* not created */ }
-      throw err;
-    }
-  }
+  const rest = md5.slice(2);
+  const obj = `${dir}/${rest}`;
+  const names = namesIn(dir, store.groupShared);
+  if (names.has(rest) && trusted(obj)) return { md5, stored: false };
+  writeObject(obj, data, path);
+  names.add(rest);
   return { md5, stored: true };
 }
