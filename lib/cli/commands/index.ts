@@ -4,9 +4,10 @@ import type { CliContext } from "../context.ts";
 import * as init from "./init.ts";
 import * as config from "./config.ts";
 import * as misc from "./misc.ts";
+import * as add from "./add.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-export const COMMANDS: CommandModule[] = [init, config, misc];
+export const COMMANDS: CommandModule[] = [init, config, misc, add];
