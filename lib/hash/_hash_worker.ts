@@ -14,6 +14,7 @@ export interface HashBatch {
 }
 
 export type WorkerReply =
+  | { type: "ready" }
   | { type: "done"; id: number; md5s: string[]; stored: number }
   | { type: "bytes"; id: number; bytes: number }
   | { type: "error"; id: number; path: string; message: string };
@@ -47,3 +48,6 @@ self.onmessage = (ev: MessageEvent<HashBatch>) => {
     );
   }
 };
+
+// Announce readiness so work is only handed over once loading is done.
+self.postMessage({ type: "ready" } satisfies WorkerReply);

@@ -24,7 +24,10 @@ export interface HashTarget extends FileStamp {
 export interface HashFilesOptions {
   state?: StateIndex;
   onProgress?: ProgressFn;
-  /** Workers to use for large jobs (default 2; 0 or 1 = always inline). */
+  /**
+   * Threads hashing a large job, the main thread included (default 2 =
+   * main + 1 Worker; 0 or 1 = always inline).
+   */
   workers?: number;
   /**
    * Go parallel only when the files to read reach either threshold
@@ -157,12 +160,29 @@ function makeProgress(
   };
 }
 
-/** Hand out batches on demand so both workers stay busy whatever the sizes. */
+/** A macrotask boundary without timer clamping, so Worker replies get handled. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+/**
+ * Split the work into batches handed out on demand. The main thread hashes
+ * too, starting at once, while `threads - 1` Workers start up (~20-100 ms
+ * each) and join in; whatever they have not taken when the main thread runs
+ * out is done by the main thread, so small jobs never wait on a Worker.
+ */
 async function hashInWorkers(
   files: readonly HashTarget[],
   todo: number[],
   md5s: string[],
-  nWorkers: number,
+  threads: number,
   store: StoreSpec | undefined,
   onDone: (files: number, bytes: number) => void,
 ): Promise<number> {
@@ -180,72 +200,94 @@ async function hashInWorkers(
   }
   if (cur.length) batches.push(cur);
 
-  const count = Math.min(nWorkers, batches.length);
   let stored = 0;
+  let next = 0;
+  let failure: unknown;
+  let running = 0;
+  let wake: (() => void) | undefined;
   const pool: Worker[] = [];
+  const sent = new Map<number, number[]>();
+  const streamed = new Map<number, number>();
+  const settle = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const feed = (w: Worker) => {
+    if (failure !== undefined || next >= batches.length) return;
+    const id = next++;
+    const idx = batches[id];
+    sent.set(id, idx);
+    running++;
+    const msg: HashBatch = {
+      id,
+      paths: idx.map((i) => files[i].abs),
+      sizes: idx.map((i) => files[i].size),
+      store,
+    };
+    w.postMessage(msg);
+  };
   try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let running = 0;
-      let failed = false;
-      const sent = new Map<number, number[]>();
-      const streamed = new Map<number, number>();
-      const feed = (w: Worker) => {
-        if (failed) return;
-        if (next >= batches.length) {
-          if (running === 0) resolve();
+    const nWorkers = Math.min(threads - 1, batches.length - 1);
+    for (let k = 0; k < nWorkers; k++) {
+      const w = new Worker(new URL("./_hash_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      pool.push(w);
+      w.onerror = (ev) => {
+        ev.preventDefault();
+        failure ??= new CairnError(`hashing worker failed: ${ev.message}`);
+        settle();
+      };
+      w.onmessage = (ev: MessageEvent<WorkerReply>) => {
+        const r = ev.data;
+        if (r.type === "ready") {
+          feed(w);
           return;
         }
-        const id = next++;
-        const idx = batches[id];
-        sent.set(id, idx);
-        running++;
-        const msg: HashBatch = {
-          id,
-          paths: idx.map((i) => files[i].abs),
-          sizes: idx.map((i) => files[i].size),
-          store,
-        };
-        w.postMessage(msg);
-      };
-      for (let k = 0; k < count; k++) {
-        const w = new Worker(new URL("./_hash_worker.ts", import.meta.url), {
-          type: "module",
-        });
-        pool.push(w);
-        w.onerror = (ev) => {
-          ev.preventDefault();
-          failed = true;
-          reject(new CairnError(`hashing worker failed: ${ev.message}`));
-        };
-        w.onmessage = (ev: MessageEvent<WorkerReply>) => {
-          const r = ev.data;
-          if (r.type === "bytes") {
-            streamed.set(r.id, (streamed.get(r.id) ?? 0) + r.bytes);
-            onDone(0, r.bytes);
-            return;
-          }
-          if (r.type === "error") {
-            failed = true;
-            reject(new CairnError(r.message));
-            return;
-          }
-          stored += r.stored;
-          const idx = sent.get(r.id)!;
-          sent.delete(r.id);
-          let bytes = 0;
-          for (let j = 0; j < idx.length; j++) {
-            md5s[idx[j]] = r.md5s[j];
-            bytes += files[idx[j]].size;
-          }
-          onDone(idx.length, bytes - (streamed.get(r.id) ?? 0));
-          streamed.delete(r.id);
-          running--;
-          feed(w);
-        };
+        if (r.type === "bytes") {
+          streamed.set(r.id, (streamed.get(r.id) ?? 0) + r.bytes);
+          onDone(0, r.bytes);
+          return;
+        }
+        running--;
+        if (r.type === "error") {
+          failure ??= new CairnError(r.message);
+          settle();
+          return;
+        }
+        stored += r.stored;
+        const idx = sent.get(r.id)!;
+        sent.delete(r.id);
+        let bytes = 0;
+        for (let j = 0; j < idx.length; j++) {
+          md5s[idx[j]] = r.md5s[j];
+          bytes += files[idx[j]].size;
+        }
+        onDone(idx.length, bytes - (streamed.get(r.id) ?? 0));
+        streamed.delete(r.id);
         feed(w);
+        settle();
+      };
+    }
+    // The main thread's share, one batch at a time.
+    while (failure === undefined && next < batches.length) {
+      const idx = batches[next++];
+      let bytes = 0;
+      for (const i of idx) {
+        const f = files[i];
+        const r = hashAndStore(f.abs, f.size, store);
+        md5s[i] = r.md5;
+        if (r.stored) stored++;
+        bytes += f.size;
       }
-    });
+      onDone(idx.length, bytes);
+      await yieldToEventLoop();
+    }
+    while (failure === undefined && running > 0) {
+      await new Promise<void>((r) => (wake = r));
+    }
+    if (failure !== undefined) throw failure;
   } finally {
     for (const w of pool) w.terminate();
   }
