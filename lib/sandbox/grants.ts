@@ -78,10 +78,10 @@ export function parseHostGrant(raw: string, stage?: string): HostGrant {
     if (!m) throw bad("is not a host");
     host = m[1].toLowerCase();
     portText = m[2];
+    if (host === "*") throw bad("would open every host; use net: true");
     if (host.includes("*") && !/^\*\.[a-z0-9._-]+$/.test(host)) {
       throw bad("may only use a wildcard as a leading '*.'");
     }
-    if (host === "*") throw bad("would open every host; use net: true");
   }
   let port: number | undefined;
   if (portText !== undefined && portText !== "*") {
@@ -330,14 +330,14 @@ export function refusalReason(
   if (p.home && isWithin(p.home, real)) {
     return real === p.home ? "it is the home folder" : "it contains the home folder";
   }
+  if (isWithin(p.repoRoot, real)) {
+    return "it contains the whole project; declare outputs instead";
+  }
   if (isWithin(p.cache, real) || isWithin(real, p.cache)) {
     return "it would make the DVC cache writable";
   }
   if (isWithin(real, p.git) || isWithin(real, p.dvc)) {
     return "it is inside the project's .git or .dvc folder";
-  }
-  if (isWithin(p.repoRoot, real)) {
-    return "it contains the whole project; declare outputs instead";
   }
   return undefined;
 }

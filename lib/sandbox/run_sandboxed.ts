@@ -72,6 +72,8 @@ export interface RunSandboxedOptions {
   forwarderCommand?: string[];
   /** where hermetic staging folders go (default `<repo>/.dvc/tmp`). */
   tmpBase?: string;
+  /** receives the raw strace output when the run was traced (explain-inputs). */
+  onTrace?: (text: string) => void;
 }
 
 export interface RunSandboxedResult {
@@ -384,6 +386,7 @@ export async function runSandboxed(
     }
     if (traced) {
       const text = readTextOrNull(`${ctl}/trace`) ?? "";
+      opts.onTrace?.(text);
       const events = parseStrace(text.split("\n"), { cwd });
       add(violationsFromTrace(events, ctx));
     }

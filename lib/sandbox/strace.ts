@@ -182,8 +182,24 @@ export function parseStrace(
   const events: TraceEvent[] = [];
   const pending = new Map<number, string>();
   const cwdOf = new Map<number, string>();
-  let firstPid: number | undefined;
-  for (const raw of lines) {
+  // Under -f a child's first calls can be printed before its parent's
+  // clone() returns: learn parents first so the child inherits the cwd.
+  const all = [...lines];
+  const parentOf = new Map<number, number>();
+  for (const l of all) {
+    const m = /^(\d+)\s+(?:<\.\.\. (?:clone3?|v?fork) resumed>|(?:clone3?|v?fork)\().*=\s+(\d+)\s*$/
+      .exec(l.trimEnd());
+    if (m) parentOf.set(Number(m[2]), Number(m[1]));
+  }
+  const cwdFor = (pid: number): string | undefined => {
+    for (let p: number | undefined = pid, n = 0; p !== undefined && n < 64; n++) {
+      const c = cwdOf.get(p);
+      if (c !== undefined) return c;
+      p = parentOf.get(p);
+    }
+    return undefined;
+  };
+  for (const raw of all) {
     const lm = LINE.exec(raw.trimEnd());
     let pid: number;
     let body: string;
@@ -195,7 +211,6 @@ export function parseStrace(
       pid = 0;
       body = raw.trimEnd();
     }
-    if (firstPid === undefined) firstPid = pid;
     if (body.startsWith("---") || body.startsWith("+++")) continue;
     if (body.endsWith("<unfinished ...>")) {
       pending.set(pid, body.slice(0, -"<unfinished ...>".length).trimEnd());
@@ -213,11 +228,10 @@ export function parseStrace(
     const [, syscall, argText, retText, retPath, errno] = cm;
     const ret = retText === "?" ? -1 : Number(retText);
     const args = splitArgs(argText);
-    let cwd = cwdOf.get(pid) ?? (pid === firstPid ? opts.cwd : undefined) ??
-      opts.cwd;
+    let cwd = cwdFor(pid) ?? opts.cwd;
     // Process bookkeeping: children inherit the cwd.
     if (/^(clone3?|fork|vfork)$/.test(syscall) && ret > 0) {
-      cwdOf.set(ret, cwd);
+      if (!cwdOf.has(ret)) cwdOf.set(ret, cwd);
       continue;
     }
     for (const a of args) {
