@@ -206,7 +206,9 @@ async function plan(
       }
       continue;
     }
-    if (!store.has(x.md5, { legacy })) {
+    // verify(): a stat for trusted (0444) objects; others are re-hashed and
+    // removed when corrupt, so a corrupt object is never copied out.
+    if (store.verify(x.md5, { legacy }) !== "ok") {
       p.missing.push(x.relpath);
       continue;
     }

@@ -5,9 +5,10 @@ import * as init from "./init.ts";
 import * as config from "./config.ts";
 import * as misc from "./misc.ts";
 import * as add from "./add.ts";
+import * as checkout from "./checkout.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-export const COMMANDS: CommandModule[] = [init, config, misc, add];
+export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout];

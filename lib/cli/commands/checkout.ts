@@ -1,0 +1,79 @@
+import type { Command } from "commander";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { checkout, CheckoutFailed, type CheckoutSummary } from "../../repo/checkout.ts";
+import { Progress } from "../progress.ts";
+import type { Io } from "../io.ts";
+
+interface Opts {
+  summary?: boolean;
+  force?: boolean;
+  relink?: boolean;
+  recursive?: boolean;
+  withDeps?: boolean;
+  allowMissing?: boolean;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/** `M\tpath` lines, or DVC's one-line summary. */
+export function renderCheckout(io: Io, s: CheckoutSummary, summary: boolean): void {
+  if (summary) {
+    const parts: string[] = [];
+    if (s.added.length) parts.push(`${plural(s.added.length, "file")} added`);
+    if (s.deleted.length) parts.push(`${plural(s.deleted.length, "file")} deleted`);
+    if (s.modified.length) parts.push(`${plural(s.modified.length, "file")} modified`);
+    io.info(parts.length ? parts.join(", ") : "No changes.");
+    return;
+  }
+  const lines = [
+    ...s.added.map((p) => `A\t${p}`),
+    ...s.deleted.map((p) => `D\t${p}`),
+    ...s.modified.map((p) => `M\t${p}`),
+  ];
+  if (lines.length) io.info(lines.join("\n"));
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  defineCommand(
+    program,
+    ctx,
+    "checkout",
+    "Checkout data files from cache.",
+    (c) =>
+      c.argument(
+        "[targets...]",
+        "Limit command scope to these tracked files/directories, .dvc files and stage names.",
+      )
+        .option("--summary", "Show summary of the changes.")
+        .option("-d, --with-deps", "Checkout all dependencies of the specified target.")
+        .option("-R, --recursive", "Checkout all subdirectories of the specified directory.")
+        .option("-f, --force", "Do not prompt when removing working directory files.")
+        .option("--relink", "Recreate links or copies from cache to workspace.")
+        .option(
+          "--allow-missing",
+          "Ignore errors if some of the files or directories are missing.",
+        ),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const progress = new Progress("Checkout", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
+      try {
+        const s = await checkout(repo, targets, {
+          force: o.force,
+          relink: o.relink,
+          recursive: o.recursive,
+          withDeps: o.withDeps,
+          allowMissing: o.allowMissing,
+          onProgress: progress.update,
+        });
+        progress.done();
+        renderCheckout(ctx.io, s, !!o.summary);
+      } catch (err) {
+        progress.done();
+        if (err instanceof CheckoutFailed) renderCheckout(ctx.io, err.summary, !!o.summary);
+        throw err;
+      }
+    },
+  );
+}

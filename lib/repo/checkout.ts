@@ -1,0 +1,101 @@
+/**
+ * `checkout`: make workspace outputs match the hashes recorded in `.dvc`
+ * files and dvc.lock (spec §19.4). Outputs whose objects are missing from
+ * the cache are skipped and reported together at the end.
+ */
+import { CheckoutError } from "../errors.ts";
+import { checkoutOutput, type CheckoutResult } from "../cache/checkout.ts";
+import { Linker } from "../cache/link.ts";
+import type { ProgressFn } from "../hash/hash_files.ts";
+import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
+import { checkInterrupted } from "../interrupt.ts";
+import { cacheContext } from "./cache_context.ts";
+import { type OutputOf, stageAbsPath } from "./collect.ts";
+import type { Repo } from "./repo.ts";
+import { selectOutputs } from "./targets.ts";
+
+export interface CheckoutOptions {
+  force?: boolean;
+  relink?: boolean;
+  recursive?: boolean;
+  withDeps?: boolean;
+  allowMissing?: boolean;
+  onProgress?: ProgressFn;
+  /** asked before overwriting workspace data that is not in the cache. */
+  confirmRemove?: (paths: string[]) => boolean | Promise<boolean>;
+}
+
+export interface OutputCheckout {
+  /** repo-relative output path. */
+  path: string;
+  isDir: boolean;
+  result: CheckoutResult;
+}
+
+export interface CheckoutSummary {
+  outputs: OutputCheckout[];
+  added: string[];
+  modified: string[];
+  deleted: string[];
+  /** outputs that could not be checked out (missing cache objects). */
+  failed: string[];
+}
+
+function isCheckoutable(o: OutputOf): boolean {
+  return o.out.cache && o.out.hash !== undefined && o.out.hash.md5 !== "";
+}
+
+export async function checkout(
+  repo: Repo,
+  targets: string[] = [],
+  opts: CheckoutOptions = {},
+): Promise<CheckoutSummary> {
+  const lock = await acquireRepoLock(repoLockPath(repo.dvcDir));
+  try {
+    const outs = selectOutputs(repo, targets, {
+      recursive: opts.recursive,
+      withDeps: opts.withDeps,
+    })
+      .filter(isCheckoutable);
+    const ctx = cacheContext(repo);
+    const linker = new Linker(ctx.linkTypes);
+    const summary: CheckoutSummary = {
+      outputs: [],
+      added: [],
+      modified: [],
+      deleted: [],
+      failed: [],
+    };
+    for (const o of outs) {
+      checkInterrupted();
+      const abs = stageAbsPath(repo, o.stage, o.out.path);
+      const isDir = o.out.hash!.md5.endsWith(".dir");
+      const result = await checkoutOutput(ctx, { path: abs, hash: o.out.hash! }, {
+        force: opts.force,
+        relink: opts.relink,
+        linker,
+        onProgress: opts.onProgress,
+        confirmRemove: opts.confirmRemove,
+      });
+      summary.outputs.push({ path: o.rel, isDir, result });
+      const shown = isDir ? `${o.rel}/` : o.rel;
+      if (result.status === "missing") {
+        if (!opts.allowMissing) summary.failed.push(o.rel);
+      } else if (result.status === "added") summary.added.push(shown);
+      else if (result.status === "modified") summary.modified.push(shown);
+    }
+    if (summary.failed.length) throw new CheckoutFailed(summary);
+    return summary;
+  } finally {
+    lock.release();
+  }
+}
+
+/** CheckoutError that still carries what did get checked out. */
+export class CheckoutFailed extends CheckoutError {
+  summary: CheckoutSummary;
+  constructor(summary: CheckoutSummary) {
+    super(summary.failed);
+    this.summary = summary;
+  }
+}
