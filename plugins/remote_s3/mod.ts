@@ -376,7 +376,6 @@ class S3Remote implements RemoteImpl {
     if (!res.ok) throw await this.#error(res, `starting multipart upload of ${it.key}`);
     const uploadId = xmlTag(await res.text(), "UploadId");
     if (!uploadId) throw new RemoteError(`S3 gave no UploadId for ${it.key}`, { transient: true });
-    const file = await Deno.open(it.src, { read: true });
     try {
       const etags = await mapLimit(
         Array.from({ length: nParts }, (_, i) => i),
@@ -385,13 +384,18 @@ class S3Remote implements RemoteImpl {
           const start = i * partSize;
           const len = Math.min(partSize, size - start);
           const buf = new Uint8Array(len);
-          // Positioned reads: parts in flight share one file handle.
-          let got = 0;
-          while (got < len) {
-            await file.seek(start + got, Deno.SeekMode.Start);
-            const n = await file.read(buf.subarray(got));
-            if (n === null) throw new RemoteError(`${it.src} shrank during upload`);
-            got += n;
+          // One handle per part: parts in flight must not share a file position.
+          const file = await Deno.open(it.src, { read: true });
+          try {
+            await file.seek(start, Deno.SeekMode.Start);
+            let got = 0;
+            while (got < len) {
+              const n = await file.read(buf.subarray(got));
+              if (n === null) throw new RemoteError(`${it.src} shrank during upload`);
+              got += n;
+            }
+          } finally {
+            file.close();
           }
           const r = await this.#fetch(
             this.#url(it.key, { partNumber: String(i + 1), uploadId }),
@@ -424,8 +428,6 @@ class S3Remote implements RemoteImpl {
         await r.body?.cancel();
       } catch { /* the server may be gone */ }
       throw err;
-    } finally {
-      file.close();
     }
   }
 

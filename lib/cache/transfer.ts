@@ -1,0 +1,819 @@
+/**
+ * The transfer engine between the local cache and a remote (spec §7):
+ * ask the destination what it has (per-object checks or a listing, whichever
+ * DVC's estimate says is cheaper), move only what is missing, several batches
+ * in flight, retry transient failures with backoff, verify the md5 of every
+ * download before it enters the cache, land objects atomically (temp +
+ * rename; the plugins do the same on their side), and push a `.dir` object
+ * last and only if every file in it is on the remote. Never prints: progress
+ * goes to a callback, outcomes come back as data.
+ */
+import { InterruptedError } from "../errors.ts";
+import { tempPathFor } from "../fs/atomic_write.ts";
+import { md5Bytes, md5File, md5FileDos2Unix } from "../hash/md5.ts";
+import { parseListing } from "../hash/dir_listing.ts";
+import { OBJECT_MODE, ObjectStore } from "./object_store.ts";
+import type { Remote } from "../plugin/remote.ts";
+import type { ItemResult, WireError } from "../plugin/remote_api.ts";
+
+/** An object to move: md5 (with `.dir` for directory listings) and its namespace. */
+export interface TransferObject {
+  md5: string;
+  /** DVC 2.x namespace (`<h[0:2]>/<h[2:]>` at the root) instead of `files/md5/`. */
+  legacy?: boolean;
+}
+
+export interface TransferProgress {
+  phase: "query" | "transfer";
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  /** known for pushes (local sizes); undefined for fetches until every size is known. */
+  bytesTotal?: number;
+  failed: number;
+}
+
+export interface TransferOptions {
+  /** batches in flight (default: remote config `jobs`, else 4 x cores, as DVC). */
+  jobs?: number;
+  /** further attempts after a transient failure (default 4). */
+  retries?: number;
+  /** first retry delay; doubles each time (default 250 ms), with jitter. */
+  backoffMs?: number;
+  onProgress?: (p: TransferProgress) => void;
+  signal?: AbortSignal;
+  /**
+   * Trust a `.dir` object on the remote to mean all its files are there (it is
+   * pushed only after them). Default true; false checks every file.
+   */
+  trustRemoteDirs?: boolean;
+}
+
+export interface FailedObject extends TransferObject {
+  error: string;
+  /** the plugin's error (code, flags) */
+  wire: WireError;
+}
+
+export interface TransferResult {
+  /** objects moved by this call */
+  transferred: TransferObject[];
+  /** objects the destination already had */
+  present: TransferObject[];
+  /** objects the source does not have (nor, for fetch, the remote) */
+  missing: TransferObject[];
+  /** objects that could not be moved (after retries) */
+  failed: FailedObject[];
+  /** `.dir` objects not pushed because a file of theirs is missing or failed */
+  skippedDirs: TransferObject[];
+  /** bytes moved */
+  bytes: number;
+}
+
+const HEX_KEY = /^[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 16 << 20;
+
+/** The object's key on a remote (same layout as the cache). */
+export function remoteKey(obj: TransferObject): string {
+  const rel = `${obj.md5.slice(0, 2)}/${obj.md5.slice(2)}`;
+  return obj.legacy ? rel : `files/md5/${rel}`;
+}
+
+/** The object a remote key names, or null for anything else (runs/, temp files ...). */
+export function keyObject(key: string): TransferObject | null {
+  if (key.startsWith("files/md5/")) {
+    const rel = key.slice(10);
+    return HEX_KEY.test(rel) ? { md5: rel.replace("/", ""), legacy: false } : null;
+  }
+  return HEX_KEY.test(key) ? { md5: key.replace("/", ""), legacy: true } : null;
+}
+
+function id(obj: TransferObject): string {
+  return obj.legacy ? `L${obj.md5}` : obj.md5;
+}
+
+function isDir(obj: TransferObject): boolean {
+  return obj.md5.endsWith(".dir");
+}
+
+/** DVC's default: 4 jobs per core. */
+export function defaultJobs(remote?: Remote): number {
+  const configured = Number(remote?.config.jobs);
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return 4 * (navigator.hardwareConcurrency || 1);
+}
+
+function dedupe(objs: Iterable<TransferObject>): TransferObject[] {
+  const seen = new Map<string, TransferObject>();
+  for (const o of objs) if (!seen.has(id(o))) seen.set(id(o), { md5: o.md5, legacy: !!o.legacy });
+  return [...seen.values()];
+}
+
+/**
+ * Which of `objects` the remote has. Few objects (or a remote that cannot
+ * list): per-object `exists` in batches. Many: estimate the remote's size
+ * from its `00` prefix, as DVC does (§7.3), and list everything when that
+ * costs fewer requests than checking each object.
+ */
+export async function remoteHas(
+  remote: Remote,
+  objects: TransferObject[],
+  opts: { jobs?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Set<string>> {
+  const jobs = opts.jobs ?? defaultJobs(remote);
+  const objs = dedupe(objects);
+  const found = new Set<string>();
+  if (objs.length === 0) return found;
+  let viaList = false;
+  const listable = remote.info.traverse && objs.length > 1;
+  const namespaces = [false, true].filter((l) => objs.some((o) => !!o.legacy === l));
+  const listed = new Map<boolean, Set<string>>();
+  if (listable) {
+    const pageSize = remote.info.listPageSize || 1000;
+    for (const legacy of namespaces) {
+      const count = objs.filter((o) => !!o.legacy === legacy).length;
+      const sample = await withRetry(() => remote.list(legacy ? "00/" : "files/md5/00/"));
+      const remoteSize = Math.max(1, sample.length) * 256;
+      const pages = remoteSize / pageSize;
+      // Listing a big remote costs more per page (DVC's TRAVERSE_WEIGHT_MULTIPLIER).
+      const weight = remoteSize > 500_000 ? pages * 5 : pages;
+      if (count >= weight) {
+        viaList = true;
+        const prefixes = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+        const keys = new Set<string>();
+        let done = 0;
+        await mapLimit(prefixes, jobs, async (p) => {
+          const list = p === "00"
+            ? sample
+            : await withRetry(() => remote.list(legacy ? `${p}/` : `files/md5/${p}/`));
+          for (const k of list) keys.add(k);
+          opts.onProgress?.(++done, 256);
+        });
+        listed.set(legacy, keys);
+      }
+    }
+  }
+  const toCheck: TransferObject[] = [];
+  for (const o of objs) {
+    const keys = listed.get(!!o.legacy);
+    if (keys) {
+      if (keys.has(remoteKey(o))) found.add(id(o));
+    } else toCheck.push(o);
+  }
+  if (toCheck.length) {
+    const chunk = Math.max(16, Math.min(1000, Math.ceil(toCheck.length / jobs)));
+    const chunks: TransferObject[][] = [];
+    for (let i = 0; i < toCheck.length; i += chunk) chunks.push(toCheck.slice(i, i + chunk));
+    let done = 0;
+    await mapLimit(chunks, jobs, async (c) => {
+      const res = await withRetry(() => remote.exists(c.map(remoteKey)));
+      res.forEach((ok, i) => ok && found.add(id(c[i])));
+      done += c.length;
+      if (!viaList) opts.onProgress?.(done, toCheck.length);
+    });
+  }
+  return found;
+}
+
+/** Retry `fn` while it fails with a transient plugin error (queries, listings). */
+async function withRetry<T>(fn: () => Promise<T>, retries = 4, backoffMs = 250): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const wire = (err as { wire?: WireError }).wire;
+      if (!wire?.transient || attempt >= retries) throw err;
+      await new Promise((r) =>
+        setTimeout(r, backoffMs * 2 ** attempt * (0.75 + Math.random() / 2))
+      );
+    }
+  }
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const run = async () => {
+    while (next < items.length && failure === undefined) {
+      const x = items[next++];
+      try {
+        await fn(x);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
+  if (failure !== undefined) throw failure;
+}
+
+interface Work {
+  obj: TransferObject;
+  key: string;
+  /** local path: source (push) or final cache path (fetch) */
+  path: string;
+  size?: number;
+  attempts: number;
+  tmp?: string;
+}
+
+interface PoolHooks {
+  /** send one batch; results in order. */
+  send(batch: Work[]): Promise<ItemResult[]>;
+  /** success of one item: land it (fetch: verify + rename). Throw to fail it. */
+  done(w: Work, bytes: number): void;
+  /** the item will not be retried (failed for good / missing); clean up. */
+  drop?(w: Work): void;
+}
+
+class Pool {
+  readonly result: TransferResult = {
+    transferred: [],
+    present: [],
+    missing: [],
+    failed: [],
+    skippedDirs: [],
+    bytes: 0,
+  };
+  #progress: TransferProgress;
+  #opts: TransferOptions;
+  #remote: Remote;
+  #partial = new Map<string, number>();
+  #fatal: unknown;
+  #lastReport = 0;
+
+  constructor(remote: Remote, opts: TransferOptions, filesTotal: number, bytesTotal?: number) {
+    this.#remote = remote;
+    this.#opts = opts;
+    this.#progress = {
+      phase: "transfer",
+      filesDone: 0,
+      filesTotal,
+      bytesDone: 0,
+      bytesTotal,
+      failed: 0,
+    };
+  }
+
+  get progress(): TransferProgress {
+    return this.#progress;
+  }
+
+  addTotal(files: number, bytes?: number): void {
+    this.#progress.filesTotal += files;
+    if (bytes !== undefined && this.#progress.bytesTotal !== undefined) {
+      this.#progress.bytesTotal += bytes;
+    }
+  }
+
+  report(force = false): void {
+    const now = performance.now();
+    if (!force && now - this.#lastReport < 50) return;
+    this.#lastReport = now;
+    this.#opts.onProgress?.({ ...this.#progress });
+  }
+
+  onBytes(key: string, bytes: number): void {
+    this.#partial.set(key, (this.#partial.get(key) ?? 0) + bytes);
+    this.#progress.bytesDone += bytes;
+    this.report();
+  }
+
+  #complete(w: Work, bytes: number): void {
+    const partial = this.#partial.get(w.key) ?? 0;
+    this.#partial.delete(w.key);
+    this.#progress.bytesDone += bytes - partial;
+    this.#progress.filesDone++;
+    this.result.bytes += bytes;
+    this.result.transferred.push(w.obj);
+  }
+
+  #undoPartial(w: Work): void {
+    const partial = this.#partial.get(w.key) ?? 0;
+    this.#partial.delete(w.key);
+    this.#progress.bytesDone -= partial;
+  }
+
+  async run(items: Work[], hooks: PoolHooks): Promise<void> {
+    const jobs = Math.max(1, this.#opts.jobs ?? defaultJobs(this.#remote));
+    const retries = this.#opts.retries ?? 4;
+    const backoff = this.#opts.backoffMs ?? 250;
+    const queue = [...items];
+    let active = 0;
+    let waiting = 0;
+    const signal = this.#opts.signal;
+
+    const fail = (w: Work, wire: WireError) => {
+      hooks.drop?.(w);
+      this.#undoPartial(w);
+      if (wire.notFound) {
+        this.result.missing.push(w.obj);
+      } else {
+        this.result.failed.push({ ...w.obj, error: wire.message, wire });
+        this.#progress.failed++;
+      }
+      this.#progress.filesDone++;
+    };
+
+    const take = (): Work[] => {
+      const batch: Work[] = [];
+      let bytes = 0;
+      while (queue.length && batch.length < BATCH_FILES) {
+        const w = queue[0];
+        const size = w.size ?? 0;
+        if (batch.length && bytes + size > BATCH_BYTES) break;
+        queue.shift();
+        batch.push(w);
+        bytes += size;
+      }
+      return batch;
+    };
+
+    await new Promise<void>((resolve) => {
+      const finishIfIdle = () => {
+        if (active === 0 && waiting === 0 && (queue.length === 0 || this.#stopped(signal))) {
+          resolve();
+        }
+      };
+      const pump = () => {
+        while (active < jobs && queue.length && !this.#stopped(signal)) {
+          const batch = take();
+          active++;
+          this.#send(batch, hooks).then((results) => {
+            results.forEach((r, i) => {
+              const w = batch[i];
+              if (r.ok) {
+                try {
+                  hooks.done(w, r.bytes);
+                  this.#complete(w, r.bytes);
+                  return;
+                } catch (err) {
+                  r = {
+                    ok: false,
+                    error: {
+                      name: "VerifyError",
+                      message: (err as Error).message,
+                      transient: true,
+                    },
+                  };
+                }
+              }
+              const wire = r.error;
+              if (wire.fatal) {
+                this.#fatal ??= this.#remote.itemError(wire);
+                fail(w, wire);
+              } else if (wire.transient && w.attempts < retries && !this.#stopped(signal)) {
+                hooks.drop?.(w);
+                this.#undoPartial(w);
+                const delay = backoff * 2 ** w.attempts * (0.75 + Math.random() / 2);
+                w.attempts++;
+                waiting++;
+                setTimeout(() => {
+                  waiting--;
+                  queue.push(w);
+                  pump();
+                  finishIfIdle();
+                }, delay);
+              } else {
+                fail(w, wire);
+              }
+            });
+            this.report();
+          }).finally(() => {
+            active--;
+            pump();
+            finishIfIdle();
+          });
+        }
+        finishIfIdle();
+      };
+      pump();
+    });
+    // Anything left unsent (stopped early) counts as failed, not silently dropped.
+    for (const w of queue) {
+      fail(w, { name: "Stopped", message: "not transferred (stopped)" });
+    }
+    this.report(true);
+    if (this.#fatal) throw this.#fatal;
+    if (signal?.aborted) throw new InterruptedError();
+  }
+
+  #stopped(signal?: AbortSignal): boolean {
+    return this.#fatal !== undefined || !!signal?.aborted;
+  }
+
+  async #send(batch: Work[], hooks: PoolHooks): Promise<ItemResult[]> {
+    try {
+      return await hooks.send(batch);
+    } catch (err) {
+      // The whole call failed (plugin crashed, permission denied, connection lost...).
+      const wire: WireError = (err as { wire?: WireError }).wire ?? {
+        name: (err as Error).name ?? "Error",
+        message: (err as Error).message ?? String(err),
+        transient: false,
+        fatal: true,
+      };
+      if (!(err as { wire?: WireError }).wire && err instanceof Error) {
+        this.#fatal ??= err;
+      }
+      return batch.map(() => ({ ok: false, error: wire }));
+    }
+  }
+}
+
+function statSize(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Expand `.dir` objects present in the local cache into their file objects. */
+function expandLocal(
+  store: ObjectStore,
+  dirs: TransferObject[],
+): { files: Map<string, TransferObject[]>; unreadable: TransferObject[] } {
+  const files = new Map<string, TransferObject[]>();
+  const unreadable: TransferObject[] = [];
+  for (const d of dirs) {
+    try {
+      const entries = store.readDirObject(d.md5, { legacy: d.legacy });
+      files.set(id(d), entries.map((e) => ({ md5: e.md5, legacy: !!d.legacy })));
+    } catch {
+      unreadable.push(d);
+    }
+  }
+  return { files, unreadable };
+}
+
+/**
+ * Upload `objects` (and, for `.dir` objects, every file they list) that the
+ * remote lacks. File objects first; each `.dir` last and only when all its
+ * files are on the remote. Objects missing from the local cache are reported,
+ * not fatal.
+ */
+export async function pushObjects(
+  store: ObjectStore | string,
+  remote: Remote,
+  objects: TransferObject[],
+  opts: TransferOptions = {},
+): Promise<TransferResult> {
+  const odb = typeof store === "string" ? new ObjectStore(store) : store;
+  const all = dedupe(objects);
+  const dirs = all.filter(isDir);
+  const jobs = opts.jobs ?? defaultJobs(remote);
+  const queryProgress = (done: number, total: number) =>
+    opts.onProgress?.({
+      phase: "query",
+      filesDone: done,
+      filesTotal: total,
+      bytesDone: 0,
+      failed: 0,
+    });
+
+  // Directories already complete on the remote need no per-file checks.
+  const trust = opts.trustRemoteDirs !== false;
+  const remoteDirs = trust && dirs.length ? await remoteHas(remote, dirs, { jobs }) : new Set();
+  const localDirs = dirs.filter((d) => !remoteDirs.has(id(d)));
+  const { files: dirFiles, unreadable } = expandLocal(odb, localDirs);
+
+  const candidates = dedupe([
+    ...all.filter((o) => !isDir(o)),
+    ...[...dirFiles.values()].flat(),
+  ]);
+  const result: TransferResult = {
+    transferred: [],
+    present: dirs.filter((d) => remoteDirs.has(id(d))),
+    missing: [...unreadable],
+    failed: [],
+    skippedDirs: [],
+    bytes: 0,
+  };
+
+  // Local side: an object must exist and be intact (0444 trusted, else re-hashed).
+  const local: TransferObject[] = [];
+  const missingLocal = new Set<string>(unreadable.map(id));
+  for (const o of candidates) {
+    if (odb.verify(o.md5, { legacy: o.legacy }) === "ok") local.push(o);
+    else {
+      missingLocal.add(id(o));
+      result.missing.push(o);
+    }
+  }
+
+  const onRemote = await remoteHas(remote, local, { jobs, onProgress: queryProgress });
+  const todo = local.filter((o) => !onRemote.has(id(o)));
+  for (const o of local) if (onRemote.has(id(o))) result.present.push(o);
+
+  const work: Work[] = todo.map((o) => {
+    const path = odb.pathFor(o.md5, { legacy: o.legacy });
+    return { obj: o, key: remoteKey(o), path, size: statSize(path), attempts: 0 };
+  });
+  const dirWork: Work[] = [];
+  const bytesTotal = work.reduce((s, w) => s + (w.size ?? 0), 0);
+  const pool = new Pool(remote, opts, work.length + dirFiles.size, bytesTotal);
+  const off = remote.onProgress((k, b) => pool.onBytes(k, b));
+  const hooks: PoolHooks = {
+    send: (batch) => remote.put(batch.map((w) => ({ src: w.path, key: w.key }))),
+    done: () => {},
+  };
+  try {
+    await pool.run(work, hooks);
+
+    // `.dir` objects last, only over complete contents.
+    const bad = new Set<string>([...missingLocal, ...pool.result.failed.map(id)]);
+    for (const d of localDirs) {
+      const files = dirFiles.get(id(d));
+      if (!files) continue;
+      if (files.some((f) => bad.has(id(f)))) {
+        result.skippedDirs.push(d);
+        continue;
+      }
+      const path = odb.pathFor(d.md5, { legacy: d.legacy });
+      dirWork.push({ obj: d, key: remoteKey(d), path, size: statSize(path), attempts: 0 });
+    }
+    const dirOnRemote = trust
+      ? new Set<string>()
+      : await remoteHas(remote, dirWork.map((w) => w.obj), { jobs });
+    const dirTodo = dirWork.filter((w) => !dirOnRemote.has(id(w.obj)));
+    for (const w of dirWork) if (dirOnRemote.has(id(w.obj))) result.present.push(w.obj);
+    pool.addTotal(0, dirTodo.reduce((s, w) => s + (w.size ?? 0), 0));
+    await pool.run(dirTodo, hooks);
+  } finally {
+    off();
+  }
+  const r = pool.result;
+  result.transferred = r.transferred;
+  result.failed = r.failed;
+  result.missing.push(...r.missing);
+  result.bytes = r.bytes;
+  return result;
+}
+
+/** md5 check of a downloaded temp file against the object's name (§5.1, §5.2). */
+function verifyDownload(path: string, obj: TransferObject, size: number): boolean {
+  const want = obj.md5.replace(/\.dir$/, "");
+  if (isDir(obj)) {
+    const bytes = Deno.readFileSync(path);
+    return md5Bytes(bytes) === want;
+  }
+  if (md5File(path, { size }) === want) return true;
+  return !!obj.legacy && md5FileDos2Unix(path) === want;
+}
+
+/**
+ * Download `objects` missing from the local cache. `.dir` objects are fetched
+ * first (to learn their files), then every listed file the cache lacks. Each
+ * download is verified against its md5 before it is renamed into the cache;
+ * a mismatch is retried, then reported as failed.
+ */
+export async function fetchObjects(
+  store: ObjectStore | string,
+  remote: Remote,
+  objects: TransferObject[],
+  opts: TransferOptions = {},
+): Promise<TransferResult> {
+  const odb = typeof store === "string" ? new ObjectStore(store) : store;
+  const all = dedupe(objects);
+  const dirs = all.filter(isDir);
+  const pool = new Pool(remote, opts, 0);
+  const present: TransferObject[] = [];
+  const madeDirs = new Set<string>();
+  const prepare = (o: TransferObject): Work => {
+    const path = odb.pathFor(o.md5, { legacy: o.legacy });
+    return { obj: o, key: remoteKey(o), path, attempts: 0 };
+  };
+  const hooks: PoolHooks = {
+    send: (batch) => {
+      for (const w of batch) {
+        const dir = w.path.slice(0, w.path.lastIndexOf("/"));
+        if (!madeDirs.has(dir)) {
+          Deno.mkdirSync(dir, { recursive: true });
+          madeDirs.add(dir);
+        }
+        w.tmp = tempPathFor(w.path);
+      }
+      return remote.get(batch.map((w) => ({ key: w.key, dest: w.tmp! })));
+    },
+    done: (w, bytes) => {
+      const tmp = w.tmp!;
+      let ok = false;
+      try {
+        ok = verifyDownload(tmp, w.obj, bytes);
+      } catch (err) {
+        removeQuiet(tmp);
+        throw err;
+      }
+      if (!ok) {
+        removeQuiet(tmp);
+        throw new Error(`downloaded ${w.key} does not match its md5 (corrupt transfer)`);
+      }
+      Deno.chmodSync(tmp, OBJECT_MODE);
+      Deno.renameSync(tmp, w.path);
+      w.tmp = undefined;
+    },
+    drop: (w) => {
+      if (w.tmp) removeQuiet(w.tmp);
+      w.tmp = undefined;
+    },
+  };
+  const off = remote.onProgress((k, b) => pool.onBytes(k, b));
+  try {
+    // 1. `.dir` objects the cache lacks.
+    const dirTodo: Work[] = [];
+    for (const d of dirs) {
+      if (odb.verify(d.md5, { legacy: d.legacy }) === "ok") present.push(d);
+      else dirTodo.push(prepare(d));
+    }
+    pool.addTotal(dirTodo.length);
+    await pool.run(dirTodo, hooks);
+
+    // 2. files: given ones plus those listed by every `.dir` now in the cache.
+    const { files } = expandLocal(odb, dirs);
+    const candidates = dedupe([...all.filter((o) => !isDir(o)), ...[...files.values()].flat()]);
+    const todo: Work[] = [];
+    for (const o of candidates) {
+      if (odb.verify(o.md5, { legacy: o.legacy }) === "ok") present.push(o);
+      else todo.push(prepare(o));
+    }
+    pool.addTotal(todo.length);
+    await pool.run(todo, hooks);
+  } finally {
+    off();
+  }
+  return { ...pool.result, present };
+}
+
+function removeQuiet(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* gone already */ }
+}
+
+export interface RemoteStatus {
+  /** in the local cache only */
+  new: TransferObject[];
+  /** on the remote only */
+  deleted: TransferObject[];
+  /** neither */
+  missing: TransferObject[];
+  /** both */
+  ok: TransferObject[];
+}
+
+/**
+ * Compare objects (directories expanded) between the cache and the remote,
+ * as `status -c` needs. A `.dir` missing locally is read from the remote to
+ * learn its files.
+ */
+export async function remoteStatus(
+  store: ObjectStore | string,
+  remote: Remote,
+  objects: TransferObject[],
+  opts: { jobs?: number } = {},
+): Promise<RemoteStatus> {
+  const odb = typeof store === "string" ? new ObjectStore(store) : store;
+  const all = dedupe(objects);
+  const expanded: TransferObject[] = [...all];
+  for (const d of all.filter(isDir)) {
+    let entries: { md5: string }[] | undefined;
+    try {
+      entries = odb.readDirObject(d.md5, { legacy: d.legacy });
+    } catch {
+      const bytes = await remote.readBytes(remoteKey(d));
+      if (bytes && md5Bytes(bytes) === d.md5.replace(/\.dir$/, "")) entries = parseListing(bytes);
+    }
+    for (const e of entries ?? []) expanded.push({ md5: e.md5, legacy: d.legacy });
+  }
+  const objs = dedupe(expanded);
+  const onRemote = await remoteHas(remote, objs, opts);
+  const out: RemoteStatus = { new: [], deleted: [], missing: [], ok: [] };
+  for (const o of objs) {
+    const local = odb.has(o.md5, { legacy: o.legacy });
+    const there = onRemote.has(id(o));
+    if (local && there) out.ok.push(o);
+    else if (local) out.new.push(o);
+    else if (there) out.deleted.push(o);
+    else out.missing.push(o);
+  }
+  return out;
+}
+
+/** Every object on the remote, both namespaces (needs a remote that can list). */
+export async function listRemoteObjects(remote: Remote): Promise<TransferObject[]> {
+  const out: TransferObject[] = [];
+  for (const key of await remote.list("")) {
+    const o = keyObject(key);
+    if (o) out.push(o);
+  }
+  return out;
+}
+
+export interface GcRemoteResult {
+  removed: TransferObject[];
+  failed: FailedObject[];
+}
+
+/**
+ * `gc -c`: delete remote objects not in `keep` (both namespaces; `.dir`
+ * objects first so no listing ever points at removed files). The run-cache
+ * (`runs/`) is never touched.
+ */
+export async function gcRemote(
+  remote: Remote,
+  keep: TransferObject[],
+  opts: { dryRun?: boolean; jobs?: number } = {},
+): Promise<GcRemoteResult> {
+  const keepIds = new Set(dedupe(keep).map(id));
+  const unused = (await listRemoteObjects(remote)).filter((o) => !keepIds.has(id(o)));
+  const ordered = [...unused.filter(isDir), ...unused.filter((o) => !isDir(o))];
+  const result: GcRemoteResult = { removed: [], failed: [] };
+  if (opts.dryRun) {
+    result.removed = ordered;
+    return result;
+  }
+  const jobs = opts.jobs ?? defaultJobs(remote);
+  for (const group of [ordered.filter(isDir), ordered.filter((o) => !isDir(o))]) {
+    const chunks: TransferObject[][] = [];
+    for (let i = 0; i < group.length; i += 256) chunks.push(group.slice(i, i + 256));
+    await mapLimit(chunks, jobs, async (c) => {
+      const res = await remote.remove(c.map(remoteKey));
+      res.forEach((r, i) => {
+        if (r.ok) result.removed.push(c[i]);
+        else result.failed.push({ ...c[i], error: r.error.message, wire: r.error });
+      });
+    });
+  }
+  return result;
+}
+
+export interface RunCacheResult {
+  transferred: string[];
+  failed: { key: string; error: string }[];
+}
+
+/**
+ * Copy run-cache entries (`runs/<k[0:2]>/<k>/<v>`, spec §8) that the other
+ * side lacks, in the given direction. Entries are small files written once.
+ */
+export async function transferRunCache(
+  cacheDir: string,
+  remote: Remote,
+  direction: "push" | "pull",
+  opts: { jobs?: number } = {},
+): Promise<RunCacheResult> {
+  const localKeys = new Set<string>();
+  const walk = (rel: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(`${cacheDir}/${rel}`)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory) walk(`${rel}/${e.name}`);
+      else if (e.isFile && !e.name.endsWith(".tmp")) localKeys.add(`${rel}/${e.name}`);
+    }
+  };
+  walk("runs");
+  const remoteKeys = new Set(
+    (await remote.list("runs/")).filter((k) => !k.split("/").pop()!.endsWith(".tmp")),
+  );
+  const out: RunCacheResult = { transferred: [], failed: [] };
+  const jobs = opts.jobs ?? defaultJobs(remote);
+  if (direction === "push") {
+    const todo = [...localKeys].filter((k) => !remoteKeys.has(k));
+    const chunks: string[][] = [];
+    for (let i = 0; i < todo.length; i += 64) chunks.push(todo.slice(i, i + 64));
+    await mapLimit(chunks, jobs, async (c) => {
+      const res = await remote.put(c.map((k) => ({ src: `${cacheDir}/${k}`, key: k })));
+      res.forEach((r, i) =>
+        r.ok ? out.transferred.push(c[i]) : out.failed.push({ key: c[i], error: r.error.message })
+      );
+    });
+  } else {
+    const todo = [...remoteKeys].filter((k) => !localKeys.has(k));
+    const chunks: string[][] = [];
+    for (let i = 0; i < todo.length; i += 64) chunks.push(todo.slice(i, i + 64));
+    await mapLimit(chunks, jobs, async (c) => {
+      const items = c.map((k) => {
+        const path = `${cacheDir}/${k}`;
+        Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+        return { key: k, dest: tempPathFor(path), path };
+      });
+      const res = await remote.get(items.map(({ key, dest }) => ({ key, dest })));
+      res.forEach((r, i) => {
+        if (r.ok) {
+          Deno.renameSync(items[i].dest, items[i].path);
+          out.transferred.push(c[i]);
+        } else {
+          removeQuiet(items[i].dest);
+          out.failed.push({ key: c[i], error: r.error.message });
+        }
+      });
+    });
+  }
+  return out;
+}
