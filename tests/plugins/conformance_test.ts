@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "../_rig/assert.ts";
 import { openRemote, type Remote } from "../../lib/plugin/remote.ts";
 import { ObjectStore } from "../../lib/cache/object_store.ts";
-import { buildDirObject, type DirEntry } from "../../lib/hash/dir_listing.ts";
+import type { DirEntry } from "../../lib/hash/dir_listing.ts";
 import { md5Bytes, md5File } from "../../lib/hash/md5.ts";
 import {
   fetchObjects,
