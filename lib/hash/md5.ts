@@ -41,22 +41,6 @@ export function md5File(path: string, opts: Md5FileOptions = {}): string {
   }
 }
 
-/** md5 of a file plus its bytes when small enough to keep (lets commit store without a re-read). */
-export function md5FileKeep(
-  path: string,
-  size: number,
-): { md5: string; data?: Uint8Array } {
-  try {
-    if (size <= WHOLE_READ_LIMIT) {
-      const data = Deno.readFileSync(path);
-      return { md5: md5Bytes(data), data };
-    }
-    return { md5: streamMd5(path, false) };
-  } catch (err) {
-    throw fsError(err, "hashing", path);
-  }
-}
-
 /**
  * Legacy DVC 2.x `md5-dos2unix`: per 1 MiB chunk, if the chunk's first 512
  * bytes look like text, CRLF -> LF in that chunk before hashing (dvc-data's
