@@ -6,9 +6,10 @@ import * as config from "./config.ts";
 import * as misc from "./misc.ts";
 import * as add from "./add.ts";
 import * as checkout from "./checkout.ts";
+import * as gc from "./gc.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout];
+export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout, gc];
