@@ -3,6 +3,7 @@
  * (small files are stored from the bytes already read). Used by the hashing
  * engine inline and in Workers, so `add` reads each new file only once.
  */
+import { fsError } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, WHOLE_READ_LIMIT } from "./md5.ts";
 
@@ -26,7 +27,11 @@ function namesIn(dir: string, groupShared?: boolean): Set<string> {
   try {
     for (const e of Deno.readDirSync(dir)) names.add(e.name);
   } catch {
-    Deno.mkdirSync(dir, { recursive: true });
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw fsError(err, "creating", dir);
+    }
     if (groupShared) {
       try {
         Deno.chmodSync(dir, 0o2775);
@@ -81,7 +86,7 @@ function writeObject(obj: string, data: Uint8Array | undefined, src: string) {
     try {
       Deno.removeSync(tmp);
     } catch { /* not created */ }
-    throw err;
+    throw fsError(err, "adding to the cache", src);
   }
 }
 

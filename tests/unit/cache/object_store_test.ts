@@ -174,5 +174,6 @@ Deno.test(
       new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, text);
     assert.match(text, /OK no space left on device/);
+    assert.match(text, /OK commit no space left on device/);
   }),
 );
