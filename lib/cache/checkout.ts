@@ -115,9 +115,9 @@ function sameByLink(w: WalkFile, obj: string): boolean {
 /** Does an unchanged file need re-linking to become a `type` link? */
 function needsRelink(w: WalkFile, obj: string, type: LinkType): boolean {
   if (type === "symlink") return !(w.symlink && readLinkOrNull(w.abs) === obj);
-  const linked = !w.symlink && (w.nlink ?? 1) > 1 && inoOf(obj) === w.ino;
-  if (type === "hardlink") return !linked;
-  return !!w.symlink || linked; // copy/reflink want an independent file
+  if (type === "hardlink") return !!w.symlink || inoOf(obj) !== w.ino;
+  // copy/reflink want an independent file (a hardlink has nlink > 1)
+  return !!w.symlink || ((w.nlink ?? 1) > 1 && inoOf(obj) === w.ino);
 }
 
 interface Want {

@@ -255,3 +255,22 @@ Deno.test("legacy (DVC 2) objects check out; output replacing a file/dir", async
     r.close();
   }
 });
+
+Deno.test("commit with hardlink first: objects share the workspace inodes, nothing relinked", async () => {
+  const r = repo(["hardlink", "copy"]);
+  try {
+    write(r.root, DATA);
+    const inoBefore = Deno.statSync(`${r.root}/data/a`).ino;
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    assert.equal(c.relinked, 0);
+    assert.equal(Deno.statSync(`${r.root}/data/a`).ino, inoBefore);
+    // a file output whose content is already cached gets hardlinked to it
+    write(r.root, { "copy_of_a": "A" });
+    const f = await commitOutput(r.ctx, `${r.root}/copy_of_a`);
+    assert.equal(f.stored, 0);
+    assert.equal(f.relinked, 1);
+    assert.equal(Deno.statSync(`${r.root}/copy_of_a`).ino, inoBefore);
+  } finally {
+    r.close();
+  }
+});
