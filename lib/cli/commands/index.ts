@@ -7,9 +7,10 @@ import * as misc from "./misc.ts";
 import * as add from "./add.ts";
 import * as checkout from "./checkout.ts";
 import * as gc from "./gc.ts";
+import * as diff from "./diff.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout, gc];
+export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout, gc, diff];
