@@ -35,9 +35,7 @@ export function writeFileAtomic(
     if (slash > 0) Deno.mkdirSync(path.slice(0, slash), { recursive: true });
   }
   const tmp = tempPathFor(path);
-  const bytes = typeof data === "string"
-    ? new TextEncoder().encode(data)
-    : data;
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
     const f = Deno.openSync(tmp, { write: true, createNew: true });
     try {

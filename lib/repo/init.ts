@@ -5,8 +5,7 @@ import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { gitAdd, gitIgnored, gitToplevel } from "../scm/git.ts";
 import { isDir } from "./repo.ts";
 
-export const DVCIGNORE_TEXT =
-  "# Add patterns of files dvc should ignore, which could improve\n" +
+export const DVCIGNORE_TEXT = "# Add patterns of files dvc should ignore, which could improve\n" +
   "# the performance. Learn more at\n" +
   "# https://dvc.org/doc/user-guide/dvcignore\n";
 export const DVC_GITIGNORE_TEXT = "/config.local\n/tmp\n/cache\n";

@@ -64,9 +64,7 @@ export function openRepo(path?: string, opts: OpenRepoOptions = {}): Repo {
     dvcDir,
     tmpDir: join(dvcDir, "tmp"),
     config,
-    cacheDir: config.cache.dir
-      ? resolve(dvcDir, config.cache.dir)
-      : join(dvcDir, "cache"),
+    cacheDir: config.cache.dir ? resolve(dvcDir, config.cache.dir) : join(dvcDir, "cache"),
     scmRoot,
     cwd,
   };

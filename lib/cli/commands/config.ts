@@ -1,11 +1,6 @@
 import type { Command } from "commander";
 import { type CliContext, defineCommand, printJson } from "../context.ts";
-import {
-  configGet,
-  configList,
-  configSet,
-  configUnset,
-} from "../../repo/config_edit.ts";
+import { configGet, configList, configSet, configUnset } from "../../repo/config_edit.ts";
 import type { ConfigLevel } from "../../config/config.ts";
 import { findRoot } from "../../repo/repo.ts";
 import { UsageError } from "../../errors.ts";
@@ -74,9 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         for (const e of entries) {
           ctx.io.out(
-            o.showOrigin
-              ? `${e.level}\t${e.name}=${e.value}`
-              : `${e.name}=${e.value}`,
+            o.showOrigin ? `${e.level}\t${e.name}=${e.value}` : `${e.name}=${e.value}`,
           );
         }
         return;
