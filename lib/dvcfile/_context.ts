@@ -305,16 +305,15 @@ function normJoin(wdir: string, file: string): string {
 // Interpolation
 
 /** `(?<!\\)\${(?P<inner>.*?)}` */
-const KEYCRE = /(?<!\\)\$\{(.*?)\}/g;
+const KEYCRE = /(?<!\\)\$\{(.*?)\}/;
 const EXPR_RE = /^[^.[\]]+(?:\.[^.[\]]+|\[[^.[\]]+\])*$/;
 
 export function hasInterpolation(s: string): boolean {
-  KEYCRE.lastIndex = 0;
   return KEYCRE.test(s);
 }
 
 function matches(s: string): RegExpExecArray[] {
-  return [...s.matchAll(KEYCRE)];
+  return [...s.matchAll(new RegExp(KEYCRE.source, "g"))];
 }
 
 /** Check the syntax of every `${...}` in `s` (pyparsing grammar of DVC). */
@@ -426,6 +425,8 @@ export interface ResolveOptions {
   config?: ParsingConfig;
   /** called with (container, key) of the innermost string on error. */
   at?: (container: unknown, key: string | number) => void;
+  /** where `src` itself sits, for `at` (container, key). */
+  origin?: [unknown, string | number];
 }
 
 /** Resolve every string (and mapping key) inside `src`. */
@@ -451,7 +452,7 @@ export function resolveData(ctx: Context, src: unknown, opts: ResolveOptions = {
     }
     return v;
   };
-  return walk(src, undefined, "");
+  return walk(src, opts.origin?.[0], opts.origin?.[1] ?? "");
 }
 
 /** Resolve one string: a lone `${x}` keeps x's type, else string interpolation. */

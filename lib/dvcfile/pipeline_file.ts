@@ -514,7 +514,15 @@ class Resolver {
           const key = keyString(k);
           if (key === "vars") continue;
           current = key;
-          resolved.push([key, resolveData(ctx, v, { key, config: this.opts.parsing, at })]);
+          resolved.push([
+            key,
+            resolveData(ctx, v, {
+              key,
+              config: this.opts.parsing,
+              at,
+              origin: [def, key],
+            }),
+          ]);
         }
       } catch (e) {
         if (e instanceof ResolveError) {
