@@ -1,0 +1,38 @@
+/**
+ * DVC's `format_dict` + `flatten` (flatten_dict with the dot reducer):
+ * nested mappings become dotted keys (`loss.mae`), lists become their
+ * Python `str()` (`[16, 8]`), empty mappings vanish.
+ */
+import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
+import { pyStr } from "../cli/render/py_format.ts";
+
+/** Lists to their Python text, recursively through mappings (`format_dict`). */
+export function formatDict(d: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of mapEntries(d)) {
+    out[keyString(k)] = isPlainMapping(v) ? formatDict(v) : Array.isArray(v) ? pyStr(v) : v;
+  }
+  return out;
+}
+
+/** Dotted keys for nested mappings, in file order; empty mappings dropped. */
+export function flatten(d: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const walk = (obj: Record<string, unknown>, prefix: string | null) => {
+    for (const [k, v] of mapEntries(obj)) {
+      const key = prefix === null ? keyString(k) : `${prefix}.${keyString(k)}`;
+      if (isPlainMapping(v)) {
+        if (Object.keys(v).length) walk(v, key);
+        continue;
+      }
+      out[key] = v;
+    }
+  };
+  walk(d, null);
+  return out;
+}
+
+/** `flatten(format_dict(d))`. */
+export function flattenMetrics(d: Record<string, unknown>): Record<string, unknown> {
+  return flatten(formatDict(d));
+}
