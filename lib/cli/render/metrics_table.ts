@@ -77,7 +77,7 @@ export function diffTable(
       rows.push([file, k, fmt(c.old), fmt(c.new), fmt(c.diff)]);
     }
   }
-  const keep = headers.map((h, i) =>
+  const keep = headers.map((_h, i) =>
     !((i === 0 && opts.noPath) || (i === 4 && opts.showChanges === false))
   );
   headers = headers.filter((_, i) => keep[i]);
