@@ -104,6 +104,32 @@ export class ObjectStore {
   }
 
   /**
+   * Presence of many objects. Past a few hundred, the fan-out directories are
+   * listed (at most 256 listings) instead of one stat per object: a stat that
+   * misses throws, which is slow in Deno.
+   */
+  hasMany(md5s: readonly string[], opts: NamespaceOptions = {}): boolean[] {
+    if (md5s.length < 256) return md5s.map((m) => this.has(m, opts));
+    const root = opts.legacy ? this.cacheDir : this.filesDir;
+    const listed = new Map<string, Set<string>>();
+    return md5s.map((m) => {
+      if (!HEX32.test(m)) return false;
+      const pre = m.slice(0, 2);
+      let names = listed.get(pre);
+      if (!names) {
+        names = new Set();
+        try {
+          for (const e of Deno.readDirSync(`${root}/${pre}`)) {
+            if (e.isFile) names.add(e.name);
+          }
+        } catch { /* no such fan-out dir */ }
+        listed.set(pre, names);
+      }
+      return names.has(m.slice(2));
+    });
+  }
+
+  /**
    * Store the content of `srcPath` as object `md5` (the caller's hash; it is
    * not re-checked). Temp file + rename: no partial object is ever visible,
    * and on any failure (ENOSPC, EACCES...) nothing is left behind.

@@ -177,3 +177,18 @@ Deno.test(
     assert.match(text, /OK commit no space left on device/);
   }),
 );
+
+Deno.test(
+  "hasMany agrees with has (stat and listing paths)",
+  withDir((dir) => {
+    const s = new ObjectStore(`${dir}/cache`);
+    const present: string[] = [];
+    for (let i = 0; i < 300; i++) present.push(s.addBytes(enc(`x${i}`)).path);
+    const md5s = Array.from({ length: 300 }, (_, i) => md5Bytes(enc(`x${i}`)));
+    const absent = Array.from({ length: 300 }, (_, i) => md5Bytes(enc(`y${i}`)));
+    const all = [...md5s, ...absent, "not-a-hash"];
+    const got = s.hasMany(all);
+    assert.deepEqual(got, all.map((m) => m.length === 32 && md5s.includes(m)));
+    assert.deepEqual(s.hasMany(md5s.slice(0, 3)), [true, true, true]);
+  }),
+);
