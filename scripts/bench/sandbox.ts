@@ -1,0 +1,133 @@
+/**
+ * Sandbox overhead: a trivial stage run 50 times (quick: 10) under policy
+ * off / on / hermetic (traced and not) / on with a host-list net grant, and
+ * one stage reading 10,000 small files (quick: 2,000), each against a plain
+ * `sh -c` of the same command measured in the same run.
+ */
+import type { BenchOptions, BenchRow } from "../bench.ts";
+import { runSandboxed, type RunSandboxedOptions } from "../../lib/sandbox/run_sandboxed.ts";
+import { parseSandboxMeta } from "../../lib/sandbox/grants.ts";
+import { sandboxAvailable } from "../../lib/sandbox/availability.ts";
+
+async function plainMs(cmd: string, cwd: string, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = await new Deno.Command("/bin/sh", {
+      args: ["-c", cmd],
+      cwd,
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    if (!r.success) throw new Error(`plain '${cmd}' failed`);
+  }
+  return (performance.now() - t0) / n;
+}
+
+async function sandboxMs(
+  cmd: string,
+  n: number,
+  opts: Omit<RunSandboxedOptions, "env">,
+): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = await runSandboxed(cmd, { ...opts, env: Deno.env.toObject() });
+    if (!r.ok) {
+      throw new Error(
+        `${opts.policy} '${cmd}' failed: ${r.stderrTail} ${JSON.stringify(r.violations)}`,
+      );
+    }
+  }
+  return (performance.now() - t0) / n;
+}
+
+export async function run(opts: BenchOptions): Promise<BenchRow[]> {
+  const avail = await sandboxAvailable();
+  if (!avail.available) throw new Error(`sandbox unavailable: ${avail.problems.join("; ")}`);
+  const root = `${opts.workDir}/proj`;
+  Deno.mkdirSync(`${root}/.dvc/cache`, { recursive: true });
+  Deno.mkdirSync(`${root}/data`, { recursive: true });
+  Deno.writeTextFileSync(`${root}/data/in.txt`, "x\n");
+  const base = {
+    cwd: root,
+    repoRoot: root,
+    cacheDir: `${root}/.dvc/cache`,
+    shell: "/bin/sh",
+    deps: ["data/in.txt"],
+    outs: ["data/out.txt"],
+  };
+  const rows: BenchRow[] = [];
+  const stages = opts.quick ? 10 : 50;
+  const trivial = "cat data/in.txt > data/out.txt";
+  const ref = await plainMs(trivial, root, stages);
+  const per = async (name: string, o: Partial<RunSandboxedOptions>) => {
+    const ms = await sandboxMs(trivial, stages, { ...base, policy: "on", ...o });
+    rows.push({
+      name: `${stages} trivial stages, ${name}`,
+      value: ms,
+      unit: "ms/stage",
+      reference: "sh -c",
+      referenceValue: ref,
+      ratio: ms / ref,
+    });
+  };
+  // bwrap itself, same namespaces, no cairn around it: the floor for "on".
+  const bwrapMs = await plainMs(
+    `bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-all --unshare-user --cap-drop ALL --die-with-parent --new-session --bind ${root}/data ${root}/data -- /bin/sh -c '${trivial}'`,
+    root,
+    stages,
+  );
+  rows.push({
+    name: `${stages} trivial stages, bare bwrap (floor)`,
+    value: bwrapMs,
+    unit: "ms/stage",
+    reference: "sh -c",
+    referenceValue: ref,
+    ratio: bwrapMs / ref,
+  });
+  await per("policy off", { policy: "off" });
+  await per("policy on", { policy: "on" });
+  await per("hermetic, strace", { policy: "hermetic", trace: true });
+  await per("hermetic, no trace", { policy: "hermetic", trace: false });
+  await per("on, net host list", {
+    policy: "on",
+    grants: parseSandboxMeta({ sandbox: { net: ["example.org:443"] } }),
+  });
+
+  // One stage reading many small files.
+  const nFiles = opts.quick ? 2000 : 10_000;
+  Deno.mkdirSync(`${root}/many`);
+  for (let i = 0; i < nFiles; i++) Deno.writeTextFileSync(`${root}/many/f${i}`, `${i}\n`);
+  const readAll = "find many -type f -exec cat {} + > data/out.txt";
+  const refMany = await plainMs(readAll, root, 3);
+  const many = async (name: string, o: Partial<RunSandboxedOptions>) => {
+    const ms = await sandboxMs(readAll, 3, { ...base, deps: ["many"], policy: "on", ...o });
+    rows.push({
+      name: `stage reading ${nFiles} files, ${name}`,
+      value: ms,
+      unit: "ms",
+      reference: "sh -c",
+      referenceValue: refMany,
+      ratio: ms / refMany,
+    });
+  };
+  await many("policy on", { policy: "on" });
+  await many("hermetic, no trace", { policy: "hermetic", trace: false });
+  await many("hermetic, strace", { policy: "hermetic", trace: true });
+  return rows;
+}
+
+if (import.meta.main) {
+  const workDir = Deno.makeTempDirSync({ prefix: "cairn-bench-sandbox-" });
+  try {
+    for (const r of await run({ quick: Deno.args.includes("--quick"), workDir })) {
+      console.log(
+        `${r.name.padEnd(48)} ${r.value.toFixed(1).padStart(8)} ${r.unit.padEnd(9)} ref ${
+          r.referenceValue?.toFixed(1)
+        } (${r.ratio?.toFixed(1)}x)`,
+      );
+    }
+  } finally {
+    Deno.removeSync(workDir, { recursive: true });
+  }
+}
