@@ -1,6 +1,7 @@
 /** What every command handler gets: terminal io and the user's directory. */
 import { type Command, Option } from "commander";
 import type { Io } from "./io.ts";
+import { pyJsonDumps } from "./render/py_json.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 
 export interface CliContext {
@@ -42,11 +43,9 @@ export function repoFor(ctx: CliContext): Repo {
   return openRepo(undefined, { cwd: ctx.cwd });
 }
 
-/** Print a value as JSON (pretty on a TTY, compact in a pipe, like DVC). */
+/** Print a value as JSON the way DVC does (Python json.dumps: indented on a TTY, one line in a pipe). */
 export function printJson(ctx: CliContext, value: unknown): void {
-  ctx.io.out(
-    ctx.io.stdoutIsTTY ? JSON.stringify(value, null, 2) : JSON.stringify(value),
-  );
+  ctx.io.out(pyJsonDumps(value, { indent: ctx.io.stdoutIsTTY ? 2 : undefined }));
 }
 
 /**

@@ -8,9 +8,10 @@ import * as add from "./add.ts";
 import * as checkout from "./checkout.ts";
 import * as gc from "./gc.ts";
 import * as diff from "./diff.ts";
+import * as commit from "./commit.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout, gc, diff];
+export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout, gc, diff, commit];
