@@ -72,6 +72,8 @@ export interface RunSandboxedOptions {
   forwarderCommand?: string[];
   /** where hermetic staging folders go (default `<repo>/.dvc/tmp`). */
   tmpBase?: string;
+  /** use this bwrap binary instead of the one on PATH. */
+  bwrapPath?: string;
   /** receives the raw strace output when the run was traced (explain-inputs). */
   onTrace?: (text: string) => void;
 }
@@ -250,7 +252,7 @@ export async function runSandboxed(
   if (opts.policy !== "on" && opts.policy !== "hermetic") {
     throw new SandboxGrantError(opts.stage, `unknown policy '${opts.policy}'`);
   }
-  const avail = await requireSandbox({ stage: opts.stage });
+  const avail = await requireSandbox({ stage: opts.stage, bwrap: opts.bwrapPath });
   const t0 = performance.now();
   const cwd = absPath("/", opts.cwd);
   const grantsIn = opts.grants ?? { net: [], env: [], read: [], write: [] };

@@ -1,0 +1,73 @@
+/** Sandboxing asked for but not enforceable: refuse before running anything. */
+import assert from "node:assert/strict";
+import { requireSandbox, sandboxAvailable } from "../../../lib/sandbox/availability.ts";
+import { runSandboxed } from "../../../lib/sandbox/run_sandboxed.ts";
+import { SandboxUnavailableError } from "../../../lib/sandbox/errors.ts";
+import { CairnError } from "../../../lib/errors.ts";
+import { hostEnv, makeProject } from "./_fixture.ts";
+
+Deno.test("availability: bwrap and user namespaces work on this machine", async () => {
+  const a = await sandboxAvailable();
+  assert.equal(a.available, true, a.problems.join("; "));
+  assert.equal(a.userns, true);
+  assert.match(a.bwrap ?? "", /bwrap$/);
+  assert.match(a.strace ?? "", /strace$/);
+  assert.deepEqual(a.problems, []);
+});
+
+Deno.test("availability: missing bwrap names it and how to install it; nothing runs", async () => {
+  await assert.rejects(
+    () => requireSandbox({ stage: "train", bwrap: "/nonexistent/bwrap" }),
+    (e: unknown) =>
+      e instanceof SandboxUnavailableError && e instanceof CairnError && e.missing === "bwrap" &&
+      /stage 'train'/.test(e.message) && /apt-get install bubblewrap/.test(e.hint ?? ""),
+  );
+  const p = await makeProject();
+  try {
+    for (const policy of ["on", "hermetic"] as const) {
+      await assert.rejects(
+        () =>
+          runSandboxed("echo ran > data/features.csv; echo x > escaped.txt", {
+            cwd: p.root,
+            env: hostEnv(),
+            policy,
+            deps: [],
+            outs: ["data/features.csv"],
+            repoRoot: p.root,
+            cacheDir: p.cacheDir,
+            bwrapPath: "/nonexistent/bwrap",
+          }),
+        SandboxUnavailableError,
+      );
+    }
+    // Never ran unconfined instead.
+    assert.throws(() => Deno.statSync(`${p.root}/escaped.txt`));
+    assert.throws(() => Deno.statSync(`${p.root}/data/features.csv`));
+  } finally {
+    await p.cleanup();
+  }
+});
+
+Deno.test("availability: a bwrap that cannot create namespaces is reported as such", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Stands in for bwrap on a kernel with user namespaces disabled.
+    const fake = `${dir}/bwrap`;
+    Deno.writeTextFileSync(
+      fake,
+      '#!/bin/sh\n[ "$1" = --version ] && { echo "bubblewrap 0.8.0"; exit 0; }\necho "bwrap: No permissions to create new namespace" >&2\nexit 1\n',
+    );
+    Deno.chmodSync(fake, 0o755);
+    const a = await sandboxAvailable({ bwrap: fake });
+    assert.equal(a.available, false);
+    assert.match(a.problems.join(), /No permissions to create new namespace/);
+    await assert.rejects(
+      () => requireSandbox({ bwrap: fake }),
+      (e: unknown) =>
+        e instanceof SandboxUnavailableError && e.missing === "userns" &&
+        /user namespaces/.test(e.hint ?? ""),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
