@@ -195,6 +195,7 @@ Deno.test("remove, move, unprotect, ls, data status, check-ignore, destroy", () 
     assertEquals(readText(dir, ".dvc/cache/files/md5/69/b64623f86def16ce17d454b8be41ae"), "m\n");
     const ls = JSON.parse(cairnOk(["ls", ".", "-R", "--dvc-only", "--json"], { cwd: dir }).stdout);
     assertEquals(ls.map((e: { path: string }) => e.path).sort(), ["d/x", "moved.txt"]);
+    commitAll(dir, "tracked");
     const ds = JSON.parse(cairnOk(["data", "status", "--granular", "--json"], { cwd: dir }).stdout);
     assertEquals(ds, { uncommitted: { modified: ["moved.txt"] } });
     assertEquals(cairnOk(["check-ignore", "a.tmp"], { cwd: dir }).stdout.trim(), "a.tmp");

@@ -4,14 +4,27 @@ import type { CliContext } from "../context.ts";
 import * as init from "./init.ts";
 import * as config from "./config.ts";
 import * as misc from "./misc.ts";
+import * as metrics from "./metrics.ts";
 import * as add from "./add.ts";
 import * as checkout from "./checkout.ts";
 import * as gc from "./gc.ts";
 import * as diff from "./diff.ts";
 import * as commit from "./commit.ts";
+import * as manage from "./manage.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }
 
-export const COMMANDS: CommandModule[] = [init, config, misc, add, checkout, gc, diff, commit];
+export const COMMANDS: CommandModule[] = [
+  init,
+  config,
+  misc,
+  metrics,
+  add,
+  checkout,
+  gc,
+  diff,
+  commit,
+  manage,
+];
