@@ -28,6 +28,8 @@ import { Checker, typeName } from "./_schema.ts";
 import { parseYaml, type PosIndex, type YamlPos } from "./yaml_parse.ts";
 import { mergeLockIntoStages, readLockFile } from "./lock_file.ts";
 
+export type { ParsingConfig, TrackedVars } from "./_context.ts";
+
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 /** Joins a foreach/matrix group name and its key: `build@us`. */
 export const JOIN = "@";

@@ -78,6 +78,12 @@ export function resolveRevision(repo: Repo, rev: string): string {
   return sha;
 }
 
+/** A single named revision (`workspace` or anything git resolves), keyed by the name given. */
+export function namedRevision(repo: Repo, name: string): Revision {
+  if (name === "workspace") return { ...WORKSPACE };
+  return { key: name, sha: resolveRevision(repo, name) };
+}
+
 /** The checked-out branch (null when detached or without git). */
 export function activeBranch(repo: Repo): string | null {
   if (!repo.scmRoot) return null;

@@ -6,6 +6,7 @@
  * large upload is never half-visible: S3 shows an object only once complete.
  */
 import { AwsClient } from "aws4fetch";
+import { createHash } from "node:crypto";
 import type {
   CreateRemote,
   GetItem,
@@ -433,15 +434,45 @@ class S3Remote implements RemoteImpl {
 
   async remove(keys: string[]): Promise<ItemResult[]> {
     await this.#check();
-    return await mapLimit(keys, 8, async (k): Promise<ItemResult> => {
+    const out: ItemResult[] = [];
+    // DeleteObjects: up to 1000 keys per request (the S3 limit).
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
       try {
-        const res = await this.#fetch(this.#url(k), { method: "DELETE" });
-        if (!res.ok && res.status !== 404) throw await this.#error(res, `DELETE ${k}`);
-        await res.body?.cancel();
-        return { ok: true, bytes: 0 };
+        out.push(...await this.#deleteMany(chunk));
       } catch (err) {
-        return itemError(err);
+        out.push(...chunk.map(() => itemError(err)));
       }
+    }
+    return out;
+  }
+
+  async #deleteMany(keys: string[]): Promise<ItemResult[]> {
+    const esc = (s: string) =>
+      s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+    const body = `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>${
+      keys.map((k) => `<Object><Key>${esc(this.#fullKey(k))}</Key></Object>`).join("")
+    }</Delete>`;
+    const md5 = createHash("md5").update(body).digest("base64");
+    const res = await this.#fetch(this.#url(null, { delete: "" }), {
+      method: "POST",
+      body,
+      headers: { "Content-MD5": md5, "Content-Type": "application/xml" },
+    });
+    if (!res.ok) throw await this.#error(res, `deleting ${keys.length} objects`);
+    const xml = await res.text();
+    const failed = new Map<string, string>();
+    for (const m of xml.matchAll(/<Error>([\s\S]*?)<\/Error>/g)) {
+      const key = xmlTag(m[1], "Key");
+      if (key !== undefined) {
+        failed.set(key, `${xmlTag(m[1], "Code") ?? "Error"}: ${xmlTag(m[1], "Message") ?? ""}`);
+      }
+    }
+    return keys.map((k): ItemResult => {
+      const why = failed.get(this.#fullKey(k));
+      return why === undefined
+        ? { ok: true, bytes: 0 }
+        : { ok: false, error: { name: "RemoteError", message: `DELETE ${k}: ${why}` } };
     });
   }
 

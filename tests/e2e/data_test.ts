@@ -167,7 +167,8 @@ Deno.test("diff between git revisions, --json and text", () => {
     assertEquals(j.deleted, [{ path: "data/b" }]);
     assertEquals(j.modified, [{ path: "data/" }, { path: "data/a" }, { path: "f" }]);
     const t = cairnOk(["diff", "HEAD~1"], { cwd: dir }).stdout;
-    assertMatch(t, /Added:\n    data\/c\n/);
+    assertMatch(t, / {4}data\/c\n/);
+    assertMatch(t, /^Added:\n/);
     assertMatch(t, /files summary: 1 added, 1 deleted, 2 modified/);
   } finally {
     removeDir(dir);
