@@ -1,0 +1,166 @@
+/**
+ * `metrics show` (dvc-spec §12): the metrics files of each selected
+ * revision — every `metrics:` output of every stage and the top-level
+ * `metrics:` entries of each dvc.yaml (directories expanded), or the given
+ * targets — read through the revision view (git tree / workspace, then the
+ * cache for cached outputs).
+ */
+import { posix, resolve } from "node:path";
+import { CairnError } from "../errors.ts";
+import { type Repo, repoRelative } from "../repo/repo.ts";
+import {
+  activeBranch,
+  openRevision,
+  type Revision,
+  type RevisionView,
+  selectRevisions,
+  type SelectRevisionsOptions,
+  stageOutPath,
+} from "../scm/revisions.ts";
+import { readMetric } from "./read.ts";
+import { METRIC_SETTINGS_FILE, parseMetricSettings } from "./settings.ts";
+
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+/** What one file gave at one revision. */
+export type FileResult =
+  | { data: unknown }
+  | { error: Error }
+  /** a cached output whose object is not in the local cache. */
+  | { missing: { md5: string; output: string } };
+
+/** One revision: its files (repo-relative paths), or why the revision failed. */
+export interface RevisionResult {
+  data?: Record<string, FileResult>;
+  error?: Error;
+}
+
+/** revision key -> result, in brancher order. */
+export type ShowResult = Record<string, RevisionResult>;
+
+export interface ShowMetricsOptions extends SelectRevisionsOptions {
+  /** user paths (relative to `repo.cwd`); replace the declared metrics. */
+  targets?: string[];
+  /** accepted for DVC compatibility: directories are always searched. */
+  recursive?: boolean;
+  /** drop the workspace when identical to the active branch (default true). */
+  hideWorkspace?: boolean;
+}
+
+/** A file that does not exist (DVC reports FileNotFoundError). */
+export class MetricFileNotFoundError extends CairnError {
+  constructor(path: string) {
+    super(`[Errno 2] No such file or directory: '${path}'`);
+    this.name = "FileNotFoundError";
+  }
+}
+
+/** Repo-relative paths of user-given targets. */
+export function targetPaths(repo: Repo, targets: string[]): string[] {
+  return targets.map((t) => repoRelative(repo, resolve(repo.cwd, t)));
+}
+
+/** Expand directories into the files below them, keep order, drop duplicates. */
+export function expandPaths(view: RevisionView, paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (view.isDir(p)) out.push(...view.find(p));
+    else out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+/** The metrics files of a revision (repo-relative). */
+export function collectMetricPaths(view: RevisionView, targets: string[] = []): string[] {
+  if (targets.length) return expandPaths(view, targets);
+  const idx = view.index();
+  const paths: string[] = [];
+  for (const stage of idx.stages) {
+    for (const out of stage.outs) {
+      if (out.kind === "metric") paths.push(stageOutPath(stage, out.path));
+    }
+  }
+  for (const pf of idx.pipelineFiles) {
+    const dir = posix.dirname(pf.file);
+    for (const m of pf.metrics) {
+      const p = posix.normalize(posix.join(dir, m));
+      paths.push(p === "." ? "" : p);
+    }
+  }
+  return expandPaths(view, paths);
+}
+
+/** Read one metrics file at a revision. */
+export function readMetricAt(
+  view: RevisionView,
+  path: string,
+  settings = parseMetricSettings(view.readScmText(METRIC_SETTINGS_FILE)),
+): FileResult {
+  const r = view.read(path);
+  if (r.status === "missing") return { missing: { md5: r.md5, output: r.output } };
+  if (r.status === "not-found") return { error: new MetricFileNotFoundError(path) };
+  if (r.status === "dir") return { error: new CairnError(`'${path}' is a directory`) };
+  let text: string;
+  try {
+    text = dec.decode(r.bytes);
+  } catch {
+    return { error: new CairnError(`'${path}' is not valid UTF-8 text`) };
+  }
+  try {
+    return { data: readMetric(text, path, settings[path]) };
+  } catch (err) {
+    return { error: err instanceof Error ? err : new Error(String(err)) };
+  }
+}
+
+/** Metrics of one revision. */
+export function metricsAt(view: RevisionView, targets: string[] = []): RevisionResult {
+  try {
+    const settings = parseMetricSettings(view.readScmText(METRIC_SETTINGS_FILE));
+    const data: Record<string, FileResult> = {};
+    for (const p of collectMetricPaths(view, targets)) data[p] = readMetricAt(view, p, settings);
+    return { data };
+  } catch (err) {
+    return { error: err instanceof Error ? err : new Error(String(err)) };
+  }
+}
+
+/** Stable text of a result, to compare revisions. */
+function fingerprint(r: RevisionResult | undefined): string {
+  return JSON.stringify(
+    r,
+    (_k, v) =>
+      v instanceof Error
+        ? { type: v.name, msg: v.message }
+        : typeof v === "bigint"
+        ? v.toString()
+        : v,
+  );
+}
+
+/** Drop the workspace when it equals the active branch (DVC `_hide_workspace`). */
+export function hideWorkspace<T extends RevisionResult>(repo: Repo, res: Record<string, T>): void {
+  const branch = activeBranch(repo);
+  if (branch === null || !("workspace" in res)) return;
+  if (fingerprint(res.workspace) === fingerprint(res[branch])) delete res.workspace;
+}
+
+/** `metrics show` for the selected revisions. */
+export function showMetrics(repo: Repo, opts: ShowMetricsOptions = {}): ShowResult {
+  const targets = targetPaths(repo, opts.targets ?? []);
+  const res: ShowResult = {};
+  for (const rev of selectRevisions(repo, opts)) {
+    res[rev.key] = metricsAt(openRevision(repo, rev), targets);
+  }
+  if (opts.hideWorkspace !== false) hideWorkspace(repo, res);
+  return res;
+}
+
+/** Metrics of explicit revisions (each given name resolved on its own). */
+export function metricsOfRevisions(
+  repo: Repo,
+  revs: Revision[],
+  targets: string[] = [],
+): RevisionResult[] {
+  return revs.map((rev) => metricsAt(openRevision(repo, rev), targets));
+}
