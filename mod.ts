@@ -1,15 +1,31 @@
 /**
  * cairn as a library: open a repository, run the verbs, read results as
- * typed values. Nothing here prints or exits.
+ * typed values. Nothing here prints or exits; failures are CairnError
+ * subclasses carrying DVC's exit codes.
  *
  * ```ts
- * import { openRepo } from "./mod.ts";
+ * import { add, openRepo, status } from "./mod.ts";
  * const repo = openRepo(".");
+ * await add(repo, ["data/raw.csv"]);
  * ```
+ *
+ * Inside a pipeline stage: `readParams("params.yaml", "train.lr")`,
+ * `logMetrics("metrics.json", {acc: 0.93})`, `logPlotPoint("loss.csv", {step, loss})`.
  */
-export { findRoot, openRepo, type Repo } from "./lib/repo/repo.ts";
+export { findRoot, openRepo, type OpenRepoOptions, type Repo } from "./lib/repo/repo.ts";
 export { init, type InitOptions, type InitResult } from "./lib/repo/init.ts";
 export { type Config, loadConfig } from "./lib/config/config.ts";
+export { add, type AddOptions, type AddResult } from "./lib/repo/add.ts";
+export { checkout, type CheckoutOptions, type CheckoutSummary } from "./lib/repo/checkout.ts";
+export { commit, type CommitOptions } from "./lib/repo/commit.ts";
+export { gc, type GcOptions, type GcResult } from "./lib/repo/gc.ts";
+export { diff, type DiffOptions, type DiffResult } from "./lib/repo/diff.ts";
+export { type DataStatus, dataStatus } from "./lib/repo/data_status.ts";
+export { ls, type LsEntry } from "./lib/repo/ls.ts";
+export { destroy, move, remove, unprotect } from "./lib/repo/manage.ts";
+export { collectStages, type RepoIndex } from "./lib/repo/collect.ts";
+export { logMetrics, logPlotPoint, readParams } from "./lib/repo/stage_io.ts";
+export { interruptSignal, triggerInterrupt } from "./lib/interrupt.ts";
 export * from "./lib/errors.ts";
 export type * from "./lib/stage/types.ts";
 export { VERSION } from "./lib/version.ts";
