@@ -140,16 +140,26 @@ export async function remoteHas(
       const weight = remoteSize > 500_000 ? pages * 5 : pages;
       if (count >= weight) {
         viaList = true;
-        const prefixes = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
         const keys = new Set<string>();
-        let done = 0;
-        await mapLimit(prefixes, jobs, async (p) => {
-          const list = p === "00"
-            ? sample
-            : await withRetry(() => remote.list(legacy ? `${p}/` : `files/md5/${p}/`));
-          for (const k of list) keys.add(k);
-          opts.onProgress?.(++done, 256);
-        });
+        if (pages < 256 / jobs) {
+          // Small remote: one (paged) listing beats 255 prefix requests (DVC's rule).
+          for (const k of await withRetry(() => remote.list(legacy ? "" : "files/md5/"))) {
+            keys.add(k);
+          }
+          opts.onProgress?.(1, 1);
+        } else {
+          for (const k of sample) keys.add(k);
+          const prefixes = Array.from(
+            { length: 255 },
+            (_, i) => (i + 1).toString(16).padStart(2, "0"),
+          );
+          let done = 0;
+          await mapLimit(prefixes, jobs, async (p) => {
+            const list = await withRetry(() => remote.list(legacy ? `${p}/` : `files/md5/${p}/`));
+            for (const k of list) keys.add(k);
+            opts.onProgress?.(++done, 255);
+          });
+        }
         listed.set(legacy, keys);
       }
     }
