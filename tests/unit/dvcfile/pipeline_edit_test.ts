@@ -47,8 +47,14 @@ function stage(name: string, d: Def): Stage {
   };
 }
 
+const tmpDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of tmpDirs) Deno.removeSync(d, { recursive: true });
+});
+
 function tmpRepo(files: Record<string, string>): string {
   const dir = Deno.makeTempDirSync({ prefix: "cairn-edit-" });
+  tmpDirs.push(dir);
   for (const [p, t] of Object.entries(files)) Deno.writeTextFileSync(`${dir}/${p}`, t);
   return dir;
 }
