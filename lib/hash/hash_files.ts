@@ -56,11 +56,14 @@ export interface HashFilesResult {
 }
 
 /**
- * Below these, starting Workers (~20-40 ms each) costs more than it saves:
- * inline hashing runs ~15 µs per small file and ~370 MB/s.
+ * Below these the job runs inline. Measured here (scripts/bench/_threshold.ts):
+ * inline hashing costs ~15-40 µs per small file and ~370 MB/s; a hash Worker
+ * needs 50-110 ms to load and `new Worker()` blocks the main thread ~30 ms,
+ * so only jobs of ~200 ms+ can gain, and only if a second core is free (on
+ * the loaded 2-core machine 32k files / 256 MiB still showed no gain).
  */
-export const PARALLEL_MIN_FILES = 3000;
-export const PARALLEL_MIN_BYTES = 48 << 20;
+export const PARALLEL_MIN_FILES = 10_000;
+export const PARALLEL_MIN_BYTES = 128 << 20;
 
 /** Batches handed to a worker: at most this many files or bytes. */
 const BATCH_FILES = 512;
