@@ -1,16 +1,35 @@
 /**
- * Ctrl-C as a signal that long operations check between units of work, so
- * they stop at a consistent point (lock files describe only finished stages,
- * no half-written objects). The CLI triggers it; library users may too.
+ * Ctrl-C. Every file cairn writes is written atomically, so by default the
+ * CLI may exit at once (252) and leave a consistent state. Operations that
+ * own resources that must be cleaned up first (running stage processes,
+ * a lock file to finish) register a handler; then the CLI triggers the
+ * handlers and waits for the operation to stop with InterruptedError.
  */
 import { InterruptedError } from "./errors.ts";
 
 const controller = new AbortController();
+const handlers = new Set<() => void>();
 
 export const interruptSignal: AbortSignal = controller.signal;
 
+/** Register cleanup to run on Ctrl-C; returns the unregister function. */
+export function onInterrupt(handler: () => void): () => void {
+  handlers.add(handler);
+  return () => handlers.delete(handler);
+}
+
+/** True if an operation asked to handle Ctrl-C itself. */
+export function hasInterruptHandlers(): boolean {
+  return handlers.size > 0;
+}
+
 export function triggerInterrupt(): void {
-  controller.abort(new InterruptedError());
+  if (!controller.signal.aborted) controller.abort(new InterruptedError());
+  for (const h of [...handlers]) {
+    try {
+      h();
+    } catch { /* a failing handler must not block the others */ }
+  }
 }
 
 /** Throw InterruptedError if Ctrl-C was pressed. */

@@ -8,7 +8,7 @@ import { type Io, terminalIo } from "./io.ts";
 import type { CliContext } from "./context.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { VERSION } from "../version.ts";
-import { triggerInterrupt } from "../interrupt.ts";
+import { hasInterruptHandlers, triggerInterrupt } from "../interrupt.ts";
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("cairn")
@@ -57,12 +57,15 @@ export async function main(
   io: Io = terminalIo(),
 ): Promise<number> {
   const ctx: CliContext = { io, cwd: Deno.cwd(), exitCode: 0 };
-  // First Ctrl-C: let running work stop at a consistent point (it throws
-  // InterruptedError -> 252). If nothing reacts within 5 s, or on a second
-  // Ctrl-C, exit at once: every file we write is atomic, so this is safe.
+  // Ctrl-C: exit at once (every write is atomic) unless an operation
+  // registered cleanup (e.g. stage processes to stop); then let it finish
+  // within 5 s. A second Ctrl-C always exits.
   let interrupts = 0;
   const onSigint = () => {
-    if (++interrupts > 1) Deno.exit(ExitCode.interrupted);
+    if (++interrupts > 1 || !hasInterruptHandlers()) {
+      io.err("ERROR: interrupted by the user");
+      Deno.exit(ExitCode.interrupted);
+    }
     triggerInterrupt();
     const timer = setTimeout(() => {
       io.err("ERROR: interrupted by the user");
