@@ -640,6 +640,14 @@ function harvestStaging(plan: SandboxPlan, p: OutParent, violations: Violation[]
     }
   };
   walk(staging, p.dest);
+  // Links to existing entries the stage deleted or replaced: the real
+  // entries were never touched, but the stage meant to change them.
+  for (const name of p.links?.names ?? []) {
+    const host = `${staging}/${name}`;
+    const st = lstatOrNull(host);
+    if (st?.isSymlink && Deno.readLinkSync(host) === `${p.links!.view}/${name}`) continue;
+    if (!st) violations.push(writeViolation(`${p.dest}/${name}`, plan, "removed"));
+  }
 }
 
 /** Paths (relative to cwd) a hermetic stage can see: for messages. */

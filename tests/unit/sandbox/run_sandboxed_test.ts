@@ -425,3 +425,24 @@ Deno.test("sandbox: two sandboxed stages run in parallel independently", async (
     await b.cleanup();
   }
 });
+
+scenario("output folder with many existing files (read-only view + links)", async (p, policy) => {
+  Deno.mkdirSync(`${p.root}/crowd`);
+  for (let i = 0; i < 100; i++) Deno.writeTextFileSync(`${p.root}/crowd/f${i}`, `${i}\n`);
+  await unchanged(p, async () => {
+    const r = await run(
+      p,
+      policy,
+      "ls crowd | grep -c ^f > crowd/out.txt; cat crowd/f7 >> crowd/out.txt; echo x > crowd/f1; echo y > crowd/new.txt; rm -f crowd/f2",
+      { outs: ["crowd/out.txt"], deps: ["crowd"] },
+    );
+    assert.equal(r.ok, false);
+    const subjects = r.violations.filter((v) => v.kind === "write").map((v) => v.subject).sort();
+    assert.deepEqual(subjects, [
+      `${p.root}/crowd/f1`,
+      `${p.root}/crowd/f2`,
+      `${p.root}/crowd/new.txt`,
+    ]);
+  }, ["crowd/out.txt"]);
+  assert.equal(Deno.readTextFileSync(`${p.root}/crowd/out.txt`), "100\n7\n");
+});
