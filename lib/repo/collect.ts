@@ -1,16 +1,22 @@
 /**
- * Every stage of the repository: all `dvc.yaml` files (with their dvc.lock)
- * and all `.dvc` files, found through git (which skips git-ignored output
- * dirs cheaply) or, without git, by walking the workspace.
+ * Every stage of the repository (DVC `collect_files`, dvc-spec §10.3): all
+ * `dvc.yaml` files (with their dvc.lock) and all `.dvc` files, honoring
+ * `.dvcignore`, skipping git-ignored paths (through `git ls-files`, which
+ * prunes ignored output dirs cheaply) and files inside outputs of stages
+ * already collected. Order = DVC's top-down walk: a directory's files
+ * before its subdirectories. Also: parsing of command-line stage targets
+ * (`name`, `file:name`, `x.dvc`, `dir/dvc.yaml`, `train@cnn-f1`, group
+ * `train`, `--glob` patterns, `-R` directories).
  */
-import { join, posix } from "node:path";
+import { join, posix, relative, resolve } from "node:path";
 import { loadPipelineFile, type PipelineFile } from "../dvcfile/pipeline_file.ts";
 import { loadDvcFile } from "../dvcfile/dvc_file.ts";
 import type { ParsingConfig } from "../dvcfile/_context.ts";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import { gitRaw } from "../scm/git.ts";
-import type { Output, Stage } from "../stage/types.ts";
-import type { Repo } from "./repo.ts";
+import { type Output, type Stage, stageAddress } from "../stage/types.ts";
+import { CairnError, StageNotFoundError } from "../errors.ts";
+import { type Repo, repoRelative } from "./repo.ts";
 
 export interface RepoIndex {
   stages: Stage[];
@@ -19,16 +25,42 @@ export interface RepoIndex {
   dvcFiles: string[];
 }
 
-function isStageFile(rel: string): boolean {
+export const PROJECT_FILE = "dvc.yaml";
+const LOCK_FILE = "dvc.lock";
+
+/** DVC `is_valid_filename`: `dvc.yaml` or `*.dvc` (not a bare `.dvc`). */
+export function isStageFile(rel: string): boolean {
   const base = rel.slice(rel.lastIndexOf("/") + 1);
-  return base === "dvc.yaml" || (base.endsWith(".dvc") && base !== ".dvc");
+  return base === PROJECT_FILE || (base.endsWith(".dvc") && base !== ".dvc");
 }
 
-/** Repo-relative paths of dvc.yaml / *.dvc files. */
+/** DVC's walk order: top-down, a directory's files before its subdirectories. */
+export function walkOrder(a: string, b: string): number {
+  const pa = a.split("/");
+  const pb = b.split("/");
+  for (let i = 0;; i++) {
+    const aFile = i === pa.length - 1;
+    const bFile = i === pb.length - 1;
+    if (aFile !== bFile) return aFile ? -1 : 1;
+    if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
+    if (aFile) return 0;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Repo-relative paths of dvc.yaml / *.dvc files, in walk order. */
 export function findStageFiles(repo: Repo): string[] {
   const ignore = new DvcIgnore(repo.root);
   let found: string[];
-  if (repo.scmRoot) {
+  const gitInRoot = repo.scmRoot !== null;
+  if (gitInRoot) {
     const r = gitRaw(
       [
         "ls-files",
@@ -42,19 +74,18 @@ export function findStageFiles(repo: Repo): string[] {
       ],
       { cwd: repo.root },
     );
-    found = r.stdout.split("\0").filter(Boolean);
     // ls-files lists paths relative to cwd (= repo root); deleted files may still be listed.
-    found = found.filter((rel) => {
-      try {
-        return Deno.statSync(join(repo.root, rel)).isFile;
-      } catch {
-        return false;
-      }
-    });
+    found = r.stdout.split("\0").filter((rel) => rel && isFile(join(repo.root, rel)));
   } else {
     found = [];
     const walk = (dirAbs: string, rel: string) => {
-      for (const e of Deno.readDirSync(dirAbs)) {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = [...Deno.readDirSync(dirAbs)];
+      } catch {
+        return;
+      }
+      for (const e of entries) {
         const childRel = rel ? `${rel}/${e.name}` : e.name;
         const childAbs = join(dirAbs, e.name);
         if (ignore.isIgnored(childAbs, e.isDirectory)) continue;
@@ -66,7 +97,7 @@ export function findStageFiles(repo: Repo): string[] {
   }
   return [...new Set(found)]
     .filter((rel) => isStageFile(rel) && !ignore.isIgnored(join(repo.root, rel), false))
-    .sort();
+    .sort(walkOrder);
 }
 
 const indexes = new WeakMap<Repo, RepoIndex>();
@@ -77,16 +108,35 @@ export function collectStages(repo: Repo, opts: { fresh?: boolean } = {}): RepoI
   if (cached && !opts.fresh) return cached;
   const index: RepoIndex = { stages: [], pipelineFiles: [], dvcFiles: [] };
   const parsing = repo.config.other["parsing"];
+  /** output dirs met so far: files below them are not collected (DVC prunes the walk). */
+  const outDirs = new Set<string>();
+  const insideOutput = (rel: string) => {
+    let i = rel.lastIndexOf("/");
+    while (i > 0) {
+      if (outDirs.has(rel.slice(0, i))) return true;
+      i = rel.lastIndexOf("/", i - 1);
+    }
+    return false;
+  };
   for (const rel of findStageFiles(repo)) {
-    if (rel.endsWith("dvc.yaml")) {
+    if (insideOutput(rel)) continue;
+    let stages: Stage[];
+    if (rel.endsWith(PROJECT_FILE)) {
       const pf = loadPipelineFile(repo.root, rel, {
         parsing: parsing as ParsingConfig | undefined,
       });
       index.pipelineFiles.push(pf);
-      index.stages.push(...pf.stages);
+      stages = pf.stages;
     } else {
       index.dvcFiles.push(rel);
-      index.stages.push(loadDvcFile(repo.root, rel));
+      stages = [loadDvcFile(repo.root, rel)];
+    }
+    index.stages.push(...stages);
+    for (const s of stages) {
+      for (const o of s.outs) {
+        const key = stagePath(s, o.path);
+        if (key && !key.startsWith("/")) outDirs.add(key);
+      }
     }
   }
   indexes.set(repo, index);
@@ -127,4 +177,179 @@ export function allOutputs(index: RepoIndex): OutputOf[] {
 /** True if `a` is `b` or inside it (repo-relative posix paths). */
 export function isInside(a: string, b: string): boolean {
   return a === b || b === "" || a.startsWith(b + "/");
+}
+
+// ---------------------------------------------------------------------------
+// Stage targets (DVC `parse_target` + `StageLoad.collect`)
+
+/** A stage file named by a target does not exist. */
+export class StageFileDoesNotExistError extends CairnError {
+  constructor(file: string) {
+    super(`'${file}' does not exist`, {
+      hint: file.endsWith(PROJECT_FILE)
+        ? "create one with `cairn stage add`, or name a stage file or stage"
+        : undefined,
+    });
+  }
+}
+
+export interface ParsedTarget {
+  /** stage file relative to cwd (undefined = the dvc.yaml of cwd). */
+  path?: string;
+  /** stage name (or group, or glob with `glob`). */
+  name?: string;
+}
+
+const TARGET_RE = /^(?<path>.*?)(:(?<name>[^\\/:]*))??$/;
+
+/** DVC `parse_target`. */
+export function parseTarget(target: string, opts: { glob?: boolean } = {}): ParsedTarget {
+  if (!target) return {};
+  if (opts.glob) {
+    const i = target.lastIndexOf(":");
+    const path = i === -1 ? "" : target.slice(0, i);
+    const name = i === -1 ? target : target.slice(i + 1);
+    // `--glob` of a path without `:` matches stage files, not names
+    if (i === -1 && (isStageFile(target) || target.includes("/"))) return { path: target };
+    return { path: path || undefined, name: name || undefined };
+  }
+  const at = target.indexOf("@");
+  const group = at === -1 ? target : target.slice(0, at);
+  const key = at === -1 ? "" : target.slice(at + 1);
+  const m = TARGET_RE.exec(group);
+  if (!m) return { path: target };
+  const path = m.groups?.path || undefined;
+  let name = m.groups?.name || undefined;
+  if (name && key) name += `@${key}`;
+  if (path) {
+    if (posix.basename(path) === LOCK_FILE) {
+      throw new CairnError(`Did you mean: \`${target.replace(".lock", ".yaml")}\`?`);
+    }
+    if (!name) return isStageFile(target) ? { path: target } : { name: target };
+  }
+  return { path, name };
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (const ch of glob) {
+    if (ch === "*") re += ".*";
+    else if (ch === "?") re += ".";
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export interface CollectTargetOptions {
+  /** targets are directories: every stage whose file is below them. */
+  recursive?: boolean;
+  /** target names are shell-style patterns (`train*`, `dvc.yaml:eval*`). */
+  glob?: boolean;
+}
+
+/**
+ * Stages named by `target` (DVC `StageLoad.collect` without deps). Falls
+ * back to an output path (`model.pkl` -> the stage producing it) or its
+ * `.dvc` file.
+ */
+export function collectTarget(
+  repo: Repo,
+  target: string,
+  opts: CollectTargetOptions = {},
+): Stage[] {
+  const { stages } = collectStages(repo);
+  const rel = (p: string) => {
+    try {
+      return repoRelative(repo, resolve(repo.cwd, p));
+    } catch {
+      return undefined;
+    }
+  };
+  if (opts.recursive) {
+    const abs = resolve(repo.cwd, target);
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(abs).isDirectory;
+    } catch { /* not a dir */ }
+    if (isDir) {
+      const dir = rel(target) ?? "";
+      return stages.filter((s) => isInside(s.file, dir));
+    }
+  }
+  const parsed = parseTarget(target.replace(/\/+$/, ""), { glob: opts.glob });
+  const cwdRel = relative(repo.root, repo.cwd).split("\\").join("/");
+  const file = parsed.path !== undefined
+    ? rel(parsed.path)
+    : posix.join(cwdRel || ".", PROJECT_FILE).replace(/^\.\//, "");
+  const fileStages = (f: string | undefined) =>
+    f === undefined ? [] : stages.filter((s) => s.file === f);
+  if (opts.glob) {
+    const re = globToRegExp(parsed.name ?? "*");
+    const fileRe = parsed.path !== undefined && /[*?]/.test(parsed.path)
+      ? globToRegExp(rel(parsed.path) ?? parsed.path)
+      : null;
+    const found = stages.filter((s) =>
+      (fileRe ? fileRe.test(s.file) : s.file === file) &&
+      (s.kind === "dvcfile" || re.test(s.name))
+    );
+    return found;
+  }
+  if (parsed.name === undefined) {
+    const found = fileStages(file);
+    if (found.length) return found;
+    if (file !== undefined && isFile(join(repo.root, file))) return found; // empty dvc.yaml
+  } else {
+    const inFile = fileStages(file);
+    const named = inFile.filter((s) => s.name === parsed.name);
+    if (named.length) return named;
+    const group = inFile.filter((s) => s.group === parsed.name);
+    if (group.length) return group;
+  }
+  // an output path (or the data file of a `.dvc`)
+  const targetRel = rel(target.replace(/\/+$/, ""));
+  if (targetRel !== undefined) {
+    const owners = allOutputs(collectStages(repo)).filter((o) => o.rel === targetRel);
+    if (owners.length) return [...new Set(owners.map((o) => o.stage))];
+    const dvc = stages.filter((s) => s.file === `${targetRel}.dvc`);
+    if (dvc.length) return dvc;
+  }
+  if (parsed.name !== undefined && file !== undefined && !isFile(join(repo.root, file))) {
+    if (parsed.path !== undefined) throw new StageFileDoesNotExistError(parsed.path);
+  }
+  if (parsed.name === undefined && parsed.path !== undefined) {
+    throw new StageFileDoesNotExistError(parsed.path);
+  }
+  throw new StageNotFoundError(target);
+}
+
+/**
+ * Stages for several targets, de-duplicated, in target order (then
+ * collection order within a target). No targets = every stage of the
+ * dvc.yaml in cwd (DVC's default target), or `all` when asked.
+ */
+export function collectTargets(
+  repo: Repo,
+  targets: readonly string[],
+  opts: CollectTargetOptions & { defaultAll?: boolean } = {},
+): Stage[] {
+  if (targets.length === 0) {
+    if (opts.defaultAll) return [...collectStages(repo).stages];
+    return collectTarget(repo, PROJECT_FILE);
+  }
+  const out: Stage[] = [];
+  const seen = new Set<Stage>();
+  for (const t of targets) {
+    for (const s of collectTarget(repo, t, opts)) {
+      if (!seen.has(s)) {
+        seen.add(s);
+        out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
+/** `stage: 'x'` as DVC names a stage in messages. */
+export function describeStage(stage: Stage): string {
+  return `stage: '${stageAddress(stage)}'`;
 }

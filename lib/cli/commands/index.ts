@@ -11,6 +11,7 @@ import * as gc from "./gc.ts";
 import * as diff from "./diff.ts";
 import * as commit from "./commit.ts";
 import * as manage from "./manage.ts";
+import * as status from "./status.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -27,4 +28,5 @@ export const COMMANDS: CommandModule[] = [
   diff,
   commit,
   manage,
+  status,
 ];

@@ -1,0 +1,53 @@
+/** `status`: local status of stages and data (`-c/-r` remote status belongs to the data commands). */
+import type { Command } from "commander";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { status, statusJson } from "../../repo/status.ts";
+import { describeStage } from "../../repo/collect.ts";
+import { pyJsonDumps } from "../render/py_json.ts";
+import { EMPTY_PROJECT, renderStatus, UP_TO_DATE } from "../render/status.ts";
+
+interface Opts {
+  json?: boolean;
+  quiet?: boolean;
+  withDeps?: boolean;
+  recursive?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  defineCommand(
+    program,
+    ctx,
+    "status",
+    "Show changed stages, compare local cache and a remote storage.",
+    (c) =>
+      c.argument(
+        "[targets...]",
+        "Limit command scope to these tracked files/directories, .dvc files and stage names.",
+      )
+        .option("--json", "Show status in JSON format.")
+        .option("-d, --with-deps", "Check status for all dependencies of the specified target.")
+        .option("-R, --recursive", "Show status of all stages in the specified directory."),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const r = await status(repo, targets, { withDeps: o.withDeps, recursive: o.recursive });
+      for (const f of r.frozen) {
+        ctx.io.warn(
+          `${
+            describeStage(f)
+          } is frozen. Its dependencies are not going to be shown in the status output.`,
+        );
+      }
+      if (o.quiet || ctx.io.quiet) {
+        ctx.exitCode = r.stages.length ? 1 : 0;
+        return;
+      }
+      if (o.json) {
+        ctx.io.out(pyJsonDumps(statusJson(r), { indent: ctx.io.stdoutIsTTY ? 2 : undefined }));
+      } else if (r.stages.length) {
+        ctx.io.out(renderStatus(r));
+      } else {
+        ctx.io.out(r.empty ? EMPTY_PROJECT : UP_TO_DATE);
+      }
+    },
+  );
+}
