@@ -28,7 +28,6 @@ import {
   lstatOrNull,
   parentOf,
   realPathOf,
-  relPath,
   statOrNull,
 } from "./_paths.ts";
 import type { Violation } from "./violations.ts";
@@ -648,9 +647,4 @@ function harvestStaging(plan: SandboxPlan, p: OutParent, violations: Violation[]
     if (st?.isSymlink && Deno.readLinkSync(host) === `${p.links!.view}/${name}`) continue;
     if (!st) violations.push(writeViolation(`${p.dest}/${name}`, plan, "removed"));
   }
-}
-
-/** Paths (relative to cwd) a hermetic stage can see: for messages. */
-export function describeVisible(plan: SandboxPlan): string[] {
-  return plan.deps.map((d) => relPath(plan.cwd, d));
 }

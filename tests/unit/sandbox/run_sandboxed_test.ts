@@ -8,6 +8,7 @@ import { runSandboxed, type RunSandboxedOptions } from "../../../lib/sandbox/run
 import type { EnforcedPolicy } from "../../../lib/sandbox/bwrap.ts";
 import { parseSandboxMeta } from "../../../lib/sandbox/grants.ts";
 import { SandboxGrantError } from "../../../lib/sandbox/errors.ts";
+import { InterruptedError } from "../../../lib/errors.ts";
 import type { Violation } from "../../../lib/sandbox/violations.ts";
 import { hostEnv, makeProject, type Project, snapshot, startServer } from "./_fixture.ts";
 
@@ -445,4 +446,24 @@ scenario("output folder with many existing files (read-only view + links)", asyn
     ]);
   }, ["crowd/out.txt"]);
   assert.equal(Deno.readTextFileSync(`${p.root}/crowd/out.txt`), "100\n7\n");
+});
+
+scenario("abort signal stops the sandbox at once and restores the workspace", async (p, policy) => {
+  Deno.writeTextFileSync(`${p.root}/data/features.csv`, "old\n");
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  const t0 = performance.now();
+  await unchanged(p, async () => {
+    await assert.rejects(
+      () =>
+        run(p, policy, "echo partial > data/features.csv; sleep 30", {
+          outs: [{ path: "data/features.csv", persist: true }],
+          signal: ac.signal,
+        }),
+      InterruptedError,
+    );
+  });
+  assert.ok(performance.now() - t0 < 5000);
+  // An interrupted stage's output is whatever it wrote (as with DVC), but it is back in place.
+  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "partial\n");
 });
