@@ -317,8 +317,9 @@ function apply(
   pruneEmptyDirs(root, emptied);
   if (ctx.state) {
     if (dropped.length) ctx.state.remove(dropped);
-    // Written from known content: recorded without the racy-write guard.
-    if (saved.length) ctx.state.saveMany(saved);
+    // Even for content we wrote, a stamp within the racy window is not kept:
+    // another same-size write in the same timestamp tick would look unchanged.
+    if (saved.length) ctx.state.saveMany(saved, { hashedAt: Date.now() });
   }
 }
 
@@ -579,7 +580,9 @@ export async function commitOutput(
           groupShared: ctx.shared === "group",
         });
         res.relinked = 1;
-        ctx.state?.save(path, stampOf(Deno.statSync(path)), r.hash.md5);
+        ctx.state?.save(path, stampOf(Deno.statSync(path)), r.hash.md5, {
+          hashedAt: Date.now(),
+        });
       }
     }
     return res;

@@ -34,9 +34,9 @@ export interface StateEntry {
 
 export interface SaveOptions {
   /**
-   * Wall-clock ms when hashing began. Entries modified less than
-   * RACY_WINDOW_MS before it are skipped. Omit for files cairn itself just
-   * wrote from known content (checkout).
+   * Wall-clock ms when hashing began (or now, for files just written).
+   * Entries modified less than RACY_WINDOW_MS before it are skipped; omit
+   * only when the stamps are known to be old.
    */
   hashedAt?: number;
 }
