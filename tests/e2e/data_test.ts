@@ -146,7 +146,7 @@ Deno.test("gc -w keeps what the workspace uses, removes the rest; --dry removes 
     assertMatch(r.stdout, /Removed 3 objects from repo cache\./);
     assertEquals(objects(dir).length, 3);
     assertEquals(cairnOk(["status", "--json"], { cwd: dir }).stdout.trim(), "{}");
-    assertEquals(cairn(["gc"], { cwd: dir }).code, 1, "a scope flag is required");
+    assertEquals(cairn(["gc"], { cwd: dir }).code, 254, "a scope flag is required (usage error)");
   } finally {
     removeDir(dir);
   }
