@@ -19,7 +19,21 @@ export interface DirEntry {
 
 /** Sort entries in place by relpath, code point order (DVC's order). */
 export function sortListing<T extends { relpath: string }>(entries: T[]): T[] {
-  return entries.sort((p, q) => compareCodePoints(p.relpath, q.relpath));
+  const cmp = pathComparator(entries.map((e) => e.relpath));
+  return entries.sort((p, q) => cmp(p.relpath, q.relpath));
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Code point order for these strings. Without astral chars (surrogates)
+ * UTF-16 order is code point order, so the plain (faster) comparison is used.
+ */
+export function pathComparator(
+  strings: readonly string[],
+): (a: string, b: string) => number {
+  if (strings.some((s) => SURROGATE.test(s))) return compareCodePoints;
+  return (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /**

@@ -7,7 +7,7 @@ import { fsError } from "../errors.ts";
 import { type DvcIgnore, DvcIgnoreInCollectedDirError } from "../fs/dvcignore.ts";
 import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
-import { buildDirObject, compareCodePoints, type DirEntry, type DirObject } from "./dir_listing.ts";
+import { buildDirObject, type DirEntry, type DirObject, pathComparator } from "./dir_listing.ts";
 import { hashFiles, type HashFilesOptions } from "./hash_files.ts";
 
 export interface HashPathOptions extends HashFilesOptions {
@@ -111,8 +111,9 @@ export async function hashDir(
   }
   const r = await hashFiles(walked.files, opts);
   // Sort once by code point; files stay aligned with their entries.
+  const cmp = pathComparator(walked.files.map((f) => f.rel));
   const order = walked.files.map((_, i) => i).sort((a, b) =>
-    compareCodePoints(walked.files[a].rel, walked.files[b].rel)
+    cmp(walked.files[a].rel, walked.files[b].rel)
   );
   const files = new Array<WalkFile>(order.length);
   const entries = new Array<DirEntry>(order.length);

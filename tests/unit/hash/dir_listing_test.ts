@@ -3,6 +3,7 @@ import {
   buildDirObject,
   compareCodePoints,
   parseListing,
+  pathComparator,
   serializeListing,
   sortListing,
 } from "../../../lib/hash/dir_listing.ts";
@@ -64,4 +65,11 @@ Deno.test("listing bytes equal canonicalJson of the listing", () => {
   ];
   sortListing(entries);
   assert.equal(serializeListing(entries), canonicalJson(entries));
+});
+
+Deno.test("pathComparator: plain order without astral chars, code point order with", () => {
+  const plain = pathComparator(["a", "\ufb01"]);
+  assert.ok(plain("a", "b") < 0 && plain("b", "a") > 0 && plain("a", "a") === 0);
+  const astral = pathComparator(["\u{1F600}", "\ufb01"]);
+  assert.ok(astral("\ufb01", "\u{1F600}") < 0);
 });
