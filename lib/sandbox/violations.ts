@@ -325,11 +325,14 @@ export function violationsFromStderr(
   };
   const visible = ctx.visible ?? ctx.deps ?? [];
   const outs = ctx.outs ?? [];
+  let sawErofs = false;
+  let sawNet = false;
   const EROFS = /read-only file system|EROFS/i;
   const ENOENT = /no such file or directory|ENOENT/i;
   for (const raw of stderr.split("\n")) {
     const line = raw.replace(ANSI, "");
     if (EROFS.test(line)) {
+      sawErofs = true;
       for (const cand of pathCandidates(line, EROFS)) {
         const p = absPath(ctx.cwd, cand);
         if (!lstatOrNull(parentOf(p))) continue;
@@ -359,6 +362,7 @@ export function violationsFromStderr(
       continue;
     }
     if (ctx.netOpen || (ctx.exitCode ?? 0) === 0) continue;
+    if (NET_TROUBLE.test(line)) sawNet = true;
     let m: RegExpExecArray | null;
     if ((m = /Failed to connect to (\S+) port (\d+)/.exec(line))) {
       push(netViolation(m[1], Number(m[2]), "connection failed", "stderr"));
@@ -384,8 +388,29 @@ export function violationsFromStderr(
       push(netViolation(m[2], port, "connection failed", "stderr"));
     }
   }
+  // The failure is there but no message named its path or host: say so,
+  // rather than failing the stage without a word.
+  const unnamed = (kind: ViolationKind, what: string) => ({
+    kind,
+    subject: "(unknown)",
+    message:
+      `${what}, but the error message does not say which; run with tracing (strace) to name it`,
+    source: "stderr" as const,
+    fatal: true,
+  });
+  if ((ctx.exitCode ?? 0) !== 0) {
+    if (sawErofs && !out.some((v) => v.kind === "write")) {
+      push(unnamed("write", "a write was refused (Read-only file system)"));
+    }
+    if (sawNet && !out.some((v) => v.kind === "net")) {
+      push(unnamed("net", "a network connection was refused (the sandbox has no network)"));
+    }
+  }
   return out;
 }
+
+const NET_TROUBLE =
+  /Network is unreachable|Temporary failure in name resolution|Name or service not known|Could not resolve|Connection refused|ENETUNREACH|EAI_AGAIN|dns error/i;
 
 /** Shell variables the shell sets itself: never "withheld". */
 const SHELL_VARS = new Set([
