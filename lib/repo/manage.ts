@@ -11,7 +11,7 @@ import { tempPathFor } from "../fs/atomic_write.ts";
 import { ignoreInGit, unignoreInGit } from "../scm/gitignore.ts";
 import { allOutputs, collectStages, invalidateIndex, stageAbsPath } from "./collect.ts";
 import { type Repo, repoRelative } from "./repo.ts";
-import { resolveTarget } from "./targets.ts";
+import { collectTarget } from "./collect.ts";
 import { stageAddress } from "../stage/types.ts";
 
 export interface RemoveOptions {
@@ -43,7 +43,7 @@ export async function remove(
   try {
     const result: RemoveResult = { removed: [], gitFiles: [] };
     for (const t of targets) {
-      for (const stage of resolveTarget(repo, t)) {
+      for (const stage of collectTarget(repo, t)) {
         for (const out of stage.outs) {
           const abs = stageAbsPath(repo, stage, out.path);
           if (out.cache && repo.scmRoot) {
