@@ -35,7 +35,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     reference: "md5sum",
     referenceValue: ref,
     ratio: ours / ref,
-    target: "<= 1.2x",
+    target: "<= 1.3x",
   }];
 }
 
