@@ -12,6 +12,7 @@ import * as diff from "./diff.ts";
 import * as commit from "./commit.ts";
 import * as manage from "./manage.ts";
 import * as status from "./status.ts";
+import * as plots from "./plots.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -29,4 +30,5 @@ export const COMMANDS: CommandModule[] = [
   commit,
   manage,
   status,
+  plots,
 ];
