@@ -279,3 +279,25 @@ Deno.test("commit with hardlink first: objects share the workspace inodes, nothi
     r.close();
   }
 });
+
+Deno.test("commit with symlink cache type replaces workspace files by links", async () => {
+  const r = repo(["symlink"]);
+  try {
+    write(r.root, DATA);
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    assert.equal(c.relinked, 3);
+    assert.equal(c.linkType, "symlink");
+    const store = new ObjectStore(r.ctx.cacheDir);
+    assert.equal(
+      Deno.readLinkSync(`${r.root}/data/sub/b`),
+      store.pathFor("9d5ed678fe57bcca610140957afab571"), // md5("B")
+    );
+    // re-committing the linked tree gives the same hash and relinks nothing
+    const again = await commitOutput(r.ctx, `${r.root}/data`);
+    assert.equal(again.hash.md5, c.hash.md5);
+    assert.equal(again.relinked, 0);
+    assert.equal(again.stored, 0);
+  } finally {
+    r.close();
+  }
+});
