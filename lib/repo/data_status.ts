@@ -115,7 +115,12 @@ export async function dataStatus(repo: Repo, opts: DataStatusOptions = {}): Prom
   compare(head, recorded, result.committed);
 
   // Not in cache: recorded objects missing locally.
-  for (const [p, h] of recorded) {
+  const cached = recordedTree(
+    stages.map((s) => ({ ...s, outs: s.outs.filter((o) => o.cache) })),
+    store,
+    granular,
+  );
+  for (const [p, h] of cached) {
     if (!store.has(h, {})) result.notInCache.push(p);
   }
   if (opts.checkWorkspace !== false) {

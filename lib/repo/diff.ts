@@ -154,8 +154,11 @@ export async function diff(
     } else result.added.push(ad);
   }
   result.deleted = deleted.filter((d) => !renamedDeleted.has(d));
+  // "Not in cache" (DVC): unchanged entries whose object the cache lacks.
   for (const p of notInCache) {
-    if (inTargets(p, opts.targets)) result.notInCache.push({ path: p, newHash: b.get(p) });
+    if (inTargets(p, opts.targets) && a.get(p) === b.get(p)) {
+      result.notInCache.push({ path: p, newHash: b.get(p) });
+    }
   }
   const byPath = (x: DiffEntry, y: DiffEntry) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
   result.added.sort(byPath);
