@@ -3,21 +3,25 @@
  * nested mappings become dotted keys (`loss.mae`), lists become their
  * Python `str()` (`[16, 8]`), empty mappings vanish.
  */
-import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../stage/py_value.ts";
 import { pyStr } from "../cli/render/py_format.ts";
 
 /** Lists to their Python text, recursively through mappings (`format_dict`). */
 export function formatDict(d: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const order: string[] = [];
   for (const [k, v] of mapEntries(d)) {
-    out[keyString(k)] = isPlainMapping(v) ? formatDict(v) : Array.isArray(v) ? pyStr(v) : v;
+    const key = keyString(k);
+    if (!Object.hasOwn(out, key)) order.push(key);
+    out[key] = isPlainMapping(v) ? formatDict(v) : Array.isArray(v) ? pyStr(v) : v;
   }
-  return out;
+  return setKeyOrder(out, order);
 }
 
-/** Dotted keys for nested mappings, in file order; empty mappings dropped. */
+/** Dotted keys for nested mappings, in file order (kept via setKeyOrder); empty mappings dropped. */
 export function flatten(d: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const order: string[] = [];
   const walk = (obj: Record<string, unknown>, prefix: string | null) => {
     for (const [k, v] of mapEntries(obj)) {
       const key = prefix === null ? keyString(k) : `${prefix}.${keyString(k)}`;
@@ -25,11 +29,12 @@ export function flatten(d: Record<string, unknown>): Record<string, unknown> {
         if (Object.keys(v).length) walk(v, key);
         continue;
       }
+      if (!Object.hasOwn(out, key)) order.push(key);
       out[key] = v;
     }
   };
   walk(d, null);
-  return out;
+  return setKeyOrder(out, order);
 }
 
 /** `flatten(format_dict(d))`. */
