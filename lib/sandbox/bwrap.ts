@@ -207,7 +207,9 @@ export function planSandbox(opts: PlanOptions): SandboxPlan {
   };
   const mounts: Mount[] = [];
   const add = (m: Mount) => mounts.push(m);
-  const inTmp = (p: string) => isWithin(p, "/tmp");
+  // Private in the sandbox: /tmp, and /run (Unix sockets such as
+  // /run/docker.sock stay connectable through a read-only mount).
+  const inTmp = (p: string) => isWithin(p, "/tmp") || isWithin(p, "/run");
   /** inside the project (masked in hermetic mode), the lexical spot is where it must appear. */
   const destFor = (lexical: string, real: string) =>
     hermetic && isWithin(lexical, root) ? lexical : real;
@@ -266,6 +268,14 @@ export function planSandbox(opts: PlanOptions): SandboxPlan {
   // Base: read-only root, fresh /dev, /proc, private /tmp.
   add({ op: "ro", src: "/", dest: "/", why: "root read-only" });
   add({ op: "tmpfs", dest: "/tmp", why: "private /tmp" });
+  add({ op: "tmpfs", dest: "/run", why: "hide host sockets (/run/docker.sock, dbus...)" });
+  if (opts.shareNet) {
+    // DNS: /etc/resolv.conf often points into /run (systemd-resolved).
+    const resolv = realPathOf("/etc/resolv.conf");
+    if (isWithin(resolv, "/run") && statOrNull(resolv)) {
+      add({ op: "ro", src: parentOf(resolv), dest: parentOf(resolv), why: "DNS resolver config" });
+    }
+  }
   if (hermetic) add({ op: "tmpfs", dest: root, why: "hermetic: project hidden" });
   else if (inTmp(root)) add({ op: "ro", src: root, dest: root, why: "project (under /tmp)" });
 

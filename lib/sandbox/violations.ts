@@ -49,6 +49,13 @@ function quoteYaml(s: string): string {
   return /^[\w./@+-]+$/.test(s) && !/^[-?:]/.test(s) ? s : JSON.stringify(s);
 }
 
+/** "/tmp" or "/run" when `p` lies in a folder the sandbox replaces with its own. */
+function privateArea(p: string): string | undefined {
+  if (isWithin(p, "/tmp")) return "/tmp";
+  if (isWithin(p, "/run")) return "/run";
+  return undefined;
+}
+
 /** "the DVC cache" / "the git directory" / "the .dvc directory" when `p` is inside one. */
 function specialArea(p: string, ctx: ViolationContext): string | undefined {
   if (isWithin(p, ctx.cacheDir)) return "the DVC cache";
@@ -102,7 +109,7 @@ export function writeViolation(
     kind: "write",
     subject: real,
     message: `${verb} '${shown}'${via} outside the project${undone}${
-      isWithin(real, "/tmp") ? " (the sandbox has its own private /tmp)" : ""
+      privateArea(real) ? ` (the sandbox has its own private ${privateArea(real)})` : ""
     }`,
     fix: `meta: {sandbox: {write: [${quoteYaml(dir)}]}}`,
     source,
@@ -144,7 +151,7 @@ export function readViolation(
     kind: "read",
     subject: path,
     message: `tried to read '${path}', which is not visible in the sandbox${
-      isWithin(path, "/tmp") ? " (it has its own private /tmp)" : ""
+      privateArea(path) ? ` (it has its own private ${privateArea(path)})` : ""
     }`,
     fix: `meta: {sandbox: {read: [${quoteYaml(path)}]}}`,
     source,
@@ -260,11 +267,11 @@ export function violationsFromTrace(
       continue;
     }
     if (
-      e.errno === "ENOENT" && isWithin(p, "/tmp") && !isWithin(p, "/tmp/.cairn") &&
+      e.errno === "ENOENT" && privateArea(p) && !isWithin(p, "/tmp/.cairn") &&
       !visible.some((v) => isWithin(p, v))
     ) {
       // The sandbox's /tmp is private: host /tmp paths are not there.
-      if (e.write ? lstatOrNull(parentOf(p)) && parentOf(p) !== "/tmp" : lstatOrNull(p)) {
+      if (e.write ? lstatOrNull(parentOf(p)) && parentOf(p) !== privateArea(p) : lstatOrNull(p)) {
         push(
           e.write ? writeViolation(p, ctx, "denied", "trace") : readViolation(p, ctx, "trace"),
         );
@@ -344,11 +351,11 @@ export function violationsFromStderr(
     if (ENOENT.test(line)) {
       for (const cand of pathCandidates(line, ENOENT)) {
         const p = absPath(ctx.cwd, cand);
-        if (isWithin(p, "/tmp") && !isWithin(p, ctx.repoRoot)) {
+        if (privateArea(p) && !isWithin(p, ctx.repoRoot)) {
           if (visible.some((v) => isWithin(p, v))) continue;
           const dir = parentOf(p);
           if (lstatOrNull(p)) push(readViolation(p, ctx, "stderr"));
-          else if (dir !== "/tmp" && lstatOrNull(dir)) {
+          else if (dir !== privateArea(p) && lstatOrNull(dir)) {
             push(writeViolation(p, ctx, "denied", "stderr"));
           } else continue;
           break;

@@ -467,3 +467,39 @@ scenario("abort signal stops the sandbox at once and restores the workspace", as
   // An interrupted stage's output is whatever it wrote (as with DVC), but it is back in place.
   assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "partial\n");
 });
+
+scenario("host Unix sockets under /run (docker.sock, dbus) are out of reach", async (p, policy) => {
+  // A read-only mount does not stop connect() on a socket: /run must be private.
+  let base = "/run";
+  try {
+    Deno.mkdirSync(`${base}/cairn-sbx-test`, { recursive: true });
+  } catch {
+    base = Deno.env.get("XDG_RUNTIME_DIR") ?? "/run";
+  }
+  const dir = await Deno.makeTempDir({ dir: base, prefix: "cairn-sbx-sock-" });
+  const sock = `${dir}/s.sock`;
+  const l = Deno.listen({ transport: "unix", path: sock });
+  let hits = 0;
+  const serving = (async () => {
+    for await (const c of l) {
+      hits++;
+      await c.write(new TextEncoder().encode("HTTP/1.0 200 OK\r\n\r\nreached\n")).catch(() => {});
+      c.close();
+    }
+  })();
+  try {
+    for (const net of [false, true]) {
+      const r = await run(p, policy, `curl -sS --max-time 5 --unix-socket ${sock} http://x/`, {
+        meta: { sandbox: { net } },
+      });
+      assert.notEqual(r.exitCode, 0);
+      assert.equal(r.out, "");
+    }
+    assert.equal(hits, 0);
+  } finally {
+    l.close();
+    await serving;
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(`/run/cairn-sbx-test`).catch(() => {});
+  }
+});
