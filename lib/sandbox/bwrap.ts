@@ -522,6 +522,9 @@ export function prepareSandbox(plan: SandboxPlan): void {
       p.created = true;
       p.createdDirs = created;
     }
+    // An existing output hard-linked into the cache (DVC's hardlink link
+    // type) would let the stage rewrite the cache object: give it its own copy.
+    for (const name of p.outs) breakHardlinks(`${p.host}/${name}`);
     if (p.staging) {
       Deno.mkdirSync(p.staging, { recursive: true });
       for (const name of p.links?.names ?? []) {
@@ -533,6 +536,21 @@ export function prepareSandbox(plan: SandboxPlan): void {
       }
     }
   }
+}
+
+/** Replace every multiply-linked regular file at/below `p` by a private copy. */
+function breakHardlinks(p: string): void {
+  const st = lstatOrNull(p);
+  if (!st) return;
+  if (st.isDirectory) {
+    for (const e of Deno.readDirSync(p)) breakHardlinks(`${p}/${e.name}`);
+    return;
+  }
+  if (!st.isFile || (st.nlink ?? 1) <= 1) return;
+  const tmp = `${p}.cairn-unlink-${Deno.pid}`;
+  Deno.copyFileSync(p, tmp);
+  Deno.chmodSync(tmp, (st.mode ?? 0o644) & 0o777 | 0o200);
+  Deno.renameSync(tmp, p);
 }
 
 /** rename, falling back to copy + remove across filesystems. */

@@ -503,3 +503,22 @@ scenario("host Unix sockets under /run (docker.sock, dbus) are out of reach", as
     await Deno.remove(`/run/cairn-sbx-test`).catch(() => {});
   }
 });
+
+scenario(
+  "a persisted output hard-linked into the cache cannot rewrite the cache",
+  async (p, policy) => {
+    const obj = `${p.cacheDir}/files/md5/ab/cdef0123`;
+    Deno.linkSync(obj, `${p.root}/data/features.csv`);
+    const r = await run(
+      p,
+      policy,
+      "chmod u+w data/features.csv; echo changed > data/features.csv",
+      {
+        outs: [{ path: "data/features.csv", persist: true }],
+      },
+    );
+    assert.equal(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
+    assert.equal(Deno.readTextFileSync(obj), "cached\n");
+    assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "changed\n");
+  },
+);
