@@ -62,11 +62,12 @@ export async function main(
   // within 5 s. A second Ctrl-C always exits.
   let interrupts = 0;
   const onSigint = () => {
+    // Abort listeners (e.g. killing stage process groups) run synchronously here.
+    triggerInterrupt();
     if (++interrupts > 1 || !hasInterruptHandlers()) {
       io.err("ERROR: interrupted by the user");
       Deno.exit(ExitCode.interrupted);
     }
-    triggerInterrupt();
     const timer = setTimeout(() => {
       io.err("ERROR: interrupted by the user");
       Deno.exit(ExitCode.interrupted);

@@ -13,6 +13,7 @@ import * as commit from "./commit.ts";
 import * as manage from "./manage.ts";
 import * as status from "./status.ts";
 import * as plots from "./plots.ts";
+import * as repro from "./repro.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -31,4 +32,5 @@ export const COMMANDS: CommandModule[] = [
   manage,
   status,
   plots,
+  repro,
 ];
