@@ -470,13 +470,16 @@ scenario("abort signal stops the sandbox at once and restores the workspace", as
 
 scenario("host Unix sockets under /run (docker.sock, dbus) are out of reach", async (p, policy) => {
   // A read-only mount does not stop connect() on a socket: /run must be private.
-  let base = "/run";
+  let dir: string;
   try {
-    Deno.mkdirSync(`${base}/cairn-sbx-test`, { recursive: true });
+    dir = await Deno.makeTempDir({ dir: "/run", prefix: "cairn-sbx-sock-" });
   } catch {
-    base = Deno.env.get("XDG_RUNTIME_DIR") ?? "/run";
+    // not root: the user's runtime dir is under /run too
+    dir = await Deno.makeTempDir({
+      dir: Deno.env.get("XDG_RUNTIME_DIR"),
+      prefix: "cairn-sbx-sock-",
+    });
   }
-  const dir = await Deno.makeTempDir({ dir: base, prefix: "cairn-sbx-sock-" });
   const sock = `${dir}/s.sock`;
   const l = Deno.listen({ transport: "unix", path: sock });
   let hits = 0;
@@ -500,7 +503,6 @@ scenario("host Unix sockets under /run (docker.sock, dbus) are out of reach", as
     l.close();
     await serving;
     await Deno.remove(dir, { recursive: true });
-    await Deno.remove(`/run/cairn-sbx-test`).catch(() => {});
   }
 });
 
