@@ -1,0 +1,666 @@
+/**
+ * `repro` (dvc-spec §10.3/§10.4, DVC `dvc/repo/reproduce.py` and
+ * `Stage.reproduce/run`): plan the stages, then for each one decide whether
+ * it changed, restore it from the run-cache or run its command, commit its
+ * outputs and write its dvc.lock entry right away, so the lock always
+ * describes exactly the completed stages. With `jobs > 1` independent
+ * stages run at once; results (lock, cache, run-cache) are the same as
+ * with one job: new lock entries keep the serial plan order.
+ */
+import { relative } from "node:path";
+import { CairnError, ExitCode, InterruptedError, ReproductionError } from "../errors.ts";
+import { checkoutOutput } from "../cache/checkout.ts";
+import { commitOutput } from "../cache/checkout.ts";
+import { canRunCache, loadRun, runCacheKey, runCacheSavable, saveRun } from "../cache/run_cache.ts";
+import {
+  formatLockFile,
+  type LockData,
+  type LockEntry,
+  lockEntry,
+  parseLockFile,
+} from "../dvcfile/lock_file.ts";
+import { lockPathFor } from "../dvcfile/pipeline_file.ts";
+import { acquireRepoLock, type RepoLock, repoLockPath } from "../fs/repo_lock.ts";
+import { writeTextAtomic } from "../fs/atomic_write.ts";
+import { hashPath } from "../hash/hash_path.ts";
+import { interruptSignal } from "../interrupt.ts";
+import { buildGraph, pathKey, type StageGraph } from "../pipeline/graph.ts";
+import { executeJobs, type OnError } from "../pipeline/execute.ts";
+import { planDependencies, planRepro } from "../pipeline/plan.ts";
+import { type OutputSink, runCommand } from "../pipeline/run_command.ts";
+import { gitAdd } from "../scm/git.ts";
+import { isPlainMapping, mapEntries, pyEquals } from "../stage/py_value.ts";
+import type { HashInfo, Stage } from "../stage/types.ts";
+import { configBool } from "../config/config.ts";
+import { collectStages, collectTargets, invalidateIndex, stageAbsPath } from "./collect.ts";
+import { readStageParams, recordStage } from "./record_stage.ts";
+import type { Repo } from "./repo.ts";
+import {
+  addressing,
+  depStatus,
+  paramsStatus,
+  stageChanged,
+  stageItselfChanged,
+  StatusContext,
+} from "./status.ts";
+
+/** Something `repro` reports while it works (the CLI prints these as DVC does). */
+export type ReproEvent =
+  | { type: "separator" }
+  | { type: "frozen"; address: string }
+  | { type: "skip"; address: string; dataSource: boolean }
+  | { type: "cached"; address: string }
+  | { type: "running"; address: string }
+  | { type: "command"; address: string; cmd: string }
+  | { type: "verify"; address: string; what: "data sources" | "outputs" }
+  | { type: "lock"; file: string; generated: boolean; updated: boolean }
+  | { type: "failed"; address: string; error: unknown }
+  | { type: "skip-failed-upstream"; address: string; upstream: string };
+
+export interface ReproOptions {
+  /** `-f`: run every planned stage. */
+  force?: boolean;
+  /** `-s`: only the targets. */
+  singleItem?: boolean;
+  /** `-p`: the whole pipelines of the targets. */
+  pipeline?: boolean;
+  /** `-P`: every pipeline of the repo. */
+  allPipelines?: boolean;
+  /** `-R`: targets are directories. */
+  recursive?: boolean;
+  /** `--downstream`: targets and their dependents only. */
+  downstream?: boolean;
+  /** `--force-downstream`: force the dependents of a stage that ran. */
+  forceDownstream?: boolean;
+  /** `--glob`: target names are patterns. */
+  glob?: boolean;
+  /** `--dry`: report only, change nothing. */
+  dryRun?: boolean;
+  /** `-i`: ask before each stage (via `confirm`). */
+  interactive?: boolean;
+  confirm?: (question: string) => boolean | Promise<boolean>;
+  /** `-k`: on failure skip the dependents, finish the rest, fail at the end. */
+  keepGoing?: boolean;
+  /** `--ignore-errors`: go on even with the dependents. */
+  ignoreErrors?: boolean;
+  /** `--allow-missing`: missing outputs / deleted deps don't make a stage changed. */
+  allowMissing?: boolean;
+  /** `--pull` (missing data is fetched from the local cache only, for now). */
+  pull?: boolean;
+  /** `--no-commit`: don't store outputs in the cache (no run-cache either). */
+  noCommit?: boolean;
+  /** `--no-run-cache`: never restore from the run-cache. */
+  noRunCache?: boolean;
+  /** `-j N`: stages running at once (default 1). */
+  jobs?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: ReproEvent) => void;
+  /**
+   * Where stage command output goes. Undefined: the commands inherit the
+   * terminal (fine with one job); the CLI passes a prefixing sink for -j > 1.
+   */
+  onOutput?: (address: string, stream: "stdout" | "stderr", data: Uint8Array) => void;
+  /** flush a partial line of a stage's output after its last command. */
+  onOutputEnd?: (address: string) => void;
+}
+
+export type StageOutcomeStatus =
+  | "ran"
+  | "restored"
+  | "verified"
+  | "unchanged"
+  | "failed"
+  | "skipped"
+  | "not-run";
+
+export interface StageOutcome {
+  stage: Stage;
+  address: string;
+  status: StageOutcomeStatus;
+  error?: unknown;
+}
+
+export interface ReproResult {
+  /** every planned stage in plan order with what happened to it. */
+  stages: StageOutcome[];
+  /** stages that ran, were restored or re-verified (DVC's returned list). */
+  changed: Stage[];
+  /** files for `git add` (absolute): changed .gitignore, dvc.lock, .dvc files. */
+  gitFiles: string[];
+  autostaged: boolean;
+}
+
+/** A dependency is missing and no stage produces it. */
+export class MissingDependencyError extends CairnError {
+  constructor(readonly path: string, readonly stage: string, readonly file: string) {
+    super(
+      `dependency '${path}' of stage '${stage}' (${file}) does not exist and no stage produces it`,
+    );
+  }
+}
+
+function isUrl(p: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
+}
+
+function exists(abs: string): boolean {
+  try {
+    Deno.lstatSync(abs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** DVC `_enforce_cmd_list` (str.splitlines for a string). */
+export function commandLines(cmd: string | string[] | undefined): string[] {
+  if (cmd === undefined) return [];
+  if (Array.isArray(cmd)) return cmd;
+  const lines = cmd.split(/\r\n|\r|\n/);
+  if (lines.length && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+function hashOf(raw: unknown): HashInfo | undefined {
+  if (!isPlainMapping(raw) || typeof raw.md5 !== "string" || !raw.md5) return undefined;
+  const h: HashInfo = { md5: raw.md5 };
+  if (typeof raw.size === "number") h.size = raw.size;
+  if (typeof raw.nfiles === "number") h.nfiles = raw.nfiles;
+  if (raw.isexec === true) h.isexec = true;
+  if (raw.hash === "md5") h.hashName = "md5";
+  return h;
+}
+
+/** Replace hard/sym links to cache objects by private copies (a persistent output is edited in place). */
+function unprotect(abs: string): void {
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.lstatSync(abs);
+  } catch {
+    return;
+  }
+  if (st.isDirectory) {
+    for (const e of Deno.readDirSync(abs)) unprotect(`${abs}/${e.name}`);
+    return;
+  }
+  if (!st.isSymlink && (st.nlink ?? 1) <= 1) {
+    if (((st.mode ?? 0o644) & 0o200) === 0) Deno.chmodSync(abs, (st.mode ?? 0o444) | 0o200);
+    return;
+  }
+  const tmp = `${abs}.cairn-unprotect.tmp`;
+  Deno.copyFileSync(abs, tmp);
+  const mode = Deno.statSync(abs).mode ?? 0o644;
+  Deno.chmodSync(tmp, (mode & 0o777) | 0o200);
+  Deno.renameSync(tmp, abs);
+}
+
+function readMaybe(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function removeOutput(abs: string): void {
+  try {
+    Deno.removeSync(abs, { recursive: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    // read-only directories from a previous checkout: make writable and retry
+    try {
+      new Deno.Command("chmod", { args: ["-R", "u+w", abs] }).outputSync();
+      Deno.removeSync(abs, { recursive: true });
+    } catch {
+      throw new CairnError(`unable to remove output '${abs}': ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Serialises dvc.lock writes; new entries keep the serial plan order. */
+class LockWriter {
+  /** lock file -> stage name -> plan position of entries first written in this run. */
+  #added = new Map<string, Map<string, number>>();
+  constructor(readonly repo: Repo) {}
+
+  write(stage: Stage, planPos: number): { file: string; generated: boolean; updated: boolean } {
+    const file = lockPathFor(stage.file);
+    const full = `${this.repo.root}/${file}`;
+    let before: string | undefined;
+    try {
+      before = Deno.readTextFileSync(full);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    const lock: LockData = before === undefined || before.trim() === ""
+      ? { stages: new Map(), raw: {} }
+      : parseLockFile(before, file);
+    const generated = lock.stages.size === 0 && Object.keys(lock.raw).length === 0;
+    const entry = lockEntry(stage);
+    const old = lock.stages.get(stage.name);
+    const updated = old === undefined || !pyEquals(plain(old), plain(entry));
+    if (old !== undefined) lock.stages.set(stage.name, entry);
+    else {
+      const added = this.#added.get(file) ?? new Map<string, number>();
+      this.#added.set(file, added);
+      added.set(stage.name, planPos);
+      const entries = [...lock.stages];
+      let at = entries.length;
+      for (let i = 0; i < entries.length; i++) {
+        const p = added.get(entries[i][0]);
+        if (p !== undefined && p > planPos) {
+          at = i;
+          break;
+        }
+      }
+      entries.splice(at, 0, [stage.name, entry]);
+      lock.stages = new Map(entries);
+    }
+    const text = formatLockFile(lock);
+    if (text !== before) writeTextAtomic(full, text);
+    return { file, generated, updated };
+  }
+}
+
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(plain);
+  if (!isPlainMapping(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of mapEntries(v)) out[String(k)] = plain(x);
+  return out;
+}
+
+interface RunState {
+  repo: Repo;
+  opts: ReproOptions;
+  graph: StageGraph;
+  status: StatusContext;
+  locks: LockWriter;
+  gitFiles: Set<string>;
+  emit: (e: ReproEvent) => void;
+  signal: AbortSignal;
+  capture: boolean;
+}
+
+/** Check deps exist before anything is removed (a missing one fails the stage, changing nothing). */
+function checkDepsExist(st: RunState, stage: Stage): void {
+  for (const d of stage.deps) {
+    if (d.repo || isUrl(d.path)) continue;
+    const abs = stageAbsPath(st.repo, stage, d.path);
+    if (!exists(abs)) {
+      throw new CairnError(
+        `dependency '${relative(st.repo.cwd, abs) || "."}' does not exist`,
+      );
+    }
+  }
+}
+
+/** Missing params keys / files raise here (DVC `ParamsDependency.get_hash`). */
+function checkParams(st: RunState, stage: Stage): void {
+  const copy: Stage = { ...stage, params: stage.params.map((p) => ({ ...p })) };
+  readStageParams(st.repo, copy);
+}
+
+/**
+ * DVC `StageCache.restore`: the stage's own lock entry when nothing but
+ * the outputs changed, else the newest run-cache entry for its current
+ * deps; used only if every output is in the cache.
+ */
+async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boolean> {
+  if (!canRunCache(stage)) return false;
+  for (const d of stage.deps) {
+    if (!exists(stageAbsPath(st.repo, stage, d.path))) return false;
+  }
+  checkParams(st, stage);
+  let entry: LockEntry | undefined;
+  let depsUnchanged = !stageItselfChanged(stage);
+  if (depsUnchanged) {
+    for (const d of stage.deps) {
+      if (await depStatus(st.status, stage, d)) {
+        depsUnchanged = false;
+        break;
+      }
+    }
+  }
+  if (depsUnchanged) {
+    depsUnchanged = stage.params.every((p) => !paramsStatus(st.status, stage, p));
+  }
+  if (depsUnchanged && stage.outs.every((o) => o.hash)) {
+    entry = lockEntry(stage);
+  } else {
+    if (st.opts.noRunCache) return false;
+    if (!dry) {
+      // DVC `save_deps`: the key is computed from the deps as they are now.
+      const ctx = st.status.cache;
+      for (const d of stage.deps) {
+        d.hash = (await hashPath(stageAbsPath(st.repo, stage, d.path), {
+          state: ctx.state,
+          ignore: ctx.ignore,
+        })).hash;
+      }
+      readStageParams(st.repo, stage);
+    }
+    entry = loadRun(st.status.cache.cacheDir, runCacheKey(lockEntry(stage)));
+  }
+  if (!entry) return false;
+  const outs = Array.isArray(entry.outs) ? entry.outs : [];
+  const restored: { path: string; hash: HashInfo }[] = [];
+  for (const o of outs) {
+    const hash = hashOf(o);
+    if (!hash || !isPlainMapping(o) || typeof o.path !== "string") return false;
+    if (!st.status.inCache(hash)) return false;
+    restored.push({ path: o.path, hash });
+  }
+  st.emit({ type: "cached", address: addressing(st.repo, stage) });
+  if (dry) return true;
+  const ctx = st.status.cache;
+  for (const r of restored) {
+    await checkoutOutput(ctx, { path: stageAbsPath(st.repo, stage, r.path), hash: r.hash }, {
+      force: true,
+    });
+  }
+  return true;
+}
+
+async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<void> {
+  const address = addressing(st.repo, stage);
+  st.emit({ type: "running", address });
+  const cwd = stageAbsPath(st.repo, stage, ".");
+  const sink: OutputSink | null = st.capture && st.opts.onOutput
+    ? (stream, data) => st.opts.onOutput!(address, stream, data)
+    : null;
+  try {
+    for (const cmd of commandLines(stage.cmd)) {
+      st.emit({ type: "command", address, cmd });
+      if (dry) continue;
+      await runCommand(cmd, {
+        cwd,
+        env: { DVC_ROOT: st.repo.root, DVC_STAGE: address },
+        sink,
+        signal: st.signal,
+      });
+    }
+  } finally {
+    if (sink) st.opts.onOutputEnd?.(address);
+  }
+}
+
+/** Hash, store and record a stage after it ran / was restored / verified. */
+async function save(st: RunState, stage: Stage, planPos: number): Promise<void> {
+  const commit = !st.opts.noCommit;
+  const isPipeline = stage.kind === "pipeline";
+  const stageFile = `${st.repo.root}/${stage.file}`;
+  const before = isPipeline ? undefined : readMaybe(stageFile);
+  const r = await recordStage(st.repo, stage, { commit, write: !isPipeline });
+  for (const g of r.gitignores) st.gitFiles.add(g);
+  if (!isPipeline) {
+    if (r.written && readMaybe(stageFile) !== before) st.gitFiles.add(stageFile);
+    return;
+  }
+  if (commit && runCacheSavable(stage)) {
+    // metrics/plots with `cache: false` go into the cache so the run can be restored
+    for (const o of stage.outs) {
+      if (!o.cache) {
+        await commitOutput(st.status.cache, stageAbsPath(st.repo, stage, o.path), {
+          relink: false,
+        });
+      }
+    }
+    saveRun(st.status.cache.cacheDir, lockEntry(stage));
+  }
+  const w = st.locks.write(stage, planPos);
+  const display = relative(st.repo.cwd, `${st.repo.root}/${w.file}`) || w.file;
+  if (w.generated || w.updated) {
+    st.emit({ type: "lock", file: display, generated: w.generated, updated: w.updated });
+  }
+  if (w.updated) st.gitFiles.add(`${st.repo.root}/${w.file}`);
+}
+
+function isImport(stage: Stage): boolean {
+  return stage.kind === "dvcfile" && stage.cmd === undefined && stage.deps.length > 0;
+}
+
+/** DVC `Stage.reproduce` + `Stage.run` for one stage; true when it "changed". */
+async function reproduceStage(
+  st: RunState,
+  stage: Stage,
+  planPos: number,
+  force: boolean,
+): Promise<StageOutcomeStatus> {
+  const address = addressing(st.repo, stage);
+  const dry = !!st.opts.dryRun;
+  if (stage.frozen && !isImport(stage)) st.emit({ type: "frozen", address });
+  if (!force) {
+    const changed = await stageChanged(st.status, stage, { allowMissing: st.opts.allowMissing });
+    if (!changed) {
+      st.emit({
+        type: "skip",
+        address,
+        dataSource: stage.kind === "dvcfile" && stage.cmd === undefined,
+      });
+      return "unchanged";
+    }
+  }
+  if (st.opts.interactive) {
+    const ok = st.opts.confirm
+      ? await st.opts.confirm(
+        `Going to reproduce stage: '${address}'. Are you sure you want to continue?`,
+      )
+      : false;
+    if (!ok) throw new CairnError("reproduction aborted by the user");
+  }
+  const hasCmd = commandLines(stage.cmd).length > 0;
+  let status: StageOutcomeStatus;
+  if (hasCmd && !stage.frozen) {
+    if (!dry) {
+      // refuse before touching the outputs: missing inputs change nothing on disk
+      checkDepsExist(st, stage);
+      checkParams(st, stage);
+      for (const o of stage.outs) {
+        const abs = stageAbsPath(st.repo, stage, o.path);
+        if (o.persist) unprotect(abs);
+        else removeOutput(abs);
+      }
+    }
+    let restored = false;
+    if (!force) restored = await tryRestore(st, stage, dry);
+    if (!restored || dry) await runCommands(st, stage, dry);
+    status = restored ? "restored" : "ran";
+  } else {
+    if (!dry) {
+      st.emit({
+        type: "verify",
+        address,
+        what: stage.frozen ? "outputs" : "data sources",
+      });
+      const missing = stage.outs.filter((o) => !exists(stageAbsPath(st.repo, stage, o.path)));
+      if (missing.length) {
+        const names = missing.map((o) =>
+          relative(st.repo.cwd, stageAbsPath(st.repo, stage, o.path))
+        );
+        throw new CairnError(
+          stage.frozen
+            ? `missing outputs in frozen stage '${address}': ${names.join(", ")}`
+            : `missing data 'source': ${names.join(", ")}`,
+        );
+      }
+    }
+    status = "verified";
+  }
+  if (st.signal.aborted) throw new InterruptedError();
+  if (!dry) await save(st, stage, planPos);
+  return status;
+}
+
+/** Deps that neither exist nor are produced by a stage: refused before anything runs. */
+function checkMissingInputs(repo: Repo, graph: StageGraph, plan: number[]): void {
+  for (const i of plan) {
+    const stage = graph.stages[i];
+    if (stage.frozen || commandLines(stage.cmd).length === 0) continue;
+    const producers = new Set<string>();
+    for (const u of graph.upstream[i]) {
+      for (const o of graph.stages[u].outs) producers.add(pathKey(graph.stages[u], o.path));
+    }
+    const produced = (key: string) => {
+      for (const p of producers) {
+        if (p === key || key.startsWith(p + "/") || p.startsWith(key + "/")) return true;
+      }
+      return false;
+    };
+    const paths = [
+      ...stage.deps.filter((d) => !d.repo && !isUrl(d.path)).map((d) => d.path),
+      ...stage.params.map((p) => p.file),
+    ];
+    for (const p of paths) {
+      const abs = stageAbsPath(repo, stage, p);
+      if (exists(abs) || produced(pathKey(stage, p))) continue;
+      throw new MissingDependencyError(
+        relative(repo.cwd, abs) || ".",
+        addressing(repo, stage),
+        stage.file,
+      );
+    }
+  }
+}
+
+function failureError(
+  repo: Repo,
+  graph: StageGraph,
+  plan: number[],
+  failed: number[],
+  errors: Map<number, unknown>,
+): ReproductionError {
+  if (failed.length === 1) {
+    const cause = errors.get(failed[0]);
+    const address = addressing(repo, graph.stages[plan[failed[0]]]);
+    const detail = cause instanceof Error ? `: ${cause.message}` : "";
+    return new ReproductionError(`failed to reproduce '${address}'${detail}`, {
+      cause,
+      exitCode: ExitCode.other,
+    });
+  }
+  const names = failed.map((f) => `'${addressing(repo, graph.stages[plan[f]])}'`).join(", ");
+  return new ReproductionError(`failed to reproduce stages: ${names}`, {
+    exitCode: ExitCode.other,
+  });
+}
+
+/** Plan only (`repro --dry` without running anything, `dag`-like previews, tests). */
+export function planStages(
+  repo: Repo,
+  targets: readonly string[],
+  opts: ReproOptions = {},
+): { graph: StageGraph; plan: number[] } {
+  const index = collectStages(repo);
+  const graph = buildGraph(index.stages);
+  const picked = opts.allPipelines
+    ? []
+    : collectTargets(repo, targets, { recursive: opts.recursive, glob: opts.glob });
+  const ids = picked.map((s) => graph.indexOf.get(s)!);
+  if (!opts.allPipelines && ids.length === 0) return { graph, plan: [] };
+  const plan = planRepro(graph, ids, {
+    singleItem: opts.singleItem,
+    pipeline: opts.pipeline,
+    allPipelines: opts.allPipelines,
+    downstream: opts.downstream,
+  });
+  return { graph, plan };
+}
+
+/** `repro [targets]`. Throws ReproductionError (exit 255) when a stage failed. */
+export async function reproduce(
+  repo: Repo,
+  targets: readonly string[] = [],
+  opts: ReproOptions = {},
+): Promise<ReproResult> {
+  let lock: RepoLock | undefined = await acquireRepoLock(repoLockPath(repo.dvcDir));
+  try {
+    invalidateIndex(repo);
+    const { graph, plan } = planStages(repo, targets, opts);
+    if (!opts.allowMissing) checkMissingInputs(repo, graph, plan);
+    const jobs = Math.max(1, opts.jobs ?? 1);
+    const signal = opts.signal ?? interruptSignal;
+    const st: RunState = {
+      repo,
+      opts,
+      graph,
+      status: new StatusContext(repo),
+      locks: new LockWriter(repo),
+      gitFiles: new Set(),
+      emit: (e) => opts.onEvent?.(e),
+      signal,
+      capture: jobs > 1,
+    };
+    const outcomes: StageOutcome[] = plan.map((i) => ({
+      stage: graph.stages[i],
+      address: addressing(repo, graph.stages[i]),
+      status: "not-run",
+    }));
+    const errors = new Map<number, unknown>();
+    let previousChanged = false;
+    const onError: OnError = opts.ignoreErrors ? "ignore" : opts.keepGoing ? "keep-going" : "fail";
+    const exec = await executeJobs(
+      plan.length,
+      planDependencies(graph, plan),
+      async (pos, ctx) => {
+        if (jobs === 1 && previousChanged) st.emit({ type: "separator" });
+        previousChanged = false;
+        const s = await reproduceStage(st, graph.stages[plan[pos]], pos, ctx.force);
+        outcomes[pos].status = s;
+        const changed = s !== "unchanged";
+        previousChanged = changed;
+        return changed;
+      },
+      {
+        jobs,
+        onError,
+        force: opts.force,
+        forceDownstream: opts.forceDownstream,
+        signal,
+        onFailure: (pos, error) => {
+          errors.set(pos, error);
+          outcomes[pos].status = "failed";
+          outcomes[pos].error = error;
+          if (onError !== "fail") {
+            st.emit({ type: "failed", address: outcomes[pos].address, error });
+          }
+        },
+        onSkip: (pos, because) => {
+          outcomes[pos].status = "skipped";
+          st.emit({
+            type: "skip-failed-upstream",
+            address: outcomes[pos].address,
+            upstream: outcomes[because].address,
+          });
+        },
+      },
+    );
+    if (exec.interrupted) throw new InterruptedError();
+    for (const o of exec.outcomes) {
+      if (o.status === "failed" && o.error instanceof InterruptedError) throw o.error;
+    }
+    if (exec.failed.length && onError !== "ignore") {
+      throw failureError(repo, graph, plan, exec.failed, errors);
+    }
+    const gitFiles = [...st.gitFiles];
+    let autostaged = false;
+    if (
+      !opts.dryRun && repo.scmRoot && configBool(repo.config.core.autostage) && gitFiles.length
+    ) {
+      gitAdd(gitFiles, repo.root);
+      autostaged = true;
+    }
+    invalidateIndex(repo);
+    return {
+      stages: outcomes,
+      changed: outcomes.filter((o) => ["ran", "restored", "verified"].includes(o.status)).map((
+        o,
+      ) => o.stage),
+      gitFiles,
+      autostaged,
+    };
+  } finally {
+    lock?.release();
+    lock = undefined;
+  }
+}
