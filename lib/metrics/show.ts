@@ -142,7 +142,12 @@ function fingerprint(r: RevisionResult | undefined): string {
 export function hideWorkspace<T extends RevisionResult>(repo: Repo, res: Record<string, T>): void {
   const branch = activeBranch(repo);
   if (branch === null || !("workspace" in res)) return;
-  if (fingerprint(res.workspace) === fingerprint(res[branch])) delete res.workspace;
+  // DVC looks up the key equal to the branch name; a commit also named by a
+  // tag (`main,v2`) is the branch's data too.
+  const key = Object.keys(res).find((k) => k.split(",").includes(branch));
+  if (key !== undefined && fingerprint(res.workspace) === fingerprint(res[key])) {
+    delete res.workspace;
+  }
 }
 
 /** `metrics show` for the selected revisions. */
