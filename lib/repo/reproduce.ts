@@ -100,6 +100,11 @@ export interface ReproOptions {
    * terminal (fine with one job); the CLI passes a prefixing sink for -j > 1.
    */
   onOutput?: (address: string, stream: "stdout" | "stderr", data: Uint8Array) => void;
+  /**
+   * Stage files (repo-relative) just created by `run` without hashes: written
+   * afresh after the run instead of being updated in place.
+   */
+  freshFiles?: string[];
   /** flush a partial line of a stage's output after its last command. */
   onOutputEnd?: (address: string) => void;
 }
@@ -391,6 +396,9 @@ async function save(st: RunState, stage: Stage, planPos: number): Promise<void> 
   const isPipeline = stage.kind === "pipeline";
   const stageFile = `${st.repo.root}/${stage.file}`;
   const before = isPipeline ? undefined : readMaybe(stageFile);
+  if (!isPipeline && st.opts.freshFiles?.includes(stage.file)) {
+    Deno.removeSync(stageFile); // DVC 1.x wrote a `run -f` file once, after the run
+  }
   const r = await recordStage(st.repo, stage, { commit, write: !isPipeline });
   for (const g of r.gitignores) st.gitFiles.add(g);
   if (!isPipeline) {

@@ -14,6 +14,7 @@ import * as manage from "./manage.ts";
 import * as status from "./status.ts";
 import * as plots from "./plots.ts";
 import * as repro from "./repro.ts";
+import * as stage from "./stage.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -33,4 +34,5 @@ export const COMMANDS: CommandModule[] = [
   status,
   plots,
   repro,
+  stage,
 ];

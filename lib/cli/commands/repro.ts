@@ -90,6 +90,7 @@ export async function runRepro(
   targets: string[],
   flags: ReproFlags,
   extra: Partial<ReproOptions> = {},
+  gitFiles: string[] = [],
 ): Promise<void> {
   const { reproduce } = await import("../../repo/reproduce.ts");
   const repo = repoFor(ctx);
@@ -145,8 +146,9 @@ export async function runRepro(
       p?.err.flush();
     },
   });
-  if (!result.autostaged && result.gitFiles.length && repo.scmRoot && !flags.dry) {
-    ctx.io.info(gitAddHint(repo.cwd, result.gitFiles));
+  const toTrack = [...new Set([...gitFiles, ...result.gitFiles])];
+  if (!result.autostaged && toTrack.length && repo.scmRoot && !flags.dry) {
+    ctx.io.info(gitAddHint(repo.cwd, toTrack));
   }
   ctx.io.info(result.changed.length ? PUSH_HINT : UP_TO_DATE);
 }
