@@ -9,6 +9,7 @@ import type { CliContext } from "./context.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { VERSION } from "../version.ts";
 import { hasInterruptHandlers, triggerInterrupt } from "../interrupt.ts";
+import { traceMark, traceReport } from "../trace.ts";
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("cairn")
@@ -56,6 +57,7 @@ export async function main(
   argv: string[],
   io: Io = terminalIo(),
 ): Promise<number> {
+  traceMark("modules loaded");
   const ctx: CliContext = { io, cwd: Deno.cwd(), exitCode: 0 };
   // Ctrl-C: exit at once (every write is atomic) unless an operation
   // registered cleanup (e.g. stage processes to stop); then let it finish
@@ -109,5 +111,6 @@ export async function main(
     return ExitCode.other;
   } finally {
     if (sigintInstalled) Deno.removeSignalListener("SIGINT", onSigint);
+    for (const line of traceReport()) io.err(line);
   }
 }

@@ -8,6 +8,7 @@ import type { FileStamp } from "../fs/walk.ts";
 import { hashAndStore, type StoreSpec } from "./_hash_store.ts";
 import type { StateIndex } from "./state.ts";
 import type { HashBatch, WorkerReply } from "./_hash_worker.ts";
+import { span, traceCount } from "../trace.ts";
 
 /** (done files, total files, done bytes, total bytes); state hits count as done. */
 export type ProgressFn = (
@@ -84,7 +85,8 @@ export async function hashFiles(
   let fromState = 0;
   const todo: number[] = [];
   if (opts.state) {
-    const hits = opts.state.lookupMany(files.map((f) => f.abs), files);
+    const state = opts.state;
+    const hits = span("state lookup", () => state.lookupMany(files.map((f) => f.abs), files));
     for (let i = 0; i < n; i++) {
       const h = hits[i];
       if (h !== undefined) {
@@ -94,6 +96,9 @@ export async function hashFiles(
     }
   } else for (let i = 0; i < n; i++) todo.push(i);
 
+  traceCount("files from state", fromState);
+  traceCount("files hashed", todo.length);
+  traceCount("bytes hashed", todo.reduce((a, i) => a + files[i].size, 0));
   let doneFiles = fromState;
   let doneBytes = totalBytes;
   let todoBytes = 0;
@@ -140,10 +145,12 @@ export async function hashFiles(
   progress(doneFiles, doneBytes, true);
 
   if (opts.state && todo.length > 0) {
-    opts.state.saveMany(
-      todo.map((i) => ({ path: files[i].abs, stamp: files[i], md5: md5s[i] })),
-      { hashedAt },
-    );
+    const state = opts.state;
+    span("state save", () =>
+      state.saveMany(
+        todo.map((i) => ({ path: files[i].abs, stamp: files[i], md5: md5s[i] })),
+        { hashedAt },
+      ));
   }
   return { md5s, fromState, bytesRead: todoBytes, hashed: todo, stored };
 }

@@ -8,7 +8,8 @@ import { type DvcIgnore, DvcIgnoreInCollectedDirError } from "../fs/dvcignore.ts
 import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { buildDirObject, type DirEntry, type DirObject, pathComparator } from "./dir_listing.ts";
-import { hashFiles, type HashFilesOptions } from "./hash_files.ts";
+import { hashFiles, type HashFilesOptions, type HashFilesResult } from "./hash_files.ts";
+import { span, spanAsync } from "../trace.ts";
 
 export interface HashPathOptions extends HashFilesOptions {
   /** repository ignore rules (applied to directories) */
@@ -105,11 +106,16 @@ export async function hashDir(
   opts: HashPathOptions = {},
 ): Promise<DirHashResult> {
   const dir = absPath.length > 1 && absPath.endsWith("/") ? absPath.slice(0, -1) : absPath;
-  const walked = walkFiles(dir, { ignore: opts.ignore });
+  const walked = span("walk", () => walkFiles(dir, { ignore: opts.ignore }));
   if (walked.dvcignoreFiles.length > 0 && !opts.allowDvcIgnoreInside) {
     throw new DvcIgnoreInCollectedDirError(dir);
   }
-  const r = await hashFiles(walked.files, opts);
+  const r = await spanAsync("hash files", () => hashFiles(walked.files, opts));
+  return span("dir listing", () => dirResult(walked, r));
+}
+
+/** The sorted listing, its `.dir` object and which entries the state served. */
+function dirResult(walked: { files: WalkFile[] }, r: HashFilesResult): DirHashResult {
   // Sort once by code point; files stay aligned with their entries.
   const cmp = pathComparator(walked.files.map((f) => f.rel));
   const order = walked.files.map((_, i) => i).sort((a, b) =>

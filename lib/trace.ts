@@ -1,0 +1,77 @@
+/**
+ * Timing spans and counters for profiling what a command spends its time on.
+ * Off unless the environment has CAIRN_TRACE set (then the CLI prints a
+ * summary to stderr at exit); when off every call costs one boolean test.
+ */
+
+let on: boolean | undefined;
+
+/** True when CAIRN_TRACE is set (checked once). */
+export function tracing(): boolean {
+  if (on === undefined) {
+    try {
+      on = !!Deno.env.get("CAIRN_TRACE");
+    } catch {
+      on = false; // no env permission
+    }
+  }
+  return on;
+}
+
+const spans = new Map<string, { ms: number; calls: number }>();
+const counts = new Map<string, number>();
+const marks: [string, number][] = [];
+
+function record(name: string, ms: number): void {
+  const s = spans.get(name);
+  if (s) {
+    s.ms += ms;
+    s.calls++;
+  } else spans.set(name, { ms, calls: 1 });
+}
+
+/** Run `fn`, adding its wall time to span `name`. */
+export function span<T>(name: string, fn: () => T): T {
+  if (!tracing()) return fn();
+  const t0 = performance.now();
+  try {
+    return fn();
+  } finally {
+    record(name, performance.now() - t0);
+  }
+}
+
+/** Async form of span(). */
+export async function spanAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!tracing()) return await fn();
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    record(name, performance.now() - t0);
+  }
+}
+
+/** Add `n` to counter `name`. */
+export function traceCount(name: string, n = 1): void {
+  if (tracing()) counts.set(name, (counts.get(name) ?? 0) + n);
+}
+
+/** Remember the time since the runtime started (e.g. "modules loaded"). */
+export function traceMark(name: string): void {
+  if (tracing()) marks.push([name, performance.now()]);
+}
+
+/** The summary lines (empty when tracing is off). */
+export function traceReport(): string[] {
+  if (!tracing()) return [];
+  const fmt = (ms: number) => ms.toFixed(1).padStart(9);
+  const lines: string[] = [];
+  for (const [name, at] of marks) lines.push(`trace: ${fmt(at)} ms  @ ${name}`);
+  for (const [name, s] of spans) {
+    lines.push(`trace: ${fmt(s.ms)} ms  ${name}${s.calls > 1 ? ` (${s.calls} calls)` : ""}`);
+  }
+  for (const [name, n] of counts) lines.push(`trace: ${String(n).padStart(9)}     ${name}`);
+  lines.push(`trace: ${fmt(performance.now())} ms  @ exit`);
+  return lines;
+}
