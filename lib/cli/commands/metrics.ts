@@ -1,6 +1,6 @@
 /** `metrics show|diff|modify` and `params diff`: flags -> lib/metrics, lib/params -> tables/JSON. */
 import type { Command } from "commander";
-import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { displayPath, type Repo } from "../../repo/repo.ts";
 import { UsageError } from "../../errors.ts";
 import { showMetrics, type ShowResult } from "../../metrics/show.ts";
@@ -9,7 +9,6 @@ import { modifyMetric } from "../../metrics/settings.ts";
 import { targetPaths } from "../../metrics/show.ts";
 import { diffParams } from "../../params/diff.ts";
 import type { DiffData } from "../../metrics/compare.ts";
-import { pyJsonDumps } from "../render/py_json.ts";
 import {
   DEFAULT_PRECISION,
   diffTable,
@@ -28,10 +27,6 @@ function intArg(value: string): number {
     throw new UsageError(`argument --precision: invalid int value: '${value}'`);
   }
   return Number(value);
-}
-
-export function printPyJson(ctx: CliContext, value: unknown): void {
-  ctx.io.out(pyJsonDumps(value, { indent: ctx.io.stdoutIsTTY ? 2 : undefined }));
 }
 
 function tableFormat(o: { md?: boolean; csv?: boolean }): TableFormat {
@@ -199,7 +194,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const rel = relShow(repo, res);
       if (o.json) {
-        printPyJson(ctx, rel);
+        printJson(ctx, rel);
         return;
       }
       const td = metricsTable(rel as TableShowResult, {
@@ -238,7 +233,7 @@ export function register(program: Command, ctx: CliContext): void {
       reportDiffProblems(ctx, repo, res, "metrics");
       const diff = relDiff(repo, res.diff);
       if (o.json) {
-        printPyJson(ctx, diff);
+        printJson(ctx, diff);
         return;
       }
       const t = diffTable(diff, {
@@ -299,7 +294,7 @@ export function register(program: Command, ctx: CliContext): void {
       reportDiffProblems(ctx, repo, res, "params");
       const diff = relDiff(repo, res.diff);
       if (o.json) {
-        printPyJson(ctx, diff);
+        printJson(ctx, diff);
         return;
       }
       if (!Object.keys(diff).length) return;
