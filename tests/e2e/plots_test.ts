@@ -64,7 +64,7 @@ Deno.test("plots modify: props written into dvc.yaml, used by show; --unset; unk
     cairnOk(["plots", "modify", "prc.csv", "--unset", "title", "template"], { cwd: dir });
     assertMatch(
       readText(dir, "dvc.yaml"),
-      /cache: false\n        x: recall\n        y: precision\n$/,
+      /cache: false\n {8}x: recall\n {8}y: precision\n$/,
     );
     const bad = cairn(["plots", "modify", "prc.csv", "--unset", "nope"], { cwd: dir });
     assertEquals(bad.code, 1);
