@@ -3,11 +3,9 @@ import type { Command } from "commander";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { displayPath, type Repo } from "../../repo/repo.ts";
 import { UsageError } from "../../errors.ts";
-import { showMetrics, type ShowResult } from "../../metrics/show.ts";
-import { diffMetrics, type DiffResult } from "../../metrics/diff.ts";
-import { modifyMetric } from "../../metrics/settings.ts";
-import { targetPaths } from "../../metrics/show.ts";
-import { diffParams } from "../../params/diff.ts";
+// The metrics/params code is loaded when one of these commands runs (fast start-up).
+import type { ShowResult } from "../../metrics/show.ts";
+import type { DiffResult } from "../../metrics/diff.ts";
 import type { DiffData } from "../../metrics/compare.ts";
 import {
   DEFAULT_PRECISION,
@@ -175,9 +173,10 @@ export function register(program: Command, ctx: CliContext): void {
           intArg,
         )
         .option("--all", "Keep the workspace row even when it equals the current branch."),
-    (targets: string[], o: ShowFlags) => {
+    async (targets: string[], o: ShowFlags) => {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
+      const { showMetrics } = await import("../../metrics/show.ts");
       const res = showMetrics(repo, {
         targets,
         allBranches: o.allBranches,
@@ -226,9 +225,10 @@ export function register(program: Command, ctx: CliContext): void {
           `Round metrics to n digits after the decimal point (default ${DEFAULT_PRECISION}).`,
           intArg,
         ),
-    (aRev: string | undefined, bRev: string | undefined, o: DiffFlags) => {
+    async (aRev: string | undefined, bRev: string | undefined, o: DiffFlags) => {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
+      const { diffMetrics } = await import("../../metrics/diff.ts");
       const res = diffMetrics(repo, { aRev, bRev, targets: o.targets, all: o.all });
       reportDiffProblems(ctx, repo, res, "metrics");
       const diff = relDiff(repo, res.diff);
@@ -264,8 +264,10 @@ export function register(program: Command, ctx: CliContext): void {
           "The value to show: dotted key or JSONPath (`acc`, `$.a.b[0]`), or `row,col` for csv/tsv.",
         )
         .option("--unset", "Forget the settings of this file."),
-    (path: string, o: { type?: string; xpath?: string; unset?: boolean }) => {
+    async (path: string, o: { type?: string; xpath?: string; unset?: boolean }) => {
       const repo = repoFor(ctx);
+      const { targetPaths } = await import("../../metrics/show.ts");
+      const { modifyMetric } = await import("../../metrics/settings.ts");
       const [rel] = targetPaths(repo, [path]);
       modifyMetric(repo, rel, o);
     },
@@ -287,9 +289,10 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--md", "Show tabulated output in the Markdown format (GFM).")
         .option("--csv", "Show output in CSV format.")
         .option("--no-path", "Don't show params path."),
-    (aRev: string | undefined, bRev: string | undefined, o: DiffFlags) => {
+    async (aRev: string | undefined, bRev: string | undefined, o: DiffFlags) => {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
+      const { diffParams } = await import("../../params/diff.ts");
       const res = diffParams(repo, { aRev, bRev, targets: o.targets, all: o.all, deps: o.deps });
       reportDiffProblems(ctx, repo, res, "params");
       const diff = relDiff(repo, res.diff);
