@@ -192,9 +192,13 @@ Deno.test("seed: five-stage params-driven pipeline built with `run -n`, reruns w
     assertEquals(ran(r.stdout), ["evaluate"]);
     // dvc.yaml as the course shows it (deps sorted, params as given)
     const yaml = readText(dir, "dvc.yaml");
-    assertMatch(
+    assert(
+      yaml.includes(
+        "  data_load:\n    cmd: python3 -m src.stages.data_load --config=params.yaml\n" +
+          "    deps:\n    - src/stages/data_load.py\n    params:\n    - base\n    - data_load\n" +
+          "    outs:\n    - data/raw/iris.csv\n",
+      ),
       yaml,
-      /  data_load:\n    cmd: python3 -m src.stages.data_load --config=params.yaml\n    deps:\n    - src\/stages\/data_load.py\n    params:\n    - base\n    - data_load\n    outs:\n    - data\/raw\/iris.csv\n/,
     );
     commitAll(dir, "pipeline");
     assertEquals(cairnOk(["status"], { cwd: dir }).stdout, "Data and pipelines are up to date.\n");
@@ -341,7 +345,7 @@ json.dump({"accuracy": len(m) / 100}, open("metrics/metrics.json", "w"))
     // a change in src/ (a directory dep of every stage) reruns the whole chain
     writeFiles(dir, { "src/util.py": "# helper\n" });
     const st = cairnOk(["status"], { cwd: dir }).stdout;
-    assertMatch(st, /prepare:\n\tchanged deps:\n\t\tmodified:           src\n/);
+    assert(st.includes("prepare:\n\tchanged deps:\n\t\tmodified:           src\n"), st);
     out = cairnOk(["repro", "evaluate"], { cwd: dir }).stdout;
     assertEquals(ran(out), ["prepare", "train", "evaluate"]);
     assertMatch(out, /Use `cairn push` to send your updates to remote storage.\n$/);
