@@ -134,3 +134,31 @@ Deno.test("plots bad input: missing field names field and file; missing file; --
     removeDir(dir);
   }
 });
+
+Deno.test("plots show --open hands the page URL to the system opener", async () => {
+  const dir = project();
+  const bin = Deno.makeTempDirSync({ prefix: "cairn-opener-" });
+  try {
+    writeFiles(bin, { "xdg-open": `#!/bin/sh\necho "$1" > "${bin}/opened"\n` });
+    Deno.chmodSync(join(bin, "xdg-open"), 0o755);
+    const r = cairnOk(["plots", "show", "--open"], {
+      cwd: dir,
+      env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+    });
+    const url = r.stdout.split("\n")[0];
+    assertMatch(url, /^file:\/\/.*dvc_plots\/index\.html$/);
+    assertMatch(r.stdout, /plots\.auto_open true/);
+    let opened = "";
+    for (let i = 0; i < 50 && !opened; i++) {
+      try {
+        opened = Deno.readTextFileSync(join(bin, "opened")).trim();
+      } catch {
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+    }
+    assertEquals(opened, url);
+  } finally {
+    removeDir(dir);
+    removeDir(bin);
+  }
+});
