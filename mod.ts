@@ -25,6 +25,22 @@ export { ls, type LsEntry } from "./lib/repo/ls.ts";
 export { destroy, move, remove, unprotect } from "./lib/repo/manage.ts";
 export { collectStages, type RepoIndex } from "./lib/repo/collect.ts";
 export { logMetrics, logPlotPoint, readParams } from "./lib/repo/stage_io.ts";
+export {
+  showMetrics,
+  type ShowMetricsOptions,
+  type ShowResult as MetricsShowResult,
+} from "./lib/metrics/show.ts";
+export { diffMetrics, type DiffResult as MetricsDiffResult } from "./lib/metrics/diff.ts";
+export { diffParams, type ParamsDiffOptions } from "./lib/params/diff.ts";
+export { showParams, type ShowParamsOptions } from "./lib/params/show.ts";
+export {
+  diffRevisions as plotsDiffRevisions,
+  type PlotsOptions,
+  type PlotsResult,
+  showPlots,
+} from "./lib/plots/show.ts";
+export { plotsJson, writePlotsHtml } from "./lib/plots/output.ts";
+export { openRevision, type Revision, selectRevisions } from "./lib/scm/revisions.ts";
 export { interruptSignal, triggerInterrupt } from "./lib/interrupt.ts";
 export * from "./lib/errors.ts";
 export type * from "./lib/stage/types.ts";
