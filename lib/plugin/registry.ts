@@ -13,6 +13,8 @@ import { manifest as localManifest } from "../../plugins/remote_local/manifest.t
 import { manifest as s3Manifest } from "../../plugins/remote_s3/manifest.ts";
 import { manifest as sshManifest } from "../../plugins/remote_ssh/manifest.ts";
 import { manifest as httpManifest } from "../../plugins/remote_http/manifest.ts";
+import { manifest as shellRunnerManifest } from "../../plugins/runner_shell/manifest.ts";
+import { manifest as denoRunnerManifest } from "../../plugins/runner_deno/manifest.ts";
 
 function builtin(manifest: PluginManifest, folder: string): PluginSpec {
   return {
@@ -28,6 +30,8 @@ export const BUILTIN_PLUGINS: readonly PluginSpec[] = [
   builtin(s3Manifest, "remote_s3"),
   builtin(sshManifest, "remote_ssh"),
   builtin(httpManifest, "remote_http"),
+  builtin(shellRunnerManifest, "runner_shell"),
+  builtin(denoRunnerManifest, "runner_deno"),
 ];
 
 /** The scheme of a remote URL: "" for plain paths (local remote). */
@@ -98,6 +102,15 @@ export class PluginRegistry {
 
   get(name: string): PluginSpec | undefined {
     return this.#plugins.find((p) => p.manifest.name === name);
+  }
+
+  /** The runner plugin for `runner: NAME` in a stage (`shell` = `runner_shell`). */
+  runner(name: string): PluginSpec | undefined {
+    for (const n of name.startsWith("runner_") ? [name] : [`runner_${name}`, name]) {
+      const found = this.get(n);
+      if (found?.manifest.kind === "runner") return found;
+    }
+    return undefined;
   }
 
   /** The remote plugin serving `url`'s scheme (project plugins win over built-ins). */

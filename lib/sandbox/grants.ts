@@ -31,6 +31,8 @@ export interface PathGrantSpec {
 /** `meta.sandbox` parsed and validated, paths not yet resolved. */
 export interface SandboxSpec {
   policy?: SandboxPolicy;
+  /** the runner plugin (`shell`, `deno`, a project runner); chosen by lib/pipeline/run_stage.ts. */
+  runner?: string;
   /** true = full network; [] = none; a list = only those hosts (through cairn's proxy). */
   net: boolean | HostGrant[];
   /** variable names; a trailing `*` grants a prefix (`AWS_*`). */
@@ -43,7 +45,7 @@ export function emptySpec(): SandboxSpec {
   return { net: [], env: [], read: [], write: [] };
 }
 
-const SPEC_KEYS = new Set(["policy", "net", "env", "read", "write"]);
+const SPEC_KEYS = new Set(["policy", "runner", "net", "env", "read", "write"]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
 /** Parse a policy word (`repro --sandbox=...`, project config, stage meta). */
@@ -172,12 +174,18 @@ export function parseSandboxMeta(
       throw new SandboxGrantError(
         stage,
         `unknown key '${k}'`,
-        "allowed keys: policy, net, env, read, write",
+        "allowed keys: policy, runner, net, env, read, write",
       );
     }
   }
   const spec = emptySpec();
   if (o.policy !== undefined) spec.policy = parsePolicy(o.policy, stage);
+  if (o.runner !== undefined && o.runner !== null) {
+    if (typeof o.runner !== "string" || !/^[a-z][a-z0-9_-]*$/.test(o.runner)) {
+      throw new SandboxGrantError(stage, `runner must be a runner name such as shell or deno`);
+    }
+    spec.runner = o.runner;
+  }
   if (o.net === true || o.net === false) spec.net = o.net;
   else if (o.net === undefined || o.net === null) spec.net = [];
   else if (Array.isArray(o.net)) {

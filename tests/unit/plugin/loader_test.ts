@@ -18,7 +18,7 @@ Deno.test("registry: built-ins by scheme, plain paths are local", () => {
   assertEquals(reg.forUrl("webdavs://h/p").manifest.name, "remote_http");
   assertEquals(reg.forUrl("https://h/p").manifest.name, "remote_http");
   assertEquals(urlScheme("user@host:path"), "ssh");
-  assertEquals(BUILTIN_PLUGINS.length, 4);
+  assertEquals(BUILTIN_PLUGINS.filter((p) => p.manifest.kind === "remote").length, 4);
   for (const p of BUILTIN_PLUGINS) assert(p.module.endsWith(`/plugins/${p.manifest.name}/mod.ts`));
 });
 

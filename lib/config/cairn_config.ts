@@ -1,0 +1,100 @@
+/**
+ * cairn's own project settings, in `.dvc/cairn.yaml`: everything DVC has no
+ * key for. It cannot go into `.dvc/config`, which DVC validates (an unknown
+ * section makes every `dvc` command fail); DVC ignores other files in
+ * `.dvc/`, and this one is committed with the project like `.dvc/config`.
+ *
+ *   sandbox:
+ *     policy: on            # off | on | hermetic: default for every stage
+ *   plugins:                # project plugins (remotes, runners), by path
+ *     - tools/runner_r      #   relative to the project root
+ *
+ * A missing file means DVC's behaviour (policy off, built-in plugins only).
+ */
+import { parse } from "yaml";
+import { ConfigError } from "../errors.ts";
+import { parsePolicy, type SandboxPolicy } from "../sandbox/grants.ts";
+import { SandboxGrantError } from "../sandbox/errors.ts";
+
+/** Repo-relative location of the file. */
+export const CAIRN_CONFIG = ".dvc/cairn.yaml";
+
+export interface CairnConfig {
+  sandbox: {
+    /** the project's default policy (stage meta and `repro --sandbox` win over it). */
+    policy?: SandboxPolicy;
+  };
+  /** plugin paths as written (relative ones are relative to the project root). */
+  plugins: string[];
+  /** the file it came from (absolute), or undefined when there is none. */
+  file?: string;
+}
+
+const TOP_KEYS = new Set(["sandbox", "plugins"]);
+const SANDBOX_KEYS = new Set(["policy"]);
+
+/** Parse the text of a cairn.yaml; `file` is used in messages. */
+export function parseCairnConfig(text: string, file: string): CairnConfig {
+  const bad = (why: string): never => {
+    throw new ConfigError(`'${file}' is invalid: ${why}`, {
+      hint: "see docs/sandbox.md for its keys (sandbox.policy, plugins)",
+    });
+  };
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    bad((err as Error).message.split("\n")[0]);
+  }
+  const out: CairnConfig = { sandbox: {}, plugins: [], file };
+  if (raw === null || raw === undefined) return out;
+  if (typeof raw !== "object" || Array.isArray(raw)) bad("the top level must be a mapping");
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!TOP_KEYS.has(k)) bad(`unknown key '${k}' (known: ${[...TOP_KEYS].join(", ")})`);
+  }
+  const sb = o.sandbox;
+  if (typeof sb === "string" || typeof sb === "boolean") {
+    out.sandbox.policy = policyOf(sb, bad);
+  } else if (sb !== undefined && sb !== null) {
+    if (typeof sb !== "object" || Array.isArray(sb)) bad("'sandbox' must be a mapping");
+    const s = sb as Record<string, unknown>;
+    for (const k of Object.keys(s)) {
+      if (!SANDBOX_KEYS.has(k)) bad(`unknown key 'sandbox.${k}' (known: policy)`);
+    }
+    if (s.policy !== undefined && s.policy !== null) out.sandbox.policy = policyOf(s.policy, bad);
+  }
+  const pl = o.plugins;
+  if (pl !== undefined && pl !== null) {
+    const list = typeof pl === "string" ? [pl] : pl;
+    if (!Array.isArray(list) || list.some((p) => typeof p !== "string" || p === "")) {
+      bad("'plugins' must be a list of paths");
+    }
+    out.plugins = list as string[];
+  }
+  return out;
+}
+
+function policyOf(v: unknown, bad: (why: string) => never): SandboxPolicy {
+  try {
+    return parsePolicy(v);
+  } catch (err) {
+    if (err instanceof SandboxGrantError) {
+      return bad(`sandbox.policy must be one of off, on, hermetic (got ${JSON.stringify(v)})`);
+    }
+    throw err;
+  }
+}
+
+/** Read `<root>/.dvc/cairn.yaml` (empty settings when it does not exist). */
+export function loadCairnConfig(root: string): CairnConfig {
+  const file = `${root.replace(/\/+$/, "")}/${CAIRN_CONFIG}`;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { sandbox: {}, plugins: [] };
+    throw new ConfigError(`cannot read '${file}': ${(err as Error).message}`, { cause: err });
+  }
+  return parseCairnConfig(text, file);
+}

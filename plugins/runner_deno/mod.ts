@@ -1,0 +1,168 @@
+/**
+ * The `deno` runner: `deno run [flags] x.ts args` (or `x.ts args`) with
+ * --allow-read = deps + the script + outs + read grants, --allow-write =
+ * outs + write grants, --allow-net / --allow-env = exactly the grants, and
+ * no run/ffi/sys (lib/sandbox/deno_args.ts). The user's own permission
+ * flags are dropped. Under policy off the command runs unchanged through the
+ * shell, as DVC would run it.
+ */
+import type {
+  CreateRunner,
+  RunnerImpl,
+  RunnerIo,
+  RunnerRequest,
+  RunnerResult,
+} from "../../lib/plugin/runner_api.ts";
+import { denoArgs, parseDenoCommand } from "../../lib/sandbox/deno_args.ts";
+import { denoViolations } from "../../lib/sandbox/deno_violations.ts";
+import { resolveGrants } from "../../lib/sandbox/grants.ts";
+import { which } from "../../lib/sandbox/availability.ts";
+import { SandboxUnavailableError } from "../../lib/sandbox/errors.ts";
+import { explainInputs } from "../../lib/sandbox/explain_inputs.ts";
+import { straceArgs } from "../../lib/sandbox/strace.ts";
+import { InterruptedError } from "../../lib/errors.ts";
+import { passThrough, runPlain } from "../runner_shell/mod.ts";
+
+const TAIL = 64 * 1024;
+
+/** The deno binary for stage scripts: this one when cairn runs from source. */
+export function denoBinary(): string {
+  const exe = Deno.execPath();
+  if (/(^|\/)deno$/.test(exe)) return exe;
+  const found = which("deno");
+  if (!found) {
+    throw new SandboxUnavailableError(
+      "deno",
+      "the deno runner needs a `deno` binary, and none is on PATH",
+      "install Deno (https://deno.land), or run the stage with the shell runner",
+    );
+  }
+  return found;
+}
+
+function killGroup(pid: number, sig: Deno.Signal): void {
+  try {
+    Deno.kill(-pid, sig);
+  } catch { /* gone */ }
+}
+
+async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
+  if (req.policy === "off") return await runPlain(req, io);
+  const grants = resolveGrants(req.grants, {
+    stage: req.stage,
+    cwd: req.cwd,
+    repoRoot: req.repoRoot,
+    cacheDir: req.cacheDir,
+    env: req.env,
+  });
+  // DVC's two variables are part of every stage's basic environment.
+  for (const n of ["DVC_ROOT", "DVC_STAGE"]) if (!grants.env.includes(n)) grants.env.push(n);
+  const home = req.env.HOME;
+  const denoDir = req.env.DENO_DIR ?? (home ? `${home}/.cache/deno` : undefined);
+  const plan = denoArgs(req.cmd, {
+    cwd: req.cwd,
+    repoRoot: req.repoRoot,
+    cacheDir: req.cacheDir,
+    deps: req.deps,
+    outs: req.outs,
+    grants,
+    env: req.env,
+    denoDir,
+    deno: denoBinary(),
+    stage: req.stage,
+  });
+  for (const d of plan.outParents) Deno.mkdirSync(d, { recursive: true });
+  const env: Record<string, string> = { ...plan.env, DENO_NO_UPDATE_CHECK: "1" };
+  if (req.env.DENO_DIR) env.DENO_DIR = req.env.DENO_DIR;
+
+  let argv = plan.argv;
+  let traceDir: string | undefined;
+  if (req.explainInputs) {
+    if (!which("strace")) {
+      throw new SandboxUnavailableError(
+        "strace",
+        "explaining inputs needs strace, which is not installed",
+        "install it: apt-get install strace",
+      );
+    }
+    traceDir = await Deno.makeTempDir({ prefix: "cairn-trace-" });
+    argv = ["strace", ...straceArgs(`${traceDir}/trace`), "--", ...argv];
+  }
+  try {
+    const onStdout = io?.onStdout ?? passThrough(Deno.stdout);
+    const onStderr = io?.onStderr ?? passThrough(Deno.stderr);
+    if (io?.signal?.aborted) throw new InterruptedError();
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      cwd: req.cwd,
+      env,
+      clearEnv: true,
+      detached: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const pid = child.pid;
+    const onAbort = () => killGroup(pid, "SIGKILL");
+    io?.signal?.addEventListener("abort", onAbort, { once: true });
+    const dec = new TextDecoder();
+    let tail = "";
+    const pumps = [
+      (async () => {
+        for await (const c of child.stdout) onStdout(c);
+      })(),
+      (async () => {
+        for await (const c of child.stderr) {
+          onStderr(c);
+          tail = (tail + dec.decode(c, { stream: true })).slice(-TAIL);
+        }
+      })(),
+    ];
+    const status = await child.status;
+    await Promise.allSettled(pumps);
+    io?.signal?.removeEventListener("abort", onAbort);
+    killGroup(pid, "SIGKILL"); // nothing of the stage outlives it
+    if (io?.signal?.aborted) throw new InterruptedError();
+    const violations = denoViolations(tail, {
+      repoRoot: req.repoRoot,
+      cacheDir: req.cacheDir,
+      cwd: req.cwd,
+    }).map((v) => status.code === 0 ? { ...v, fatal: false } : v);
+    if (plan.dropped.length) {
+      violations.push({
+        kind: "process",
+        subject: plan.dropped.join(" "),
+        message: `the command's own permission flags (${
+          plan.dropped.join(" ")
+        }) were ignored: the deno runner grants from the stage's declaration`,
+        source: "cmd",
+        fatal: false,
+      });
+    }
+    let inputs;
+    if (traceDir) {
+      const text = await Deno.readTextFile(`${traceDir}/trace`).catch(() => "");
+      inputs = explainInputs(text.split("\n"), {
+        cwd: req.cwd,
+        repoRoot: req.repoRoot,
+        cacheDir: req.cacheDir,
+        deps: req.deps,
+        outs: req.outs,
+      });
+    }
+    return {
+      exitCode: status.code,
+      signal: status.signal ?? undefined,
+      violations,
+      traced: traceDir !== undefined,
+      inputs,
+    };
+  } finally {
+    if (traceDir) await Deno.remove(traceDir, { recursive: true }).catch(() => {});
+  }
+}
+
+export const create: CreateRunner = (): RunnerImpl => ({
+  accepts: (cmd) => parseDenoCommand(cmd) !== undefined,
+  run,
+});
