@@ -11,10 +11,12 @@ import { CairnError } from "../errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { Output, Stage } from "../stage/types.ts";
 import {
+  lockPathFor,
   parsePipelineFile,
   type PipelineFile,
   type PipelineOptions,
 } from "../dvcfile/pipeline_file.ts";
+import { collectStages, isStageFile, walkOrder } from "../repo/collect.ts";
 import { mergeLockIntoStages, parseLockFile } from "../dvcfile/lock_file.ts";
 import { parseDvcFile } from "../dvcfile/dvc_file.ts";
 import { ObjectStore } from "../cache/object_store.ts";
@@ -252,66 +254,53 @@ export class RevisionView {
     return undefined;
   }
 
-  /** Stages of every dvc.yaml (with its dvc.lock) and .dvc file at this revision. */
+  /**
+   * Stages of every dvc.yaml (with its dvc.lock) and .dvc file at this
+   * revision: the workspace's through lib/repo/collect.ts, a commit's from
+   * its git tree in the same walk order, skipping files inside outputs.
+   */
   index(): RevisionIndex {
     if (this.#index) return this.#index;
+    if (this.isWorkspace) {
+      const idx = collectStages(this.repo);
+      this.#index = {
+        stages: idx.stages,
+        pipelineFiles: idx.pipelineFiles,
+        dvcFiles: idx.dvcFiles,
+      };
+      return this.#index;
+    }
     const index: RevisionIndex = { stages: [], pipelineFiles: [], dvcFiles: [] };
     const readText = (p: string) => this.readScmText(p);
     const parsing = this.repo.config.other?.["parsing"] as PipelineOptions["parsing"];
-    for (const file of this.#stageFiles()) {
+    const outDirs = new Set<string>();
+    const insideOutput = (rel: string) => [...outDirs].some((d) => rel.startsWith(d + "/"));
+    const files = [...this.#gitTree().files]
+      .filter((p) => isStageFile(p) && !p.startsWith(".dvc/") && !p.startsWith(".git/"))
+      .sort(walkOrder);
+    for (const file of files) {
+      if (insideOutput(file)) continue;
       const text = this.readScmText(file);
       if (text === undefined) continue;
+      let stages: Stage[];
       if (file.endsWith(".dvc")) {
         index.dvcFiles.push(file);
-        index.stages.push(parseDvcFile(text, file));
-        continue;
+        stages = [parseDvcFile(text, file)];
+      } else {
+        const pf = parsePipelineFile(text, file, { readText, parsing });
+        const lockFile = lockPathFor(file);
+        const lockText = this.readScmText(lockFile);
+        if (lockText !== undefined) {
+          mergeLockIntoStages(pf.stages, parseLockFile(lockText, lockFile));
+        }
+        index.pipelineFiles.push(pf);
+        stages = pf.stages;
       }
-      const pf = parsePipelineFile(text, file, { readText, parsing });
-      const lockFile = file.replace(/\.yaml$/, "") + ".lock";
-      const lockText = this.readScmText(lockFile);
-      if (lockText !== undefined) mergeLockIntoStages(pf.stages, parseLockFile(lockText, lockFile));
-      index.pipelineFiles.push(pf);
-      index.stages.push(...pf.stages);
+      index.stages.push(...stages);
+      for (const st of stages) for (const o of st.outs) outDirs.add(stageOutPath(st, o.path));
     }
     this.#index = index;
     return index;
-  }
-
-  #stageFiles(): string[] {
-    const isStageFile = (p: string) => {
-      if (p.startsWith(".dvc/") || p.startsWith(".git/")) return false;
-      const base = p.slice(p.lastIndexOf("/") + 1);
-      return base === "dvc.yaml" || (base.endsWith(".dvc") && base !== ".dvc");
-    };
-    let files: string[];
-    if (!this.isWorkspace) files = [...this.#gitTree().files];
-    else if (this.repo.scmRoot) {
-      const r = gitRaw(
-        [
-          "ls-files",
-          "-z",
-          "-c",
-          "-o",
-          "--exclude-standard",
-          "--",
-          ":(glob)**/*.dvc",
-          ":(glob)**/dvc.yaml",
-        ],
-        { cwd: this.repo.root },
-      );
-      files = r.stdout.split("\0").filter((p) => p && this.#scmKind(p) === "file");
-    } else {
-      files = [];
-      const walk = (rel: string) => {
-        for (const e of Deno.readDirSync(this.#abs(rel) || this.repo.root)) {
-          const child = rel ? `${rel}/${e.name}` : e.name;
-          if (e.isDirectory && e.name !== ".git" && e.name !== ".dvc") walk(child);
-          else if (e.isFile) files.push(child);
-        }
-      };
-      walk("");
-    }
-    return [...new Set(files.filter(isStageFile))].sort();
   }
 
   /** Every output of every stage at this revision, by repo-relative path. */
