@@ -27,7 +27,12 @@ import { interruptSignal } from "../interrupt.ts";
 import { buildGraph, pathKey, type StageGraph } from "../pipeline/graph.ts";
 import { executeJobs, type OnError } from "../pipeline/execute.ts";
 import { planDependencies, planRepro } from "../pipeline/plan.ts";
-import { type OutputSink, runCommand } from "../pipeline/run_command.ts";
+import type { OutputSink } from "../pipeline/run_command.ts";
+import {
+  checkStagesRunnable,
+  runStageCommand,
+  type StageRunOptions,
+} from "../pipeline/run_stage.ts";
 import { gitAdd } from "../scm/git.ts";
 import { isPlainMapping, mapEntries, pyEquals } from "../stage/py_value.ts";
 import type { HashInfo, Stage } from "../stage/types.ts";
@@ -107,6 +112,8 @@ export interface ReproOptions {
   freshFiles?: string[];
   /** flush a partial line of a stage's output after its last command. */
   onOutputEnd?: (address: string) => void;
+  /** sandbox policy, --explain-inputs and their reports (lib/pipeline/run_stage.ts). */
+  stageRun?: StageRunOptions;
 }
 
 export type StageOutcomeStatus =
@@ -370,7 +377,6 @@ async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boo
 async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<void> {
   const address = addressing(st.repo, stage);
   st.emit({ type: "running", address });
-  const cwd = stageAbsPath(st.repo, stage, ".");
   const sink: OutputSink | null = st.capture && st.opts.onOutput
     ? (stream, data) => st.opts.onOutput!(address, stream, data)
     : null;
@@ -378,12 +384,14 @@ async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<vo
     for (const cmd of commandLines(stage.cmd)) {
       st.emit({ type: "command", address, cmd });
       if (dry) continue;
-      await runCommand(cmd, {
-        cwd,
-        env: { DVC_ROOT: st.repo.root, DVC_STAGE: address },
+      // The runner plugin (shell/deno/project) under the stage's sandbox policy.
+      const r = await runStageCommand(st.repo, stage, cmd, {
+        ...st.opts.stageRun,
+        address,
         sink,
         signal: st.signal,
       });
+      if (r.error) throw r.error;
     }
   } finally {
     if (sink) st.opts.onOutputEnd?.(address);
@@ -586,6 +594,10 @@ export async function reproduce(
     invalidateIndex(repo);
     const { graph, plan } = planStages(repo, targets, opts);
     if (!opts.allowMissing) checkMissingInputs(repo, graph, plan);
+    // Refuse before anything runs: bad meta.sandbox, a sandbox that cannot be enforced here.
+    if (!opts.dryRun) {
+      await checkStagesRunnable(repo, plan.map((i) => graph.stages[i]), opts.stageRun);
+    }
     const jobs = Math.max(1, opts.jobs ?? 1);
     const signal = opts.signal ?? interruptSignal;
     const st: RunState = {
