@@ -213,8 +213,12 @@ export function register(program: Command, ctx: CliContext): void {
             "Compare an experiment with its baseline (not supported yet).",
           ),
       )),
-    (revisions: string[], o: ShowFlags & { experiment?: boolean }) =>
-      runPlots(ctx, o, o.targets ?? [], revisions),
+    (revisions: string[], o: ShowFlags & { experiment?: boolean }) => {
+      if (o.experiment) {
+        ctx.io.warn("--experiment is not supported yet: plotting the given revisions");
+      }
+      return runPlots(ctx, o, o.targets ?? [], revisions);
+    },
   );
 
   defineCommand(
