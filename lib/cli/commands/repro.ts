@@ -8,8 +8,9 @@ import { LinePrefixer } from "../../pipeline/run_command.ts";
 import { gitAddHint } from "../render/git_hint.ts";
 import { PUSH_HINT, reproEventLine } from "../render/repro.ts";
 import { UP_TO_DATE } from "../render/status.ts";
+import { addSandboxFlags, type SandboxFlags, stageRunOptions } from "./_sandbox.ts";
 
-export interface ReproFlags {
+export interface ReproFlags extends SandboxFlags {
   force?: boolean;
   singleItem?: boolean;
   pipeline?: boolean;
@@ -31,7 +32,7 @@ export interface ReproFlags {
 
 /** The repro flags shared by `repro` and `run`-like commands. */
 export function addReproFlags(c: Command): Command {
-  return c
+  return addSandboxFlags(c)
     .option("-f, --force", "Reproduce even if dependencies were not changed.")
     .option(
       "-s, --single-item",
@@ -108,7 +109,9 @@ export async function runRepro(
     }
     return p;
   };
+  const stageRun = stageRunOptions(ctx, flags, targets);
   const result = await reproduce(repo, targets, {
+    stageRun,
     force: flags.force,
     singleItem: flags.singleItem,
     pipeline: flags.pipeline,
@@ -149,6 +152,9 @@ export async function runRepro(
   const toTrack = [...new Set([...gitFiles, ...result.gitFiles])];
   if (!result.autostaged && toTrack.length && repo.scmRoot && !flags.dry) {
     ctx.io.info(gitAddHint(repo.cwd, toTrack));
+  }
+  if (flags.explainInputs && !flags.dry && stageRun.reported() === 0) {
+    ctx.io.info("No stage ran, so no inputs were traced: use -f to run and explain every stage.");
   }
   ctx.io.info(result.changed.length ? PUSH_HINT : UP_TO_DATE);
 }

@@ -1,0 +1,60 @@
+/** `repro --sandbox[=on|hermetic]` and `--explain-inputs`: flags -> StageRunOptions. */
+import { type Command, Option } from "commander";
+import type { CliContext } from "../context.ts";
+import { POLICIES, type SandboxPolicy } from "../../sandbox/grants.ts";
+import type { StageRunOptions } from "../../pipeline/run_stage.ts";
+import { inputsReportText, noticeText } from "../render/sandbox.ts";
+
+export interface SandboxFlags {
+  /** true for a bare `--sandbox`; a policy word otherwise. */
+  sandbox?: string | boolean;
+  explainInputs?: boolean;
+}
+
+export function addSandboxFlags(c: Command): Command {
+  return c
+    .addOption(
+      new Option(
+        "--sandbox [policy]",
+        "Run stages sandboxed: on (default), hermetic or off; overrides stage and project " +
+          "settings (cairn only, see docs/sandbox.md).",
+      ),
+    )
+    .option(
+      "--explain-inputs",
+      "Trace the stages that run and report files read but not declared as deps, and deps " +
+        "never read, with the dvc.yaml fix (cairn only; needs strace).",
+    );
+}
+
+/**
+ * The run options for the flags. `--sandbox train` (a bare flag followed by a
+ * target) takes `train` as the flag's value: it is given back as a target.
+ */
+export function stageRunOptions(
+  ctx: CliContext,
+  flags: SandboxFlags,
+  targets: string[],
+): StageRunOptions & { reported: () => number } {
+  let policy: SandboxPolicy | undefined;
+  if (flags.sandbox === true) policy = "on";
+  else if (typeof flags.sandbox === "string") {
+    if ((POLICIES as readonly string[]).includes(flags.sandbox)) {
+      policy = flags.sandbox as SandboxPolicy;
+    } else {
+      targets.push(flags.sandbox);
+      policy = "on";
+    }
+  }
+  let reports = 0;
+  return {
+    policy,
+    explainInputs: flags.explainInputs,
+    onInputs: (address, report, info) => {
+      reports++;
+      ctx.io.out(inputsReportText(address, report, info));
+    },
+    onNotice: (address, vs, info) => ctx.io.warn(noticeText(address, vs, info)),
+    reported: () => reports,
+  };
+}
