@@ -10,7 +10,13 @@ import { CairnError } from "../errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { gitRaw } from "../scm/git.ts";
 import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
-import { namedRevision, openRevision, type RevisionView, stageOutPath } from "../scm/revisions.ts";
+import {
+  experimentBaseline,
+  namedRevision,
+  openRevision,
+  type RevisionView,
+  stageOutPath,
+} from "../scm/revisions.ts";
 import { type Datapoint, flatDatapoints, inferDataSources, type PlotProps } from "./convert.ts";
 import { isImagePath, parsePlotData } from "./data.ts";
 import { getTemplate, type Template } from "./templates.ts";
@@ -370,10 +376,20 @@ export function workspaceIsDirty(repo: Repo): boolean {
 
 /**
  * `plots diff` revisions: none -> `[HEAD, workspace]` when tracked files
- * changed, else `[workspace]`; one -> `[rev, workspace]`; more -> as given.
+ * changed, else `[workspace]`; one -> `[rev, workspace]` (with `experiment`:
+ * `[exp, baseline]`); more -> as given.
  */
-export function diffRevisions(repo: Repo, revs: string[]): string[] {
+export function diffRevisions(
+  repo: Repo,
+  revs: string[],
+  opts: { experiment?: boolean } = {},
+): string[] {
   const out = [...revs];
+  if (opts.experiment && out.length === 1) {
+    // `-e EXP`: overlay the experiment on its baseline
+    const baseline = experimentBaseline(repo, out[0]);
+    if (baseline) out.push(baseline.slice(0, 7));
+  }
   if (out.length <= 1) {
     if (out.length === 0 && workspaceIsDirty(repo)) out.push("HEAD");
     out.push("workspace");

@@ -73,11 +73,40 @@ function scmCwd(repo: Repo): string {
   return repo.root;
 }
 
-/** Full sha of `rev`; throws UnknownRevisionError. */
+/** Refs of experiments named `name` (`refs/exps/ab/cdef.../name`). */
+function experimentRefs(cwd: string, name: string): string[] {
+  const r = gitRaw(["for-each-ref", "--format=%(refname)", "refs/exps"], { cwd });
+  return r.stdout.split("\n").filter((ref) => {
+    const parts = ref.split("/");
+    return parts.length === 5 && parts[4] === name;
+  });
+}
+
+/** Full sha of `rev` (a git revision or, as in DVC, an experiment name); throws UnknownRevisionError. */
 export function resolveRevision(repo: Repo, rev: string): string {
-  const sha = gitRevParse(rev, scmCwd(repo));
-  if (!sha) throw new UnknownRevisionError(rev);
-  return sha;
+  const cwd = scmCwd(repo);
+  const sha = gitRevParse(rev, cwd);
+  if (sha) return sha;
+  const exps = experimentRefs(cwd, rev);
+  if (exps.length === 1) {
+    const expSha = gitRevParse(exps[0], cwd);
+    if (expSha) return expSha;
+  }
+  if (exps.length > 1) {
+    throw new CairnError(`ambiguous experiment name '${rev}'`, {
+      hint: `it names ${exps.length} experiments: ${exps.join(", ")}`,
+    });
+  }
+  throw new UnknownRevisionError(rev);
+}
+
+/** The baseline commit of an experiment (from its ref path), or null when `rev` is not one. */
+export function experimentBaseline(repo: Repo, rev: string): string | null {
+  const cwd = scmCwd(repo);
+  const exps = experimentRefs(cwd, rev);
+  if (exps.length !== 1) return null;
+  const parts = exps[0].split("/");
+  return parts[2] + parts[3];
 }
 
 /** A single named revision (`workspace` or anything git resolves), keyed by the name given. */

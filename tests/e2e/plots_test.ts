@@ -162,3 +162,28 @@ Deno.test("plots show --open hands the page URL to the system opener", async () 
     removeDir(bin);
   }
 });
+
+Deno.test("experiments: names resolve like revisions; plots diff -e overlays the baseline", () => {
+  const dir = project();
+  try {
+    const base = git(["rev-parse", "HEAD"], dir).trim();
+    writeFiles(dir, {
+      "prc.csv": "threshold,precision,recall\n0.1,0.6,0.9\n0.5,0.8,0.6\n0.9,1,0.2\n",
+    });
+    git(["commit", "-qam", "exp"], dir);
+    const exp = git(["rev-parse", "HEAD"], dir).trim();
+    git(["reset", "-q", "--hard", base], dir);
+    git(["update-ref", `refs/exps/${base.slice(0, 2)}/${base.slice(2)}/exp-one`, exp], dir);
+    const j = JSON.parse(
+      cairnOk(["plots", "diff", "-e", "exp-one", "--json"], { cwd: dir }).stdout,
+    );
+    assertEquals(j.data["prc.csv"][0].revisions, ["exp-one", base.slice(0, 7)]);
+    const vals = j.data["prc.csv"][0].content.data.values;
+    assertEquals(vals.length, 6);
+    // `-A` does not list experiment commits
+    const all = JSON.parse(cairnOk(["metrics", "show", "-A", "--json"], { cwd: dir }).stdout);
+    assert(!Object.keys(all).includes(exp));
+  } finally {
+    removeDir(dir);
+  }
+});

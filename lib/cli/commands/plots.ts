@@ -91,7 +91,13 @@ function openBrowser(path: string): boolean {
   return false;
 }
 
-async function runPlots(ctx: CliContext, o: ShowFlags, targets: string[], revs?: string[]) {
+async function runPlots(
+  ctx: CliContext,
+  o: ShowFlags,
+  targets: string[],
+  revs?: string[],
+  experiment?: boolean,
+) {
   if (o.showVega) {
     if (!targets.length) throw new CairnError("please specify a target for `--show-vega`");
     if (targets.length > 1) {
@@ -103,7 +109,7 @@ async function runPlots(ctx: CliContext, o: ShowFlags, targets: string[], revs?:
   const { showPlots, diffRevisions } = await import("../../plots/show.ts");
   const result = showPlots(repo, {
     targets,
-    revs: revs === undefined ? undefined : diffRevisions(repo, revs),
+    revs: revs === undefined ? undefined : diffRevisions(repo, revs, { experiment }),
     props: cliProps(o),
   });
   const outDir = resolve(ctx.cwd, o.out ?? configValue(repo, "out_dir") ?? "dvc_plots");
@@ -208,17 +214,10 @@ export function register(program: Command, ctx: CliContext): void {
       withOutput(withProps(
         c.argument("[revisions...]", "Git commits to plot from")
           .option("--targets <paths...>", "Specific plots to visualize (file paths or plot ids).")
-          .option(
-            "-e, --experiment",
-            "Compare an experiment with its baseline (not supported yet).",
-          ),
+          .option("-e, --experiment", "Compare an experiment with its baseline."),
       )),
-    (revisions: string[], o: ShowFlags & { experiment?: boolean }) => {
-      if (o.experiment) {
-        ctx.io.warn("--experiment is not supported yet: plotting the given revisions");
-      }
-      return runPlots(ctx, o, o.targets ?? [], revisions);
-    },
+    (revisions: string[], o: ShowFlags & { experiment?: boolean }) =>
+      runPlots(ctx, o, o.targets ?? [], revisions, o.experiment),
   );
 
   defineCommand(
