@@ -77,8 +77,16 @@ function classify(err: unknown, what: string): RemoteError {
   return new RemoteError(`${what}: ${msg}`, { transient: true, code: "ECONNRESET" });
 }
 
-function call<T>(f: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v))));
+/** Rejects when a connection drops: ssh2 can leave callbacks of a dead channel uncalled. */
+const lost = new WeakMap<SFTPWrapper, Promise<never>>();
+
+function call<T>(
+  sftp: SFTPWrapper,
+  f: (cb: (err: Error | null | undefined, v: T) => void) => void,
+): Promise<T> {
+  const op = new Promise<T>((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v))));
+  const gone = lost.get(sftp);
+  return gone ? Promise.race([op, gone]) : op;
 }
 
 let tmpCounter = 0;
@@ -194,15 +202,21 @@ class SshRemote implements RemoteImpl {
       };
       sock.on("error", fail);
       client.on("error", fail);
+      let dropped: (err: Error) => void = () => {};
+      const gone = new Promise<never>((_, rej) => (dropped = rej));
+      gone.catch(() => {});
       client.on("close", () => {
-        // The next call reconnects.
+        // The next call reconnects; calls in flight fail now rather than hang.
         this.#conn = undefined;
         this.#dirs.clear();
+        dropped(new Error(`connection to ${t.host}:${t.port} lost`));
         fail(new Error("connection closed"));
       });
       client.on("ready", () => {
         client.sftp((err, sftp) => {
           if (err) return fail(err);
+          lost.set(sftp, gone);
+          sftp.on("close", () => dropped(new Error(`SFTP session to ${t.host}:${t.port} closed`)));
           settled = true;
           this.#everConnected = true;
           resolve({ client, sftp });
@@ -244,19 +258,19 @@ class SshRemote implements RemoteImpl {
   async #mkdirs(sftp: SFTPWrapper, dir: string): Promise<void> {
     if (this.#dirs.has(dir) || dir === "" || dir === "/") return;
     try {
-      await call<void>((cb) => sftp.mkdir(dir, cb));
+      await call<void>(sftp, (cb) => sftp.mkdir(dir, cb));
     } catch (err) {
       const code = sftpCode(err);
       if (code === NO_SUCH_FILE) {
         await this.#mkdirs(sftp, dir.slice(0, dir.lastIndexOf("/")));
         try {
-          await call<void>((cb) => sftp.mkdir(dir, cb));
+          await call<void>(sftp, (cb) => sftp.mkdir(dir, cb));
         } catch (err2) {
           if (sftpCode(err2) === undefined) throw err2;
         }
       } else if (code === undefined) throw err;
       // FAILURE: usually "already exists" (SFTP v3 has no code for it); checked by stat.
-      const st = await call<{ isDirectory(): boolean }>((cb) => sftp.stat(dir, cb));
+      const st = await call<{ isDirectory(): boolean }>(sftp, (cb) => sftp.stat(dir, cb));
       if (!st.isDirectory()) throw new RemoteError(`'${dir}' exists and is not a directory`);
     }
     this.#dirs.add(dir);
@@ -265,7 +279,7 @@ class SshRemote implements RemoteImpl {
   async #rename(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
     if (this.#posixRename) {
       try {
-        await call<void>((cb) => sftp.ext_openssh_rename(from, to, cb));
+        await call<void>(sftp, (cb) => sftp.ext_openssh_rename(from, to, cb));
         return;
       } catch (err) {
         if (sftpCode(err) !== undefined || !/not supported/i.test(String(err))) throw err;
@@ -273,12 +287,12 @@ class SshRemote implements RemoteImpl {
       }
     }
     try {
-      await call<void>((cb) => sftp.rename(from, to, cb));
+      await call<void>(sftp, (cb) => sftp.rename(from, to, cb));
     } catch (err) {
       // Plain SFTP rename refuses to overwrite; objects are content-addressed, so an
       // existing target already holds these bytes.
-      await call<void>((cb) => sftp.unlink(from, cb)).catch(() => {});
-      const exists = await call((cb) => sftp.stat(to, cb)).then(() => true, () => false);
+      await call<void>(sftp, (cb) => sftp.unlink(from, cb)).catch(() => {});
+      const exists = await call(sftp, (cb) => sftp.stat(to, cb)).then(() => true, () => false);
       if (!exists) throw err;
     }
   }
@@ -287,7 +301,7 @@ class SshRemote implements RemoteImpl {
     const sftp = await this.#sftp();
     return await mapLimit(keys, 64, async (k) => {
       try {
-        const st = await call<{ isFile(): boolean }>((cb) => sftp.stat(this.#path(k), cb));
+        const st = await call<{ isFile(): boolean }>(sftp, (cb) => sftp.stat(this.#path(k), cb));
         return st.isFile();
       } catch (err) {
         if (sftpCode(err) === NO_SUCH_FILE) return false;
@@ -303,7 +317,7 @@ class SshRemote implements RemoteImpl {
       const dir = rel ? `${this.#t.root}/${rel}` : this.#t.root;
       let entries: { filename: string; attrs: { isDirectory(): boolean; isFile(): boolean } }[];
       try {
-        entries = await call((cb) => sftp.readdir(dir, cb));
+        entries = await call(sftp, (cb) => sftp.readdir(dir, cb));
       } catch (err) {
         if (sftpCode(err) === NO_SUCH_FILE) return;
         throw classify(err, `listing ${dir}`);
@@ -328,7 +342,7 @@ class SshRemote implements RemoteImpl {
         const sftp = await this.#sftp();
         let done = 0;
         let reported = 0;
-        await call<void>((cb) =>
+        await call<void>(sftp, (cb) =>
           sftp.fastGet(this.#path(it.key), it.dest, {
             step: (total: number) => {
               done = total;
@@ -337,8 +351,7 @@ class SshRemote implements RemoteImpl {
                 reported = done;
               }
             },
-          }, cb)
-        );
+          }, cb));
         out.push({ ok: true, bytes: (await Deno.stat(it.dest)).size });
       } catch (err) {
         out.push({ ok: false, error: toWireError(classify(err, `download ${it.key}`)) });
@@ -358,7 +371,7 @@ class SshRemote implements RemoteImpl {
         await this.#mkdirs(sftp, dest.slice(0, dest.lastIndexOf("/")));
         const size = (await Deno.stat(it.src)).size;
         let reported = 0;
-        await call<void>((cb) =>
+        await call<void>(sftp!, (cb) =>
           sftp!.fastPut(it.src, tmp, {
             step: (total: number) => {
               if (total - reported >= 8 << 20) {
@@ -366,12 +379,11 @@ class SshRemote implements RemoteImpl {
                 reported = total;
               }
             },
-          }, cb)
-        );
+          }, cb));
         await this.#rename(sftp, tmp, dest);
         out.push({ ok: true, bytes: size });
       } catch (err) {
-        if (sftp) await call<void>((cb) => sftp!.unlink(tmp, cb)).catch(() => {});
+        if (sftp) await call<void>(sftp!, (cb) => sftp!.unlink(tmp, cb)).catch(() => {});
         out.push({ ok: false, error: toWireError(classify(err, `upload ${it.key}`)) });
       }
     }
@@ -382,7 +394,7 @@ class SshRemote implements RemoteImpl {
     const sftp = await this.#sftp();
     return await mapLimit(keys, 64, async (k): Promise<ItemResult> => {
       try {
-        await call<void>((cb) => sftp.unlink(this.#path(k), cb));
+        await call<void>(sftp, (cb) => sftp.unlink(this.#path(k), cb));
       } catch (err) {
         if (sftpCode(err) !== NO_SUCH_FILE) {
           return { ok: false, error: toWireError(classify(err, `remove ${k}`)) };
@@ -395,7 +407,7 @@ class SshRemote implements RemoteImpl {
   async readBytes(key: string): Promise<Uint8Array | null> {
     const sftp = await this.#sftp();
     try {
-      const buf = await call<Uint8Array>((cb) => sftp.readFile(this.#path(key), cb));
+      const buf = await call<Uint8Array>(sftp, (cb) => sftp.readFile(this.#path(key), cb));
       return new Uint8Array(buf);
     } catch (err) {
       if (sftpCode(err) === NO_SUCH_FILE) return null;
@@ -409,12 +421,13 @@ class SshRemote implements RemoteImpl {
     const tmp = tempNext(dest);
     try {
       await this.#mkdirs(sftp, dest.slice(0, dest.lastIndexOf("/")));
-      await call<void>((cb) =>
-        sftp.writeFile(tmp, Buffer.from(data.buffer, data.byteOffset, data.byteLength), cb)
+      await call<void>(
+        sftp,
+        (cb) => sftp.writeFile(tmp, Buffer.from(data.buffer, data.byteOffset, data.byteLength), cb),
       );
       await this.#rename(sftp, tmp, dest);
     } catch (err) {
-      await call<void>((cb) => sftp.unlink(tmp, cb)).catch(() => {});
+      await call<void>(sftp, (cb) => sftp.unlink(tmp, cb)).catch(() => {});
       throw classify(err, `write ${key}`);
     }
   }
