@@ -15,6 +15,7 @@ import * as status from "./status.ts";
 import * as plots from "./plots.ts";
 import * as repro from "./repro.ts";
 import * as stage from "./stage.ts";
+import * as plugins from "./plugins.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -35,4 +36,5 @@ export const COMMANDS: CommandModule[] = [
   plots,
   repro,
   stage,
+  plugins,
 ];

@@ -1,0 +1,53 @@
+/** `plugins list` and `runners list`: installed plugins and what they may do. */
+import type { Command } from "commander";
+import { type CliContext, defineCommand, printJson } from "../context.ts";
+import { findRoot, openRepo } from "../../repo/repo.ts";
+import { listPlugins } from "../../repo/plugins.ts";
+import { pluginText } from "../render/plugins.ts";
+import { UsageError } from "../../errors.ts";
+
+async function show(
+  ctx: CliContext,
+  kind: "remote" | "runner" | undefined,
+  json: boolean | undefined,
+): Promise<void> {
+  const repo = findRoot(ctx.cwd) ? openRepo(undefined, { cwd: ctx.cwd }) : null;
+  const infos = await listPlugins(repo, { kind });
+  if (json) printJson(ctx, infos);
+  else ctx.io.out(infos.map(pluginText).join("\n"));
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const plugins = program.command("plugins").description(
+    "Installed plugins (remotes, stage runners) and their permissions (cairn only).",
+  );
+  defineCommand(
+    plugins,
+    ctx,
+    "list",
+    "List built-in and project plugins with the permissions their manifests declare.",
+    (c) =>
+      c.option("--json", "Show output in JSON format.")
+        .option("--kind <kind>", "Only plugins of this kind: remote or runner."),
+    async (o: { json?: boolean; kind?: string }) => {
+      if (o.kind !== undefined && o.kind !== "remote" && o.kind !== "runner") {
+        throw new UsageError(`argument --kind: invalid choice '${o.kind}' (remote, runner)`);
+      }
+      const kind = o.kind as "remote" | "runner" | undefined;
+      await show(ctx, kind, o.json);
+    },
+  );
+  const runners = program.command("runners").description(
+    "Stage runners (shell, deno, project runners) (cairn only).",
+  );
+  defineCommand(
+    runners,
+    ctx,
+    "list",
+    "List stage runners with the policies they enforce and their permissions.",
+    (c) => c.option("--json", "Show output in JSON format."),
+    async (o: { json?: boolean }) => {
+      await show(ctx, "runner", o.json);
+    },
+  );
+}

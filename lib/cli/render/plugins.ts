@@ -1,0 +1,38 @@
+/** Text of `plugins list` / `runners list`. */
+import type { PluginInfo } from "../../repo/plugins.ts";
+
+function perms(p: Partial<Record<string, string[]>>): string {
+  const parts = Object.entries(p).filter(([, l]) => l && l.length)
+    .map(([k, l]) => `${k}: ${l!.map((x) => (x === "*" ? "all" : x)).join(", ")}`);
+  return parts.length ? parts.join("; ") : "none";
+}
+
+/** One plugin as a short block. */
+export function pluginText(p: PluginInfo): string {
+  const title = p.kind === "runner"
+    ? `${p.runner} (runner plugin ${p.name}, ${p.source})`
+    : `${p.name} (remote, ${p.source})`;
+  const lines = [p.description ? `${title}: ${p.description}` : title];
+  if (p.kind === "remote") {
+    const schemes = (p.schemes ?? []).map((s) => (s === "" ? "local paths" : `${s}://`));
+    lines.push(`  serves: ${schemes.join(", ") || "nothing"}`);
+    lines.push(`  permissions: ${perms(p.permissions)}`);
+  } else {
+    const needs = Object.entries(p.requires ?? {}).filter(([, l]) => l && l.length)
+      .map(([pol, l]) => `${pol}: ${l!.join(", ")}`);
+    lines.push(
+      `  policies: ${(p.policies ?? []).join(", ")}${
+        needs.length ? ` (needs ${needs.join("; ")})` : ""
+      }`,
+    );
+    if (p.commands) lines.push(`  commands: ${p.commands}`);
+    lines.push(`  permissions: ${perms(p.resolved ?? p.permissions)}`);
+    if (!p.builtin) {
+      lines.push(
+        "  runs in a Worker with these permissions (policy off), or with only the " +
+          "stage's declaration (on/hermetic)",
+      );
+    }
+  }
+  return lines.join("\n");
+}

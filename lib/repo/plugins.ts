@@ -1,0 +1,92 @@
+/**
+ * `plugins list` / `runners list`: the installed plugins (built-in and the
+ * project's, from `plugins:` in .dvc/cairn.yaml) with what their manifests
+ * declare. Runner permissions have their placeholders filled for this
+ * machine and project; remote permissions follow each remote's config, so
+ * they are shown as templates.
+ */
+import { fillTemplate, PERMISSION_KINDS, type PermissionKind } from "../plugin/manifest.ts";
+import { PluginRegistry } from "../plugin/registry.ts";
+import { type RunnerManifest, runnerPolicies, runnerShortName } from "../plugin/runner_api.ts";
+import type { SandboxPolicy } from "../sandbox/grants.ts";
+import { which } from "../sandbox/availability.ts";
+import { pluginRegistryFor } from "../pipeline/run_stage.ts";
+import type { Repo } from "./repo.ts";
+
+export interface PluginInfo {
+  name: string;
+  kind: "remote" | "runner";
+  /** "built-in" or the plugin's folder. */
+  source: string;
+  builtin: boolean;
+  description?: string;
+  /** remotes: URL schemes ("" = local paths). */
+  schemes?: string[];
+  /** runners: the name stages use (`runner: shell`). */
+  runner?: string;
+  policies?: SandboxPolicy[];
+  /** runners: programs needed per policy. */
+  requires?: Partial<Record<SandboxPolicy, string[]>>;
+  commands?: string;
+  /** as the manifest declares them (templates). */
+  permissions: Partial<Record<PermissionKind, string[]>>;
+  /** runners: placeholders filled for this machine/project ("*" = all). */
+  resolved?: Partial<Record<PermissionKind, string[]>>;
+}
+
+export interface ListPluginsOptions {
+  kind?: "remote" | "runner";
+}
+
+function flat(entries: (string | string[])[] | undefined): string[] {
+  return (entries ?? []).map((e) => Array.isArray(e) ? e.join(" | ") : e);
+}
+
+/** Installed plugins; `repo` null outside a project (built-ins only). */
+export async function listPlugins(
+  repo: Repo | null,
+  opts: ListPluginsOptions = {},
+): Promise<PluginInfo[]> {
+  const reg = repo ? await pluginRegistryFor(repo) : new PluginRegistry();
+  const values: Record<string, string | undefined> = {
+    shell: Deno.env.get("SHELL") || "/bin/sh",
+    deno: /(^|\/)deno$/.test(Deno.execPath()) ? Deno.execPath() : which("deno") ?? "deno",
+    repoRoot: repo?.root ?? "<project>",
+    cacheDir: repo?.cacheDir ?? "<project>/.dvc/cache",
+    home: Deno.env.get("HOME"),
+    "stage.cwd": "<stage wdir>",
+  };
+  const out: PluginInfo[] = [];
+  for (const spec of reg.list()) {
+    const m = spec.manifest;
+    if (opts.kind && m.kind !== opts.kind) continue;
+    const permissions: PluginInfo["permissions"] = {};
+    for (const k of PERMISSION_KINDS) {
+      const l = flat(m.permissions[k]);
+      if (l.length) permissions[k] = l;
+    }
+    const info: PluginInfo = {
+      name: m.name,
+      kind: m.kind,
+      source: spec.source,
+      builtin: spec.builtin,
+      description: m.description,
+      permissions,
+    };
+    if (m.kind === "remote") info.schemes = m.schemes ?? [];
+    else {
+      const r = (m as RunnerManifest).runner;
+      info.runner = runnerShortName(m.name);
+      info.policies = runnerPolicies(m);
+      info.requires = r?.requires ?? {};
+      if (r?.commands) info.commands = r.commands;
+      const resolved: PluginInfo["resolved"] = {};
+      for (const [k, l] of Object.entries(permissions) as [PermissionKind, string[]][]) {
+        resolved[k] = l.map((t) => t === "*" ? "*" : fillTemplate(t, values) ?? t);
+      }
+      info.resolved = resolved;
+    }
+    out.push(info);
+  }
+  return out;
+}
