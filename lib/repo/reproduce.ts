@@ -23,7 +23,7 @@ import { lockPathFor } from "../dvcfile/pipeline_file.ts";
 import { acquireRepoLock, type RepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { hashPath } from "../hash/hash_path.ts";
-import { interruptSignal } from "../interrupt.ts";
+import { interruptSignal, onInterrupt } from "../interrupt.ts";
 import { buildGraph, pathKey, type StageGraph } from "../pipeline/graph.ts";
 import { executeJobs, type OnError } from "../pipeline/execute.ts";
 import { planDependencies, planRepro } from "../pipeline/plan.ts";
@@ -590,6 +590,9 @@ export async function reproduce(
   opts: ReproOptions = {},
 ): Promise<ReproResult> {
   let lock: RepoLock | undefined = await acquireRepoLock(repoLockPath(repo.dvcDir));
+  // Ctrl-C must wait for us: the stage commands' process groups are stopped
+  // (abort listeners) and the lock keeps only the stages that completed.
+  const unregister = onInterrupt(() => {});
   try {
     invalidateIndex(repo);
     const { graph, plan } = planStages(repo, targets, opts);
@@ -680,6 +683,7 @@ export async function reproduce(
       autostaged,
     };
   } finally {
+    unregister();
     lock?.release();
     lock = undefined;
   }

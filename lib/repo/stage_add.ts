@@ -65,9 +65,11 @@ export class InvalidStageNameError extends CairnError {
 
 /** `dvc run`/`stage add` argv words -> one command line (spec §18). */
 export function joinCommand(words: string[]): string {
+  // one word = a whole command line given quoted (DVC `parse_cmd`)
+  if (words.length < 2) return words.join(" ");
   return words.map((w) => {
     if (w === "") return '""';
-    if (/\s/.test(w) && !w.includes('"')) return `"${w}"`;
+    if (w.includes(" ") && !w.includes('"')) return `"${w}"`;
     return w;
   }).join(" ");
 }

@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { join } from "node:path";
+import { ran } from "./_pipeline.ts";
 import {
   cairn,
   cairnOk,
@@ -14,17 +15,6 @@ import {
   removeDir,
   writeFiles,
 } from "../_rig/rig.ts";
-
-/** Stages that ran (or were restored from the run-cache), in order. */
-export function ran(stdout: string): string[] {
-  const out: string[] = [];
-  for (const line of stdout.split("\n")) {
-    const m = /^Running stage '(.+)':$/.exec(line) ??
-      /^Stage '(.+)' is cached - skipping run/.exec(line);
-    if (m && !out.includes(m[1])) out.push(m[1]);
-  }
-  return out;
-}
 
 function commitAll(dir: string, msg: string) {
   git(["add", "-A"], dir);
