@@ -18,7 +18,7 @@ import {
   stageOutPath,
 } from "../scm/revisions.ts";
 import { readMetric } from "./read.ts";
-import { METRIC_SETTINGS_FILE, parseMetricSettings } from "./settings.ts";
+import { METRIC_SETTINGS_FILE, type MetricSettingsMap, parseMetricSettings } from "./settings.ts";
 
 const dec = new TextDecoder("utf-8", { fatal: true });
 
@@ -71,7 +71,11 @@ export function expandPaths(view: RevisionView, paths: string[]): string[] {
 }
 
 /** The metrics files of a revision (repo-relative). */
-export function collectMetricPaths(view: RevisionView, targets: string[] = []): string[] {
+export function collectMetricPaths(
+  view: RevisionView,
+  targets: string[] = [],
+  settings: MetricSettingsMap = {},
+): string[] {
   if (targets.length) return expandPaths(view, targets);
   const idx = view.index();
   const paths: string[] = [];
@@ -87,6 +91,8 @@ export function collectMetricPaths(view: RevisionView, targets: string[] = []): 
       paths.push(p === "." ? "" : p);
     }
   }
+  // `metrics modify` made these metrics (as DVC 0.x did), wherever they are declared.
+  for (const p of Object.keys(settings)) if (view.exists(p)) paths.push(p);
   return expandPaths(view, paths);
 }
 
@@ -118,7 +124,9 @@ export function metricsAt(view: RevisionView, targets: string[] = []): RevisionR
   try {
     const settings = parseMetricSettings(view.readScmText(METRIC_SETTINGS_FILE));
     const data: Record<string, FileResult> = {};
-    for (const p of collectMetricPaths(view, targets)) data[p] = readMetricAt(view, p, settings);
+    for (const p of collectMetricPaths(view, targets, settings)) {
+      data[p] = readMetricAt(view, p, settings);
+    }
     return { data };
   } catch (err) {
     return { error: err instanceof Error ? err : new Error(String(err)) };

@@ -299,6 +299,8 @@ Deno.test("metrics modify --type json --xpath acc: later shows print only that v
       cairnOk(["metrics", "show", "legacy.metric"], { cwd }).stdout,
       "Path           acc\nlegacy.metric  0.93\n",
     );
+    // modify made it a metric: shown without naming it
+    assertMatch(cairnOk(["metrics", "show"], { cwd }).stdout, /^legacy\.metric\s+0\.93\s+/m);
     commit(dir, "legacy metric", "v3");
     assertEquals(
       cairnOk(["metrics", "show", "legacy.metric", "--rev", "v3"], { cwd }).stdout,
