@@ -16,6 +16,7 @@ import * as plots from "./plots.ts";
 import * as repro from "./repro.ts";
 import * as stage from "./stage.ts";
 import * as plugins from "./plugins.ts";
+import * as dag from "./dag.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -37,4 +38,5 @@ export const COMMANDS: CommandModule[] = [
   repro,
   stage,
   plugins,
+  dag,
 ];

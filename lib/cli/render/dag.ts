@@ -1,0 +1,131 @@
+/**
+ * Drawing a DAG: DVC's `--dot` and `--mermaid`/`--md` texts exactly, and an
+ * ASCII drawing in DVC's style (boxes, `*` edges, upstream on top). DVC's
+ * ASCII layout comes from grandalf's Sugiyama layout; ours is a simpler
+ * layered layout (the spec does not ask for byte-compat there).
+ */
+import { type DagGraph, pipelines } from "../../repo/dag.ts";
+
+/** `strict digraph {` with one line per node then per edge (edges point downstream). */
+export function renderDot(g: DagGraph): string {
+  const q = (s: string) => `"${s.replaceAll('"', '\\"')}"`;
+  const lines = ["strict digraph  {"];
+  for (const n of g.nodes) lines.push(`${q(n)};`);
+  for (const [a, b] of g.edges) lines.push(`${q(a)} -> ${q(b)};`);
+  lines.push("}", "", "");
+  return lines.join("\n");
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `flowchart TD`, nodes numbered across pipelines, sorted labels and edges. */
+export function renderMermaid(g: DagGraph, markdown = false): string {
+  let out = "flowchart TD";
+  let total = 0;
+  for (const p of pipelines(g)) {
+    const ids = new Map<string, string>();
+    for (const n of [...p.nodes].sort(byCodePoint)) {
+      total++;
+      ids.set(n, `node${total}`);
+      out += `\n\t${ids.get(n)}["${n}"]`;
+    }
+    const edges = [...p.edges].sort((x, y) => byCodePoint(x[0], y[0]) || byCodePoint(x[1], y[1]));
+    for (const [a, b] of edges) out += `\n\t${ids.get(a)}-->${ids.get(b)}`;
+  }
+  return markdown ? "```mermaid\n" + out + "\n```" : out;
+}
+
+interface Box {
+  label: string;
+  layer: number;
+  x: number;
+  width: number;
+}
+
+/** One pipeline drawn with boxes and `*` edges, upstream at the top. */
+function drawPipeline(g: DagGraph): string {
+  const ups = new Map<string, string[]>(g.nodes.map((n) => [n, []]));
+  const downs = new Map<string, string[]>(g.nodes.map((n) => [n, []]));
+  for (const [a, b] of g.edges) {
+    ups.get(b)!.push(a);
+    downs.get(a)!.push(b);
+  }
+  // layer = longest path from a source
+  const layer = new Map<string, number>();
+  const visit = (n: string, stack: Set<string>): number => {
+    const known = layer.get(n);
+    if (known !== undefined) return known;
+    if (stack.has(n)) return 0;
+    stack.add(n);
+    const l = Math.max(-1, ...ups.get(n)!.map((u) => visit(u, stack))) + 1;
+    stack.delete(n);
+    layer.set(n, l);
+    return l;
+  };
+  for (const n of g.nodes) visit(n, new Set());
+  const depth = Math.max(0, ...layer.values()) + 1;
+  const layers: string[][] = Array.from({ length: depth }, () => []);
+  for (const n of g.nodes) layers[layer.get(n)!].push(n);
+  // order each layer by the mean position of its upstream nodes (barycenter)
+  const pos = new Map<string, number>();
+  layers[0].forEach((n, i) => pos.set(n, i));
+  for (let l = 1; l < depth; l++) {
+    const key = (n: string) => {
+      const u = ups.get(n)!.filter((x) => pos.has(x));
+      return u.length ? u.reduce((s, x) => s + pos.get(x)!, 0) / u.length : Infinity;
+    };
+    layers[l].sort((a, b) => key(a) - key(b));
+    layers[l].forEach((n, i) => pos.set(n, i));
+  }
+  const GAP = 4;
+  const widths = layers.map((ns) =>
+    ns.reduce((s, n) => s + n.length + 4, 0) + GAP * (ns.length - 1)
+  );
+  const total = Math.max(...widths);
+  const boxes = new Map<string, Box>();
+  layers.forEach((ns, l) => {
+    let x = Math.floor((total - widths[l]) / 2);
+    for (const n of ns) {
+      boxes.set(n, { label: n, layer: l, x, width: n.length + 4 });
+      x += n.length + 4 + GAP;
+    }
+  });
+  const EDGE_ROWS = 3;
+  const rowOf = (l: number) => l * (3 + EDGE_ROWS);
+  const height = rowOf(depth - 1) + 3;
+  const canvas = Array.from({ length: height }, () => Array<string>(total).fill(" "));
+  const put = (x: number, y: number, ch: string) => {
+    if (y >= 0 && y < height && x >= 0 && x < total) canvas[y][x] = ch;
+  };
+  // edges first, boxes drawn over them
+  for (const [a, b] of g.edges) {
+    const A = boxes.get(a)!;
+    const B = boxes.get(b)!;
+    const x0 = A.x + Math.floor(A.width / 2);
+    const y0 = rowOf(A.layer) + 3;
+    const x1 = B.x + Math.floor(B.width / 2);
+    const y1 = rowOf(B.layer) - 1;
+    const steps = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
+    for (let i = 0; i <= steps; i++) {
+      put(Math.round(x0 + ((x1 - x0) * i) / steps), Math.round(y0 + ((y1 - y0) * i) / steps), "*");
+    }
+  }
+  for (const box of boxes.values()) {
+    const y = rowOf(box.layer);
+    const border = "+" + "-".repeat(box.width - 2) + "+";
+    const middle = `| ${box.label} |`;
+    for (let i = 0; i < box.width; i++) {
+      put(box.x + i, y, border[i]);
+      put(box.x + i, y + 1, middle[i]);
+      put(box.x + i, y + 2, border[i]);
+    }
+  }
+  return canvas.map((r) => r.join("").trimEnd()).join("\n");
+}
+
+/** Every pipeline drawn separately, joined by newlines (as DVC does). */
+export function renderAscii(g: DagGraph): string {
+  return pipelines(g).map(drawPipeline).join("\n");
+}
