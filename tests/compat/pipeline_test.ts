@@ -141,3 +141,32 @@ Deno.test("compat changed_repo: status and repro --dry as DVC's", () => {
     }
   }
 });
+
+Deno.test("compat pipeline_repo: stage list and dag texts as DVC's", () => {
+  const dir = copyFixtureRepo("pipeline_repo/repo");
+  const exp = join(FIXTURES, "pipeline_repo", "expected");
+  const want = (f: string) => Deno.readTextFileSync(join(exp, f));
+  const lines = (s: string) => s.split("\n").filter(Boolean).sort();
+  try {
+    assertEquals(cairnOk(["stage", "list"], { cwd: dir }).stdout, want("stage_list.txt"));
+    assertEquals(
+      cairnOk(["stage", "list", "--all"], { cwd: dir }).stdout,
+      want("stage_list_all.txt"),
+    );
+    assertEquals(cairnOk(["dag", "--mermaid"], { cwd: dir }).stdout, want("dag.mermaid"));
+    assertEquals(cairnOk(["dag", "--md"], { cwd: dir }).stdout, want("dag.md"));
+    // node and edge order of the dot files is Python set order: compare as sets
+    assertEquals(lines(cairnOk(["dag", "--dot"], { cwd: dir }).stdout), lines(want("dag.dot")));
+    assertEquals(
+      lines(cairnOk(["dag", "--outs", "--dot"], { cwd: dir }).stdout),
+      lines(want("dag_outs.dot")),
+    );
+    const ascii = cairnOk(["dag", "train"], { cwd: dir }).stdout;
+    for (const n of ["data/raw.csv.dvc", "prepare", "train"]) {
+      assertEquals(ascii.includes(`| ${n} |`), true);
+    }
+    assertEquals(ascii.includes("evaluate"), false);
+  } finally {
+    removeDir(dir);
+  }
+});
