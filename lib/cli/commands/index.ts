@@ -17,6 +17,8 @@ import * as repro from "./repro.ts";
 import * as stage from "./stage.ts";
 import * as plugins from "./plugins.ts";
 import * as dag from "./dag.ts";
+import * as remote from "./remote.ts";
+import * as push from "./push.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -39,4 +41,6 @@ export const COMMANDS: CommandModule[] = [
   stage,
   plugins,
   dag,
+  remote,
+  push,
 ];

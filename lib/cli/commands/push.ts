@@ -1,0 +1,191 @@
+/** `push`, `fetch`, `pull`: data between the cache and remotes, with DVC's flags and messages. */
+import type { Command } from "commander";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import {
+  fetch,
+  pull,
+  type PullResult,
+  push,
+  type SyncOptions,
+  type SyncResult,
+} from "../../repo/push.ts";
+import { CheckoutFailed } from "../../repo/checkout.ts";
+import { CairnError, UsageError } from "../../errors.ts";
+import { Progress } from "../progress.ts";
+import { renderCheckout } from "./checkout.ts";
+import type { Io } from "../io.ts";
+
+interface Opts {
+  remote?: string;
+  jobs?: string;
+  allBranches?: boolean;
+  allTags?: boolean;
+  allCommits?: boolean;
+  withDeps?: boolean;
+  recursive?: boolean;
+  runCache?: boolean;
+  glob?: boolean;
+  rev?: string[];
+  force?: boolean;
+  allowMissing?: boolean;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+function syncOptions(o: Opts, progress: Progress): SyncOptions {
+  let jobs: number | undefined;
+  if (o.jobs !== undefined) {
+    jobs = Number(o.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`invalid jobs value '${o.jobs}'`);
+  }
+  return {
+    remote: o.remote,
+    jobs,
+    allBranches: o.allBranches,
+    allTags: o.allTags,
+    allCommits: o.allCommits,
+    revs: o.rev,
+    withDeps: o.withDeps,
+    recursive: o.recursive,
+    glob: o.glob,
+    runCache: o.runCache,
+    onProgress: (_remote, p) => {
+      if (p.phase === "transfer") {
+        progress.update(p.filesDone, p.filesTotal, p.bytesDone, p.bytesTotal);
+      }
+    },
+  };
+}
+
+function common(c: Command, verb: string): Command {
+  return c.argument(
+    "[targets...]",
+    "Limit command scope to these tracked files/directories, .dvc files and stage names.",
+  )
+    .option("-r, --remote <name>", `Remote storage to ${verb}`)
+    .option("-j, --jobs <n>", "Number of jobs to run simultaneously.")
+    .option("-a, --all-branches", `${verb} cache for all branches.`)
+    .option("-T, --all-tags", `${verb} cache for all tags.`)
+    .option("-A, --all-commits", `${verb} cache for all commits.`)
+    .option("--rev <commit...>", `${verb} cache for this revision.`)
+    .option("-d, --with-deps", `${verb} cache for all dependencies of the specified target.`)
+    .option("-R, --recursive", `${verb} cache for subdirectories of the specified directory.`)
+    .option("--run-cache", `${verb} run history for all stages.`)
+    .option("--glob", "Allows targets containing shell-style wildcards.");
+}
+
+function reportMissing(io: Io, r: SyncResult): void {
+  if (!r.missing.length) return;
+  const lines = r.missing.flatMap((m) =>
+    (m.paths.length ? m.paths : ["?"]).map((p) => `name: ${p}, md5: ${m.md5}`)
+  );
+  io.warn(
+    `Some of the cache files do not exist neither locally nor on remote. Missing cache files:\n${
+      lines.join("\n")
+    }`,
+  );
+}
+
+function failIfFailed(r: SyncResult, what: string, verb: string): void {
+  if (!r.failed.length) return;
+  const first = r.failed[0];
+  throw new CairnError(
+    `failed to ${what} - ${plural(r.failed.length, "file")} failed to ${verb}`,
+    { hint: `first failure: ${first.md5}: ${first.error}` },
+  );
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  defineCommand(
+    program,
+    ctx,
+    "push",
+    "Upload tracked files or directories to remote storage.",
+    (c) => common(c, "Push"),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const progress = new Progress("Pushing", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
+      let r: SyncResult;
+      try {
+        r = await push(repo, targets, syncOptions(o, progress));
+      } finally {
+        progress.done();
+      }
+      reportMissing(ctx.io, r);
+      failIfFailed(r, "push data to the cloud", "upload");
+      const n = r.transferred + r.runCache;
+      ctx.io.info(n ? `${plural(n, "file")} pushed` : "Everything is up to date.");
+      if (r.missing.length) ctx.exitCode = 1;
+    },
+  );
+  defineCommand(
+    program,
+    ctx,
+    "fetch",
+    "Download files or directories from remote storage to the cache.",
+    (c) => common(c, "Fetch"),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const progress = new Progress("Fetching", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
+      let r: SyncResult;
+      try {
+        r = await fetch(repo, targets, syncOptions(o, progress));
+      } finally {
+        progress.done();
+      }
+      reportMissing(ctx.io, r);
+      failIfFailed(r, "fetch data from the cloud", "download");
+      const n = r.transferred + r.runCache;
+      ctx.io.info(n ? `${plural(n, "file")} fetched` : "Everything is up to date.");
+      if (r.missing.length) ctx.exitCode = 1;
+    },
+  );
+  defineCommand(
+    program,
+    ctx,
+    "pull",
+    "Download tracked files or directories from remote storage.",
+    (c) =>
+      common(c, "Pull")
+        .option("-f, --force", "Do not prompt when removing working directory files.")
+        .option(
+          "--allow-missing",
+          "Ignore errors if some of the files or directories are missing.",
+        ),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const progress = new Progress("Pulling", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
+      let r: PullResult;
+      try {
+        r = await pull(repo, targets, {
+          ...syncOptions(o, progress),
+          force: o.force,
+          allowMissing: o.allowMissing,
+        });
+      } catch (err) {
+        progress.done();
+        if (err instanceof CheckoutFailed) renderCheckout(ctx.io, err.summary, false);
+        throw err;
+      }
+      progress.done();
+      reportMissing(ctx.io, r);
+      renderCheckout(ctx.io, r.checkout, false);
+      failIfFailed(r, "pull data from the cloud", "download");
+      const parts: string[] = [];
+      const c = r.checkout;
+      if (c.added.length) parts.push(`${plural(c.added.length, "file")} added`);
+      if (c.deleted.length) parts.push(`${plural(c.deleted.length, "file")} deleted`);
+      if (c.modified.length) parts.push(`${plural(c.modified.length, "file")} modified`);
+      const n = r.transferred + r.runCache;
+      if (n) parts.push(`${plural(n, "file")} fetched`);
+      ctx.io.info(
+        parts.length
+          ? parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0]
+          : "Everything is up to date.",
+      );
+      if (r.missing.length && !o.allowMissing) ctx.exitCode = 1;
+    },
+  );
+}
