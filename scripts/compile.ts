@@ -1,7 +1,8 @@
 /**
  * `deno task compile`: build dist/cairn with the same permission set the
  * tests use (-P=cairn) and the built-in plugins embedded (--include), since
- * a compiled binary cannot load plugin files that were not embedded.
+ * a compiled binary cannot load plugin files that were not embedded; the
+ * vega packages are included because plots pages inline their builds.
  * Needs the `denort` runtime: downloaded by deno, or taken from DENORT_BIN.
  */
 import { dirname, join } from "node:path";
@@ -19,6 +20,13 @@ const args = [
   join(root, "deno.json"),
   "--include",
   join(root, "plugins"),
+  // plots pages inline these packages' browser builds (read as files at run time)
+  "--include",
+  "npm:vega",
+  "--include",
+  "npm:vega-lite",
+  "--include",
+  "npm:vega-embed",
   "--output",
   join(root, "dist", "cairn"),
   ...(target ? ["--target", target] : []),
