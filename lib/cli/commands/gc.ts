@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { gc, type GcOptions, hasScope } from "../../repo/gc.ts";
 import { CairnError, UsageError } from "../../errors.ts";
+import { gcCloud } from "../../repo/push.ts";
 
 interface Opts {
   workspace?: boolean;
@@ -71,9 +72,6 @@ export function register(program: Command, ctx: CliContext): void {
         );
         if (!ok) return;
       }
-      if (o.cloud) {
-        throw new CairnError("gc -c needs remote support, which this build does not have yet");
-      }
       const r = await gc(repo, opts);
       if (o.json) return printJson(ctx, r);
       if (r.dryRun) {
@@ -87,6 +85,25 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.info(`Removed ${r.removed.length} objects from repo cache.`);
       } else {
         ctx.io.info("No unused 'local' cache to remove.");
+      }
+      if (o.cloud || o.remote) {
+        // Remote side (lib/repo/push.ts): same kept set, objects deleted on the remote.
+        const c = await gcCloud(repo, {
+          ...opts,
+          remote: o.remote,
+          dryRun: o.dry,
+          jobs: o.jobs ? Number(o.jobs) : undefined,
+        });
+        if (o.dry) {
+          ctx.io.info(`${c.removed.length} objects would be removed from remote '${c.remote}'.`);
+        } else if (c.removed.length) {
+          ctx.io.info(`Removed ${c.removed.length} objects from remote '${c.remote}'.`);
+        } else ctx.io.info(`No unused cache to remove from remote '${c.remote}'.`);
+        if (c.failed.length) {
+          throw new CairnError(`failed to remove ${c.failed.length} objects from the remote`, {
+            hint: c.failed[0].error,
+          });
+        }
       }
     },
   );
