@@ -268,7 +268,9 @@ export function violationsFromTrace(
     }
     if (
       e.errno === "ENOENT" && privateArea(p) && !isWithin(p, "/tmp/.cairn") &&
-      !visible.some((v) => isWithin(p, v))
+      !visible.some((v) => isWithin(p, v)) &&
+      // a project under /tmp: a declared output probed before it was written (cp stats it)
+      !outs.some((o) => isWithin(p, o))
     ) {
       // The sandbox's /tmp is private: host /tmp paths are not there.
       if (e.write ? lstatOrNull(parentOf(p)) && parentOf(p) !== privateArea(p) : lstatOrNull(p)) {
