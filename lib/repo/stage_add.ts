@@ -52,6 +52,10 @@ export interface StageAddResult {
   /** files for `git add` (absolute). */
   gitFiles: string[];
   autostaged: boolean;
+  /** the dvc.yaml did not exist before. */
+  created: boolean;
+  /** a stage of that name was replaced (`-f`). */
+  replaced: boolean;
 }
 
 /** DVC: a stage with this name cannot be addressed. */
@@ -191,8 +195,12 @@ export async function stageAdd(repo: Repo, opts: StageAddOptions): Promise<Stage
   try {
     validateNewStage(repo, stage, !!opts.force);
     const gitFiles: string[] = [];
+    let created = false;
+    let replaced = false;
     if (stage.kind === "pipeline") {
-      addStage(repo.root, stage, { force: opts.force, root: repo.root });
+      const r = addStage(repo.root, stage, { force: opts.force, root: repo.root });
+      created = r.created;
+      replaced = r.replaced;
     } else {
       writeTextAtomic(join(repo.root, stage.file), formatDvcFile(stage), { mkdirs: true });
     }
@@ -213,7 +221,7 @@ export async function stageAdd(repo: Repo, opts: StageAddOptions): Promise<Stage
       gitAdd(gitFiles, repo.root);
       autostaged = true;
     }
-    return { stage, file: stage.file, gitFiles, autostaged };
+    return { stage, file: stage.file, gitFiles, autostaged, created, replaced };
   } finally {
     lock.release();
   }

@@ -170,3 +170,17 @@ Deno.test("compat pipeline_repo: stage list and dag texts as DVC's", () => {
     removeDir(dir);
   }
 });
+
+Deno.test("compat lock_formats: freeze/unfreeze edit dvc.yaml as DVC does", () => {
+  const dir = copyFixtureRepo("lock_formats/repo");
+  const exp = join(FIXTURES, "lock_formats", "expected");
+  const want = (f: string) => Deno.readTextFileSync(join(exp, f));
+  try {
+    assertEquals(cairnOk(["freeze", "long_cmd"], { cwd: dir }).stdout, want("freeze.txt"));
+    assertEquals(Deno.readTextFileSync(join(dir, "dvc.yaml")), want("dvc.yaml.after_freeze"));
+    assertEquals(cairnOk(["unfreeze", "long_cmd"], { cwd: dir }).stdout, want("unfreeze.txt"));
+    assertEquals(Deno.readTextFileSync(join(dir, "dvc.yaml")), want("dvc.yaml.after_unfreeze"));
+  } finally {
+    removeDir(dir);
+  }
+});

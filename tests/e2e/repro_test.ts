@@ -340,3 +340,49 @@ Deno.test("stage add writes DVC's dvc.yaml and refuses duplicates; --run runs it
     removeDir(dir);
   }
 });
+
+Deno.test("freeze: a frozen stage is not reproduced (nor its upstream pulled in); unfreeze", () => {
+  const dir = makeRepo();
+  try {
+    writeFiles(dir, {
+      "in.txt": "1\n",
+      "dvc.yaml": `# my pipeline
+stages:
+  gen:
+    cmd: cp in.txt gen.out
+    deps:
+    - in.txt
+    outs:
+    - gen.out
+  use:
+    cmd: cp gen.out use.out  # copy
+    deps:
+    - gen.out
+    outs:
+    - use.out
+`,
+    });
+    cairnOk(["repro"], { cwd: dir });
+    commitAll(dir, "ran");
+    const r = cairnOk(["freeze", "use"], { cwd: dir });
+    assertEquals(r.stdout, "Modifying stage 'use' in 'dvc.yaml'\n");
+    assertMatch(readText(dir, "dvc.yaml"), /^# my pipeline\n/);
+    assertMatch(
+      readText(dir, "dvc.yaml"),
+      /cp gen.out use.out {2}# copy\n[\s\S]*    frozen: true\n$/,
+    );
+    writeFiles(dir, { "in.txt": "2\n" });
+    let out = cairnOk(["repro", "use"], { cwd: dir });
+    assertEquals(ran(out.stdout), []);
+    assertMatch(out.stderr, /stage: 'use' is frozen/);
+    const st = cairn(["status"], { cwd: dir });
+    assertMatch(st.stderr, /is frozen. Its dependencies are not going to be shown/);
+    cairnOk(["unfreeze", "use"], { cwd: dir });
+    assert(!readText(dir, "dvc.yaml").includes("frozen"));
+    out = cairnOk(["repro", "use"], { cwd: dir });
+    assertEquals(ran(out.stdout), ["gen", "use"]);
+    assertEquals(readText(dir, "use.out"), "2\n");
+  } finally {
+    removeDir(dir);
+  }
+});

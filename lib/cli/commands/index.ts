@@ -19,6 +19,7 @@ import * as plugins from "./plugins.ts";
 import * as dag from "./dag.ts";
 import * as remote from "./remote.ts";
 import * as push from "./push.ts";
+import * as freeze from "./freeze.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -43,4 +44,5 @@ export const COMMANDS: CommandModule[] = [
   dag,
   remote,
   push,
+  freeze,
 ];

@@ -1,6 +1,7 @@
 /** `stage add`, `stage list` and the legacy `run`. */
 import type { Command } from "commander";
 import { Option } from "commander";
+import { join, relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import type { StageAddOptions } from "../../repo/stage_add.ts";
 import { gitAddHint } from "../render/git_hint.ts";
@@ -132,6 +133,12 @@ async function addAndMaybeRun(
   const { stageAdd, targetFor } = await import("../../repo/stage_add.ts");
   const repo = repoFor(ctx);
   const r = await stageAdd(repo, toOptions(command, o));
+  if (r.stage.kind === "pipeline") {
+    // DVC `_dump_pipeline_file` messages
+    const rel = relative(repo.cwd, join(repo.root, r.file)).split("\\").join("/");
+    if (r.created) ctx.io.info(`Creating '${rel}'`);
+    ctx.io.info(`${r.replaced ? "Modifying" : "Adding"} stage '${r.stage.name}' in '${rel}'`);
+  }
   if (!run) {
     if (!r.autostaged && repo.scmRoot) ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
     return;
