@@ -20,9 +20,9 @@ import {
 } from "../../lib/cache/transfer.ts";
 import {
   pseudoRandom,
-  REMOTE_KINDS,
   type RemoteCase,
   remoteCase,
+  type RemoteKind,
   removeTree,
   testOptions,
 } from "./_remotes.ts";
@@ -222,7 +222,8 @@ async function manySmallObjects(remote: Remote, base: string, n: number): Promis
   }
 }
 
-for (const kind of REMOTE_KINDS) {
+/** Register the suite for one remote kind (one test file per kind, so they run in parallel). */
+export function conformance(kind: RemoteKind): void {
   const c = remoteCase(kind);
   Deno.test({
     name: `remote conformance: ${kind}`,
