@@ -34,6 +34,7 @@ function smallObjects(store: ObjectStore, n: number): TransferObject {
 function bigObject(store: ObjectStore, size: number): TransferObject {
   const chunk = new Uint8Array(64 << 20);
   const path = `${store.cacheDir}/big.tmp`;
+  Deno.mkdirSync(store.cacheDir, { recursive: true });
   const f = Deno.openSync(path, { write: true, create: true, truncate: true });
   for (let off = 0, i = 0; off < size; off += chunk.length, i++) {
     fillRandom(chunk, 7 + 2 * i);
