@@ -3,12 +3,13 @@
 # 127.0.0.1 by scripts/test_services.sh. Idempotent; quiet unless something fails.
 #  - openssh-server: SFTP remote tests (sshd started by absolute path, scratch config)
 #  - nginx-light + libnginx-mod-http-dav-ext: HTTP (read-only) and WebDAV remote tests
+#  - procps: `ps --ppid`, used to stop a server with its per-connection children
 #  - moto (S3) is not installed here: it ships with the machine image's python3
 #    (PyPI is unreachable); test_services.sh checks `python3 -c "import moto"`.
 set -euo pipefail
 
 need=()
-for p in openssh-server openssh-client nginx-light libnginx-mod-http-dav-ext; do
+for p in openssh-server openssh-client nginx-light libnginx-mod-http-dav-ext procps; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if ((${#need[@]})); then
