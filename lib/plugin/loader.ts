@@ -102,11 +102,10 @@ export function pluginError(
           (envs.length ? ` or the env var ${envs.join(" / ")}` : "") + ".",
       );
     } else if (envs.length) parts.push(`The grant follows the env var ${envs.join(" / ")}.`);
-    parts.push(
-      opts.grantHint ??
-        `To grant more than the manifest declares, add '${target}' to the plugin's extra ` +
-          `${kind} grants.`,
-    );
+    if (opts.grantHint) parts.push(opts.grantHint);
+    else if (!spec.builtin) {
+      parts.push(`A project plugin declares what it needs in its manifest (${spec.source}).`);
+    }
     return new PluginPermissionError(name, kind, target, parts.join(" "));
   }
   return new PluginError(name, wire, opts.remoteName ? `remote '${opts.remoteName}': ` : "");
