@@ -13,6 +13,7 @@ import {
   parseListing,
 } from "../hash/dir_listing.ts";
 import { md5Bytes, md5BytesDos2Unix, md5File, md5FileDos2Unix } from "../hash/md5.ts";
+import { RACY_WINDOW_MS, type StateIndex } from "../hash/state.ts";
 import type { SharedMode } from "./types.ts";
 
 /** Mode of every stored object; DVC trusts an object with exactly this mode. */
@@ -127,6 +128,63 @@ export class ObjectStore {
       }
       return names.has(m.slice(2));
     });
+  }
+
+  /**
+   * Is `.dir` object `md5` present with every object it lists? Checked
+   * with one listing per fan-out dir; with a state index the answer is
+   * remembered under a digest of the fan-out dirs' stamps (and the `.dir`
+   * object's), so while no object is added or removed anywhere, the next
+   * check is ~257 stats instead of reading 100k names. A missing or
+   * corrupt `.dir` is false (a corrupt one is removed, see readDirObject).
+   */
+  hasAllObjects(md5: string, opts: NamespaceOptions & { state?: StateIndex } = {}): boolean {
+    const state = opts.state;
+    const startedAt = Date.now();
+    const stamps = state ? this.#fanoutStamps(md5, opts) : undefined;
+    const key = `objects:${this.pathFor(md5, opts)}`;
+    if (stamps && state!.lookupDir(key, stamps.digest)?.md5 === md5) return true;
+    let entries: DirEntry[];
+    try {
+      entries = this.readDirObject(md5, opts);
+    } catch (err) {
+      if (err instanceof MissingObjectError || err instanceof CorruptObjectError) return false;
+      throw err;
+    }
+    const ok = this.hasMany(entries.map((e) => e.md5), opts).every(Boolean);
+    // A removal in the same clock tick as a recorded mtime would keep it: racy window.
+    if (ok && stamps && stamps.newest < startedAt - RACY_WINDOW_MS) {
+      state!.saveDir(key, stamps.digest, { md5, size: 0, nfiles: entries.length });
+    }
+    return ok;
+  }
+
+  /** Digest of the namespace's fan-out dirs (name, inode, mtime) and the `.dir` object's stamp. */
+  #fanoutStamps(
+    md5: string,
+    opts: NamespaceOptions,
+  ): { digest: string; newest: number } | undefined {
+    const root = opts.legacy ? this.cacheDir : this.filesDir;
+    const parts: string[] = [];
+    let newest = 0;
+    try {
+      const obj = Deno.statSync(this.pathFor(md5, opts));
+      parts.push(`${obj.ino}:${obj.mtime?.getTime()}:${obj.size}:${obj.mode}`);
+      const names: string[] = [];
+      for (const e of Deno.readDirSync(root)) {
+        if (e.isDirectory && /^[0-9a-f]{2}$/.test(e.name)) names.push(e.name);
+      }
+      names.sort();
+      for (const name of names) {
+        const st = Deno.statSync(`${root}/${name}`);
+        const m = st.mtime?.getTime() ?? 0;
+        if (m > newest) newest = m;
+        parts.push(`${name}:${st.ino}:${m}`);
+      }
+    } catch {
+      return undefined; // missing .dir or racing with gc: do the full check
+    }
+    return { digest: md5Bytes(parts.join("\n")), newest };
   }
 
   /**

@@ -9,7 +9,9 @@ import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { buildDirObject, type DirEntry, type DirObject, pathComparator } from "./dir_listing.ts";
 import { hashFiles, type HashFilesOptions, type HashFilesResult } from "./hash_files.ts";
-import { span, spanAsync } from "../trace.ts";
+import { md5Bytes } from "./md5.ts";
+import { RACY_WINDOW_MS } from "./state.ts";
+import { span, spanAsync, traceCount } from "../trace.ts";
 
 export interface HashPathOptions extends HashFilesOptions {
   /** repository ignore rules (applied to directories) */
@@ -105,13 +107,89 @@ export async function hashDir(
   absPath: string,
   opts: HashPathOptions = {},
 ): Promise<DirHashResult> {
+  const w = walkDir(absPath, opts);
+  return await hashWalked(w, opts);
+}
+
+/**
+ * Only the HashInfo of a path. For an unchanged directory this is one
+ * state lookup by tree digest after the walk: no per-file lookups, no
+ * listing built (what a no-op `status` of a big tree needs).
+ */
+export async function hashPathInfo(
+  absPath: string,
+  opts: HashPathOptions = {},
+): Promise<HashInfo> {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(absPath);
+  } catch (err) {
+    throw fsError(err, "hashing", absPath);
+  }
+  if (!info.isDirectory) return (await hashFileAt(absPath, info, opts)).hash;
+  const w = walkDir(absPath, opts);
+  if (opts.state) {
+    const state = opts.state;
+    w.digest = span("tree digest", () => treeDigest(w.files));
+    const rec = span("state lookup", () => state.lookupDir(w.dir, w.digest!));
+    if (rec) {
+      traceCount("dirs from state");
+      traceCount("files from state", rec.nfiles);
+      return { md5: rec.md5, size: rec.size, nfiles: rec.nfiles, hashName: "md5" };
+    }
+  }
+  return (await hashWalked(w, opts)).hash;
+}
+
+interface Walked {
+  dir: string;
+  files: WalkFile[];
+  /** Date.now() before the walk: every stat and read happened after it */
+  startedAt: number;
+  digest?: string;
+}
+
+function walkDir(absPath: string, opts: HashPathOptions): Walked {
   const dir = absPath.length > 1 && absPath.endsWith("/") ? absPath.slice(0, -1) : absPath;
+  const startedAt = Date.now();
   const walked = span("walk", () => walkFiles(dir, { ignore: opts.ignore }));
   if (walked.dvcignoreFiles.length > 0 && !opts.allowDvcIgnoreInside) {
     throw new DvcIgnoreInCollectedDirError(dir);
   }
-  const r = await spanAsync("hash files", () => hashFiles(walked.files, opts));
-  return span("dir listing", () => dirResult(walked, r));
+  return { dir, files: walked.files, startedAt };
+}
+
+async function hashWalked(w: Walked, opts: HashPathOptions): Promise<DirHashResult> {
+  const r = await spanAsync("hash files", () => hashFiles(w.files, opts));
+  const result = span("dir listing", () => dirResult(w, r));
+  if (opts.state) {
+    // Remember the dir hash under its tree digest, unless a file changed
+    // within the racy window (same rule as per-file entries).
+    let newest = 0;
+    for (const f of w.files) if (f.mtimeMs > newest) newest = f.mtimeMs;
+    if (newest < w.startedAt - RACY_WINDOW_MS) {
+      const digest = w.digest ?? span("tree digest", () => treeDigest(w.files));
+      const h = result.hash;
+      opts.state.saveDir(w.dir, digest, { md5: h.md5, size: h.size ?? 0, nfiles: h.nfiles ?? 0 });
+    }
+  }
+  return result;
+}
+
+/**
+ * Digest of everything a directory's hash depends on, content aside: each
+ * walked file's relpath, stamp (inode, mtime, size) and exec bit, in walk
+ * order. Same trust as the per-file state entries (the stamps), one lookup.
+ * A different walk order only makes a miss (then the per-file path runs).
+ */
+export function treeDigest(files: readonly WalkFile[]): string {
+  const parts = new Array<string>(files.length);
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    parts[i] = `${f.rel}\0${f.ino}\0${f.mtimeMs}\0${f.size}\0${isExecMode(f.mode) ? 1 : 0}`;
+  }
+  // Fields never contain NUL and every entry has five, so the join is unambiguous.
+  return md5Bytes(parts.join("\0"));
 }
 
 /** The sorted listing, its `.dir` object and which entries the state served. */

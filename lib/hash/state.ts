@@ -32,6 +32,13 @@ export interface StateEntry {
   md5: string;
 }
 
+/** A directory's hash, valid while its tree digest (see hash_path.ts) is unchanged. */
+export interface DirRecord {
+  md5: string;
+  size: number;
+  nfiles: number;
+}
+
 export interface SaveOptions {
   /**
    * Wall-clock ms when hashing began (or now, for files just written).
@@ -48,6 +55,8 @@ export class StateIndex {
   #range!: StatementSync;
   #put!: StatementSync;
   #del!: StatementSync;
+  #getDir!: StatementSync;
+  #putDir!: StatementSync;
 
   private constructor(path: string) {
     this.path = path;
@@ -108,6 +117,15 @@ export class StateIndex {
         "INSERT OR REPLACE INTO hashes (path, ino, mtime, size, md5) VALUES (?, ?, ?, ?, ?)",
       );
       this.#del = db.prepare("DELETE FROM hashes WHERE path = ?");
+      // Added later without a version bump: older files just gain the table.
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, digest TEXT NOT NULL, md5 TEXT NOT NULL, size INTEGER NOT NULL, nfiles INTEGER NOT NULL) WITHOUT ROWID",
+      );
+      this.#getDir = db.prepare("SELECT digest, md5, size, nfiles FROM dirs WHERE path = ?");
+      returnArrays(this.#getDir);
+      this.#putDir = db.prepare(
+        "INSERT OR REPLACE INTO dirs (path, digest, md5, size, nfiles) VALUES (?, ?, ?, ?, ?)",
+      );
     } catch (err) {
       try {
         db.close();
@@ -232,6 +250,27 @@ export class StateIndex {
       }
       return n;
     }, 0);
+  }
+
+  /** Hash of directory `path` if recorded with the same tree digest. */
+  lookupDir(path: string, digest: string): DirRecord | undefined {
+    return this.#guard(() => {
+      const row = this.#getDir.get(path) as unknown as
+        | [string, string, number, number]
+        | undefined;
+      if (!row || row[0] !== digest) return undefined;
+      return { md5: row[1], size: row[2], nfiles: row[3] };
+    }, undefined);
+  }
+
+  /**
+   * Record a directory's hash under its tree digest. The caller checks the
+   * racy window (no file of the tree modified within it).
+   */
+  saveDir(path: string, digest: string, rec: DirRecord): void {
+    this.#guard(() => {
+      this.#putDir.run(path, digest, rec.md5, rec.size, rec.nfiles);
+    }, undefined);
   }
 
   /** Forget paths (e.g. files removed by checkout). */

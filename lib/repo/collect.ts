@@ -9,18 +9,22 @@
  * `train`, `--glob` patterns, `-R` directories).
  */
 import { join, posix, relative, resolve } from "node:path";
-import { loadPipelineFile, type PipelineFile } from "../dvcfile/pipeline_file.ts";
+import { loadPipelineFile, lockPathFor, type PipelineFile } from "../dvcfile/pipeline_file.ts";
+import { ResolveError } from "../dvcfile/_context.ts";
 import { loadDvcFile } from "../dvcfile/dvc_file.ts";
 import type { ParsingConfig } from "../dvcfile/_context.ts";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import { gitRaw } from "../scm/git.ts";
 import { type Output, type Stage, stageAddress } from "../stage/types.ts";
-import { CairnError, StageNotFoundError } from "../errors.ts";
+import { CairnError, fsError, StageNotFoundError } from "../errors.ts";
+import { StageCache, type Stamp, stampOf } from "./_stage_cache.ts";
 import { type Repo, repoRelative } from "./repo.ts";
+import { span } from "../trace.ts";
 
 export interface RepoIndex {
   stages: Stage[];
-  pipelineFiles: PipelineFile[];
+  /** parsed on first access (stages may come from the parse cache). */
+  readonly pipelineFiles: PipelineFile[];
   /** repo-relative paths of `.dvc` files. */
   dvcFiles: string[];
 }
@@ -102,12 +106,44 @@ export function findStageFiles(repo: Repo): string[] {
 
 const indexes = new WeakMap<Repo, RepoIndex>();
 
-/** All stages (cached per Repo handle; pass `fresh` after writing stage files). */
+/** Parse one dvc.yaml (with its lock), recording every file the result depends on. */
+function parsePipeline(repo: Repo, rel: string, parsing: unknown): {
+  pf: PipelineFile;
+  stamps: Stamp[];
+} {
+  const stamps: Stamp[] = [stampOf(repo.root, rel), stampOf(repo.root, lockPathFor(rel))];
+  const pf = loadPipelineFile(repo.root, rel, {
+    parsing: parsing as ParsingConfig | undefined,
+    readText: (p) => {
+      stamps.push(stampOf(repo.root, p));
+      try {
+        return Deno.readTextFileSync(join(repo.root, p));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return undefined;
+        if (err instanceof Deno.errors.IsADirectory) {
+          throw new ResolveError(`'${p}' is a directory`);
+        }
+        throw fsError(err, "reading", p);
+      }
+    },
+  });
+  return { pf, stamps };
+}
+
+/**
+ * All stages (cached per Repo handle; pass `fresh` after writing stage
+ * files). Parsed files are also cached on disk (see _stage_cache.ts), so
+ * `pipelineFiles` (top-level metrics/plots/params data) is parsed lazily.
+ */
 export function collectStages(repo: Repo, opts: { fresh?: boolean } = {}): RepoIndex {
   const cached = indexes.get(repo);
   if (cached && !opts.fresh) return cached;
-  const index: RepoIndex = { stages: [], pipelineFiles: [], dvcFiles: [] };
   const parsing = repo.config.other["parsing"];
+  const cache = new StageCache(repo.root, repo.dvcDir, JSON.stringify(parsing ?? null));
+  const stages: Stage[] = [];
+  const dvcFiles: string[] = [];
+  const pipelineRels: string[] = [];
+  const parsed = new Map<string, PipelineFile>();
   /** output dirs met so far: files below them are not collected (DVC prunes the walk). */
   const outDirs = new Set<string>();
   const insideOutput = (rel: string) => {
@@ -118,27 +154,47 @@ export function collectStages(repo: Repo, opts: { fresh?: boolean } = {}): RepoI
     }
     return false;
   };
-  for (const rel of findStageFiles(repo)) {
+  const found = span("find stage files", () => findStageFiles(repo));
+  for (const rel of found) {
     if (insideOutput(rel)) continue;
-    let stages: Stage[];
+    let fileStages = cache.get(rel);
     if (rel.endsWith(PROJECT_FILE)) {
-      const pf = loadPipelineFile(repo.root, rel, {
-        parsing: parsing as ParsingConfig | undefined,
-      });
-      index.pipelineFiles.push(pf);
-      stages = pf.stages;
+      pipelineRels.push(rel);
+      if (!fileStages) {
+        const { pf, stamps } = parsePipeline(repo, rel, parsing);
+        parsed.set(rel, pf);
+        cache.set(rel, stamps, pf.stages);
+        fileStages = pf.stages;
+      }
     } else {
-      index.dvcFiles.push(rel);
-      stages = [loadDvcFile(repo.root, rel)];
+      dvcFiles.push(rel);
+      if (!fileStages) {
+        const stamp = stampOf(repo.root, rel);
+        fileStages = [loadDvcFile(repo.root, rel)];
+        cache.set(rel, [stamp], fileStages);
+      }
     }
-    index.stages.push(...stages);
-    for (const s of stages) {
+    stages.push(...fileStages);
+    for (const s of fileStages) {
       for (const o of s.outs) {
         const key = stagePath(s, o.path);
         if (key && !key.startsWith("/")) outDirs.add(key);
       }
     }
   }
+  cache.retain(new Set(found));
+  cache.save();
+  let pipelineFiles: PipelineFile[] | undefined;
+  const index: RepoIndex = {
+    stages,
+    dvcFiles,
+    get pipelineFiles(): PipelineFile[] {
+      pipelineFiles ??= pipelineRels.map((rel) =>
+        parsed.get(rel) ?? parsePipeline(repo, rel, parsing).pf
+      );
+      return pipelineFiles;
+    },
+  };
   indexes.set(repo, index);
   return index;
 }

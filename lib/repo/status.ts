@@ -12,13 +12,14 @@ import { displayPath, type Repo } from "./repo.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import type { CacheContext } from "../cache/types.ts";
 import { computeStageMd5 } from "../dvcfile/dvc_file.ts";
-import { hashPath } from "../hash/hash_path.ts";
+import { hashPathInfo } from "../hash/hash_path.ts";
 import { md5FileDos2Unix } from "../hash/md5.ts";
 import { loadParamsFile, selectParams } from "../params/load.ts";
 import { isPlainMapping, pyEquals } from "../stage/py_value.ts";
 import type { Dependency, HashInfo, Output, ParamDependency, Stage } from "../stage/types.ts";
 import { stageAddress } from "../stage/types.ts";
 import { fsError } from "../errors.ts";
+import { span } from "../trace.ts";
 
 export type EntryStatus = "modified" | "deleted" | "new" | "not in cache";
 
@@ -103,15 +104,17 @@ export class StatusContext {
     const key = `${legacy ? "l" : "m"}${hash.md5}`;
     const known = this.#dirOk.get(key);
     if (known !== undefined) return known;
-    let ok: boolean;
-    try {
-      const entries = this.store.readDirObject(hash.md5, { legacy });
-      ok = entries.every((e) => this.store.has(e.md5, { legacy }));
-    } catch {
-      ok = false;
-    }
+    const ok = span("objects in cache", () => this.#dirInCache(hash.md5, legacy));
     this.#dirOk.set(key, ok);
     return ok;
+  }
+
+  #dirInCache(md5: string, legacy: boolean): boolean {
+    try {
+      return this.store.hasAllObjects(md5, { legacy, state: this.cache.state });
+    } catch {
+      return false; // unreadable or malformed .dir
+    }
   }
 }
 
@@ -136,8 +139,8 @@ async function differs(ctx: StatusContext, abs: string, recorded: HashInfo | und
       if (Deno.statSync(abs).isFile) return md5FileDos2Unix(abs) !== recorded.md5;
     } catch { /* fall through */ }
   }
-  const r = await hashPath(abs, { state: ctx.cache.state, ignore: ctx.cache.ignore });
-  return r.hash.md5 !== recorded.md5;
+  const h = await hashPathInfo(abs, { state: ctx.cache.state, ignore: ctx.cache.ignore });
+  return h.md5 !== recorded.md5;
 }
 
 function ignored(ctx: StatusContext, abs: string): boolean {

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { hashDir, hashPathInfo, treeDigest } from "../../../lib/hash/hash_path.ts";
+import { RACY_WINDOW_MS, StateIndex } from "../../../lib/hash/state.ts";
+import { walkFiles } from "../../../lib/fs/walk.ts";
+import { ObjectStore } from "../../../lib/cache/object_store.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function makeTree(dir: string) {
+  Deno.mkdirSync(`${dir}/data/sub`, { recursive: true });
+  Deno.writeTextFileSync(`${dir}/data/a`, "aaa");
+  Deno.writeTextFileSync(`${dir}/data/sub/b`, "bbb");
+}
+
+Deno.test("hashPathInfo: a directory's hash comes from its tree digest once recorded", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    makeTree(dir);
+    await sleep(RACY_WINDOW_MS + 10);
+    const state = StateIndex.open(`${dir}/state.db`);
+    const full = await hashDir(`${dir}/data`, { state });
+    const digest = treeDigest(walkFiles(`${dir}/data`).files);
+    assert.deepEqual(state.lookupDir(`${dir}/data`, digest), {
+      md5: full.hash.md5,
+      size: 6,
+      nfiles: 2,
+    });
+    assert.deepEqual(await hashPathInfo(`${dir}/data`, { state }), full.hash);
+    // Same size, new content, later mtime: digest misses, the file is re-read.
+    await sleep(5);
+    Deno.writeTextFileSync(`${dir}/data/sub/b`, "ccc");
+    const t = new Date(Date.now() - 1000);
+    Deno.utimeSync(`${dir}/data/sub/b`, t, t);
+    const changed = await hashPathInfo(`${dir}/data`, { state });
+    assert.notEqual(changed.md5, full.hash.md5);
+    assert.equal(changed.md5, (await hashDir(`${dir}/data`)).hash.md5);
+    // exec bit is part of the digest (it is part of the listing)
+    Deno.chmodSync(`${dir}/data/a`, 0o755);
+    assert.notEqual(treeDigest(walkFiles(`${dir}/data`).files), digest);
+    // a file: same as hashFile
+    const f = await hashPathInfo(`${dir}/data/a`, { state });
+    assert.equal(f.md5, "47bce5c74f589f4867dbd57e9ca9f808");
+    assert.equal(f.isexec, true);
+    state.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashPathInfo: a tree modified within the racy window is not recorded", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    makeTree(dir);
+    const state = StateIndex.open(`${dir}/state.db`);
+    // "just written" as seen by a hash that starts now (mtimes are in the window)
+    const t = new Date(Date.now() + 5);
+    Deno.utimeSync(`${dir}/data/a`, t, t);
+    await hashDir(`${dir}/data`, { state });
+    const digest = treeDigest(walkFiles(`${dir}/data`).files);
+    assert.equal(state.lookupDir(`${dir}/data`, digest), undefined);
+    state.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ObjectStore.hasAllObjects: remembered until an object is added or removed", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const store = new ObjectStore(`${dir}/cache`);
+    const state = StateIndex.open(`${dir}/state.db`);
+    const a = store.addBytes(new TextEncoder().encode("a"));
+    const b = store.addBytes(new TextEncoder().encode("b"));
+    const md5 = (p: string) => p.split("/").slice(-2).join("");
+    const obj = store.addDirObject([
+      { relpath: "a", md5: md5(a.path) },
+      { relpath: "b", md5: md5(b.path) },
+    ]);
+    await sleep(RACY_WINDOW_MS + 10);
+    assert.equal(store.hasAllObjects(obj.md5, { state }), true);
+    assert.equal(store.hasAllObjects(obj.md5, { state }), true); // from the state
+    Deno.chmodSync(b.path, 0o644);
+    Deno.removeSync(b.path);
+    assert.equal(store.hasAllObjects(obj.md5, { state }), false);
+    assert.equal(store.hasAllObjects(obj.md5), false);
+    assert.equal(store.hasAllObjects("0".repeat(32) + ".dir", { state }), false);
+    state.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
