@@ -489,13 +489,23 @@ export async function pushObjects(
   const localDirs = dirs.filter((d) => !remoteDirs.has(id(d)));
   const { files: dirFiles, unreadable } = expandLocal(odb, localDirs);
 
+  // Files listed by a `.dir` already on the remote are there too (it went up last), so
+  // callers that pass expanded listings do not pay a check per file.
+  const covered = new Map<string, TransferObject>();
+  if (remoteDirs.size) {
+    const { files } = expandLocal(odb, dirs.filter((d) => remoteDirs.has(id(d))));
+    for (const list of files.values()) for (const f of list) covered.set(id(f), f);
+  }
   const candidates = dedupe([
     ...all.filter((o) => !isDir(o)),
     ...[...dirFiles.values()].flat(),
-  ]);
+  ]).filter((o) => !covered.has(id(o)));
   const result: TransferResult = {
     transferred: [],
-    present: dirs.filter((d) => remoteDirs.has(id(d))),
+    present: [
+      ...dirs.filter((d) => remoteDirs.has(id(d))),
+      ...dedupe(all.filter((o) => !isDir(o) && covered.has(id(o)))),
+    ],
     missing: [...unreadable],
     failed: [],
     skippedDirs: [],

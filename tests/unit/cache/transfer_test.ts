@@ -145,6 +145,26 @@ Deno.test("push then fetch a directory: only missing objects move, .dir last", a
   }
 });
 
+Deno.test("a .dir on the remote vouches for its files unless trustRemoteDirs is off", async () => {
+  const env = setup();
+  try {
+    const [dir, files] = makeDir(env.src, 8);
+    await withRemote(env, {}, async (r) => {
+      await pushObjects(env.src, r, [dir]);
+      // Someone removed a file behind our back.
+      Deno.chmodSync(`${env.store}/${remoteKey(files[0])}`, 0o644);
+      Deno.removeSync(`${env.store}/${remoteKey(files[0])}`);
+      const trusted = await pushObjects(env.src, r, [dir, ...files]);
+      assertEquals(trusted.transferred, []);
+      assertEquals(trusted.present.length, 9);
+      const checked = await pushObjects(env.src, r, [dir, ...files], { trustRemoteDirs: false });
+      assertEquals(checked.transferred, [files[0]]);
+    });
+  } finally {
+    cleanup(env);
+  }
+});
+
 Deno.test("transient failures are retried with backoff", async () => {
   const env = setup();
   try {
