@@ -312,6 +312,15 @@ export async function runStageCommand(
     }
     : { signal: opts.signal };
   const r = await runner.run(req, io);
+  if (r.inputs) {
+    // params files are declared under `params:`, not `deps:`: the deps fix leaves them out.
+    const paramFiles = new Set(stage.params.map((x) => x.file));
+    r.inputs = {
+      ...r.inputs,
+      suggestedDeps: r.inputs.suggestedDeps.filter((d) => !paramFiles.has(d)),
+      declaredUnread: r.inputs.declaredUnread.filter((d) => !paramFiles.has(d)),
+    };
+  }
   const info: CommandInfo = { cmd, runner: p.runner, policy: p.sb.policy };
   const violations = r.violations ?? [];
   const result: StageCommandResult = {
