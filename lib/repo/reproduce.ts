@@ -28,11 +28,7 @@ import { buildGraph, pathKey, type StageGraph } from "../pipeline/graph.ts";
 import { executeJobs, type OnError } from "../pipeline/execute.ts";
 import { planDependencies, planRepro } from "../pipeline/plan.ts";
 import type { OutputSink } from "../pipeline/run_command.ts";
-import {
-  checkStagesRunnable,
-  runStageCommand,
-  type StageRunOptions,
-} from "../pipeline/run_stage.ts";
+import type { StageRunOptions } from "../pipeline/run_stage.ts";
 import { gitAdd } from "../scm/git.ts";
 import { isPlainMapping, mapEntries, pyEquals } from "../stage/py_value.ts";
 import type { HashInfo, Stage } from "../stage/types.ts";
@@ -48,6 +44,13 @@ import {
   stageItselfChanged,
   StatusContext,
 } from "./status.ts";
+
+/** The runner/sandbox layer, loaded only when a stage command actually runs. */
+let runStageModule: Promise<typeof import("../pipeline/run_stage.ts")> | undefined;
+function runStage() {
+  runStageModule ??= import("../pipeline/run_stage.ts");
+  return runStageModule;
+}
 
 /** Something `repro` reports while it works (the CLI prints these as DVC does). */
 export type ReproEvent =
@@ -292,6 +295,12 @@ interface RunState {
   emit: (e: ReproEvent) => void;
   signal: AbortSignal;
   capture: boolean;
+  /**
+   * Refuse before any stage command runs or any output is removed: bad
+   * meta.sandbox, a sandbox that cannot be enforced here. Done once, when
+   * the first stage turns out to need running (a no-op repro skips it).
+   */
+  preflight: () => Promise<void>;
 }
 
 /** Check deps exist before anything is removed (a missing one fails the stage, changing nothing). */
@@ -385,6 +394,7 @@ async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<vo
       st.emit({ type: "command", address, cmd });
       if (dry) continue;
       // The runner plugin (shell/deno/project) under the stage's sandbox policy.
+      const { runStageCommand } = await runStage();
       const r = await runStageCommand(st.repo, stage, cmd, {
         ...st.opts.stageRun,
         address,
@@ -469,6 +479,7 @@ async function reproduceStage(
   let status: StageOutcomeStatus;
   if (hasCmd && !stage.frozen) {
     if (!dry) {
+      await st.preflight();
       // refuse before touching the outputs: missing inputs change nothing on disk
       checkDepsExist(st, stage);
       checkParams(st, stage);
@@ -597,13 +608,18 @@ export async function reproduce(
     invalidateIndex(repo);
     const { graph, plan } = planStages(repo, targets, opts);
     if (!opts.allowMissing) checkMissingInputs(repo, graph, plan);
-    // Refuse before anything runs: bad meta.sandbox, a sandbox that cannot be enforced here.
-    if (!opts.dryRun) {
-      await checkStagesRunnable(repo, plan.map((i) => graph.stages[i]), opts.stageRun);
-    }
     const jobs = Math.max(1, opts.jobs ?? 1);
     const signal = opts.signal ?? interruptSignal;
+    let preflight: Promise<void> | undefined;
+    let preflightError: unknown;
     const st: RunState = {
+      preflight: () =>
+        preflight ??= runStage().then((m) =>
+          m.checkStagesRunnable(repo, plan.map((i) => graph.stages[i]), opts.stageRun)
+        ).catch((err) => {
+          preflightError = err; // not a stage failure: the whole run is refused
+          throw err;
+        }),
       repo,
       opts,
       graph,
@@ -659,6 +675,7 @@ export async function reproduce(
       },
     );
     if (exec.interrupted) throw new InterruptedError();
+    if (preflightError) throw preflightError;
     for (const o of exec.outcomes) {
       if (o.status === "failed" && o.error instanceof InterruptedError) throw o.error;
     }
