@@ -34,6 +34,18 @@ async function services(dir: string, ...args: string[]): Promise<void> {
   }
 }
 
+/** Kill synchronously: the engine reports progress between batches, so the server is
+ * down before the next batch goes out (no race with a fast server). */
+function killNow(dir: string, svc: string): void {
+  const out = new Deno.Command("bash", {
+    args: [SCRIPT, "kill", svc],
+    env: { CAIRN_SERVICES_DIR: dir },
+    stdout: "null",
+    stderr: "piped",
+  }).outputSync();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+}
+
 const available = (() => {
   try {
     Deno.statSync("/usr/sbin/sshd");
@@ -103,16 +115,16 @@ for (const kind of ["ssh", "webdav"] as const) {
       try {
         // Push, killing the server once the first batch is across.
         remote = await open();
-        let kill: Promise<void> | undefined;
+        let killed = false;
         const first = await pushObjects(src, remote, [dir], {
           ...opts,
           onProgress: (p) => {
-            if (!kill && p.phase === "transfer" && p.filesDone >= 16) {
-              kill = services(svcDir, "kill", svc);
+            if (!killed && p.phase === "transfer" && p.filesDone >= 16) {
+              killed = true;
+              killNow(svcDir, svc);
             }
           },
         });
-        await kill;
         await remote.close();
         assert(first.failed.length > 0, "the kill should have failed some uploads");
         assertEquals(first.skippedDirs.length, 1, ".dir must not be pushed over a partial set");
@@ -130,14 +142,16 @@ for (const kind of ["ssh", "webdav"] as const) {
         assertEquals(assertIntact(c.localRoot!), N + 1);
 
         // Pull, killing the server part-way again.
-        kill = undefined;
+        killed = false;
         const pulled = await fetchObjects(dst, remote, [dir], {
           ...opts,
           onProgress: (p) => {
-            if (!kill && p.filesDone >= 16) kill = services(svcDir, "kill", svc);
+            if (!killed && p.filesDone >= 16) {
+              killed = true;
+              killNow(svcDir, svc);
+            }
           },
         });
-        await kill;
         await remote.close();
         assert(pulled.failed.length > 0, "the kill should have failed some downloads");
         const got = assertIntact(`${base}/dst/files/md5`);
