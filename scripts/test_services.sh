@@ -134,7 +134,8 @@ start_http() {
   fi
   local port pidf="$dir/http.pid" n="$dir/nginx"
   port="$(port_for http)"
-  mkdir -p "$n/tmp" "$n/logs" "$dir/www"
+  mkdir -p "$n/tmp" "$n/logs" "$dir/www/private"
+  echo 'cairn:{PLAIN}cairn-test-password' >"$n/htpasswd"
   cat >"$n/nginx.conf" <<EOF
 load_module $mod;
 user $(id -un);
@@ -155,6 +156,15 @@ http {
     listen 127.0.0.1:$port;
     root $dir/www;
     client_max_body_size 0;
+    # Same WebDAV behind basic auth (test-only credentials), for the user/password keys.
+    location /private/ {
+      auth_basic "cairn";
+      auth_basic_user_file $n/htpasswd;
+      dav_methods PUT DELETE MKCOL COPY MOVE;
+      dav_ext_methods PROPFIND OPTIONS;
+      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+    }
     location / {
       dav_methods PUT DELETE MKCOL COPY MOVE;
       dav_ext_methods PROPFIND OPTIONS;
@@ -171,6 +181,8 @@ EOF
   wait_port "$port" 10 || { log "http: nginx did not listen on $port"; return 1; }
   set_env CAIRN_TEST_HTTP_URL "http://127.0.0.1:$port"
   set_env CAIRN_TEST_HTTP_ROOT "$dir/www"
+  set_env CAIRN_TEST_HTTP_USER cairn
+  set_env CAIRN_TEST_HTTP_PASSWORD cairn-test-password
   log "http: nginx (WebDAV) on 127.0.0.1:$port"
 }
 
