@@ -63,7 +63,9 @@ export type ReproEvent =
   | { type: "verify"; address: string; what: "data sources" | "outputs" }
   | { type: "lock"; file: string; generated: boolean; updated: boolean }
   | { type: "failed"; address: string; error: unknown }
-  | { type: "skip-failed-upstream"; address: string; upstream: string };
+  | { type: "skip-failed-upstream"; address: string; upstream: string }
+  | { type: "pull"; address: string }
+  | { type: "pull-failed"; address: string };
 
 export interface ReproOptions {
   /** `-f`: run every planned stage. */
@@ -93,7 +95,7 @@ export interface ReproOptions {
   ignoreErrors?: boolean;
   /** `--allow-missing`: missing outputs / deleted deps don't make a stage changed. */
   allowMissing?: boolean;
-  /** `--pull` (missing data is fetched from the local cache only, for now). */
+  /** `--pull`: fetch missing data (outputs of otherwise unchanged stages, missing deps). */
   pull?: boolean;
   /** `--no-commit`: don't store outputs in the cache (no run-cache either). */
   noCommit?: boolean;
@@ -301,6 +303,29 @@ interface RunState {
    * the first stage turns out to need running (a no-op repro skips it).
    */
   preflight: () => Promise<void>;
+  /** run `fn` with the repo lock released (pull/checkout take it themselves). */
+  unlocked: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** `pull` of some targets through the data layer (lib/repo/push.ts); false when it failed. */
+async function pullData(st: RunState, targets: string[]): Promise<boolean> {
+  try {
+    const { pull } = await import("./push.ts");
+    const r = await st.unlocked(() => pull(st.repo, targets, { jobs: st.opts.jobs }));
+    st.status = new StatusContext(st.repo);
+    return r.failed.length === 0 && r.missing.length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** DVC `_pull_missing_deps`: deps not in the workspace are pulled before the run. */
+async function pullMissingDeps(st: RunState, stage: Stage): Promise<void> {
+  for (const d of stage.deps) {
+    if (d.repo || isUrl(d.path)) continue;
+    const abs = stageAbsPath(st.repo, stage, d.path);
+    if (!exists(abs)) await pullData(st, [relative(st.repo.cwd, abs) || "."]);
+  }
 }
 
 /** Check deps exist before anything is removed (a missing one fails the stage, changing nothing). */
@@ -466,6 +491,12 @@ async function reproduceStage(
       });
       return "unchanged";
     }
+    // --pull: a stage that only misses data gets it from the remote instead of running
+    if (st.opts.pull && !dry && !(await stageChanged(st.status, stage, { allowMissing: true }))) {
+      st.emit({ type: "pull", address });
+      if (await pullData(st, [address])) return "unchanged";
+      st.emit({ type: "pull-failed", address });
+    }
   }
   if (st.opts.interactive) {
     const ok = st.opts.confirm
@@ -480,6 +511,7 @@ async function reproduceStage(
   if (hasCmd && !stage.frozen) {
     if (!dry) {
       await st.preflight();
+      if (st.opts.pull) await pullMissingDeps(st, stage);
       // refuse before touching the outputs: missing inputs change nothing on disk
       checkDepsExist(st, stage);
       checkParams(st, stage);
@@ -610,9 +642,22 @@ export async function reproduce(
     if (!opts.allowMissing) checkMissingInputs(repo, graph, plan);
     const jobs = Math.max(1, opts.jobs ?? 1);
     const signal = opts.signal ?? interruptSignal;
+    let unlockedCount = 0;
+    const unlocked = async <T>(fn: () => Promise<T>): Promise<T> => {
+      if (unlockedCount++ === 0) {
+        lock?.release();
+        lock = undefined;
+      }
+      try {
+        return await fn();
+      } finally {
+        if (--unlockedCount === 0) lock = await acquireRepoLock(repoLockPath(repo.dvcDir));
+      }
+    };
     let preflight: Promise<void> | undefined;
     let preflightError: unknown;
     const st: RunState = {
+      unlocked,
       preflight: () =>
         preflight ??= runStage().then((m) =>
           m.checkStagesRunnable(repo, plan.map((i) => graph.stages[i]), opts.stageRun)

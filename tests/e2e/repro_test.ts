@@ -369,7 +369,7 @@ stages:
     assertMatch(readText(dir, "dvc.yaml"), /^# my pipeline\n/);
     assertMatch(
       readText(dir, "dvc.yaml"),
-      /cp gen.out use.out {2}# copy\n[\s\S]*    frozen: true\n$/,
+      /cp gen.out use.out {2}# copy\n[\s\S]* {4}frozen: true\n$/,
     );
     writeFiles(dir, { "in.txt": "2\n" });
     let out = cairnOk(["repro", "use"], { cwd: dir });
@@ -384,5 +384,31 @@ stages:
     assertEquals(readText(dir, "use.out"), "2\n");
   } finally {
     removeDir(dir);
+  }
+});
+
+Deno.test("repro --pull: a stage that only misses its data gets it from the remote instead of running", () => {
+  const dir = makeRepo();
+  const remote = Deno.makeTempDirSync({ prefix: "cairn-remote-" });
+  try {
+    writeFiles(dir, {
+      "in.txt": "x\n",
+      "dvc.yaml": "stages:\n  s:\n    cmd: cp in.txt o.txt && date +%s%N >> runs.log\n" +
+        "    deps: [in.txt]\n    outs: [o.txt]\n",
+    });
+    cairnOk(["repro"], { cwd: dir });
+    cairnOk(["remote", "add", "-d", "store", remote], { cwd: dir });
+    cairnOk(["push"], { cwd: dir });
+    Deno.removeSync(join(dir, ".dvc", "cache"), { recursive: true });
+    Deno.removeSync(join(dir, "o.txt"));
+    const r = cairnOk(["repro", "--pull"], { cwd: dir });
+    assertMatch(r.stdout, /Pulling data for stage: 's'/);
+    assertEquals(ran(r.stdout), []);
+    assertEquals(readText(dir, "o.txt"), "x\n");
+    assertEquals(readText(dir, "runs.log").trim().split("\n").length, 1);
+    assertEquals(cairnOk(["status", "--json"], { cwd: dir }).stdout.trim(), "{}");
+  } finally {
+    removeDir(dir);
+    removeDir(remote);
   }
 });

@@ -45,6 +45,10 @@ export function reproEventLine(e: ReproEvent, parallel = false): ReproLine | nul
       const msg = e.error instanceof Error ? e.error.message : String(e.error);
       return { text: `failed to reproduce '${e.address}': ${msg}`, warn: true };
     }
+    case "pull":
+      return { text: `Pulling data for stage: '${e.address}'` };
+    case "pull-failed":
+      return { text: `Unable to pull data for stage: '${e.address}'` };
     case "skip-failed-upstream":
       return { text: `skipping '${e.address}' because upstream '${e.upstream}' failed` };
   }
