@@ -6,12 +6,14 @@ import { Command, CommanderError } from "commander";
 import { CairnError, ExitCode } from "../errors.ts";
 import { type Io, terminalIo } from "./io.ts";
 import type { CliContext } from "./context.ts";
-import { COMMANDS } from "./commands/index.ts";
+import type { CommandModule } from "./commands/index.ts";
+import { commandModulesFor } from "./command_map.ts";
 import { VERSION } from "../version.ts";
 import { hasInterruptHandlers, triggerInterrupt } from "../interrupt.ts";
 import { traceMark, traceReport } from "../trace.ts";
 
-export function buildProgram(ctx: CliContext): Command {
+/** The program with `modules`' commands (main loads only those the command line needs). */
+export function buildProgram(ctx: CliContext, modules: readonly CommandModule[]): Command {
   const program = new Command("cairn")
     .description(
       "Data versioning and reproducible pipelines, compatible with DVC.",
@@ -37,7 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
       ctx.cwd = Deno.cwd();
     }
   });
-  for (const mod of COMMANDS) mod.register(program, ctx);
+  for (const mod of modules) mod.register(program, ctx);
   // Subcommands inherit exit/output behaviour.
   const propagate = (c: Command) => {
     for (const sub of c.commands) {
@@ -82,7 +84,7 @@ export async function main(
     sigintInstalled = true;
   } catch { /* not supported (e.g. Windows without console) */ }
   try {
-    const program = buildProgram(ctx);
+    const program = buildProgram(ctx, await commandModulesFor(argv));
     if (argv.length === 0) {
       program.outputHelp();
       return ExitCode.usage;

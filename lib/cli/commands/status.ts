@@ -5,7 +5,6 @@ import { status, statusJson } from "../../repo/status.ts";
 import { describeStage } from "../../repo/collect.ts";
 import { pyJsonDumps } from "../render/py_json.ts";
 import { EMPTY_PROJECT, renderStatus, UP_TO_DATE } from "../render/status.ts";
-import { cloudStatus } from "../../repo/push.ts";
 
 interface Opts {
   cloud?: boolean;
@@ -49,7 +48,9 @@ export function register(program: Command, ctx: CliContext): void {
     async (targets: string[], o: Opts) => {
       const repo = repoFor(ctx);
       if (o.cloud || o.remote) {
-        // Remote status (spec §7.3): lib/repo/push.ts does the work.
+        // Remote status (spec §7.3): lib/repo/push.ts does the work (loaded
+        // only here: it pulls in the remote plugins, slow to load for local status).
+        const { cloudStatus } = await import("../../repo/push.ts");
         const r = await cloudStatus(repo, targets, {
           remote: o.remote,
           jobs: o.jobs ? Number(o.jobs) : undefined,

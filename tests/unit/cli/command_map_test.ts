@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import type { Command } from "commander";
+import { COMMAND_LOADERS, commandModulesFor, commandName } from "../../../lib/cli/command_map.ts";
+import { COMMANDS } from "../../../lib/cli/commands/index.ts";
+import { buildProgram } from "../../../lib/cli/main.ts";
+import { bufferIo } from "../../../lib/cli/io.ts";
+
+const ctx = () => ({ io: bufferIo(), cwd: Deno.cwd(), exitCode: 0 });
+
+function find(program: Command, name: string): Command | undefined {
+  return program.commands.find((c) => c.name() === name || c.aliases().includes(name));
+}
+
+/** Help of a command and of every command below it. */
+function helpTree(cmd: Command): string {
+  return [cmd.helpInformation(), ...cmd.commands.map(helpTree)].join("\n---\n");
+}
+
+Deno.test("command map: each entry's module alone gives the same command as the full program", async () => {
+  const full = buildProgram(ctx(), COMMANDS);
+  for (const [name, load] of Object.entries(COMMAND_LOADERS)) {
+    const expected = find(full, name);
+    assert.ok(expected, `'${name}' is in the command map but not in commands/index.ts`);
+    const alone = find(buildProgram(ctx(), [await load()]), name);
+    assert.ok(alone, `the module mapped for '${name}' does not register it`);
+    assert.equal(helpTree(alone), helpTree(expected), `'${name}' differs when loaded alone`);
+  }
+});
+
+Deno.test("command map: the command name is found after global flags", () => {
+  assert.equal(commandName(["status"]), "status");
+  assert.equal(commandName(["-q", "--cd", "sub", "add", "x"]), "add");
+  assert.equal(commandName(["--cd=sub", "-qv", "checkout"]), "checkout");
+  assert.equal(commandName(["--version"]), "");
+  assert.equal(commandName([]), "");
+  assert.equal(commandName(["--bogus", "status"]), undefined);
+});
+
+Deno.test("command map: --version loads no command, help and unknown names load all", async () => {
+  assert.deepEqual(await commandModulesFor(["--version"]), []);
+  assert.equal((await commandModulesFor(["-V", "-h"])).length, COMMANDS.length);
+  assert.equal((await commandModulesFor([])).length, COMMANDS.length);
+  assert.equal((await commandModulesFor(["-q"])).length, COMMANDS.length);
+  assert.equal((await commandModulesFor(["stauts"])).length, COMMANDS.length);
+  assert.equal((await commandModulesFor(["toString"])).length, COMMANDS.length);
+  assert.equal((await commandModulesFor(["status", "-h"])).length, 1);
+});
