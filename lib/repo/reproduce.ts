@@ -420,12 +420,15 @@ async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<vo
       if (dry) continue;
       // The runner plugin (shell/deno/project) under the stage's sandbox policy.
       const { runStageCommand } = await runStage();
-      const r = await runStageCommand(st.repo, stage, cmd, {
-        ...st.opts.stageRun,
-        address,
-        sink,
-        signal: st.signal,
-      });
+      // DVC unlocks the repo while a command runs (a stage may call cairn/dvc itself).
+      const r = await st.unlocked(() =>
+        runStageCommand(st.repo, stage, cmd, {
+          ...st.opts.stageRun,
+          address,
+          sink,
+          signal: st.signal,
+        })
+      );
       if (r.error) throw r.error;
     }
   } finally {
