@@ -222,25 +222,28 @@ export async function cloudStatus(
 ): Promise<CloudStatusResult> {
   const { groups, used } = collect(repo, targets, opts, false);
   const name = resolveRemote(repo, opts.remote, "status").name;
-  const objects = groups.flatMap((g) => g.objects);
-  const remote = await openRepoRemote(repo, opts.remote, "status");
-  try {
-    const st = await remoteStatus(new ObjectStore(repo.cacheDir), remote, objects, {
-      jobs: opts.jobs,
-    });
-    const changes: CloudStatusResult["changes"] = {};
-    const mark = (objs: TransferObject[], what: "new" | "deleted" | "missing") => {
-      for (const o of objs) {
-        for (const p of used.get(`${o.legacy ? "L" : ""}${o.md5}`)?.paths ?? []) changes[p] = what;
-      }
-    };
-    mark(st.new, "new");
-    mark(st.deleted, "deleted");
-    mark(st.missing, "missing");
-    return { remote: name, changes };
-  } finally {
-    await remote.close();
+  for (const g of groups) resolveRemote(repo, g.remote, "status");
+  const changes: CloudStatusResult["changes"] = {};
+  const mark = (objs: TransferObject[], what: "new" | "deleted" | "missing") => {
+    for (const o of objs) {
+      for (const p of used.get(`${o.legacy ? "L" : ""}${o.md5}`)?.paths ?? []) changes[p] = what;
+    }
+  };
+  // Outputs with their own `remote:` are compared with that remote.
+  for (const g of groups) {
+    const remote = await openRepoRemote(repo, g.remote, "status");
+    try {
+      const st = await remoteStatus(new ObjectStore(repo.cacheDir), remote, g.objects, {
+        jobs: opts.jobs,
+      });
+      mark(st.new, "new");
+      mark(st.deleted, "deleted");
+      mark(st.missing, "missing");
+    } finally {
+      await remote.close();
+    }
   }
+  return { remote: name, changes };
 }
 
 export interface GcCloudResult {

@@ -5,7 +5,15 @@
  */
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { join } from "node:path";
-import { cairn, cairnOk, copyFixtureRepo, FIXTURES, removeDir } from "../_rig/rig.ts";
+import {
+  cairn,
+  cairnOk,
+  copyFixtureRepo,
+  FIXTURES,
+  makeRepo,
+  removeDir,
+  writeFiles,
+} from "../_rig/rig.ts";
 
 const LAYOUT = join(FIXTURES, "remote_layout");
 
@@ -171,6 +179,51 @@ Deno.test("pull from a remote DVC pushed, and clear errors for bad remotes", () 
     assertEquals(unset.code, 1);
     assertMatch(unset.stderr, /no remote specified/);
   } finally {
+    removeDir(wrap);
+  }
+});
+
+Deno.test("per-output remote: and push: false route and skip objects", () => {
+  const repo = makeRepo();
+  const wrap = Deno.makeTempDirSync({ prefix: "cairn-remotes-" });
+  try {
+    writeFiles(repo, {
+      "dvc.yaml": `stages:
+  make:
+    cmd: echo a > a.txt && echo b > b.txt && echo c > c.txt
+    outs:
+      - a.txt
+      - b.txt:
+          remote: other
+      - c.txt:
+          push: false
+`,
+    });
+    cairnOk(["repro", "-q"], { cwd: repo });
+    cairnOk(["remote", "add", "-d", "main", join(wrap, "main")], { cwd: repo });
+    cairnOk(["remote", "add", "other", join(wrap, "other")], { cwd: repo });
+    assertEquals(JSON.parse(cairnOk(["status", "-c", "--json"], { cwd: repo }).stdout), {
+      "a.txt": "new",
+      "b.txt": "new",
+      "c.txt": "new",
+    });
+    assertEquals(cairnOk(["push"], { cwd: repo }).stdout.trim(), "2 files pushed");
+    assertEquals(listing(join(wrap, "main")).length, 1);
+    assertEquals(listing(join(wrap, "other")).length, 1);
+    // b.txt is compared with its own remote; c.txt is never pushed.
+    assertEquals(JSON.parse(cairnOk(["status", "-c", "--json"], { cwd: repo }).stdout), {
+      "c.txt": "new",
+    });
+    removeDir(join(repo, ".dvc", "cache"));
+    Deno.removeSync(join(repo, "a.txt"));
+    Deno.removeSync(join(repo, "b.txt"));
+    const pull = cairn(["pull"], { cwd: repo });
+    assertEquals(pull.code, 1); // c.txt is nowhere
+    assertMatch(pull.stderr, /name: c\.txt, md5: /);
+    assertEquals(Deno.readTextFileSync(join(repo, "b.txt")), "b\n");
+    assertEquals(Deno.readTextFileSync(join(repo, "a.txt")), "a\n");
+  } finally {
+    removeDir(repo);
     removeDir(wrap);
   }
 });
