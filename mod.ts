@@ -41,6 +41,44 @@ export {
 } from "./lib/plots/show.ts";
 export { plotsJson, writePlotsHtml } from "./lib/plots/output.ts";
 export { openRevision, type Revision, selectRevisions } from "./lib/scm/revisions.ts";
+export {
+  cloudStatus,
+  type CloudStatusResult,
+  fetch,
+  gcCloud,
+  pull,
+  type PullOptions,
+  type PullResult,
+  push,
+  type SyncOptions,
+  type SyncResult,
+} from "./lib/repo/push.ts";
+export {
+  remoteAdd,
+  remoteDefault,
+  remoteList,
+  remoteModify,
+  remoteRemove,
+  remoteRename,
+} from "./lib/repo/remote.ts";
+export {
+  openRemote,
+  type OpenRemoteOptions,
+  Remote,
+  type RemoteConfig,
+} from "./lib/plugin/remote.ts";
+export { BUILTIN_PLUGINS, PluginRegistry } from "./lib/plugin/registry.ts";
+export { PluginError, PluginPermissionError, type PluginSpec } from "./lib/plugin/loader.ts";
+export type { PluginManifest } from "./lib/plugin/manifest.ts";
+export type { CreateRemote, RemoteImpl, RemoteInfo } from "./lib/plugin/remote_api.ts";
+export {
+  fetchObjects,
+  pushObjects,
+  type TransferObject,
+  type TransferOptions,
+  type TransferProgress,
+  type TransferResult,
+} from "./lib/cache/transfer.ts";
 export { interruptSignal, triggerInterrupt } from "./lib/interrupt.ts";
 export * from "./lib/errors.ts";
 export type * from "./lib/stage/types.ts";
