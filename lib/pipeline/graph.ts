@@ -6,7 +6,7 @@
  * no cycle. Pure: works on Stage values only, touches no file.
  */
 import { posix } from "node:path";
-import { CairnError, CyclicGraphError } from "../errors.ts";
+import { CairnError, CyclicGraphError, ExitCode } from "../errors.ts";
 import { type Output, type Stage, stageAddress } from "../stage/types.ts";
 
 export interface OutNode {
@@ -58,6 +58,7 @@ export class OverlappingOutputPathsError extends CairnError {
       `The output paths:\n'${parent.path}'('${parent.stage}')\n'${child.path}'('${child.stage}')\n` +
         `overlap and are thus in the same tracked directory.\n` +
         `To keep reproducibility, outputs should be in separate tracked directories or tracked individually.`,
+      { exitCode: ExitCode.other },
     );
   }
 }
@@ -65,7 +66,9 @@ export class OverlappingOutputPathsError extends CairnError {
 /** A dvc.yaml / .dvc file sits inside an output of a stage. */
 export class StagePathAsOutputError extends CairnError {
   constructor(readonly stage: string, readonly file: string, readonly output: string) {
-    super(`stage '${stage}' ('${file}') is within an output '${output}' of another stage`);
+    super(`stage '${stage}' ('${file}') is within an output '${output}' of another stage`, {
+      exitCode: ExitCode.other,
+    });
   }
 }
 

@@ -152,6 +152,7 @@ export class MissingDependencyError extends CairnError {
   constructor(readonly path: string, readonly stage: string, readonly file: string) {
     super(
       `dependency '${path}' of stage '${stage}' (${file}) does not exist and no stage produces it`,
+      { exitCode: ExitCode.other },
     );
   }
 }
