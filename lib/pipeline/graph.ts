@@ -42,6 +42,7 @@ export class OutputDuplicationError extends CairnError {
     super(where, {
       hint:
         "Use `cairn remove` with any of the above targets to stop tracking the overlapping output.",
+      exitCode: ExitCode.other, // a DvcException: 255, as DVC
     });
     this.path = path;
     this.stages = stages;
