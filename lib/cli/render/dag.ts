@@ -103,9 +103,9 @@ function drawPipeline(g: DagGraph): string {
   for (const [a, b] of g.edges) {
     const A = boxes.get(a)!;
     const B = boxes.get(b)!;
-    const x0 = A.x + Math.floor(A.width / 2);
+    const x0 = A.x + Math.floor((A.width - 1) / 2);
     const y0 = rowOf(A.layer) + 3;
-    const x1 = B.x + Math.floor(B.width / 2);
+    const x1 = B.x + Math.floor((B.width - 1) / 2);
     const y1 = rowOf(B.layer) - 1;
     const steps = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
     for (let i = 0; i <= steps; i++) {
