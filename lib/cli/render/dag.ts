@@ -92,8 +92,17 @@ function drawPipeline(g: DagGraph): string {
       x += n.length + 4 + GAP;
     }
   });
-  const EDGE_ROWS = 3;
-  const rowOf = (l: number) => l * (3 + EDGE_ROWS);
+  // rows of edges below each layer: more when edges fan out far sideways
+  const center = (b: Box) => b.x + Math.floor((b.width - 1) / 2);
+  const gaps = new Array<number>(depth).fill(3);
+  for (const [a, b] of g.edges) {
+    const A = boxes.get(a)!;
+    const dx = Math.abs(center(A) - center(boxes.get(b)!));
+    gaps[A.layer] = Math.min(10, Math.max(gaps[A.layer], Math.ceil(dx / 10)));
+  }
+  const top: number[] = [0];
+  for (let l = 1; l < depth; l++) top.push(top[l - 1] + 3 + gaps[l - 1]);
+  const rowOf = (l: number) => top[l];
   const height = rowOf(depth - 1) + 3;
   const canvas = Array.from({ length: height }, () => Array<string>(total).fill(" "));
   const put = (x: number, y: number, ch: string) => {
@@ -103,9 +112,9 @@ function drawPipeline(g: DagGraph): string {
   for (const [a, b] of g.edges) {
     const A = boxes.get(a)!;
     const B = boxes.get(b)!;
-    const x0 = A.x + Math.floor((A.width - 1) / 2);
+    const x0 = center(A);
     const y0 = rowOf(A.layer) + 3;
-    const x1 = B.x + Math.floor((B.width - 1) / 2);
+    const x1 = center(B);
     const y1 = rowOf(B.layer) - 1;
     const steps = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
     for (let i = 0; i <= steps; i++) {
