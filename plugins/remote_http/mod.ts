@@ -37,6 +37,34 @@ function tempKey(key: string): string {
   return `${key.slice(0, slash + 1)}.${key.slice(slash + 1)}.${++tmpCounter}${rand}.tmp`;
 }
 
+/** Requests whose response does not start in time are aborted (a wedged server must not hang a push). */
+const MIN_UPLOAD_RATE = 256 * 1024; // bytes/s assumed when sizing an upload's time limit
+const aborters = new WeakMap<Response, AbortController>();
+
+function startTimer(
+  ctl: AbortController,
+  seconds: number,
+  bodyBytes: number,
+): ReturnType<typeof setTimeout> {
+  const ms = seconds * 1000 + (bodyBytes / MIN_UPLOAD_RATE) * 1000;
+  return setTimeout(
+    () => ctl.abort(new Error(`no response within ${Math.round(ms / 1000)} s`)),
+    ms,
+  );
+}
+
+/** Abort a download whose body stalls for `seconds` (reset on every chunk). */
+function watchdog(res: Response, seconds: number): { kick(): void; stop(): void } {
+  const ctl = aborters.get(res);
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const kick = () => {
+    clearTimeout(t);
+    t = setTimeout(() => ctl?.abort(new Error(`no data for ${seconds} s`)), seconds * 1000);
+  };
+  kick();
+  return { kick, stop: () => clearTimeout(t) };
+}
+
 class HttpRemote implements RemoteImpl {
   #base: URL;
   #dav: boolean;
@@ -44,6 +72,8 @@ class HttpRemote implements RemoteImpl {
   #ctx: PluginContext;
   #everConnected = false;
   #dirs = new Set<string>();
+  #connectTimeout: number;
+  #readTimeout: number;
 
   constructor(config: Record<string, string>, ctx: PluginContext) {
     const m = /^(https?|webdavs?):\/\/(.*)$/i.exec(config.url);
@@ -69,6 +99,8 @@ class HttpRemote implements RemoteImpl {
     }
     this.#base = base;
     this.#ctx = ctx;
+    this.#connectTimeout = Number(config.connect_timeout ?? 60);
+    this.#readTimeout = Number(config.read_timeout ?? 300);
     if (config.custom_auth_header && config.password) {
       this.#headers[config.custom_auth_header] = config.password;
     } else if (config.token) {
@@ -92,10 +124,16 @@ class HttpRemote implements RemoteImpl {
     return new URL(encodePath(key), this.#base).href;
   }
 
-  async #fetch(url: string, init: RequestInit = {}): Promise<Response> {
+  async #fetch(url: string, init: RequestInit = {}, bodyBytes = 0): Promise<Response> {
     let res: Response;
+    const ctl = new AbortController();
+    const timer = startTimer(ctl, this.#connectTimeout, bodyBytes);
     try {
-      res = await fetch(url, { ...init, headers: { ...this.#headers, ...init.headers } });
+      res = await fetch(url, {
+        ...init,
+        headers: { ...this.#headers, ...init.headers },
+        signal: ctl.signal,
+      });
     } catch (err) {
       if ((err as Error)?.name === "NotCapable") throw err;
       const msg = (err as Error)?.message ?? String(err);
@@ -109,8 +147,11 @@ class HttpRemote implements RemoteImpl {
         transient: true,
         code: "ECONNRESET",
       });
+    } finally {
+      clearTimeout(timer);
     }
     this.#everConnected = true;
+    aborters.set(res, ctl);
     return res;
   }
 
@@ -213,10 +254,12 @@ class HttpRemote implements RemoteImpl {
     const file = await Deno.open(it.dest, { write: true, create: true, truncate: true });
     let bytes = 0;
     let reported = 0;
+    const dog = watchdog(res, this.#readTimeout);
     try {
       if (res.body) {
         try {
           for await (const chunk of res.body) {
+            dog.kick();
             let off = 0;
             while (off < chunk.length) off += await file.write(chunk.subarray(off));
             bytes += chunk.length;
@@ -232,6 +275,7 @@ class HttpRemote implements RemoteImpl {
         }
       }
     } finally {
+      dog.stop();
       file.close();
     }
     if (!Number.isNaN(expected) && bytes !== expected) {
@@ -260,13 +304,13 @@ class HttpRemote implements RemoteImpl {
   async #putBody(key: string, body: () => Promise<BodyInit>, size: number): Promise<void> {
     const url = this.#url(key);
     const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
-    let res = await this.#fetch(url, { method: "PUT", body: await body(), headers });
+    let res = await this.#fetch(url, { method: "PUT", body: await body(), headers }, size);
     if (res.status === 409) {
       // Parent collection missing on a server without create_full_put_path.
       await res.body?.cancel();
       const dir = key.slice(0, key.lastIndexOf("/"));
       await this.#mkcol(dir);
-      res = await this.#fetch(url, { method: "PUT", body: await body(), headers });
+      res = await this.#fetch(url, { method: "PUT", body: await body(), headers }, size);
     }
     if (!res.ok) throw await this.#error(res, `PUT ${key} (${size} bytes)`);
     await res.body?.cancel();

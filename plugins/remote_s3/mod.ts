@@ -142,6 +142,34 @@ function itemError(err: unknown): ItemResult {
   return { ok: false, error: toWireError(err) };
 }
 
+/** Requests whose response does not start in time are aborted (a wedged server must not hang a push). */
+const MIN_UPLOAD_RATE = 256 * 1024; // bytes/s assumed when sizing an upload's time limit
+const aborters = new WeakMap<Response, AbortController>();
+
+function startTimer(
+  ctl: AbortController,
+  seconds: number,
+  bodyBytes: number,
+): ReturnType<typeof setTimeout> {
+  const ms = seconds * 1000 + (bodyBytes / MIN_UPLOAD_RATE) * 1000;
+  return setTimeout(
+    () => ctl.abort(new Error(`no response within ${Math.round(ms / 1000)} s`)),
+    ms,
+  );
+}
+
+/** Abort a download whose body stalls for `seconds` (reset on every chunk). */
+function watchdog(res: Response, seconds: number): { kick(): void; stop(): void } {
+  const ctl = aborters.get(res);
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const kick = () => {
+    clearTimeout(t);
+    t = setTimeout(() => ctl?.abort(new Error(`no data for ${seconds} s`)), seconds * 1000);
+  };
+  kick();
+  return { kick, stop: () => clearTimeout(t) };
+}
+
 class S3Remote implements RemoteImpl {
   #bucket: string;
   #prefix: string;
@@ -152,6 +180,8 @@ class S3Remote implements RemoteImpl {
   #ready: Promise<void> | undefined;
   #everConnected = false;
   #location: string;
+  #connectTimeout: number;
+  #readTimeout: number;
 
   constructor(config: Record<string, string>, ctx: PluginContext) {
     const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(config.url);
@@ -163,6 +193,8 @@ class S3Remote implements RemoteImpl {
     this.#bucket = m[1];
     this.#prefix = m[2].replace(/\/+$/, "");
     this.#location = config.url;
+    this.#connectTimeout = Number(config.connect_timeout ?? 60);
+    this.#readTimeout = Number(config.read_timeout ?? 300);
     const region = config.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ??
       "us-east-1";
     if (config.endpointurl) {
@@ -197,10 +229,13 @@ class S3Remote implements RemoteImpl {
     return u;
   }
 
-  async #fetch(url: string, init: RequestInit = {}): Promise<Response> {
+  async #fetch(url: string, init: RequestInit = {}, bodyBytes = 0): Promise<Response> {
     let res: Response;
+    const ctl = new AbortController();
+    const timer = startTimer(ctl, this.#connectTimeout, bodyBytes);
     try {
-      res = this.#client ? await this.#client.fetch(url, init) : await fetch(url, init);
+      const withSignal = { ...init, signal: ctl.signal };
+      res = this.#client ? await this.#client.fetch(url, withSignal) : await fetch(url, withSignal);
     } catch (err) {
       if (err && (err as Error).name === "NotCapable") throw err;
       const msg = (err as Error).message ?? String(err);
@@ -211,8 +246,11 @@ class S3Remote implements RemoteImpl {
         });
       }
       throw new RemoteError(`S3 request failed: ${msg}`, { transient: true, code: "ECONNRESET" });
+    } finally {
+      clearTimeout(timer);
     }
     this.#everConnected = true;
+    aborters.set(res, ctl);
     return res;
   }
 
@@ -316,10 +354,12 @@ class S3Remote implements RemoteImpl {
     const file = await Deno.open(it.dest, { write: true, create: true, truncate: true });
     let bytes = 0;
     let reported = 0;
+    const dog = watchdog(res, this.#readTimeout);
     try {
       if (res.body) {
         try {
           for await (const chunk of res.body) {
+            dog.kick();
             let off = 0;
             while (off < chunk.length) off += await file.write(chunk.subarray(off));
             bytes += chunk.length;
@@ -335,6 +375,7 @@ class S3Remote implements RemoteImpl {
         }
       }
     } finally {
+      dog.stop();
       file.close();
     }
     if (!Number.isNaN(expected) && bytes !== expected) {
@@ -362,7 +403,7 @@ class S3Remote implements RemoteImpl {
     const size = (await Deno.stat(it.src)).size;
     if (size <= MULTIPART_THRESHOLD) {
       const body = await Deno.readFile(it.src);
-      const res = await this.#fetch(this.#url(it.key), { method: "PUT", body });
+      const res = await this.#fetch(this.#url(it.key), { method: "PUT", body }, size);
       if (!res.ok) throw await this.#error(res, `PUT ${it.key}`);
       await res.body?.cancel();
       return size;
@@ -401,6 +442,7 @@ class S3Remote implements RemoteImpl {
           const r = await this.#fetch(
             this.#url(it.key, { partNumber: String(i + 1), uploadId }),
             { method: "PUT", body: buf },
+            len,
           );
           if (!r.ok) throw await this.#error(r, `uploading part ${i + 1} of ${it.key}`);
           await r.body?.cancel();
