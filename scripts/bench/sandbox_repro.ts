@@ -3,7 +3,8 @@
  * chain of trivial stages (quick: 10) and one stage reading 10,000 small
  * files (quick: 2,000), under `--sandbox=off` (DVC's way, the reference
  * measured in the same run), `on` and `hermetic` (traced with strace when it
- * is installed, as by default). Each figure is the best of `reps` runs.
+ * is installed, as by default). Each figure is the best of 3 runs (quick: 1),
+ * the policies taking turns.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,13 +45,23 @@ async function project(dir: string, files: Record<string, string>): Promise<void
   await sh(CAIRN, ["repro", "-q"], dir); // lock, cache and state index warm
 }
 
-/** Best wall time (s) of `cairn repro -f` under a policy. */
-async function reproSeconds(dir: string, policy: string, reps: number): Promise<number> {
-  let best = Infinity;
+/**
+ * Best wall time (s) of `cairn repro -f` under each policy. The policies
+ * take turns within each repetition, so a change in machine load hits all
+ * of them alike.
+ */
+async function reproSeconds(
+  dir: string,
+  policies: string[],
+  reps: number,
+): Promise<Record<string, number>> {
+  const best: Record<string, number> = {};
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await sh(CAIRN, ["repro", "-f", "-q", `--sandbox=${policy}`], dir);
-    best = Math.min(best, (performance.now() - t0) / 1000);
+    for (const policy of policies) {
+      const t0 = performance.now();
+      await sh(CAIRN, ["repro", "-f", "-q", `--sandbox=${policy}`], dir);
+      best[policy] = Math.min(best[policy] ?? Infinity, (performance.now() - t0) / 1000);
+    }
   }
   return best;
 }
@@ -80,7 +91,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   if (!avail.available) throw new Error(`sandbox unavailable: ${avail.problems.join("; ")}`);
   const stages = opts.quick ? 10 : 50;
   const nfiles = opts.quick ? 2000 : 10000;
-  const reps = opts.quick ? 1 : 2;
+  const reps = opts.quick ? 1 : 3;
   const rows: BenchRow[] = [];
 
   for (const flat of [true, false]) {
@@ -90,14 +101,15 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     // DVC does not create output folders: the project keeps them.
     if (!flat) { for (let i = 0; i < stages; i++) files[`out/s${i}/.keep`] = ""; }
     await project(pipe, files);
-    const off = await reproSeconds(pipe, "off", reps);
+    const times = await reproSeconds(pipe, ["off", "on", "hermetic"], reps);
+    const off = times.off;
     rows.push({
       name: `repro -f, ${stages} trivial stages (${layout}), policy off`,
       value: (off * 1000) / stages,
       unit: "ms/stage",
     });
     for (const policy of ["on", "hermetic"]) {
-      const t = await reproSeconds(pipe, policy, reps);
+      const t = times[policy];
       rows.push({
         name: `repro -f, ${stages} trivial stages (${layout}): ${policy} overhead`,
         value: ((t - off) * 1000) / stages,
@@ -123,14 +135,15 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   };
   for (let i = 0; i < nfiles; i++) files[`data/d${i % 100}/f${i}.txt`] = `line ${i}\n`;
   await project(big, files);
-  const offBig = await reproSeconds(big, "off", reps);
+  const bigTimes = await reproSeconds(big, ["off", "on", "hermetic"], reps);
+  const offBig = bigTimes.off;
   rows.push({
     name: `repro -f, one stage reading ${nfiles} files, policy off`,
     value: offBig * 1000,
     unit: "ms",
   });
   for (const policy of ["on", "hermetic"]) {
-    const t = await reproSeconds(big, policy, reps);
+    const t = bigTimes[policy];
     rows.push({
       name: `repro -f, one stage reading ${nfiles} files: ${policy}${
         policy === "hermetic" && avail.strace ? " (strace)" : ""
