@@ -70,6 +70,7 @@ export class Remote {
   readBytes(key: string): Promise<Uint8Array | null> {
     return this.plugin.call("readBytes", [key]);
   }
+  /** Store a small object. `data`'s buffer is transferred to the plugin: it is detached here. */
   writeBytes(key: string, data: Uint8Array): Promise<void> {
     this.#requireWrite();
     return this.plugin.call("writeBytes", [key, data]);
