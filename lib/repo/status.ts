@@ -5,10 +5,17 @@
  * `always changed`, in DVC's nesting and wording. `stageChanged` is the
  * short-circuiting form `repro` uses to decide whether to run a stage.
  */
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { cacheContext } from "./cache_context.ts";
-import { collectStages, collectTargets, PROJECT_FILE, stageAbsPath } from "./collect.ts";
-import { displayPath, type Repo } from "./repo.ts";
+import {
+  collectStages,
+  collectTargets,
+  isStageFile,
+  PROJECT_FILE,
+  stageAbsPath,
+  stagePath,
+} from "./collect.ts";
+import { displayPath, type Repo, repoRelative } from "./repo.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import type { CacheContext } from "../cache/types.ts";
 import { computeStageMd5 } from "../dvcfile/dvc_file.ts";
@@ -292,14 +299,40 @@ export async function status(
     const ids = planRepro(g, stages.map((s) => g.indexOf.get(s)!));
     stages = ids.map((i) => index.stages[i]);
   }
+  // DVC `collect_granular`: a target naming an output shows only that output
+  const only = new Map<Stage, Set<string>>();
+  if (!opts.withDeps) {
+    for (const t of targets) {
+      let rel: string;
+      try {
+        rel = repoRelative(repo, resolve(repo.cwd, t.replace(/\/+$/, "")));
+      } catch {
+        continue;
+      }
+      for (const s of stages) {
+        const o = s.outs.find((x) => stagePath(s, x.path) === rel);
+        if (o && !isStageFileTarget(t)) {
+          const set = only.get(s) ?? new Set<string>();
+          set.add(o.path);
+          only.set(s, set);
+        }
+      }
+    }
+  }
   const ctx = new StatusContext(repo);
   const result: StatusResult = { stages: [], frozen: [], empty: index.stages.length === 0 };
   for (const stage of stages) {
     if (stage.frozen) result.frozen.push(stage);
-    const items = await stageStatusItems(ctx, stage);
+    const keep = only.get(stage);
+    const view = keep ? { ...stage, outs: stage.outs.filter((o) => keep.has(o.path)) } : stage;
+    const items = await stageStatusItems(ctx, view);
     if (items.length) result.stages.push({ stage, address: addressing(repo, stage), items });
   }
   return result;
+}
+
+function isStageFileTarget(t: string): boolean {
+  return isStageFile(t) || t.includes(":");
 }
 
 /** DVC's `--json` shape: `{address: [items...]}`. */
