@@ -90,6 +90,79 @@ function writeObject(obj: string, data: Uint8Array | undefined, src: string) {
   }
 }
 
+/** From this size on, a file is copied into the cache while it is hashed (see below). */
+export const CONCURRENT_COPY_MIN = 16 << 20;
+
+/**
+ * A large file: the cache copy (copy_file_range, on one of Deno's blocking
+ * threads) runs while this thread hashes, so `add` of a big file costs about
+ * one hash instead of a hash plus a copy. The copy goes to a temp name in the
+ * store root and is renamed to its md5 at the end. If the file changed while
+ * this ran (its stamp differs), the copy is hashed again and named by its own
+ * content, so an object's name always matches its bytes.
+ */
+export async function hashAndStoreLarge(
+  path: string,
+  size: number,
+  store: StoreSpec,
+  onBytes?: (n: number) => void,
+): Promise<{ md5: string; stored: boolean }> {
+  try {
+    Deno.mkdirSync(store.root, { recursive: true });
+  } catch (err) {
+    throw fsError(err, "creating", store.root);
+  }
+  const tmp = tempPathFor(`${store.root}/incoming`);
+  const drop = () => {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not created */ }
+  };
+  let before: Deno.FileInfo;
+  try {
+    before = Deno.statSync(path);
+  } catch (err) {
+    throw fsError(err, "hashing", path);
+  }
+  let copyError: unknown;
+  const copying = Deno.copyFile(path, tmp).catch((err) => {
+    copyError = err ?? new Error("copy failed");
+  });
+  // Let the event loop start the copy before this thread blocks on hashing.
+  await new Promise((r) => setTimeout(r, 0));
+  let md5: string;
+  try {
+    md5 = md5File(path, { size, onBytes });
+  } catch (err) {
+    await copying;
+    drop();
+    throw err;
+  }
+  await copying;
+  try {
+    if (copyError !== undefined) throw copyError;
+    const after = Deno.statSync(path);
+    if (
+      after.ino !== before.ino || after.size !== before.size ||
+      after.mtime?.getTime() !== before.mtime?.getTime()
+    ) md5 = md5File(tmp);
+    const dir = `${store.root}/${md5.slice(0, 2)}`;
+    const rest = md5.slice(2);
+    const names = namesIn(dir, store.groupShared);
+    if (names.has(rest) && trusted(`${dir}/${rest}`)) {
+      drop();
+      return { md5, stored: false };
+    }
+    Deno.chmodSync(tmp, 0o444);
+    Deno.renameSync(tmp, `${dir}/${rest}`);
+    names.add(rest);
+    return { md5, stored: true };
+  } catch (err) {
+    drop();
+    throw fsError(err, "adding to the cache", path);
+  }
+}
+
 export function hashAndStore(
   path: string,
   size: number,

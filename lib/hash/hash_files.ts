@@ -5,7 +5,12 @@
  */
 import { CairnError } from "../errors.ts";
 import type { FileStamp } from "../fs/walk.ts";
-import { hashAndStore, type StoreSpec } from "./_hash_store.ts";
+import {
+  CONCURRENT_COPY_MIN,
+  hashAndStore,
+  hashAndStoreLarge,
+  type StoreSpec,
+} from "./_hash_store.ts";
 import type { StateIndex } from "./state.ts";
 import type { HashBatch, WorkerReply } from "./_hash_worker.ts";
 import { span, traceCount } from "../trace.ts";
@@ -124,17 +129,15 @@ export async function hashFiles(
   } else {
     for (const i of todo) {
       const f = files[i];
-      const r = hashAndStore(
-        f.abs,
-        f.size,
-        opts.store,
-        f.size > 8 << 20
-          ? (b) => {
-            doneBytes += b;
-            progress(doneFiles, doneBytes, false);
-          }
-          : undefined,
-      );
+      const onBytes = f.size > 8 << 20
+        ? (b: number) => {
+          doneBytes += b;
+          progress(doneFiles, doneBytes, false);
+        }
+        : undefined;
+      const r = opts.store && f.size >= CONCURRENT_COPY_MIN
+        ? await hashAndStoreLarge(f.abs, f.size, opts.store, onBytes)
+        : hashAndStore(f.abs, f.size, opts.store, onBytes);
       md5s[i] = r.md5;
       if (r.stored) stored++;
       doneFiles++;
