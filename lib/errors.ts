@@ -82,7 +82,7 @@ export class DvcFileSyntaxError extends CairnError {
 export class CyclicGraphError extends CairnError {
   cycle: string[];
   constructor(cycle: string[]) {
-    super(`Pipeline has a cycle involving: ${cycle.join(", ")}.`);
+    super(`Pipeline has a cycle involving: ${cycle.join(", ")}.`, { exitCode: ExitCode.other });
     this.cycle = cycle;
   }
 }

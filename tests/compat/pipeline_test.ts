@@ -83,7 +83,8 @@ for (const fx of ["pipeline_repo", "lock_formats"]) {
 
 /** DVC's text with our wording for hints (`cairn push`), git-add lines dropped (set order). */
 function normalize(text: string): string {
-  return text.replaceAll("`dvc push`", "`cairn push`").split("\n")
+  return text.replaceAll("`dvc push`", "`cairn push`")
+    .replaceAll("dvc config core.autostage", "cairn config core.autostage").split("\n")
     .filter((l) => !l.startsWith("\tgit add ")).join("\n");
 }
 
