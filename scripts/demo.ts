@@ -78,5 +78,89 @@ cairn("checkout");
 cairn("gc", "-w", "--dry");
 cairn("gc", "-w", "-f");
 
+// A pipeline: prepare -> (train_a, train_b in parallel) -> evaluate, driven by params.yaml.
+write("params.yaml", "train:\n  scale: 2\n");
+write(
+  "src/prepare.sh",
+  "mkdir -p build && cat data/labels.csv | tail -n +2 > build/rows.csv\n",
+);
+write(
+  "src/train.sh",
+  'scale=$(sed -n "s/ *scale: *//p" params.yaml)\nsleep 1\necho "$(wc -l < build/rows.csv) $scale $1" > "build/model_$1.txt"\n',
+);
+write(
+  "src/evaluate.sh",
+  'a=$(cut -d" " -f1 build/model_a.txt); s=$(cut -d" " -f2 build/model_a.txt)\n' +
+    'printf \'{"rows": %s, "score": %s}\\n\' "$a" "$((a * s))" > metrics.json\n',
+);
+cairn(
+  "stage",
+  "add",
+  "-n",
+  "prepare",
+  "-d",
+  "src/prepare.sh",
+  "-d",
+  "data/labels.csv",
+  "-o",
+  "build/rows.csv",
+  "sh src/prepare.sh",
+);
+for (const m of ["a", "b"]) {
+  cairn(
+    "stage",
+    "add",
+    "-n",
+    `train_${m}`,
+    "-d",
+    "src/train.sh",
+    "-d",
+    "build/rows.csv",
+    "-p",
+    "train.scale",
+    "-o",
+    `build/model_${m}.txt`,
+    `sh src/train.sh ${m}`,
+  );
+}
+cairn(
+  "stage",
+  "add",
+  "-n",
+  "evaluate",
+  "-d",
+  "src/evaluate.sh",
+  "-d",
+  "build/model_a.txt",
+  "-d",
+  "build/model_b.txt",
+  "-M",
+  "metrics.json",
+  "sh src/evaluate.sh",
+);
+cairn("dag");
+cairn("repro", "-j", "2");
+cairn("metrics", "show");
+gitc("add", "-A");
+gitc("commit", "-qm", "Pipeline");
+write("params.yaml", "train:\n  scale: 5\n");
+cairn("status");
+cairn("repro", "-j", "2");
+cairn("params", "diff");
+cairn("metrics", "diff");
+cairn("repro");
+gitc("add", "-A");
+gitc("commit", "-qm", "Scale 5");
+
+// A local-folder remote (the embedded default plugin): push, lose the cache, pull back.
+const remote = join(work, "remote");
+cairn("remote", "add", "-d", "store", remote);
+cairn("push");
+Deno.removeSync(join(repo, ".dvc", "cache"), { recursive: true });
+Deno.removeSync(join(repo, "data", "images"), { recursive: true });
+cairn("status");
+cairn("pull");
+cairn("status");
+
 Deno.removeSync(work, { recursive: true });
 console.log("\ndemo finished: every step above ran for real.");
