@@ -143,7 +143,7 @@ async function addAndMaybeRun(
     if (!r.autostaged && repo.scmRoot) ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
     return;
   }
-  const flags: ReproFlags = { commit: o.commit, runCache: o.runCache };
+  const flags: ReproFlags = { commit: o.commit, runCache: o.runCache, singleItem: true };
   const fresh = r.stage.kind === "dvcfile" ? [r.file] : [];
   await runRepro(ctx, [targetFor(repo, r.stage)], flags, { freshFiles: fresh }, r.gitFiles);
 }
