@@ -88,6 +88,30 @@ export interface LinkOptions {
 const SMALL_COPY = 1 << 20;
 
 /**
+ * The object's bytes if it is small (read + write beats copyFileSync's
+ * copy_file_range + chmod + stat per file: checkout of 100k files). With the
+ * size unknown (`.dir` entries carry none) the fd's fstat decides.
+ */
+function readIfSmall(src: string, size: number | undefined): Uint8Array | undefined {
+  if (size !== undefined) return size <= SMALL_COPY ? Deno.readFileSync(src) : undefined;
+  const f = Deno.openSync(src, { read: true });
+  try {
+    const n = f.statSync().size;
+    if (n > SMALL_COPY) return undefined;
+    const buf = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const r = f.readSync(buf.subarray(off));
+      if (r === null || r === 0) break;
+      off += r;
+    }
+    return off === n ? buf : buf.subarray(0, off);
+  } finally {
+    f.close();
+  }
+}
+
+/**
  * Make `dst` a `type` link of cache object `src`, replacing whatever file is
  * at `dst`. Returns the new file's stamp when known without another stat
  * (small copies). Throws LinkUnsupportedError when the type is not possible.
@@ -108,9 +132,7 @@ export function linkFile(
   try {
     if (type === "copy") {
       const mode = workspaceFileMode(!!opts.isexec, opts.groupShared);
-      const data = opts.size !== undefined && opts.size <= SMALL_COPY
-        ? Deno.readFileSync(src)
-        : undefined;
+      const data = readIfSmall(src, opts.size);
       if (data) {
         const f = Deno.openSync(tmp, { write: true, createNew: true, mode });
         try {
