@@ -12,7 +12,12 @@ import { md5FileDos2Unix } from "../hash/md5.ts";
 import type { StateEntry } from "../hash/state.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { Linker, type LinkOptions } from "./link.ts";
-import { CorruptObjectError, MissingObjectError, ObjectStore } from "./object_store.ts";
+import {
+  CorruptObjectError,
+  MissingObjectError,
+  OBJECT_MODE,
+  ObjectStore,
+} from "./object_store.ts";
 import type { CacheContext, LinkType } from "./types.ts";
 
 /** An output to materialise: absolute path + recorded hash. */
@@ -86,6 +91,14 @@ function lstatOrNull(path: string): Deno.FileInfo | null {
     if (err instanceof Deno.errors.NotFound) return null;
     if (err instanceof Deno.errors.NotADirectory) return null;
     throw fsError(err, "reading", path);
+  }
+}
+
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
   }
 }
 
@@ -207,8 +220,11 @@ async function plan(
       continue;
     }
     // verify(): a stat for trusted (0444) objects; others are re-hashed and
-    // removed when corrupt, so a corrupt object is never copied out.
-    if (store.verify(x.md5, { legacy }) !== "ok") {
+    // removed when corrupt, so a corrupt object is never copied out. The
+    // trusted case is done here to keep the stat's size for the copy.
+    const st = statOrNull(x.obj);
+    if (st?.isFile && (st.mode! & 0o777) === OBJECT_MODE) x.size ??= st.size;
+    else if (store.verify(x.md5, { legacy }) !== "ok") {
       p.missing.push(x.relpath);
       continue;
     }

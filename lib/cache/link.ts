@@ -134,23 +134,13 @@ export function linkFile(
       const mode = workspaceFileMode(!!opts.isexec, opts.groupShared);
       const data = readIfSmall(src, opts.size);
       if (data) {
-        const f = Deno.openSync(tmp, { write: true, createNew: true, mode });
-        try {
-          let off = 0;
-          while (off < data.length) off += f.writeSync(data.subarray(off));
-          // mtime is final after the last write; rename keeps inode and mtime
-          const st = f.statSync();
-          stamp = {
-            ino: st.ino ?? 0,
-            mtimeMs: st.mtime?.getTime() ?? 0,
-            size: st.size,
-          };
-        } finally {
-          f.close();
-        }
-        // open() applies the umask, which is what a workspace file wants,
-        // except for group-shared files that must stay group-writable.
-        if (opts.groupShared) Deno.chmodSync(tmp, mode);
+        // Without `mode`, open() applies the umask: what a plain workspace
+        // file gets (mode = 0666 & ~umask). Given, Deno fchmods to exactly it.
+        const plain = mode === workspaceFileMode(false) && !opts.groupShared;
+        Deno.writeFileSync(tmp, data, plain ? { createNew: true } : { createNew: true, mode });
+        // mtime is final after the last write; rename keeps inode and mtime
+        const st = Deno.statSync(tmp);
+        stamp = { ino: st.ino ?? 0, mtimeMs: st.mtime?.getTime() ?? 0, size: st.size };
       } else {
         Deno.copyFileSync(src, tmp);
         // The copy inherits the object's 0444; workspace copies are writable.
