@@ -42,19 +42,6 @@ function namesIn(dir: string, groupShared?: boolean): Set<string> {
   return names;
 }
 
-/** The umask would strip bits from 0444 (then chmod after creating). */
-let umaskCuts: boolean | undefined;
-function needChmod(): boolean {
-  if (umaskCuts === undefined) {
-    try {
-      umaskCuts = (Deno.umask() & 0o444) !== 0;
-    } catch {
-      umaskCuts = true;
-    }
-  }
-  return umaskCuts;
-}
-
 /** An object already there and trusted (mode 0444, as DVC trusts it). */
 function trusted(path: string): boolean {
   try {
@@ -69,14 +56,8 @@ function writeObject(obj: string, data: Uint8Array | undefined, src: string) {
   const tmp = tempPathFor(obj);
   try {
     if (data) {
-      const f = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o444 });
-      try {
-        let off = 0;
-        while (off < data.length) off += f.writeSync(data.subarray(off));
-      } finally {
-        f.close();
-      }
-      if (needChmod()) Deno.chmodSync(tmp, 0o444);
+      // one op (open + fchmod to exactly 0444 + write + close)
+      Deno.writeFileSync(tmp, data, { createNew: true, mode: 0o444 });
     } else {
       Deno.copyFileSync(src, tmp);
       Deno.chmodSync(tmp, 0o444);

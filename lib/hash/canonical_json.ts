@@ -71,8 +71,12 @@ function jsonNumber(v: number | PyFloat): string {
   return String(n);
 }
 
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** A JSON string literal with Python's ensure_ascii escaping. */
 export function jsonString(s: string): string {
+  // Common case (md5s, plain file names): nothing to escape.
+  if (PLAIN_ASCII.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
