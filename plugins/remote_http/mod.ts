@@ -20,6 +20,8 @@ import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.
 const MiB = 1024 * 1024;
 /** Uploads up to this size are sent with a Content-Length from memory; larger ones stream. */
 const IN_MEMORY_UPLOAD = 64 * MiB;
+/** Items of one batch in flight (a batch holds at most 16 MiB of small objects). */
+const ITEMS_IN_FLIGHT = 4;
 
 function encodePath(p: string): string {
   return p.split("/").map((s) =>
@@ -236,15 +238,13 @@ class HttpRemote implements RemoteImpl {
   }
 
   async get(items: GetItem[]): Promise<ItemResult[]> {
-    const out: ItemResult[] = [];
-    for (const it of items) {
+    return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
-        out.push({ ok: true, bytes: await this.#download(it) });
+        return { ok: true, bytes: await this.#download(it) };
       } catch (err) {
-        out.push({ ok: false, error: toWireError(err) });
+        return { ok: false, error: toWireError(err) };
       }
-    }
-    return out;
+    });
   }
 
   async #download(it: GetItem): Promise<number> {
@@ -327,8 +327,8 @@ class HttpRemote implements RemoteImpl {
 
   async put(items: PutItem[]): Promise<ItemResult[]> {
     this.#requireDav("upload");
-    const out: ItemResult[] = [];
-    for (const it of items) {
+    // A few items in flight: small objects are latency-bound.
+    return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       const tmp = tempKey(it.key);
       try {
         const size = (await Deno.stat(it.src)).size;
@@ -342,15 +342,14 @@ class HttpRemote implements RemoteImpl {
         await this.#putBody(tmp, body, size);
         await this.#move(tmp, it.key);
         this.#ctx.progress(it.key, 0);
-        out.push({ ok: true, bytes: size });
+        return { ok: true, bytes: size };
       } catch (err) {
         // Best effort: a stale temp object is invisible to listings of objects anyway.
         await this.#fetch(this.#url(tmp), { method: "DELETE" }).then((r) => r.body?.cancel())
           .catch(() => {});
-        out.push({ ok: false, error: toWireError(err) });
+        return { ok: false, error: toWireError(err) };
       }
-    }
-    return out;
+    });
   }
 
   async remove(keys: string[]): Promise<ItemResult[]> {

@@ -23,6 +23,8 @@ const MiB = 1024 * 1024;
 const MULTIPART_THRESHOLD = 16 * MiB;
 const MIN_PART = 16 * MiB;
 const PARTS_IN_FLIGHT = 4;
+/** Items of one batch in flight (a batch holds at most 16 MiB of small objects). */
+const ITEMS_IN_FLIGHT = 4;
 
 interface Credentials {
   accessKeyId: string;
@@ -336,15 +338,14 @@ class S3Remote implements RemoteImpl {
 
   async get(items: GetItem[]): Promise<ItemResult[]> {
     await this.#check();
-    const out: ItemResult[] = [];
-    for (const it of items) {
+    // A few items in flight: small objects are latency-bound.
+    return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
-        out.push({ ok: true, bytes: await this.#download(it) });
+        return { ok: true, bytes: await this.#download(it) };
       } catch (err) {
-        out.push(itemError(err));
+        return itemError(err);
       }
-    }
-    return out;
+    });
   }
 
   async #download(it: GetItem): Promise<number> {
@@ -388,15 +389,14 @@ class S3Remote implements RemoteImpl {
 
   async put(items: PutItem[]): Promise<ItemResult[]> {
     await this.#check();
-    const out: ItemResult[] = [];
-    for (const it of items) {
+    // A few items in flight: small objects are latency-bound.
+    return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
-        out.push({ ok: true, bytes: await this.#upload(it) });
+        return { ok: true, bytes: await this.#upload(it) };
       } catch (err) {
-        out.push(itemError(err));
+        return itemError(err);
       }
-    }
-    return out;
+    });
   }
 
   async #upload(it: PutItem): Promise<number> {
