@@ -26,6 +26,16 @@ export { destroy, move, remove, unprotect } from "./lib/repo/manage.ts";
 export { collectStages, type RepoIndex } from "./lib/repo/collect.ts";
 export { logMetrics, logPlotPoint, readParams } from "./lib/repo/stage_io.ts";
 export {
+  reproduce,
+  type ReproEvent,
+  type ReproOptions,
+  type ReproResult,
+  type StageOutcome,
+} from "./lib/repo/reproduce.ts";
+export { status, statusJson, type StatusOptions, type StatusResult } from "./lib/repo/status.ts";
+export { stageAdd, type StageAddOptions, type StageAddResult } from "./lib/repo/stage_add.ts";
+
+export {
   showMetrics,
   type ShowMetricsOptions,
   type ShowResult as MetricsShowResult,

@@ -12,6 +12,11 @@ import {
   NotARepoError,
   openRepo,
   readParams,
+  reproduce,
+  showMetrics,
+  stageAdd,
+  status,
+  statusJson,
 } from "../../../mod.ts";
 
 Deno.test("mod.ts: open, add, checkout and data status without the CLI", async () => {
@@ -90,6 +95,40 @@ Deno.test("stage helpers: readParams, logMetrics, logPlotPoint", () => {
       msg = (e as Error).message;
     }
     assertMatch(msg, /train\.nope/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("mod.ts: a script adds stages, reproduces with 2 jobs and reads its metrics", async () => {
+  const dir = makeRepo();
+  try {
+    Deno.writeTextFileSync(join(dir, "params.yaml"), "k: 3\n");
+    const repo = openRepo(dir, { cwd: dir });
+    await stageAdd(repo, { name: "a", command: ["echo", "a", ">", "a.txt"], outs: ["a.txt"] });
+    await stageAdd(repo, { name: "b", command: ["echo", "b", ">", "b.txt"], outs: ["b.txt"] });
+    await stageAdd(repo, {
+      name: "m",
+      command: ["cat a.txt b.txt | wc -l | sed 's/.*/{\"lines\": &}/' > m.json"],
+      deps: ["a.txt", "b.txt"],
+      params: ["k"],
+      metricsNoCache: ["m.json"],
+    });
+    const events: string[] = [];
+    const r = await reproduce(openRepo(dir, { cwd: dir }), [], {
+      jobs: 2,
+      onEvent: (e) => events.push(e.type),
+    });
+    assertEquals(r.stages.filter((s) => s.status === "ran").map((s) => s.address).sort(), [
+      "a",
+      "b",
+      "m",
+    ]);
+    const shown = showMetrics(openRepo(dir, { cwd: dir }));
+    const data = JSON.stringify(shown);
+    assertMatch(data, /"lines":2/);
+    const st = await status(openRepo(dir, { cwd: dir }));
+    assertEquals(statusJson(st), {});
   } finally {
     removeDir(dir);
   }
