@@ -104,11 +104,13 @@ class LocalRemote implements RemoteImpl {
       const dest = this.#path(it.key);
       const tmp = tempNext(dest);
       try {
+        const st = Deno.statSync(it.src);
         this.#mkdirFor(dest);
         Deno.copyFileSync(it.src, tmp);
-        Deno.chmodSync(tmp, 0o444);
+        // copyFile keeps the source's mode: cache objects are 0444 already.
+        if ((st.mode! & 0o777) !== 0o444) Deno.chmodSync(tmp, 0o444);
         Deno.renameSync(tmp, dest);
-        return { ok: true, bytes: Deno.statSync(dest).size };
+        return { ok: true, bytes: st.size };
       } catch (err) {
         try {
           Deno.removeSync(tmp);
