@@ -62,7 +62,7 @@ export class PluginRegistry {
     return reg;
   }
 
-  async addPath(path: string, baseDir = Deno.cwd()): Promise<PluginSpec> {
+  async addPath(path: string, baseDir: string = Deno.cwd()): Promise<PluginSpec> {
     const abs = isAbsolute(path) ? path : resolve(baseDir, path);
     let dir = abs;
     let manifestFile = `${abs}/manifest.ts`;

@@ -2,7 +2,7 @@
  * Host-side handle on a remote: picks the plugin for the remote's URL, starts
  * it with its permissions, and exposes the remote contract as typed methods.
  */
-import { ConfigError } from "../errors.ts";
+import { type CairnError, ConfigError } from "../errors.ts";
 import { type PluginHandle, startPlugin, type StartPluginOptions } from "./loader.ts";
 import type { PermissionKind } from "./manifest.ts";
 import { PluginRegistry } from "./registry.ts";
@@ -77,7 +77,7 @@ export class Remote {
   }
 
   /** CairnError for a failed item's WireError (permission errors name the grant). */
-  itemError(error: WireError) {
+  itemError(error: WireError): CairnError {
     return this.plugin.wireError(error);
   }
 
