@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { fsError } from "../errors.ts";
+import { nativeMd5 } from "./_native_md5.ts";
 
 /** Files up to this size are read in one call; larger ones are streamed. */
 export const WHOLE_READ_LIMIT = 1 << 20;
@@ -69,8 +70,16 @@ function streamMd5(
   legacy: boolean,
   onBytes?: (n: number) => void,
 ): string {
-  const h = createHash("md5");
-  const f = Deno.openSync(path, { read: true });
+  // OpenSSL when available (as fast as md5sum; node:crypto's is ~20% slower).
+  const native = legacy ? undefined : nativeMd5();
+  const h = native ?? createHash("md5");
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true });
+  } catch (err) {
+    native?.free();
+    throw err;
+  }
   try {
     const buf = new Uint8Array(CHUNK_SIZE);
     for (;;) {
@@ -90,10 +99,13 @@ function streamMd5(
       onBytes?.(n);
       if (n < CHUNK_SIZE) break;
     }
+  } catch (err) {
+    native?.free();
+    throw err;
   } finally {
     f.close();
   }
-  return h.digest("hex");
+  return native ? native.digest() : (h as ReturnType<typeof createHash>).digest("hex");
 }
 
 /** dvc-data istextblock: empty, or no NUL and <= 30% bytes outside printable ASCII + \n\r\t\f\b. */

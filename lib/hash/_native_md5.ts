@@ -1,0 +1,83 @@
+/**
+ * MD5 from the system's OpenSSL (libcrypto) through FFI, for streaming large
+ * files: node:crypto's md5 in Deno runs ~20% slower than `md5sum` (measured
+ * here: 256 MiB in 0.64 s vs 0.55 s; OpenSSL through FFI 0.55 s), and adding
+ * a big file is bound by it. Optional: without libcrypto, or without the FFI
+ * permission, nativeMd5() returns undefined and callers use node:crypto.
+ */
+
+const SYMBOLS = {
+  EVP_MD_CTX_new: { parameters: [], result: "pointer" },
+  EVP_MD_CTX_free: { parameters: ["pointer"], result: "void" },
+  EVP_md5: { parameters: [], result: "pointer" },
+  EVP_DigestInit_ex: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
+  EVP_DigestUpdate: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
+  EVP_DigestFinal_ex: { parameters: ["pointer", "buffer", "pointer"], result: "i32" },
+} as const;
+
+const NAMES = ["libcrypto.so.3", "libcrypto.so", "libcrypto.3.dylib", "libcrypto.dylib"];
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let lib: Lib | null | undefined;
+
+function load(): Lib | null {
+  if (lib !== undefined) return lib;
+  lib = null;
+  try {
+    if (Deno.env.get("CAIRN_NO_NATIVE_MD5")) return lib;
+  } catch { /* no env permission: try anyway */ }
+  for (const name of NAMES) {
+    try {
+      lib = Deno.dlopen(name, SYMBOLS).symbols;
+      break;
+    } catch { /* absent here, or no FFI permission */ }
+  }
+  return lib;
+}
+
+/** An incremental md5 (hex digest); free() must be called if digest() is not. */
+export interface Md5Stream {
+  update(data: Uint8Array): void;
+  /** hex digest; releases the context */
+  digest(): string;
+  free(): void;
+}
+
+/** A native md5 stream, or undefined when OpenSSL cannot be used here. */
+export function nativeMd5(): Md5Stream | undefined {
+  const s = load();
+  if (!s) return undefined;
+  const md = s.EVP_md5();
+  let ctx = s.EVP_MD_CTX_new();
+  if (ctx === null || md === null || s.EVP_DigestInit_ex(ctx, md, null) !== 1) {
+    if (ctx !== null) s.EVP_MD_CTX_free(ctx);
+    return undefined;
+  }
+  const free = () => {
+    if (ctx !== null) s.EVP_MD_CTX_free(ctx);
+    ctx = null;
+  };
+  return {
+    update(data) {
+      if (ctx === null) throw new Error("md5 context already released");
+      if (data.length && s.EVP_DigestUpdate(ctx, data, BigInt(data.length)) !== 1) {
+        throw new Error("EVP_DigestUpdate failed");
+      }
+    },
+    digest() {
+      if (ctx === null) throw new Error("md5 context already released");
+      const out = new Uint8Array(16);
+      try {
+        if (s.EVP_DigestFinal_ex(ctx, out, null) !== 1) {
+          throw new Error("EVP_DigestFinal_ex failed");
+        }
+      } finally {
+        free();
+      }
+      let hex = "";
+      for (const b of out) hex += b.toString(16).padStart(2, "0");
+      return hex;
+    },
+    free,
+  };
+}
