@@ -18,6 +18,7 @@ const dag: Loader = () => import("./commands/dag.ts");
 const freeze: Loader = () => import("./commands/freeze.ts");
 const plugins: Loader = () => import("./commands/plugins.ts");
 const push: Loader = () => import("./commands/push.ts");
+const imports: Loader = () => import("./commands/imports.ts");
 
 export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   init: () => import("./commands/init.ts"),
@@ -55,6 +56,9 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   push,
   pull: push,
   fetch: push,
+  import: imports,
+  get: imports,
+  update: imports,
 };
 
 /** Options of the program itself (before the command name). */

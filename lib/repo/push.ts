@@ -81,11 +81,12 @@ function collect(
   targets: string[],
   opts: SyncOptions,
   forPush: boolean,
+  skipImports = forPush,
 ): { groups: Group[]; used: Map<string, UsedObject> } {
   const used = usedObjects(repo, {
     ...opts,
     filter: targetFilter(repo, targets, opts),
-    skipImports: forPush,
+    skipImports,
   });
   const byRemote = new Map<string | undefined, TransferObject[]>();
   const all = [...used.objects.values()];
@@ -116,7 +117,8 @@ async function sync(
   opts: SyncOptions,
   direction: "push" | "fetch",
 ): Promise<SyncResult> {
-  const { groups, used } = collect(repo, targets, opts, direction === "push");
+  // Repo imports are never pushed, and fetched from their source repo (see fetch).
+  const { groups, used } = collect(repo, targets, opts, direction === "push", true);
   const result: SyncResult = { transferred: 0, runCache: 0, failed: [], missing: [], remotes: [] };
   if (!groups.length && opts.runCache) groups.push({ remote: opts.remote, objects: [] });
   // Fail before moving anything if a remote is not configured.
@@ -171,13 +173,25 @@ export function push(
   return sync(repo, targets, opts, "push");
 }
 
-/** Download what the cache lacks. */
-export function fetch(
+/** Download what the cache lacks (repo imports from their source repo at `rev_lock`). */
+export async function fetch(
   repo: Repo,
   targets: string[] = [],
   opts: SyncOptions = {},
 ): Promise<SyncResult> {
-  return sync(repo, targets, opts, "fetch");
+  const result = await sync(repo, targets, opts, "fetch");
+  const { fetchImports } = await import("./imports.ts");
+  const imp = await fetchImports(repo, targetFilter(repo, targets, opts));
+  result.transferred += imp.fetched;
+  for (const f of imp.failed) {
+    result.failed.push({
+      md5: f.path,
+      legacy: false,
+      error: f.error,
+      wire: { name: "ImportError", message: f.error },
+    });
+  }
+  return result;
 }
 
 export interface PullOptions extends SyncOptions {

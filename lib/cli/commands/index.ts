@@ -19,6 +19,7 @@ import * as plugins from "./plugins.ts";
 import * as dag from "./dag.ts";
 import * as remote from "./remote.ts";
 import * as push from "./push.ts";
+import * as imports from "./imports.ts";
 import * as freeze from "./freeze.ts";
 
 export interface CommandModule {
@@ -44,5 +45,6 @@ export const COMMANDS: CommandModule[] = [
   dag,
   remote,
   push,
+  imports,
   freeze,
 ];

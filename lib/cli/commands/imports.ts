@@ -1,0 +1,88 @@
+/** `import`, `import-url`, `get`, `get-url`, `update` (dvc-spec §17). */
+import type { Command } from "commander";
+import { relative } from "node:path";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { gitAddHint } from "../render/git_hint.ts";
+
+interface ImportOpts {
+  out?: string;
+  rev?: string;
+  exec: boolean;
+  download: boolean;
+  force?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  defineCommand(
+    program,
+    ctx,
+    "import",
+    "Download file or directory tracked by DVC or by Git into the workspace, and track it.",
+    (c) =>
+      c.argument("<url>", "Location of DVC or Git repository to download from")
+        .argument("<path>", "Path to a file or directory within the repository")
+        .option("-o, --out <path>", "Destination path to download files to")
+        .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
+        .option("--no-exec", "Only create .dvc file without actually importing target data.")
+        .option("--no-download", "Create .dvc file including target data hash value(s)")
+        .option("-f, --force", "Override destination file or folder if exists."),
+    async (url: string, path: string, o: ImportOpts) => {
+      const { importRepo } = await import("../../repo/imports.ts");
+      const repo = repoFor(ctx);
+      const r = await importRepo(repo, { url, path }, {
+        out: o.out,
+        rev: o.rev,
+        noExec: !o.exec,
+        noDownload: !o.download,
+        force: o.force,
+      });
+      ctx.io.info(
+        `Importing '${path} (${url})' -> '${relative(repo.cwd, repo.root + "/" + r.path)}'`,
+      );
+      if (!r.autostaged && r.gitFiles.length && repo.scmRoot) {
+        ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
+      }
+    },
+  );
+
+  defineCommand(
+    program,
+    ctx,
+    "get",
+    "Download file or directory tracked by DVC or by Git.",
+    (c) =>
+      c.argument("<url>", "Location of DVC or Git repository to download from")
+        .argument("<path>", "Path to a file or directory within the repository")
+        .option("-o, --out <path>", "Destination path to download files to")
+        .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
+        .option("-f, --force", "Override destination file or folder if exists."),
+    async (url: string, path: string, o: { out?: string; rev?: string; force?: boolean }) => {
+      const { get } = await import("../../repo/imports.ts");
+      await get(ctx.cwd, { url, path }, { out: o.out, rev: o.rev, force: o.force });
+    },
+  );
+
+  defineCommand(
+    program,
+    ctx,
+    "update",
+    "Update data artifacts imported from other DVC repositories.",
+    (c) =>
+      c.argument("<targets...>", "Import stages (.dvc files) to update.")
+        .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
+        .option("--no-download", "Update .dvc file hash value(s) but do not download the data")
+        .option("-R, --recursive", "Update all stages in the specified directory."),
+    async (targets: string[], o: { rev?: string; download: boolean; recursive?: boolean }) => {
+      const { update } = await import("../../repo/imports.ts");
+      const repo = repoFor(ctx);
+      const r = await update(repo, targets, {
+        rev: o.rev,
+        noDownload: !o.download,
+        recursive: o.recursive,
+      });
+      for (const u of r) {
+        if (!u.changed) ctx.io.info(`Stage '${u.dvcFile}' didn't change, skipping`);
+      }
+    },
+  );
+}
