@@ -346,7 +346,13 @@ export async function importRepo(
   try {
     const { abs, rel } = planOut(repo, opts.out ?? basename(normPath(source.path)), opts.force);
     const dvcFile = `${rel}.dvc`;
-    const dep: Dependency = { path: source.path, repo: { url: source.url } };
+    // A relative local URL is stored relative to the .dvc file's directory, where
+    // update/fetch resolve it (the same text when run from that directory).
+    const local = localPathOf(source.url, repo.cwd);
+    const url = local && !isAbsolute(source.url) && !source.url.startsWith("file:")
+      ? relative(dirname(join(repo.root, dvcFile)), local) || "."
+      : source.url;
+    const dep: Dependency = { path: source.path, repo: { url } };
     if (opts.rev !== undefined) dep.repo!.rev = opts.rev;
     let hash: HashInfo | undefined;
     if (!opts.noExec) {
@@ -430,6 +436,18 @@ export function latestRevLock(repo: Repo, stage: Stage): string | null {
   const line = r.stdout.split("\n").find((l) => l.trim() !== "");
   if (line) return line.split(/\s+/)[0];
   return /^[0-9a-f]{40}$/.test(ref) ? ref : null;
+}
+
+/** `{"<path> (<url>)": "update available"}` when the import's revision moved (DVC's key). */
+export function importUpdateStatus(
+  repo: Repo,
+  stage: Stage,
+): Record<string, "update available"> | undefined {
+  const dep = repoDep(stage);
+  if (!dep?.repo?.revLock) return undefined;
+  const latest = latestRevLock(repo, stage);
+  if (latest === null || latest === dep.repo.revLock) return undefined;
+  return { [`${dep.path} (${dep.repo.url})`]: "update available" };
 }
 
 export interface UpdateOptions {

@@ -28,7 +28,7 @@ import { stageAddress } from "../stage/types.ts";
 import { fsError } from "../errors.ts";
 import { span } from "../trace.ts";
 
-export type EntryStatus = "modified" | "deleted" | "new" | "not in cache";
+export type EntryStatus = "modified" | "deleted" | "new" | "not in cache" | "update available";
 
 /** `{path: status}` or, for a params file, `{path: {key: status}}` (or `{path: "deleted"}`). */
 export type ChangedMap = Record<string, EntryStatus | Record<string, EntryStatus>>;
@@ -241,6 +241,11 @@ export async function stageStatusItems(ctx: StatusContext, stage: Stage): Promis
       if (s) deps[rel(ctx, stage, p.file)] = s;
     }
     if (Object.keys(deps).length) items.push({ "changed deps": deps });
+  } else if (stage.deps.length === 1 && stage.deps[0].repo?.revLock) {
+    // DVC checks repo imports for updates even though they are frozen.
+    const { importUpdateStatus } = await import("./imports.ts");
+    const s = importUpdateStatus(ctx.repo, stage);
+    if (s) items.push({ "changed deps": s });
   }
   const outs: ChangedMap = {};
   for (const o of stage.outs) {
