@@ -20,7 +20,7 @@ import { openRemote } from "../plugin/remote.ts";
 import { gitAdd, gitRaw } from "../scm/git.ts";
 import { ignoreInGit } from "../scm/gitignore.ts";
 import type { Dependency, HashInfo, Output, Stage } from "../stage/types.ts";
-import { configBool } from "../config/config.ts";
+import { configBool, readLevel } from "../config/config.ts";
 import { cacheContext } from "./cache_context.ts";
 import { allOutputs, collectStages, invalidateIndex, isInside, stagePath } from "./collect.ts";
 import { isDir, openRepo, type Repo, repoRelative } from "./repo.ts";
@@ -125,8 +125,15 @@ function sourceRemoteUrl(src: SourceCheckout, srcRepo: Repo): Record<string, str
   const cfg = srcRepo.config.remote[name];
   if (!cfg?.url) return null;
   const out = { ...cfg };
-  if (src.localPath && isAbsolute(out.url) && isInside(out.url, src.dir)) {
-    out.url = join(src.localPath, relative(src.dir, out.url));
+  if (src.localPath) {
+    // A relative url is relative to the source's `.dvc/`, not to our clone's.
+    for (const [sec, keys] of readLevel("repo", srcRepo.dvcDir)) {
+      const m = /^\s*remote\s*"(.*)"\s*$/.exec(sec);
+      const raw = m && m[1].toLowerCase() === name ? keys.get("url") : undefined;
+      if (raw && !isAbsolute(raw) && !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(raw)) {
+        out.url = resolve(src.localPath, ".dvc", raw);
+      }
+    }
   }
   return out;
 }
