@@ -18,6 +18,7 @@ const dag: Loader = () => import("./commands/dag.ts");
 const freeze: Loader = () => import("./commands/freeze.ts");
 const plugins: Loader = () => import("./commands/plugins.ts");
 const push: Loader = () => import("./commands/push.ts");
+const exp: Loader = () => import("./commands/exp.ts");
 const imports: Loader = () => import("./commands/imports.ts");
 
 export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
@@ -59,6 +60,8 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   import: imports,
   get: imports,
   update: imports,
+  exp,
+  experiments: exp,
 };
 
 /** Options of the program itself (before the command name). */

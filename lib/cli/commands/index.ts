@@ -19,6 +19,7 @@ import * as plugins from "./plugins.ts";
 import * as dag from "./dag.ts";
 import * as remote from "./remote.ts";
 import * as push from "./push.ts";
+import * as exp from "./exp.ts";
 import * as imports from "./imports.ts";
 import * as freeze from "./freeze.ts";
 
@@ -46,5 +47,6 @@ export const COMMANDS: CommandModule[] = [
   remote,
   push,
   imports,
+  exp,
   freeze,
 ];

@@ -1,0 +1,538 @@
+/**
+ * `exp run|show|list|diff|apply|branch|remove|save` (dvc-spec §14). Runs
+ * happen in the workspace only: queues (`--queue`, `--run-all`, celery) and
+ * `--temp` are not supported.
+ */
+import type { Command } from "commander";
+import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
+import { UsageError } from "../../errors.ts";
+import { LinePrefixer } from "../../pipeline/run_command.ts";
+import { reproEventLine } from "../render/repro.ts";
+import { type Cell, renderCsv } from "../render/table.ts";
+import { formatField, pyStr } from "../render/py_format.ts";
+import { diffTable, formatTable, type TableFormat } from "../render/metrics_table.ts";
+import { compareCodePoints } from "../../hash/canonical_json.ts";
+import { addReproFlags, type ReproFlags } from "./repro.ts";
+import { stageRunOptions } from "./_sandbox.ts";
+import type { ExpNode, FileJson } from "../../repo/exp/show.ts";
+
+const NO_QUEUE = "Queued and temp runs (--queue, --run-all, --temp, celery) are not supported: " +
+  "experiments run in the workspace.";
+
+function collect(value: string, prev: string[]): string[] {
+  return [...prev, value];
+}
+
+function jobsOf(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`argument -j/--jobs: invalid value '${v}'`);
+  }
+  return n;
+}
+
+interface ExpRunFlags extends ReproFlags {
+  setParam: string[];
+  name?: string;
+  message?: string;
+}
+
+async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promise<void> {
+  const { runExperiment } = await import("../../repo/exp/run.ts");
+  const repo = repoFor(ctx);
+  const jobs = jobsOf(o.jobs);
+  const parallel = jobs > 1;
+  const prefixers = new Map<string, { out: LinePrefixer; err: LinePrefixer }>();
+  const prefixer = (address: string) => {
+    let p = prefixers.get(address);
+    if (!p) {
+      p = {
+        out: new LinePrefixer(`[${address}] `, (t) => ctx.io.out(t)),
+        err: new LinePrefixer(`[${address}] `, (t) => ctx.io.err(t)),
+      };
+      prefixers.set(address, p);
+    }
+    return p;
+  };
+  if (o.dry) throw new UsageError("'exp run --dry' is not supported: use 'cairn repro --dry'");
+  const res = await runExperiment(repo, targets, {
+    setParams: o.setParam,
+    name: o.name,
+    message: o.message,
+    onStart: (name) => ctx.io.info(`Reproducing experiment '${name}'`),
+    repro: {
+      stageRun: stageRunOptions(ctx, o, targets),
+      force: o.force,
+      singleItem: o.singleItem,
+      pipeline: o.pipeline,
+      allPipelines: o.allPipelines,
+      recursive: o.recursive,
+      downstream: o.downstream,
+      forceDownstream: o.forceDownstream,
+      glob: o.glob,
+      keepGoing: o.keepGoing,
+      ignoreErrors: o.ignoreErrors,
+      pull: o.pull,
+      allowMissing: o.allowMissing,
+      noCommit: o.commit === false,
+      noRunCache: o.runCache === false,
+      jobs,
+      onEvent: (e) => {
+        const line = reproEventLine(e, parallel);
+        if (!line) return;
+        if (line.warn) ctx.io.warn(line.text);
+        else ctx.io.info(line.text);
+      },
+      onOutput: parallel
+        ? (address, stream, data) => {
+          const p = prefixer(address);
+          (stream === "stdout" ? p.out : p.err).push(data);
+        }
+        : undefined,
+      onOutputEnd: (address) => {
+        const p = prefixers.get(address);
+        p?.out.flush();
+        p?.err.flush();
+      },
+    },
+  });
+  ctx.io.info(`Ran experiment(s): ${res.name}`);
+  ctx.io.info("Experiment results have been applied to your workspace.");
+}
+
+// ---- exp show ----
+
+interface Column {
+  kind: "metrics" | "params" | "deps";
+  file: string;
+  key: string;
+  header: string;
+}
+
+/** DVC's `flatten`: dotted keys for nested mappings; lists and scalars are leaves. */
+function flat(
+  d: unknown,
+  prefix = "",
+  out: Map<string, unknown> = new Map(),
+): Map<string, unknown> {
+  if (d && typeof d === "object" && !Array.isArray(d) && d.constructor === Object) {
+    for (const [k, v] of Object.entries(d as Record<string, unknown>)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (v && typeof v === "object" && !Array.isArray(v) && v.constructor === Object) {
+        flat(v, key, out);
+      } else out.set(key, v);
+    }
+  }
+  return out;
+}
+
+interface ShowRow {
+  label: string;
+  rev: string;
+  typ: string;
+  created: string;
+  timestamp: string | null;
+  values: Map<string, { v?: unknown; err?: boolean }>;
+  /** index of the baseline group (-1 for the workspace). */
+  group: number;
+  isExp: boolean;
+}
+
+function colId(c: { kind: string; file: string; key: string }): string {
+  return `${c.kind}\0${c.file}\0${c.key}`;
+}
+
+function fileValues(
+  kind: "metrics" | "params",
+  files: Record<string, FileJson>,
+  cols: Map<string, Column>,
+  values: ShowRow["values"],
+) {
+  for (const [file, fj] of Object.entries(files)) {
+    if (fj.error) {
+      values.set(`${kind}\0${file}\0!`, { err: true });
+      continue;
+    }
+    for (const [key, v] of flat(fj.data)) {
+      const c = { kind, file, key, header: key };
+      const id = colId(c);
+      if (!cols.has(id)) cols.set(id, c);
+      values.set(id, { v });
+    }
+  }
+}
+
+function createdText(iso: string | null): string {
+  if (!iso) return "-";
+  const d = new Date(iso);
+  const now = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  if (d.toDateString() === now.toDateString()) {
+    const h = d.getHours() % 12 || 12;
+    return `${p(h)}:${p(d.getMinutes())} ${d.getHours() < 12 ? "AM" : "PM"}`;
+  }
+  const mon = d.toLocaleString("en-US", { month: "short" });
+  return `${mon} ${p(d.getDate())}, ${d.getFullYear()}`;
+}
+
+interface ShowFlags {
+  allBranches?: boolean;
+  allCommits?: boolean;
+  json?: boolean;
+  csv?: boolean;
+  md?: boolean;
+  onlyChanged?: boolean;
+  sortBy?: string;
+  sortOrder?: string;
+  drop?: string;
+  keep?: string;
+  precision?: string;
+}
+
+function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string {
+  const cols = new Map<string, Column>();
+  const rows: ShowRow[] = [];
+  const addRow = (n: ExpNode, label: string, typ: string, group: number, isExp: boolean) => {
+    const values: ShowRow["values"] = new Map();
+    fileValues("metrics", n.data.metrics, cols, values);
+    fileValues("params", n.data.params, cols, values);
+    for (const [path, d] of Object.entries(n.data.deps)) {
+      const c: Column = { kind: "deps", file: "", key: path, header: path };
+      if (!cols.has(colId(c))) cols.set(colId(c), c);
+      values.set(colId(c), { v: d.hash ?? undefined });
+    }
+    rows.push({
+      label,
+      rev: n.rev === "workspace"
+        ? "workspace"
+        : isExp
+        ? n.rev.slice(0, 7)
+        : n.name ?? n.rev.slice(0, 7),
+      typ,
+      created: createdText(n.data.timestamp),
+      timestamp: n.data.timestamp,
+      values,
+      group,
+      isExp,
+    });
+  };
+  nodes.forEach((n, gi) => {
+    if (n.rev === "workspace") {
+      addRow(n, "workspace", "baseline", -1, false);
+      return;
+    }
+    addRow(n, n.name ?? n.rev.slice(0, 7), "baseline", gi, false);
+    const exps = (n.experiments ?? []).map((e) => e.revs[0]);
+    exps.forEach((e) => addRow(e, e.name ?? e.rev.slice(0, 7), "branch_base", gi, true));
+  });
+  // header: the key alone unless another file of the same kind has it too
+  const all = [...cols.values()];
+  for (const c of all) {
+    if (c.kind === "deps") continue;
+    const clash = all.some((x) => x !== c && x.kind === c.kind && x.key === c.key);
+    if (clash) c.header = `${c.file}:${c.key}`;
+  }
+  let order = [
+    ...all.filter((c) => c.kind === "metrics"),
+    ...all.filter((c) => c.kind === "params"),
+    ...all.filter((c) => c.kind === "deps").sort((a, b) => compareCodePoints(a.key, b.key)),
+  ];
+  if (o.onlyChanged) {
+    order = order.filter((c) => {
+      const seen = new Set(
+        rows.map((r) => JSON.stringify(pyStr(r.values.get(colId(c))?.v ?? "-"))),
+      );
+      return seen.size > 1;
+    });
+  }
+  const dropRe = o.drop ? new RegExp(o.drop) : undefined;
+  const keepRe = o.keep ? new RegExp(o.keep) : undefined;
+  if (dropRe) order = order.filter((c) => !dropRe.test(c.header) || !!keepRe?.test(c.header));
+  if (o.sortBy) {
+    const key = o.sortBy;
+    const col = all.find((c) => c.header === key || `${c.file}:${c.key}` === key || c.key === key);
+    if (!col) throw new UsageError(`Unknown sort column '${key}'`);
+    const dir = o.sortOrder === "desc" ? -1 : 1;
+    const val = (r: ShowRow) => r.values.get(colId(col))?.v;
+    const cmp = (a: ShowRow, b: ShowRow) => {
+      const va = val(a), vb = val(b);
+      if (va === undefined || va === null) return vb === undefined || vb === null ? 0 : 1;
+      if (vb === undefined || vb === null) return -1;
+      const na = Number(va), nb = Number(vb);
+      if (!Number.isNaN(na) && !Number.isNaN(nb)) return (na - nb) * dir;
+      return compareCodePoints(pyStr(va), pyStr(vb)) * dir;
+    };
+    // experiments sort within their baseline; baselines keep their place
+    const sorted: ShowRow[] = [];
+    for (const r of rows) {
+      if (r.isExp) continue;
+      sorted.push(r, ...rows.filter((x) => x.isExp && x.group === r.group).sort(cmp));
+    }
+    rows.splice(0, rows.length, ...sorted);
+  }
+  const precision = o.precision ? Number(o.precision) : 5;
+  const cell = (r: ShowRow, c: Column, raw: boolean): string => {
+    const hit = r.values.get(colId(c));
+    if (!hit) return r.values.has(`${c.kind}\0${c.file}\0!`) ? "!" : raw ? "" : "-";
+    if (hit.v === undefined || hit.v === null) return raw ? "" : "-";
+    return raw ? pyStr(hit.v) : formatField(hit.v, { precision });
+  };
+  if (format === "csv") {
+    const headers = [
+      "Experiment",
+      "rev",
+      "typ",
+      "Created",
+      "parent",
+      ...order.map((c) => c.header),
+    ];
+    const body: Cell[][] = rows.map((r) => [
+      r.isExp ? r.label : "",
+      r.rev,
+      r.typ,
+      r.timestamp ?? "",
+      "",
+      ...order.map((c) => cell(r, c, true)),
+    ]);
+    return renderCsv(headers, body);
+  }
+  const headers = ["Experiment", "Created", ...order.map((c) => c.header)];
+  const body: Cell[][] = [];
+  rows.forEach((r, i) => {
+    let label = r.label;
+    if (r.isExp) {
+      const last = !rows[i + 1]?.isExp || rows[i + 1].group !== r.group;
+      label = `${last ? "└── " : "├── "}${r.rev} [${r.label}]`;
+    }
+    body.push([label, r.created, ...order.map((c) => cell(r, c, false))]);
+  });
+  return formatTable(headers, body, format);
+}
+
+function tableFormat(o: { md?: boolean; csv?: boolean; json?: boolean }): TableFormat {
+  if ([o.md, o.csv, o.json].filter(Boolean).length > 1) {
+    throw new UsageError("--json, --md and --csv are mutually exclusive");
+  }
+  return o.md ? "md" : o.csv ? "csv" : "plain";
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const exp = program.command("exp").alias("experiments").description(
+    `Run and compare experiments (workspace runs only; ${NO_QUEUE})`,
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "run",
+    `Run an experiment: apply -S overrides, reproduce, commit the result to refs/exps. ${NO_QUEUE}`,
+    (c) =>
+      addReproFlags(c.argument("[targets...]", "Stages to reproduce. 'dvc.yaml' by default."))
+        .option(
+          "-S, --set-param <[file:]key=value>",
+          "Set a param (Hydra syntax: +key=v adds, ++key=v adds or overrides, ~key deletes). " +
+            "Repeatable; the file defaults to params.yaml.",
+          collect,
+          [],
+        )
+        .option("-n, --name <name>", "Name of the experiment (default: random adjective-noun).")
+        .option("-m, --message <message>", "Commit message of the experiment commit."),
+    async (targets: string[], o: ExpRunFlags) => {
+      await expRun(ctx, targets, o);
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "save",
+    "Save the current workspace as an experiment (no pipeline run).",
+    (c) =>
+      c.option("-n, --name <name>", "Name of the experiment (default: random adjective-noun).")
+        .option("-m, --message <message>", "Commit message of the experiment commit.")
+        .option("-f, --force", "Replace an experiment of the same name."),
+    async (o: { name?: string; message?: string; force?: boolean }) => {
+      const { saveExperiment } = await import("../../repo/exp/run.ts");
+      const res = saveExperiment(repoFor(ctx), o);
+      ctx.io.out(`Experiment has been saved as: ${res.name}`);
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "show",
+    "Print experiments (workspace, baseline, its experiments) with their metrics and params.",
+    (c) =>
+      c.option("-a, --all-branches", "Show experiments of the tips of all branches.")
+        .option("-A, --all-commits", "Show experiments of every commit that has some.")
+        .option("--json", "Show output in JSON format (DVC's shape).")
+        .option("--csv", "Show output in CSV format.")
+        .option("--md", "Show tabulated output in the Markdown format (GFM).")
+        .option("--only-changed", "Only show metrics/params/deps that differ between rows.")
+        .option("--sort-by <column>", "Sort experiments by this metric or param.")
+        .option("--sort-order <order>", "asc (default) or desc.", "asc")
+        .option("--drop <regex>", "Remove the columns whose header matches.")
+        .option("--keep <regex>", "Keep the columns whose header matches (overrides --drop).")
+        .option("--precision <n>", "Significant digits of floats (default 5)."),
+    async (o: ShowFlags) => {
+      const format = tableFormat(o);
+      if (o.sortOrder && !["asc", "desc"].includes(o.sortOrder)) {
+        throw new UsageError(`argument --sort-order: invalid choice: '${o.sortOrder}'`);
+      }
+      const { showExperiments } = await import("../../repo/exp/show.ts");
+      const nodes = showExperiments(repoFor(ctx), o);
+      if (o.json) {
+        printJson(ctx, nodes);
+        return;
+      }
+      const text = showTable(nodes, o, format);
+      if (text) ctx.io.out(format === "md" ? text + "\n" : text);
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "list",
+    "List experiments of HEAD (or of every commit with -A).",
+    (c) =>
+      c.option("-A, --all-commits", "List experiments of every baseline commit.")
+        .option("--name-only, --names-only", "Print only the experiment names."),
+    async (o: { allCommits?: boolean; nameOnly?: boolean; namesOnly?: boolean }) => {
+      const { listExperiments } = await import("../../repo/exp/show.ts");
+      const groups = listExperiments(repoFor(ctx), { all: o.allCommits });
+      const lines: string[] = [];
+      for (const g of groups) {
+        if (o.nameOnly || o.namesOnly) lines.push(...g.exps.map((e) => e.name));
+        else {
+          lines.push(`${g.label}:`);
+          for (const e of g.exps) lines.push(`\t${e.sha.slice(0, 7)} [${e.name}]`);
+        }
+      }
+      if (lines.length) ctx.io.out(lines.join("\n"));
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "diff",
+    "Show changes in metrics and params between two experiments or commits.",
+    (c) =>
+      c.argument("[a_rev]", "Old experiment/commit (defaults to HEAD).")
+        .argument("[b_rev]", "New experiment/commit (defaults to the workspace).")
+        .option("--all", "Show unchanged metrics/params as well.")
+        .option("--json", "Show output in JSON format.")
+        .option("--md", "Show tabulated output in the Markdown format (GFM).")
+        .option("--no-path", "Don't show the file path.")
+        .option("--precision <n>", "Round metrics to n digits (default 5)."),
+    async (
+      aRev: string | undefined,
+      bRev: string | undefined,
+      o: { all?: boolean; json?: boolean; md?: boolean; path?: boolean; precision?: string },
+    ) => {
+      const format = tableFormat(o);
+      const repo = repoFor(ctx);
+      const { resolveExp } = await import("../../repo/exp/refs.ts");
+      const { namedRevision } = await import("../../scm/revisions.ts");
+      // unknown names fail loudly, before any diff is computed
+      for (const r of [aRev, bRev]) {
+        if (r === undefined || r === "workspace") continue;
+        try {
+          namedRevision(repo, r);
+        } catch {
+          resolveExp(repo, r);
+        }
+      }
+      const { diffMetrics } = await import("../../metrics/diff.ts");
+      const { diffParams } = await import("../../params/diff.ts");
+      const m = diffMetrics(repo, { aRev, bRev, all: o.all });
+      const p = diffParams(repo, { aRev, bRev, all: o.all });
+      if (o.json) {
+        printJson(ctx, { metrics: m.diff, params: p.diff });
+        return;
+      }
+      const precision = o.precision ? Number(o.precision) : 5;
+      const parts: string[] = [];
+      for (const [diff, title] of [[m.diff, "Metric"], [p.diff, "Param"]] as const) {
+        const t = diffTable(diff, {
+          title,
+          aRev,
+          bRev,
+          noPath: o.path === false,
+          precision: title === "Metric" ? precision : undefined,
+          roundDigits: true,
+        });
+        const text = formatTable(t.headers, t.rows, format);
+        if (text) parts.push(text);
+      }
+      if (parts.length) ctx.io.out(parts.join("\n\n"));
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "apply",
+    "Apply an experiment's changes to the workspace (HEAD does not move).",
+    (c) => c.argument("<experiment>", "Experiment name, ref or commit."),
+    async (name: string) => {
+      const { applyExperiment } = await import("../../repo/exp/manage.ts");
+      const e = await applyExperiment(repoFor(ctx), name);
+      ctx.io.out(
+        `Changes for experiment '${e.name}' have been applied to your current workspace.`,
+      );
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "branch",
+    "Create a Git branch from an experiment.",
+    (c) =>
+      c.argument("<experiment>", "Experiment name, ref or commit.")
+        .argument("[branch]", "Branch name (default: <experiment>-branch)."),
+    async (name: string, branch: string | undefined) => {
+      const { branchExperiment } = await import("../../repo/exp/manage.ts");
+      const r = branchExperiment(repoFor(ctx), name, branch);
+      ctx.io.out(
+        `Git branch '${r.branch}' has been created from experiment '${r.exp.name}'.\n` +
+          `To switch to the new branch run:\n\n\tgit checkout ${r.branch}`,
+      );
+    },
+  );
+
+  defineCommand(
+    exp,
+    ctx,
+    "remove",
+    "Remove experiments (their data stays in the cache until gc).",
+    (c) =>
+      c.argument("[experiment...]", "Experiments to remove.")
+        .option("-A, --all-commits", "Remove every experiment.")
+        .option(
+          "--rev <commit>",
+          "Remove the experiments of this baseline (repeatable).",
+          collect,
+          [],
+        ),
+    async (names: string[], o: { allCommits?: boolean; rev: string[] }) => {
+      if (!names.length && !o.allCommits && !o.rev.length) {
+        throw new UsageError(
+          "Either provide an `experiment` argument, or use the `--rev` or `--all-commits` flag.",
+        );
+      }
+      const { removeExperiments } = await import("../../repo/exp/manage.ts");
+      const removed = removeExperiments(repoFor(ctx), names, {
+        allCommits: o.allCommits,
+        revs: o.rev,
+      });
+      if (removed.length) {
+        ctx.io.out(`Removed experiments: ${removed.map((e) => e.name).join(", ")}`);
+      } else ctx.io.out("No experiments to remove.");
+    },
+  ).alias("rm");
+}
