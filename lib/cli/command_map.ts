@@ -59,6 +59,8 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   fetch: push,
   import: imports,
   get: imports,
+  "import-url": imports,
+  "get-url": imports,
   update: imports,
   exp,
   experiments: exp,

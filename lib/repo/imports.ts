@@ -502,6 +502,10 @@ export async function update(
     const out: UpdatedImport[] = [];
     for (const stage of stages) {
       const dep = repoDep(stage);
+      if (!dep && isUrlImport(stage) && stage.frozen) {
+        out.push(await updateUrl(repo, stage, opts));
+        continue;
+      }
       if (!dep) {
         if (opts.recursive) continue;
         throw new CairnError(`'${stage.file}' is not an import`, {
@@ -594,4 +598,212 @@ export async function fetchImports(
     }
   }
   return res;
+}
+
+// ---------------------------------------------------------------- import-url
+
+function isRemoteUrl(url: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(url) && !url.startsWith("file://");
+}
+
+function localUrlPath(url: string, cwd: string): string {
+  return url.startsWith("file://") ? fileURLToPath(url) : resolve(cwd, url);
+}
+
+/** The source's checksum as DVC records it on the dep (md5/size for files, `checksum` for HTTP). */
+interface UrlSource {
+  hash: HashInfo;
+  extra?: Record<string, unknown>;
+}
+
+/** HTTP's `checksum` is the ETag header, as DVC's http filesystem reports it. */
+async function httpChecksum(url: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = await fetch(url, { method: "HEAD" });
+    await res.body?.cancel();
+    const etag = res.headers.get("etag");
+    return etag ? { checksum: etag } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Download `url` to `dest` (a path that must not exist yet): local files and
+ * directories are copied, other URLs fetched by the remote plugin of their
+ * scheme. Returns the source's checksum.
+ */
+async function downloadUrl(url: string, cwd: string, dest: string): Promise<UrlSource> {
+  if (!isRemoteUrl(url)) {
+    const src = localUrlPath(url, cwd);
+    if (!pathExists(src)) {
+      throw new CairnError(`dependency '${url}' does not exist`, { hint: "check the path or URL" });
+    }
+    copyTree(src, dest);
+    return { hash: (await hashPath(src, {})).hash };
+  }
+  const slash = url.lastIndexOf("/");
+  const base = url.slice(0, slash);
+  const key = decodeURIComponent(url.slice(slash + 1));
+  if (!key || /^[a-zA-Z][a-zA-Z0-9+.-]*:\/?$/.test(base)) {
+    throw new CairnError(`'${url}' does not name a file`, { exitCode: 254 });
+  }
+  const tmp = Deno.makeTempDirSync({ prefix: "cairn-get-url-" });
+  try {
+    const remote = await openRemote({ url: base }, { name: base, cacheDir: tmp });
+    try {
+      const part = join(tmp, "download");
+      const [r] = await remote.get([{ key, dest: part }]);
+      if (!r.ok) {
+        if (r.error.notFound) throw new CairnError(`'${url}' does not exist`);
+        throw remote.itemError(r.error);
+      }
+      Deno.mkdirSync(dirname(dest), { recursive: true });
+      copyTree(part, dest);
+    } finally {
+      await remote.close();
+    }
+  } finally {
+    removePath(tmp);
+  }
+  const hash = (await hashPath(dest, {})).hash;
+  const extra = url.startsWith("http") ? await httpChecksum(url) : undefined;
+  return { hash, extra };
+}
+
+export interface ImportUrlOptions {
+  noExec?: boolean;
+  /** record the source checksum, download nothing. */
+  noDownload?: boolean;
+  force?: boolean;
+}
+
+function urlDep(repo: Repo, url: string, dvcFile: string, src?: UrlSource): Dependency {
+  let path = url;
+  if (!isRemoteUrl(url)) {
+    // A source inside the repo is stored relative to the .dvc file.
+    const abs = localUrlPath(url, repo.cwd);
+    if (isInside(abs, repo.root)) path = relative(dirname(join(repo.root, dvcFile)), abs);
+  }
+  const dep: Dependency = { path };
+  if (src) {
+    dep.hash = { ...src.hash };
+    if (src.extra) dep.extra = src.extra;
+  }
+  return dep;
+}
+
+/** `import-url URL [OUT]`: a frozen `.dvc` stage whose dep is the URL and its checksum. */
+export async function importUrl(
+  repo: Repo,
+  url: string,
+  out?: string,
+  opts: ImportUrlOptions = {},
+): Promise<ImportResult> {
+  const lock = await acquireRepoLock(repoLockPath(repo.dvcDir));
+  try {
+    const name = basename(url.replace(/\/+$/, "").replace(/^file:\/\//, ""));
+    const { abs, rel } = planOut(repo, out ?? name, opts.force);
+    const dvcFile = `${rel}.dvc`;
+    let src: UrlSource | undefined;
+    let hash: HashInfo | undefined;
+    if (!opts.noExec) {
+      Deno.mkdirSync(dirname(abs), { recursive: true });
+      const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-import-" });
+      try {
+        const staged = join(stagingDir, basename(abs));
+        src = await downloadUrl(url, repo.cwd, staged);
+        if (opts.noDownload) hash = src.hash;
+        else {
+          const ctx = cacheContext(repo);
+          hash = (await commitOutput({ ...ctx, ignore: undefined, state: undefined }, staged)).hash;
+          removePath(abs);
+          Deno.renameSync(staged, abs);
+        }
+      } finally {
+        removePath(stagingDir);
+      }
+    }
+    const dep = urlDep(repo, url, dvcFile, src);
+    const stage = importStage(dvcFile, dep, outputEntry(basename(rel), hash));
+    removePath(join(repo.root, dvcFile));
+    saveDvcFile(repo.root, stage);
+    invalidateIndex(repo);
+    const files = [join(repo.root, dvcFile)];
+    if (repo.scmRoot) {
+      const gi = ignoreInGit(abs, { scmRoot: repo.scmRoot });
+      if (gi) files.push(gi);
+    }
+    return { path: rel, dvcFile, hash, ...finishGit(repo, files) };
+  } finally {
+    lock.release();
+  }
+}
+
+/** `get-url URL [OUT]`: download only. Returns the absolute output path. */
+export async function getUrl(
+  cwd: string,
+  url: string,
+  out?: string,
+  opts: { force?: boolean } = {},
+): Promise<string> {
+  const name = basename(url.replace(/\/+$/, "").replace(/^file:\/\//, ""));
+  const abs = resolve(cwd, out ?? name);
+  if (pathExists(abs) && !opts.force) {
+    throw new CairnError(`'${out ?? name}' already exists`, { hint: "choose another output path" });
+  }
+  Deno.mkdirSync(dirname(abs), { recursive: true });
+  const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-get-" });
+  try {
+    const staged = join(stagingDir, "data");
+    await downloadUrl(url, cwd, staged);
+    removePath(abs);
+    Deno.renameSync(staged, abs);
+    return abs;
+  } finally {
+    removePath(stagingDir);
+  }
+}
+
+/** An `import-url` stage: frozen, one non-repo dep, one out, no command. */
+export function isUrlImport(stage: Stage): boolean {
+  return stage.kind === "dvcfile" && stage.cmd === undefined && stage.deps.length === 1 &&
+    !stage.deps[0].repo && stage.outs.length === 1;
+}
+
+/** `update` of an import-url stage: re-check the source; re-download when it changed. */
+async function updateUrl(repo: Repo, stage: Stage, opts: UpdateOptions): Promise<UpdatedImport> {
+  const dep = stage.deps[0];
+  const url = isRemoteUrl(dep.path) || isAbsolute(dep.path)
+    ? dep.path
+    : join(repo.root, stage.wdir, dep.path);
+  const abs = join(repo.root, stagePath(stage, stage.outs[0].path));
+  const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-import-" });
+  try {
+    const staged = join(stagingDir, basename(abs));
+    const src = await downloadUrl(url, repo.root, staged);
+    const same = src.hash.md5 === dep.hash?.md5 &&
+      JSON.stringify(src.extra ?? {}) === JSON.stringify(dep.extra ?? {});
+    if (same && stage.outs[0].hash && pathExists(abs)) {
+      return { dvcFile: stage.file, changed: false };
+    }
+    let hash = src.hash;
+    if (!opts.noDownload) {
+      const ctx = cacheContext(repo);
+      hash = (await commitOutput({ ...ctx, ignore: undefined, state: undefined }, staged)).hash;
+      removePath(abs);
+      Deno.renameSync(staged, abs);
+    }
+    const next: Stage = {
+      ...stage,
+      frozen: true,
+      deps: [{ ...dep, hash: { ...src.hash }, extra: src.extra ?? dep.extra }],
+      outs: [{ ...stage.outs[0], hash: { ...hash } }],
+    };
+    next.md5 = computeStageMd5(next);
+    saveDvcFile(repo.root, next);
+    return { dvcFile: stage.file, changed: true };
+  } finally {
+    removePath(stagingDir);
+  }
 }

@@ -65,6 +65,51 @@ export function register(program: Command, ctx: CliContext): void {
   defineCommand(
     program,
     ctx,
+    "import-url",
+    "Download or copy file from URL and take it under DVC control.",
+    (c) =>
+      c.argument("<url>", "Location of the data to download (path, http(s)://, s3://, ssh://...)")
+        .argument("[out]", "Destination path to put files to.")
+        .option("--no-exec", "Only create .dvc file without actually importing target data.")
+        .option("--no-download", "Create .dvc file including target data hash value(s)")
+        .option("-f, --force", "Override destination file or folder if exists."),
+    async (
+      url: string,
+      out: string | undefined,
+      o: { exec: boolean; download: boolean; force?: boolean },
+    ) => {
+      const { importUrl } = await import("../../repo/imports.ts");
+      const repo = repoFor(ctx);
+      const r = await importUrl(repo, url, out, {
+        noExec: !o.exec,
+        noDownload: !o.download,
+        force: o.force,
+      });
+      ctx.io.info(`Importing '${url}' -> '${relative(repo.cwd, repo.root + "/" + r.path)}'`);
+      if (!r.autostaged && r.gitFiles.length && repo.scmRoot) {
+        ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
+      }
+    },
+  );
+
+  defineCommand(
+    program,
+    ctx,
+    "get-url",
+    "Download or copy files from URL.",
+    (c) =>
+      c.argument("<url>", "See `cairn import-url -h` for supported URLs.")
+        .argument("[out]", "Destination path to put data to.")
+        .option("-f, --force", "Override destination file or folder if exists."),
+    async (url: string, out: string | undefined, o: { force?: boolean }) => {
+      const { getUrl } = await import("../../repo/imports.ts");
+      await getUrl(ctx.cwd, url, out, { force: o.force });
+    },
+  );
+
+  defineCommand(
+    program,
+    ctx,
     "update",
     "Update data artifacts imported from other DVC repositories.",
     (c) =>
