@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
+import { remoteCase, testOptions } from "../plugins/_remotes.ts";
 import {
   cairn,
   cairnOk,
@@ -257,4 +258,83 @@ Deno.test("get: downloads DVC and git data, tracks nothing", () => {
     removeDir(out);
     removeDir(wrap);
   }
+});
+
+Deno.test("import-url: in-repo file, the spec's stage md5 test vector; update after a change", () => {
+  const dst = makeRepo();
+  try {
+    writeFiles(dst, { foo: "foo" });
+    cairnOk(["import-url", "foo", "bar"], { cwd: dst });
+    assertEquals(
+      readText(dst, "bar.dvc"),
+      "md5: 8fc199641730e3f512deac0bd9a0e0b6\nfrozen: true\ndeps:\n" +
+        "- md5: acbd18db4cc2f85cedef654fccc4a4d8\n  size: 3\n  hash: md5\n  path: foo\n" +
+        "outs:\n- md5: acbd18db4cc2f85cedef654fccc4a4d8\n  size: 3\n  hash: md5\n  path: bar\n",
+    );
+    assertEquals(readText(dst, "bar"), "foo");
+    assertEquals(readText(dst, ".gitignore"), "/bar\n");
+    assertEquals(cairnOk(["status", "--json"], { cwd: dst }).stdout.trim(), "{}");
+
+    writeFiles(dst, { foo: "foo2" });
+    cairnOk(["repro", "bar.dvc"], { cwd: dst }); // frozen: not re-imported
+    assertEquals(readText(dst, "bar"), "foo");
+    cairnOk(["update", "bar.dvc"], { cwd: dst });
+    assertEquals(readText(dst, "bar"), "foo2");
+    assert(readText(dst, "bar.dvc").includes(`- md5: ${md5("foo2")}\n  size: 4\n`));
+    assertEquals(cairnOk(["status", "--json"], { cwd: dst }).stdout.trim(), "{}");
+
+    const bad = cairn(["import-url", "missing", "x"], { cwd: dst });
+    assertEquals(bad.code, 1);
+    assert(!exists(join(dst, "x.dvc")));
+  } finally {
+    removeDir(dst);
+  }
+});
+
+Deno.test("import-url / get-url: a directory outside the repo", () => {
+  const { wrap, src, dst } = setup();
+  try {
+    cairnOk(["import-url", join(src, "data"), "d"], { cwd: dst });
+    assertMatch(
+      readText(dst, "d.dvc"),
+      new RegExp(
+        `deps:\n- md5: [0-9a-f]{32}\\.dir\n {2}size: 12\n {2}nfiles: 2\n {2}hash: md5\n {2}path: ${src}/data\n`,
+      ),
+    );
+    assertEquals(readText(dst, "d/a.txt"), "hello\n");
+    const out = join(wrap, "got");
+    cairnOk(["get-url", join(src, "g.txt"), out], { cwd: wrap });
+    assertEquals(readText(out, ""), "g\n");
+  } finally {
+    removeDir(wrap);
+  }
+});
+
+const http = remoteCase("webdav");
+Deno.test({
+  name: "import-url / get-url over HTTP: data through the http plugin, ETag as checksum",
+  ...testOptions(http),
+  fn: () => {
+    const root = http.localRoot!;
+    writeFiles(root, { "file.txt": "over http\n" });
+    const url = `${http.httpConfig!.url}/file.txt`;
+    const dst = makeRepo();
+    try {
+      cairnOk(["import-url", url], { cwd: dst });
+      assertEquals(readText(dst, "file.txt"), "over http\n");
+      const text = readText(dst, "file.txt.dvc");
+      assertMatch(
+        text,
+        /deps:\n- md5: [0-9a-f]{32}\n {2}size: 10\n {2}checksum: .+\n {2}hash: md5\n/,
+      );
+      assert(text.includes(`  path: ${url}\n`));
+      cairnOk(["get-url", url, "copy.txt"], { cwd: dst });
+      assertEquals(readText(dst, "copy.txt"), "over http\n");
+      const missing = cairn(["get-url", `${http.httpConfig!.url}/nope.txt`], { cwd: dst });
+      assertEquals(missing.code, 1);
+    } finally {
+      removeDir(dst);
+      removeDir(root);
+    }
+  },
 });
