@@ -230,7 +230,8 @@ function editLines(
         const first = lines.findIndex((l) => /^\s*\[/.test(l));
         lines.splice(first === -1 ? lines.length : first, 0, `${name} = ${lit}`);
       } else if (fmt === "py" && parents.length === 0) {
-        lines.push(`${name} = ${lit}`);
+        const at = lines.at(-1) === "" ? lines.length - 1 : lines.length;
+        lines.splice(at, 0, `${name} = ${lit}`);
       } else {
         throw new UsageError(`cannot add '${o.key}' to '${file}': add it to the file first`);
       }
