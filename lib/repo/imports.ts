@@ -94,7 +94,7 @@ export function openSource(
 
 /** What a path of the source repo is: a DVC output (with its hash) or git-tracked. */
 export type SourceItem =
-  | { kind: "dvc"; hash: HashInfo; srcRepo: Repo }
+  | { kind: "dvc"; hash: HashInfo; srcRepo: Repo; sub?: string }
   | { kind: "git"; abs: string };
 
 function normPath(p: string): string {
@@ -107,6 +107,10 @@ export function locate(src: SourceCheckout, path: string): SourceItem {
     const srcRepo = openRepo(src.dir, { cwd: src.dir });
     for (const o of allOutputs(collectStages(srcRepo))) {
       if (o.rel === p && o.out.hash?.md5) return { kind: "dvc", hash: o.out.hash, srcRepo };
+      // a path inside a tracked directory: resolved from its listing once fetched
+      if (isInside(p, o.rel) && o.out.hash?.md5.endsWith(".dir")) {
+        return { kind: "dvc", hash: o.out.hash, srcRepo, sub: p.slice(o.rel.length + 1) };
+      }
     }
   }
   const ls = gitRaw(["ls-tree", "-r", "--name-only", src.revLock, "--", p], { cwd: src.dir });
@@ -143,6 +147,30 @@ function hasData(store: ObjectStore, hash: HashInfo): boolean {
   return hash.md5.endsWith(".dir")
     ? store.hasAllObjects(hash.md5, { legacy })
     : store.has(hash.md5, { legacy });
+}
+
+/**
+ * The hash of `sub` inside the fetched directory `dir`: a file's object, or
+ * a `.dir` object for a sub-directory (stored in `store`).
+ */
+function subHash(store: ObjectStore, dir: HashInfo, sub: string, url: string): HashInfo {
+  const legacy = dir.hashName !== "md5";
+  const ns = { legacy };
+  const listing = store.readDirObject(dir.md5, ns);
+  const size = (md5: string) => Deno.statSync(store.pathFor(md5, ns)).size;
+  const file = listing.find((e) => e.relpath === sub);
+  const base: HashInfo = legacy ? { md5: "" } : { md5: "", hashName: "md5" };
+  if (file) return { ...base, md5: file.md5, size: size(file.md5) };
+  const inner = listing.filter((e) => e.relpath.startsWith(sub + "/"))
+    .map((e) => ({ ...e, relpath: e.relpath.slice(sub.length + 1) }));
+  if (!inner.length) {
+    throw new CairnError(
+      `The path '${sub}' does not exist in the target repository '${url}' neither as a DVC output nor as a Git-tracked file.`,
+    );
+  }
+  const md5 = store.addDirObject(inner, ns).md5;
+  const total = inner.reduce((n, e) => n + size(e.md5), 0);
+  return { ...base, md5, size: total, nfiles: inner.length };
 }
 
 /** Bring the objects of `hash` into `cacheDir`: source cache first, then its default remote. */
@@ -238,14 +266,16 @@ async function materialize(
     let hash: HashInfo;
     if (item.kind === "dvc") {
       await fetchSourceData(src, item.srcRepo, item.hash, ctx.cacheDir);
+      hash = item.sub === undefined
+        ? item.hash
+        : subHash(new ObjectStore(ctx.cacheDir), item.hash, item.sub, src.url);
       const r = await checkoutOutput({ ...ctx, ignore: undefined, state: undefined }, {
         path: staged,
-        hash: item.hash,
+        hash,
       }, { force: true });
       if (r.status === "missing") {
         throw new CairnError(`some data of '${src.url}' is missing from every source`);
       }
-      hash = item.hash;
     } else {
       copyTree(item.abs, staged);
       hash = opts.commit
@@ -257,6 +287,20 @@ async function materialize(
     return hash;
   } finally {
     removePath(stagingDir);
+  }
+}
+
+/** The hash `item` would get, without writing it to the workspace or the repo cache. */
+async function hashOnly(src: SourceCheckout, item: SourceItem): Promise<HashInfo> {
+  if (item.kind === "git") return (await hashPath(item.abs, {})).hash;
+  if (item.sub === undefined) return item.hash;
+  // the listing of the enclosing directory is needed: fetched into a throwaway cache
+  const tmp = tempContext(src.dir);
+  try {
+    await fetchSourceData(src, item.srcRepo, item.hash, tmp.ctx.cacheDir);
+    return subHash(new ObjectStore(tmp.ctx.cacheDir), item.hash, item.sub, src.url);
+  } finally {
+    tmp.cleanup();
   }
 }
 
@@ -368,7 +412,7 @@ export async function importRepo(
         const item = locate(src, source.path);
         dep.repo!.revLock = src.revLock;
         if (opts.noDownload) {
-          hash = item.kind === "dvc" ? item.hash : (await hashPath(item.abs, {})).hash;
+          hash = await hashOnly(src, item);
         } else {
           Deno.mkdirSync(dirname(abs), { recursive: true });
           hash = await materialize(src, item, abs, cacheContext(repo), { commit: true });
@@ -521,7 +565,7 @@ export async function update(
         const item = locate(src, dep.path);
         let hash: HashInfo;
         if (opts.noDownload) {
-          hash = item.kind === "dvc" ? item.hash : (await hashPath(item.abs, {})).hash;
+          hash = await hashOnly(src, item);
         } else if (!moved && stage.outs[0].hash && pathExists(abs)) {
           out.push({ dvcFile: stage.file, changed: false, revLock: src.revLock });
           continue;
@@ -574,7 +618,8 @@ export async function fetchImports(
       try {
         const item = locate(src, dep.path);
         if (item.kind === "dvc") {
-          await fetchSourceData(src, item.srcRepo, out.hash, repo.cacheDir);
+          await fetchSourceData(src, item.srcRepo, item.hash, repo.cacheDir);
+          if (item.sub !== undefined) subHash(store, item.hash, item.sub, src.url);
         } else {
           // git data: store it by committing a copy (the workspace is left to checkout).
           const ctx = cacheContext(repo);

@@ -171,6 +171,34 @@ Deno.test("import: git-tracked file; status shows update available; update re-do
   }
 });
 
+Deno.test("import: a file and a sub-directory inside a DVC-tracked directory", () => {
+  const { wrap, src, dst } = setup();
+  try {
+    writeFiles(src, { "data/sub/c.txt": "c\n" });
+    cairnOk(["add", "data"], { cwd: src });
+    git(["commit", "-qam", "sub"], src);
+    cairnOk(["push"], { cwd: src });
+    removeDir(join(src, ".dvc", "cache"));
+    cairnOk(["import", src, "data/a.txt"], { cwd: dst });
+    assertEquals(readText(dst, "a.txt"), "hello\n");
+    assert(
+      readText(dst, "a.txt.dvc").includes(
+        "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: a.txt\n",
+      ),
+    );
+    cairnOk(["import", src, "data/sub", "-o", "s"], { cwd: dst });
+    assertEquals(tree(join(dst, "s")), ["c.txt"]);
+    assertMatch(readText(dst, "s.dvc"), /- md5: [0-9a-f]{32}\.dir\n {2}size: 2\n {2}nfiles: 1\n/);
+    removeDir(join(dst, "s"));
+    removeDir(join(dst, ".dvc", "cache"));
+    cairnOk(["pull"], { cwd: dst });
+    assertEquals(readText(dst, "s/c.txt"), "c\n");
+    assertEquals(cairnOk(["status", "--json"], { cwd: dst }).stdout.trim(), "{}");
+  } finally {
+    removeDir(wrap);
+  }
+});
+
 Deno.test("import: pull fetches from the source repo, push skips imports", () => {
   const { wrap, src, dst } = setup();
   try {
