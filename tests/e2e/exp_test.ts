@@ -4,7 +4,18 @@
  * show/list/diff/apply/branch/remove/save and the bad inputs.
  */
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
-import { cairn, cairnOk, git, makeRepo, readText, removeDir, writeFiles } from "../_rig/rig.ts";
+import { join } from "node:path";
+import {
+  cairn,
+  cairnOk,
+  copyFixtureRepo,
+  FIXTURES,
+  git,
+  makeRepo,
+  readText,
+  removeDir,
+  writeFiles,
+} from "../_rig/rig.ts";
 
 const PARAMS = `# training params; this comment must survive
 train:
@@ -156,7 +167,7 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
     assertEquals(e1.revs[0].data.params["params.yaml"].data.train.lr, 0.5);
     assertEquals(e1.revs[0].data.metrics["metrics.json"].data.lr, 0.5);
     assertEquals(Object.keys(e1.revs[0].data.deps), ["train.sh"]);
-    assertEquals(e1.revs[0].data.outs["metrics.json"].use_cache, false);
+    assertEquals(Object.keys(e1.revs[0].data.outs), ["out/model.txt"], "metrics are not outs");
     assertEquals(e1.revs[0].data.outs["out/model.txt"].use_cache, true);
     assertEquals(Object.keys(e1.revs[0].data).sort(), [
       "deps",
@@ -178,7 +189,7 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
     assertMatch(lines[4], new RegExp(`^└── ${two.slice(0, 7)} \\[exp-two\\] .* 0\\.1 `));
 
     // csv: DVC's extra columns
-    const csv = cairnOk(["exp", "show", "--csv"], { cwd: dir }).stdout.split("\n");
+    const csv = cairnOk(["exp", "show", "--csv"], { cwd: dir }).stdout.split("\r\n");
     assertEquals(
       csv[0],
       "Experiment,rev,typ,Created,parent,loss,lr,train.lr,train.epochs,train.layers,train.sh",
@@ -197,7 +208,7 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
 
     // --sort-by within the baseline
     const sorted = cairnOk(["exp", "show", "--sort-by", "train.lr", "--csv"], { cwd: dir }).stdout
-      .split("\n");
+      .split("\r\n");
     assertMatch(sorted[3], /^exp-two,/);
     assertMatch(sorted[4], /^exp-one,/);
 
@@ -306,6 +317,64 @@ Deno.test("exp: bad input is refused with a clear message and no change", () => 
     assertMatch(r.stderr, /already exists/);
     cairnOk(["exp", "run", "-S", "~train.momentum", "-q"], { cwd: dir });
     assert(!readText(dir, "params.yaml").includes("momentum"));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("exp run on the DVC fixture repo: same tree, message, output, show --json/--csv, list", () => {
+  const dir = copyFixtureRepo("pipeline_repo/repo");
+  const expected = join(FIXTURES, "exp_refs/expected");
+  const want = (f: string) => Deno.readTextFileSync(join(expected, f));
+  try {
+    const head = git(["rev-parse", "HEAD"], dir).trim();
+    assertEquals(head, Deno.readTextFileSync(join(FIXTURES, "exp_refs/baseline_sha.txt")).trim());
+    const r = cairnOk(["exp", "run", "-S", "train.lr=0.5", "-n", "exp-one"], { cwd: dir });
+    assertEquals(r.stdout, want("exp_run.txt"));
+    const ref = `refs/exps/${head.slice(0, 2)}/${head.slice(2)}/exp-one`;
+    const sha = git(["rev-parse", ref], dir).trim();
+    const commit = want("exp_commit.txt").split("\n");
+    assertEquals(
+      git(["log", "-1", "--format=tree %T%nparents %P%n%B", ref], dir).trim(),
+      [
+        commit[2],
+        commit[1],
+        commit.at(-2),
+      ].join("\n"),
+    );
+    assertEquals(git(["show", `${ref}:params.yaml`], dir), want("exp_params.yaml"));
+    assertEquals(git(["show", `${ref}:dvc.lock`], dir), want("exp_dvc.lock"));
+    assertEquals(git(["status", "--porcelain"], dir), want("git_status.txt"));
+    const short = sha.slice(0, 7);
+    assertEquals(
+      cairnOk(["exp", "list"], { cwd: dir }).stdout,
+      want("exp_list.txt").replace("07b27d6", short),
+    );
+    assertEquals(
+      cairnOk(["exp", "list", "--names-only"], { cwd: dir }).stdout,
+      want("exp_list_names_only.txt"),
+    );
+    // the exp row's timestamp is the wall clock: compare everything else
+    const csv = cairnOk(["exp", "show", "--csv"], { cwd: dir }).stdout;
+    const stamp = (s: string) => s.replace(/(exp-one,[0-9a-f]{7},branch_base,)[^,]*/, "$1T");
+    assertEquals(stamp(csv), stamp(want("exp_show.csv").replace("07b27d6", short)));
+    const norm = (
+      doc: { experiments: { revs: { rev: string; data: Record<string, unknown> }[] }[] | null }[],
+    ) => {
+      for (const n of doc) {
+        for (const e of n.experiments ?? []) {
+          for (const rv of e.revs) {
+            rv.rev = rv.data.rev = "X";
+            rv.data.timestamp = "T";
+          }
+        }
+      }
+      return doc;
+    };
+    assertEquals(
+      norm(JSON.parse(cairnOk(["exp", "show", "--json"], { cwd: dir }).stdout)),
+      norm(JSON.parse(want("exp_show.json"))),
+    );
   } finally {
     removeDir(dir);
   }

@@ -55,6 +55,8 @@ async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promi
     }
     return p;
   };
+  // DVC ends a stage that ran with a blank line, the last one too
+  let lastEvent = "";
   if (o.dry) throw new UsageError("'exp run --dry' is not supported: use 'cairn repro --dry'");
   const res = await runExperiment(repo, targets, {
     setParams: o.setParam,
@@ -79,6 +81,7 @@ async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promi
       noRunCache: o.runCache === false,
       jobs,
       onEvent: (e) => {
+        lastEvent = e.type;
         const line = reproEventLine(e, parallel);
         if (!line) return;
         if (line.warn) ctx.io.warn(line.text);
@@ -97,6 +100,7 @@ async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promi
       },
     },
   });
+  if (lastEvent === "lock") ctx.io.info("");
   ctx.io.info(`Ran experiment(s): ${res.name}`);
   ctx.io.info("Experiment results have been applied to your workspace.");
 }
@@ -295,7 +299,8 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
       "",
       ...order.map((c) => cell(r, c, true)),
     ]);
-    return renderCsv(headers, body);
+    // Python's csv writer ends lines with \r\n
+    return renderCsv(headers, body).replaceAll("\n", "\r\n");
   }
   const headers = ["Experiment", "Created", ...order.map((c) => c.header)];
   const body: Cell[][] = [];

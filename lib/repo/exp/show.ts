@@ -84,6 +84,7 @@ function revData(repo: Repo, rev: Revision, timestamp: string | null): RevData {
         };
       }
       for (const o of stage.outs) {
+        if (o.kind !== "out") continue; // DVC lists metrics and plots apart
         const p = stageOutPath(stage, o.path);
         data.outs[p] = {
           hash: o.hash?.md5 ?? null,
