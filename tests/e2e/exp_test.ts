@@ -295,6 +295,11 @@ Deno.test("exp: bad input is refused with a clear message and no change", () => 
       assertMatch(r.stderr, /'nosuch' does not appear to be an experiment reference/);
     }
 
+    r = cairn(["exp", "run", "--queue", "-S", "train.lr=0.2"], { cwd: dir });
+    assertEquals(r.code, 254);
+    assertMatch(r.stderr, /not supported/);
+    assertEquals(readText(dir, "params.yaml"), before);
+
     r = cairn(["exp", "run", "-n", "bad/name"], { cwd: dir });
     assertEquals(r.code, 1);
     assertMatch(r.stderr, /Invalid exp name 'bad\/name'/);

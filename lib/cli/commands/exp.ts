@@ -3,7 +3,7 @@
  * happen in the workspace only: queues (`--queue`, `--run-all`, celery) and
  * `--temp` are not supported.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import { LinePrefixer } from "../../pipeline/run_command.ts";
@@ -342,8 +342,15 @@ export function register(program: Command, ctx: CliContext): void {
           [],
         )
         .option("-n, --name <name>", "Name of the experiment (default: random adjective-noun).")
-        .option("-m, --message <message>", "Commit message of the experiment commit."),
-    async (targets: string[], o: ExpRunFlags) => {
+        .option("-m, --message <message>", "Commit message of the experiment commit.")
+        .addOption(new Option("--queue").hideHelp())
+        .addOption(new Option("--run-all").hideHelp())
+        .addOption(new Option("--temp").hideHelp()),
+    async (
+      targets: string[],
+      o: ExpRunFlags & { queue?: boolean; runAll?: boolean; temp?: boolean },
+    ) => {
+      if (o.queue || o.runAll || o.temp) throw new UsageError(NO_QUEUE);
       await expRun(ctx, targets, o);
     },
   );
