@@ -678,7 +678,12 @@ async function httpChecksum(url: string): Promise<Record<string, unknown> | unde
  * directories are copied, other URLs fetched by the remote plugin of their
  * scheme. Returns the source's checksum.
  */
-async function downloadUrl(url: string, cwd: string, dest: string): Promise<UrlSource> {
+async function downloadUrl(
+  url: string,
+  cwd: string,
+  dest: string,
+  fsConfig: Record<string, string> = {},
+): Promise<UrlSource> {
   if (!isRemoteUrl(url)) {
     const src = localUrlPath(url, cwd);
     if (!pathExists(src)) {
@@ -695,7 +700,7 @@ async function downloadUrl(url: string, cwd: string, dest: string): Promise<UrlS
   }
   const tmp = Deno.makeTempDirSync({ prefix: "cairn-get-url-" });
   try {
-    const remote = await openRemote({ url: base }, { name: base, cacheDir: tmp });
+    const remote = await openRemote({ ...fsConfig, url: base }, { name: base, cacheDir: tmp });
     try {
       const part = join(tmp, "download");
       const [r] = await remote.get([{ key, dest: part }]);
@@ -717,13 +722,21 @@ async function downloadUrl(url: string, cwd: string, dest: string): Promise<UrlS
 }
 
 export interface ImportUrlOptions {
+  /** `--fs-config k=v`: settings of the URL's filesystem (as a remote's config keys). */
+  fsConfig?: Record<string, string>;
   noExec?: boolean;
   /** record the source checksum, download nothing. */
   noDownload?: boolean;
   force?: boolean;
 }
 
-function urlDep(repo: Repo, url: string, dvcFile: string, src?: UrlSource): Dependency {
+function urlDep(
+  repo: Repo,
+  url: string,
+  dvcFile: string,
+  src?: UrlSource,
+  fsConfig?: Record<string, string>,
+): Dependency {
   let path = url;
   if (!isRemoteUrl(url)) {
     // A source inside the repo is stored relative to the .dvc file.
@@ -735,6 +748,7 @@ function urlDep(repo: Repo, url: string, dvcFile: string, src?: UrlSource): Depe
     dep.hash = { ...src.hash };
     if (src.extra) dep.extra = src.extra;
   }
+  if (fsConfig && Object.keys(fsConfig).length) dep.extra = { ...dep.extra, fs_config: fsConfig };
   return dep;
 }
 
@@ -757,7 +771,7 @@ export async function importUrl(
       const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-import-" });
       try {
         const staged = join(stagingDir, basename(abs));
-        src = await downloadUrl(url, repo.cwd, staged);
+        src = await downloadUrl(url, repo.cwd, staged, opts.fsConfig);
         if (opts.noDownload) hash = src.hash;
         else {
           const ctx = cacheContext(repo);
@@ -769,7 +783,7 @@ export async function importUrl(
         removePath(stagingDir);
       }
     }
-    const dep = urlDep(repo, url, dvcFile, src);
+    const dep = urlDep(repo, url, dvcFile, src, opts.fsConfig);
     const stage = importStage(dvcFile, dep, outputEntry(basename(rel), hash));
     removePath(join(repo.root, dvcFile));
     saveDvcFile(repo.root, stage);
@@ -790,7 +804,7 @@ export async function getUrl(
   cwd: string,
   url: string,
   out?: string,
-  opts: { force?: boolean } = {},
+  opts: { force?: boolean; fsConfig?: Record<string, string> } = {},
 ): Promise<string> {
   const name = basename(url.replace(/\/+$/, "").replace(/^file:\/\//, ""));
   const abs = resolve(cwd, out ?? name);
@@ -801,7 +815,7 @@ export async function getUrl(
   const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-get-" });
   try {
     const staged = join(stagingDir, "data");
-    await downloadUrl(url, cwd, staged);
+    await downloadUrl(url, cwd, staged, opts.fsConfig);
     removePath(abs);
     Deno.renameSync(staged, abs);
     return abs;
@@ -826,9 +840,11 @@ async function updateUrl(repo: Repo, stage: Stage, opts: UpdateOptions): Promise
   const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-import-" });
   try {
     const staged = join(stagingDir, basename(abs));
-    const src = await downloadUrl(url, repo.root, staged);
+    const fsConfig = dep.extra?.fs_config as Record<string, string> | undefined;
+    const src = await downloadUrl(url, repo.root, staged, fsConfig);
+    const { fs_config: _, ...oldExtra } = dep.extra ?? {};
     const same = src.hash.md5 === dep.hash?.md5 &&
-      JSON.stringify(src.extra ?? {}) === JSON.stringify(dep.extra ?? {});
+      JSON.stringify(src.extra ?? {}) === JSON.stringify(oldExtra);
     if (same && stage.outs[0].hash && pathExists(abs)) {
       return { dvcFile: stage.file, changed: false };
     }
@@ -842,7 +858,11 @@ async function updateUrl(repo: Repo, stage: Stage, opts: UpdateOptions): Promise
     const next: Stage = {
       ...stage,
       frozen: true,
-      deps: [{ ...dep, hash: { ...src.hash }, extra: src.extra ?? dep.extra }],
+      deps: [{
+        ...dep,
+        hash: { ...src.hash },
+        extra: { ...oldExtra, ...src.extra, ...(fsConfig ? { fs_config: fsConfig } : {}) },
+      }],
       outs: [{ ...stage.outs[0], hash: { ...hash } }],
     };
     next.md5 = computeStageMd5(next);

@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
-import { remoteCase, testOptions } from "../plugins/_remotes.ts";
+import { remoteCase, removeTree, testOptions } from "../plugins/_remotes.ts";
+import { openRemote } from "../../lib/plugin/remote.ts";
 import {
   cairn,
   cairnOk,
@@ -363,6 +364,38 @@ Deno.test({
     } finally {
       removeDir(dst);
       removeDir(root);
+    }
+  },
+});
+
+const s3 = remoteCase("s3");
+Deno.test({
+  name: "import-url / get-url from S3 through the s3 plugin, --fs-config recorded and reused",
+  ...testOptions(s3),
+  fn: async () => {
+    const remote = await openRemote(s3.config, { name: "seed" });
+    await remote.writeBytes("file.bin", new TextEncoder().encode("from s3\n"));
+    await remote.close();
+    const url = `${s3.config.url}/file.bin`;
+    const fs = ["endpointurl", "access_key_id", "secret_access_key"].flatMap((k) => [
+      "--fs-config",
+      `${k}=${s3.config[k]}`,
+    ]);
+    const dst = makeRepo();
+    try {
+      cairnOk(["import-url", url, "f.bin", ...fs], { cwd: dst });
+      assertEquals(readText(dst, "f.bin"), "from s3\n");
+      const text = readText(dst, "f.bin.dvc");
+      assert(
+        text.includes(`  path: ${url}\n  fs_config:\n    endpointurl: ${s3.config.endpointurl}\n`),
+      );
+      cairnOk(["update", "f.bin.dvc"], { cwd: dst }); // reads the source again with fs_config
+      assertEquals(readText(dst, "f.bin.dvc"), text);
+      cairnOk(["get-url", url, "g.bin", ...fs], { cwd: dst });
+      assertEquals(readText(dst, "g.bin"), "from s3\n");
+    } finally {
+      removeDir(dst);
+      removeTree(s3.localRoot);
     }
   },
 });

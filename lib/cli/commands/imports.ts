@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { gitAddHint } from "../render/git_hint.ts";
+import { UsageError } from "../../errors.ts";
 
 interface ImportOpts {
   out?: string;
@@ -10,6 +11,17 @@ interface ImportOpts {
   exec: boolean;
   download: boolean;
   force?: boolean;
+}
+
+function keyValues(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list) return undefined;
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--fs-config expects key=value, got '${kv}'`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -72,11 +84,12 @@ export function register(program: Command, ctx: CliContext): void {
         .argument("[out]", "Destination path to put files to.")
         .option("--no-exec", "Only create .dvc file without actually importing target data.")
         .option("--no-download", "Create .dvc file including target data hash value(s)")
-        .option("-f, --force", "Override destination file or folder if exists."),
+        .option("-f, --force", "Override destination file or folder if exists.")
+        .option("--fs-config <key=value...>", "Config options for the target url."),
     async (
       url: string,
       out: string | undefined,
-      o: { exec: boolean; download: boolean; force?: boolean },
+      o: { exec: boolean; download: boolean; force?: boolean; fsConfig?: string[] },
     ) => {
       const { importUrl } = await import("../../repo/imports.ts");
       const repo = repoFor(ctx);
@@ -84,6 +97,7 @@ export function register(program: Command, ctx: CliContext): void {
         noExec: !o.exec,
         noDownload: !o.download,
         force: o.force,
+        fsConfig: keyValues(o.fsConfig),
       });
       ctx.io.info(`Importing '${url}' -> '${relative(repo.cwd, repo.root + "/" + r.path)}'`);
       if (!r.autostaged && r.gitFiles.length && repo.scmRoot) {
@@ -100,10 +114,11 @@ export function register(program: Command, ctx: CliContext): void {
     (c) =>
       c.argument("<url>", "See `cairn import-url -h` for supported URLs.")
         .argument("[out]", "Destination path to put data to.")
-        .option("-f, --force", "Override destination file or folder if exists."),
-    async (url: string, out: string | undefined, o: { force?: boolean }) => {
+        .option("-f, --force", "Override destination file or folder if exists.")
+        .option("--fs-config <key=value...>", "Config options for the target url."),
+    async (url: string, out: string | undefined, o: { force?: boolean; fsConfig?: string[] }) => {
       const { getUrl } = await import("../../repo/imports.ts");
-      await getUrl(ctx.cwd, url, out, { force: o.force });
+      await getUrl(ctx.cwd, url, out, { force: o.force, fsConfig: keyValues(o.fsConfig) });
     },
   );
 
