@@ -167,6 +167,12 @@ Deno.test("import: git-tracked file; status shows update available; update re-do
     assertEquals(readText(dst, "foo"), "foo\n");
     // DVC applies the new dump onto the old file (apply_diff): the new `rev` key goes last
     assert(readText(dst, "foo.dvc").includes(`    rev_lock: ${oldLock}\n    rev: ${oldLock}\n`));
+
+    // -R: every import under a directory; g.txt's lock moves to the source's HEAD
+    assertMatch(cairnOk(["status"], { cwd: dst }).stdout, /g\.txt\.dvc:\n/);
+    cairnOk(["update", "-R", "."], { cwd: dst });
+    assert(readText(dst, "g.txt.dvc").includes(`rev_lock: ${head(src)}\n`));
+    assertEquals(cairnOk(["status", "--json"], { cwd: dst }).stdout.trim(), "{}");
   } finally {
     removeDir(wrap);
   }
