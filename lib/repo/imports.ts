@@ -33,6 +33,8 @@ export interface SourceCheckout {
   revLock: string;
   /** the source as a local directory, when the URL is one. */
   localPath?: string;
+  /** the source's remote to fetch DVC data from (`repo.remote`; default: its core.remote). */
+  remote?: string;
   cleanup(): void;
 }
 
@@ -55,7 +57,7 @@ function revParse(rev: string, dir: string): string | null {
 export function openSource(
   url: string,
   cwd: string,
-  opts: { rev?: string; revLock?: string } = {},
+  opts: { rev?: string; revLock?: string; remote?: unknown } = {},
 ): SourceCheckout {
   const localPath = localPathOf(url, cwd);
   const tmp = Deno.makeTempDirSync({ prefix: "cairn-import-" });
@@ -85,7 +87,8 @@ export function openSource(
       cwd: tmp,
     });
     if (co.code !== 0) throw new CairnError(`git checkout failed: ${co.stderr.trim()}`);
-    return { url, dir: tmp, revLock, localPath, cleanup };
+    const remote = typeof opts.remote === "string" ? opts.remote : undefined;
+    return { url, dir: tmp, revLock, localPath, remote, cleanup };
   } catch (err) {
     cleanup();
     throw err;
@@ -124,10 +127,15 @@ export function locate(src: SourceCheckout, path: string): SourceItem {
 
 /** The source's remote config, its relative local paths re-based onto the real source. */
 function sourceRemoteUrl(src: SourceCheckout, srcRepo: Repo): Record<string, string> | null {
-  const name = srcRepo.config.core.remote?.toLowerCase();
+  const name = (src.remote ?? srcRepo.config.core.remote)?.toLowerCase();
   if (!name) return null;
   const cfg = srcRepo.config.remote[name];
-  if (!cfg?.url) return null;
+  if (!cfg?.url) {
+    if (src.remote) {
+      throw new CairnError(`remote '${src.remote}' is not configured in '${src.url}'`);
+    }
+    return null;
+  }
   const out = { ...cfg };
   if (src.localPath) {
     // A relative url is relative to the source's `.dvc/`, not to our clone's.
@@ -323,6 +331,8 @@ export interface ImportOptions {
   noDownload?: boolean;
   /** overwrite an existing output. */
   force?: boolean;
+  /** `--remote NAME`: the source repo's remote to download DVC data from. */
+  remote?: string;
 }
 
 export interface ImportResult {
@@ -405,9 +415,10 @@ export async function importRepo(
       : source.url;
     const dep: Dependency = { path: source.path, repo: { url } };
     if (opts.rev !== undefined) dep.repo!.rev = opts.rev;
+    if (opts.remote !== undefined) dep.repo!.remote = opts.remote;
     let hash: HashInfo | undefined;
     if (!opts.noExec) {
-      const src = openSource(source.url, repo.cwd, { rev: opts.rev });
+      const src = openSource(source.url, repo.cwd, { rev: opts.rev, remote: opts.remote });
       try {
         const item = locate(src, source.path);
         dep.repo!.revLock = src.revLock;
@@ -440,7 +451,7 @@ export async function importRepo(
 export async function get(
   cwd: string,
   source: { url: string; path: string },
-  opts: { out?: string; rev?: string; force?: boolean } = {},
+  opts: { out?: string; rev?: string; force?: boolean; remote?: string } = {},
 ): Promise<string> {
   const abs = resolve(cwd, opts.out ?? basename(normPath(source.path)));
   if (pathExists(abs) && !opts.force) {
@@ -448,7 +459,7 @@ export async function get(
       hint: "choose another path with -o",
     });
   }
-  const src = openSource(source.url, cwd, { rev: opts.rev });
+  const src = openSource(source.url, cwd, { rev: opts.rev, remote: opts.remote });
   const tmp = tempContext(dirname(abs));
   try {
     const item = locate(src, source.path);
@@ -558,7 +569,10 @@ export async function update(
       }
       if (stage.outs.length !== 1) throw new CairnError(`'${stage.file}' has no single output`);
       const rev = opts.rev ?? dep.repo!.rev;
-      const src = openSource(dep.repo!.url, depCwd(repo, stage), { rev });
+      const src = openSource(dep.repo!.url, depCwd(repo, stage), {
+        rev,
+        remote: dep.repo!.remote,
+      });
       try {
         const abs = join(repo.root, stagePath(stage, stage.outs[0].path));
         const moved = src.revLock !== dep.repo!.revLock;
@@ -614,7 +628,10 @@ export async function fetchImports(
     if (filter && !filter(stage, out)) continue;
     if (hasData(store, out.hash)) continue;
     try {
-      const src = openSource(dep.repo!.url, depCwd(repo, stage), { revLock: dep.repo!.revLock });
+      const src = openSource(dep.repo!.url, depCwd(repo, stage), {
+        revLock: dep.repo!.revLock,
+        remote: dep.repo!.remote,
+      });
       try {
         const item = locate(src, dep.path);
         if (item.kind === "dvc") {

@@ -206,6 +206,31 @@ Deno.test("import: a file and a sub-directory inside a DVC-tracked directory", (
   }
 });
 
+Deno.test("import --remote: DVC data from a named remote of the source", () => {
+  const { wrap, src, dst } = setup();
+  try {
+    cairnOk(["remote", "add", "other", "../other"], { cwd: src });
+    git(["commit", "-qam", "other remote"], src);
+    cairnOk(["push", "-r", "other"], { cwd: src });
+    removeDir(join(src, ".dvc", "cache"));
+    removeDir(join(wrap, "store"));
+    const before = tree(dst);
+    const fail = cairn(["import", src, "foo"], { cwd: dst });
+    assertEquals(fail.code, 1);
+    assertMatch(fail.stderr, /neither in the cache of .* nor on its default remote/);
+    assertEquals(tree(dst), before);
+    cairnOk(["import", src, "foo", "--remote", "other"], { cwd: dst });
+    assertEquals(readText(dst, "foo"), "foo\n");
+    assert(readText(dst, "foo.dvc").includes(`    rev_lock: ${head(src)}\n    remote: other\n`));
+    removeDir(join(dst, "foo"));
+    removeDir(join(dst, ".dvc", "cache"));
+    cairnOk(["pull"], { cwd: dst });
+    assertEquals(readText(dst, "foo"), "foo\n");
+  } finally {
+    removeDir(wrap);
+  }
+});
+
 Deno.test("import: pull fetches from the source repo, push skips imports", () => {
   const { wrap, src, dst } = setup();
   try {

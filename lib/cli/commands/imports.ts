@@ -7,6 +7,7 @@ import { UsageError } from "../../errors.ts";
 
 interface ImportOpts {
   out?: string;
+  remote?: string;
   rev?: string;
   exec: boolean;
   download: boolean;
@@ -37,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
         .option("--no-exec", "Only create .dvc file without actually importing target data.")
         .option("--no-download", "Create .dvc file including target data hash value(s)")
-        .option("-f, --force", "Override destination file or folder if exists."),
+        .option("-f, --force", "Override destination file or folder if exists.")
+        .option("--remote <name>", "Remote of the source repository to download from."),
     async (url: string, path: string, o: ImportOpts) => {
       const { importRepo } = await import("../../repo/imports.ts");
       const repo = repoFor(ctx);
@@ -47,6 +49,7 @@ export function register(program: Command, ctx: CliContext): void {
         noExec: !o.exec,
         noDownload: !o.download,
         force: o.force,
+        remote: o.remote,
       });
       ctx.io.info(
         `Importing '${path} (${url})' -> '${relative(repo.cwd, repo.root + "/" + r.path)}'`,
@@ -67,10 +70,20 @@ export function register(program: Command, ctx: CliContext): void {
         .argument("<path>", "Path to a file or directory within the repository")
         .option("-o, --out <path>", "Destination path to download files to")
         .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
-        .option("-f, --force", "Override destination file or folder if exists."),
-    async (url: string, path: string, o: { out?: string; rev?: string; force?: boolean }) => {
+        .option("-f, --force", "Override destination file or folder if exists.")
+        .option("--remote <name>", "Remote of the source repository to download from."),
+    async (
+      url: string,
+      path: string,
+      o: { out?: string; rev?: string; force?: boolean; remote?: string },
+    ) => {
       const { get } = await import("../../repo/imports.ts");
-      await get(ctx.cwd, { url, path }, { out: o.out, rev: o.rev, force: o.force });
+      await get(ctx.cwd, { url, path }, {
+        out: o.out,
+        rev: o.rev,
+        force: o.force,
+        remote: o.remote,
+      });
     },
   );
 
