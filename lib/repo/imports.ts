@@ -4,7 +4,8 @@
  * cloned (local paths too) and checked out at the locked commit: git-tracked
  * paths are copied from that checkout, DVC-tracked outputs are fetched into
  * the cache from the source's local cache (local URLs) and then its default
- * remote as configured at that commit.
+ * (or `--remote`) remote as configured at that commit. URLs other than local
+ * paths are read through the remote plugin of their scheme.
  */
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -739,6 +740,8 @@ async function downloadUrl(
 }
 
 export interface ImportUrlOptions {
+  /** output path (relative to cwd; default: the URL's last part). */
+  out?: string;
   /** `--fs-config k=v`: settings of the URL's filesystem (as a remote's config keys). */
   fsConfig?: Record<string, string>;
   noExec?: boolean;
@@ -773,9 +776,9 @@ function urlDep(
 export async function importUrl(
   repo: Repo,
   url: string,
-  out?: string,
   opts: ImportUrlOptions = {},
 ): Promise<ImportResult> {
+  const out = opts.out;
   const lock = await acquireRepoLock(repoLockPath(repo.dvcDir));
   try {
     const name = basename(url.replace(/\/+$/, "").replace(/^file:\/\//, ""));
@@ -820,9 +823,9 @@ export async function importUrl(
 export async function getUrl(
   cwd: string,
   url: string,
-  out?: string,
-  opts: { force?: boolean; fsConfig?: Record<string, string> } = {},
+  opts: { out?: string; force?: boolean; fsConfig?: Record<string, string> } = {},
 ): Promise<string> {
+  const out = opts.out;
   const name = basename(url.replace(/\/+$/, "").replace(/^file:\/\//, ""));
   const abs = resolve(cwd, out ?? name);
   if (pathExists(abs) && !opts.force) {

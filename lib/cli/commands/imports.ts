@@ -106,7 +106,8 @@ export function register(program: Command, ctx: CliContext): void {
     ) => {
       const { importUrl } = await import("../../repo/imports.ts");
       const repo = repoFor(ctx);
-      const r = await importUrl(repo, url, out, {
+      const r = await importUrl(repo, url, {
+        out,
         noExec: !o.exec,
         noDownload: !o.download,
         force: o.force,
@@ -131,7 +132,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--fs-config <key=value...>", "Config options for the target url."),
     async (url: string, out: string | undefined, o: { force?: boolean; fsConfig?: string[] }) => {
       const { getUrl } = await import("../../repo/imports.ts");
-      await getUrl(ctx.cwd, url, out, { force: o.force, fsConfig: keyValues(o.fsConfig) });
+      await getUrl(ctx.cwd, url, { out, force: o.force, fsConfig: keyValues(o.fsConfig) });
     },
   );
 
