@@ -5,6 +5,7 @@ import * as init from "./init.ts";
 import * as config from "./config.ts";
 import * as misc from "./misc.ts";
 import * as metrics from "./metrics.ts";
+import * as plots from "./plots.ts";
 import * as add from "./add.ts";
 import * as checkout from "./checkout.ts";
 import * as gc from "./gc.ts";
@@ -12,16 +13,15 @@ import * as diff from "./diff.ts";
 import * as commit from "./commit.ts";
 import * as manage from "./manage.ts";
 import * as status from "./status.ts";
-import * as plots from "./plots.ts";
 import * as repro from "./repro.ts";
 import * as stage from "./stage.ts";
-import * as plugins from "./plugins.ts";
 import * as dag from "./dag.ts";
+import * as freeze from "./freeze.ts";
+import * as plugins from "./plugins.ts";
 import * as remote from "./remote.ts";
 import * as push from "./push.ts";
 import * as exp from "./exp.ts";
 import * as imports from "./imports.ts";
-import * as freeze from "./freeze.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -32,6 +32,7 @@ export const COMMANDS: CommandModule[] = [
   config,
   misc,
   metrics,
+  plots,
   add,
   checkout,
   gc,
@@ -39,14 +40,13 @@ export const COMMANDS: CommandModule[] = [
   commit,
   manage,
   status,
-  plots,
   repro,
   stage,
-  plugins,
   dag,
+  freeze,
+  plugins,
   remote,
   push,
   imports,
   exp,
-  freeze,
 ];
