@@ -34,6 +34,10 @@ export {
 } from "./lib/repo/reproduce.ts";
 export { status, statusJson, type StatusOptions, type StatusResult } from "./lib/repo/status.ts";
 export { stageAdd, type StageAddOptions, type StageAddResult } from "./lib/repo/stage_add.ts";
+export { get, getUrl, importRepo, importUrl, update } from "./lib/repo/imports.ts";
+export { type ExpRunOptions, type ExpRunResult, runExperiment } from "./lib/repo/exp/run.ts";
+export { applyExperiment, branchExperiment, removeExperiments } from "./lib/repo/exp/manage.ts";
+export { listExpRefs } from "./lib/repo/exp/refs.ts";
 
 export {
   showMetrics,
