@@ -6,14 +6,11 @@
 import { type Command, Option } from "commander";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { LinePrefixer } from "../../pipeline/run_command.ts";
-import { reproEventLine } from "../render/repro.ts";
 import { type Cell, renderCsv } from "../render/table.ts";
 import { formatField, pyStr } from "../render/py_format.ts";
 import { diffTable, formatTable, type TableFormat } from "../render/metrics_table.ts";
 import { compareCodePoints } from "../../hash/canonical_json.ts";
-import { addReproFlags, type ReproFlags } from "./repro.ts";
-import { stageRunOptions } from "./_sandbox.ts";
+import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
 import type { ExpNode, FileJson } from "../../repo/exp/show.ts";
 
 const NO_QUEUE = "Queued and temp runs (--queue, --run-all, --temp, celery) are not supported: " +
@@ -21,15 +18,6 @@ const NO_QUEUE = "Queued and temp runs (--queue, --run-all, --temp, celery) are 
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
-}
-
-function jobsOf(v: string | undefined): number {
-  if (v === undefined) return 1;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError(`argument -j/--jobs: invalid value '${v}'`);
-  }
-  return n;
 }
 
 interface ExpRunFlags extends ReproFlags {
@@ -41,20 +29,6 @@ interface ExpRunFlags extends ReproFlags {
 async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promise<void> {
   const { runExperiment } = await import("../../repo/exp/run.ts");
   const repo = repoFor(ctx);
-  const jobs = jobsOf(o.jobs);
-  const parallel = jobs > 1;
-  const prefixers = new Map<string, { out: LinePrefixer; err: LinePrefixer }>();
-  const prefixer = (address: string) => {
-    let p = prefixers.get(address);
-    if (!p) {
-      p = {
-        out: new LinePrefixer(`[${address}] `, (t) => ctx.io.out(t)),
-        err: new LinePrefixer(`[${address}] `, (t) => ctx.io.err(t)),
-      };
-      prefixers.set(address, p);
-    }
-    return p;
-  };
   // DVC ends a stage that ran with a blank line, the last one too
   let lastEvent = "";
   if (o.dry) throw new UsageError("'exp run --dry' is not supported: use 'cairn repro --dry'");
@@ -63,42 +37,7 @@ async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promi
     name: o.name,
     message: o.message,
     onStart: (name) => ctx.io.info(`Reproducing experiment '${name}'`),
-    repro: {
-      stageRun: stageRunOptions(ctx, o, targets),
-      force: o.force,
-      singleItem: o.singleItem,
-      pipeline: o.pipeline,
-      allPipelines: o.allPipelines,
-      recursive: o.recursive,
-      downstream: o.downstream,
-      forceDownstream: o.forceDownstream,
-      glob: o.glob,
-      keepGoing: o.keepGoing,
-      ignoreErrors: o.ignoreErrors,
-      pull: o.pull,
-      allowMissing: o.allowMissing,
-      noCommit: o.commit === false,
-      noRunCache: o.runCache === false,
-      jobs,
-      onEvent: (e) => {
-        lastEvent = e.type;
-        const line = reproEventLine(e, parallel);
-        if (!line) return;
-        if (line.warn) ctx.io.warn(line.text);
-        else ctx.io.info(line.text);
-      },
-      onOutput: parallel
-        ? (address, stream, data) => {
-          const p = prefixer(address);
-          (stream === "stdout" ? p.out : p.err).push(data);
-        }
-        : undefined,
-      onOutputEnd: (address) => {
-        const p = prefixers.get(address);
-        p?.out.flush();
-        p?.err.flush();
-      },
-    },
+    repro: reproOptionsFor(ctx, o, targets, (type) => (lastEvent = type)),
   });
   if (lastEvent === "lock") ctx.io.info("");
   ctx.io.info(`Ran experiment(s): ${res.name}`);

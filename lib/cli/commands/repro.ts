@@ -85,16 +85,17 @@ async function confirmTty(question: string): Promise<boolean> {
   return answer === "y" || answer === "yes";
 }
 
-/** Run a reproduction and print it the way DVC does. */
-export async function runRepro(
+/**
+ * ReproOptions from the CLI flags, printing events and (with -j > 1,
+ * stage-prefixed) command output the way DVC does. Shared by repro, run
+ * and exp run. `onEventType` sees every event type (exp run tracks the last).
+ */
+export function reproOptionsFor(
   ctx: CliContext,
-  targets: string[],
   flags: ReproFlags,
-  extra: Partial<ReproOptions> = {},
-  gitFiles: string[] = [],
-): Promise<void> {
-  const { reproduce } = await import("../../repo/reproduce.ts");
-  const repo = repoFor(ctx);
+  targets: string[],
+  onEventType?: (type: string) => void,
+): ReproOptions & { stageRun: ReturnType<typeof stageRunOptions> } {
   const jobs = jobsOf(flags.jobs);
   const parallel = jobs > 1;
   const prefixers = new Map<string, { out: LinePrefixer; err: LinePrefixer }>();
@@ -109,9 +110,8 @@ export async function runRepro(
     }
     return p;
   };
-  const stageRun = stageRunOptions(ctx, flags, targets);
-  const result = await reproduce(repo, targets, {
-    stageRun,
+  return {
+    stageRun: stageRunOptions(ctx, flags, targets),
     force: flags.force,
     singleItem: flags.singleItem,
     pipeline: flags.pipeline,
@@ -130,8 +130,8 @@ export async function runRepro(
     noCommit: flags.commit === false,
     noRunCache: flags.runCache === false,
     jobs,
-    ...extra,
     onEvent: (e) => {
+      onEventType?.(e.type);
       const line = reproEventLine(e, parallel);
       if (!line) return;
       if (line.warn) ctx.io.warn(line.text);
@@ -148,7 +148,22 @@ export async function runRepro(
       p?.out.flush();
       p?.err.flush();
     },
-  });
+  };
+}
+
+/** Run a reproduction and print it the way DVC does. */
+export async function runRepro(
+  ctx: CliContext,
+  targets: string[],
+  flags: ReproFlags,
+  extra: Partial<ReproOptions> = {},
+  gitFiles: string[] = [],
+): Promise<void> {
+  const { reproduce } = await import("../../repo/reproduce.ts");
+  const repo = repoFor(ctx);
+  const opts = reproOptionsFor(ctx, flags, targets);
+  const stageRun = opts.stageRun;
+  const result = await reproduce(repo, targets, { ...opts, ...extra });
   const toTrack = [...new Set([...gitFiles, ...result.gitFiles])];
   if (!result.autostaged && toTrack.length && repo.scmRoot && !flags.dry) {
     ctx.io.info(gitAddHint(repo.cwd, toTrack));
