@@ -17,6 +17,7 @@ import type {
   RemoteInfo,
 } from "../../lib/plugin/remote_api.ts";
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+import { saveBody } from "../../lib/plugin/http_download.ts";
 
 const MiB = 1024 * 1024;
 /** Single PUT up to this size; multipart above (S3 allows 5 GiB single PUTs, but parts retry cheaper). */
@@ -158,18 +159,6 @@ function startTimer(
     () => ctl.abort(new Error(`no response within ${Math.round(ms / 1000)} s`)),
     ms,
   );
-}
-
-/** Abort a download whose body stalls for `seconds` (reset on every chunk). */
-function watchdog(res: Response, seconds: number): { kick(): void; stop(): void } {
-  const ctl = aborters.get(res);
-  let t: ReturnType<typeof setTimeout> | undefined;
-  const kick = () => {
-    clearTimeout(t);
-    t = setTimeout(() => ctl?.abort(new Error(`no data for ${seconds} s`)), seconds * 1000);
-  };
-  kick();
-  return { kick, stop: () => clearTimeout(t) };
 }
 
 class S3Remote implements RemoteImpl {
@@ -351,40 +340,12 @@ class S3Remote implements RemoteImpl {
   async #download(it: GetItem): Promise<number> {
     const res = await this.#fetch(this.#url(it.key));
     if (!res.ok) throw await this.#error(res, `GET ${it.key}`);
-    const expected = Number(res.headers.get("content-length") ?? NaN);
-    const file = await Deno.open(it.dest, { write: true, create: true, truncate: true });
-    let bytes = 0;
-    let reported = 0;
-    const dog = watchdog(res, this.#readTimeout);
-    try {
-      if (res.body) {
-        try {
-          for await (const chunk of res.body) {
-            dog.kick();
-            let off = 0;
-            while (off < chunk.length) off += await file.write(chunk.subarray(off));
-            bytes += chunk.length;
-            if (bytes - reported >= 8 * MiB) {
-              this.#ctx.progress(it.key, bytes - reported);
-              reported = bytes;
-            }
-          }
-        } catch (err) {
-          throw new RemoteError(`download of ${it.key} interrupted: ${(err as Error).message}`, {
-            transient: true,
-          });
-        }
-      }
-    } finally {
-      dog.stop();
-      file.close();
-    }
-    if (!Number.isNaN(expected) && bytes !== expected) {
-      throw new RemoteError(`download of ${it.key} truncated (${bytes}/${expected} bytes)`, {
-        transient: true,
-      });
-    }
-    return bytes;
+    return await saveBody(res, it.dest, {
+      key: it.key,
+      abort: aborters.get(res),
+      readTimeout: this.#readTimeout,
+      progress: (k, n) => this.#ctx.progress(k, n),
+    });
   }
 
   async put(items: PutItem[]): Promise<ItemResult[]> {

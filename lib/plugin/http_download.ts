@@ -1,0 +1,71 @@
+/**
+ * Streaming an HTTP response body into a file for the remote plugins that
+ * speak HTTP (S3, HTTP/WebDAV): a stalled body is aborted, progress is
+ * reported every 8 MiB, and a short body is a transient error (retried).
+ */
+import { RemoteError } from "./remote_api.ts";
+
+const PROGRESS_STEP = 8 * 1024 * 1024;
+
+export interface SaveBodyOptions {
+  /** object key, for messages and progress. */
+  key: string;
+  /** aborts the request when the body stalls. */
+  abort?: AbortController;
+  /** seconds without data before aborting. */
+  readTimeout: number;
+  progress(key: string, bytes: number): void;
+}
+
+/** Abort a download whose body stalls for `seconds` (reset on every chunk). */
+function watchdog(ctl: AbortController | undefined, seconds: number) {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const kick = () => {
+    clearTimeout(t);
+    t = setTimeout(() => ctl?.abort(new Error(`no data for ${seconds} s`)), seconds * 1000);
+  };
+  kick();
+  return { kick, stop: () => clearTimeout(t) };
+}
+
+/** Write `res`'s body to `dest`; returns the byte count. */
+export async function saveBody(
+  res: Response,
+  dest: string,
+  opts: SaveBodyOptions,
+): Promise<number> {
+  const expected = Number(res.headers.get("content-length") ?? NaN);
+  const file = await Deno.open(dest, { write: true, create: true, truncate: true });
+  let bytes = 0;
+  let reported = 0;
+  const dog = watchdog(opts.abort, opts.readTimeout);
+  try {
+    if (res.body) {
+      try {
+        for await (const chunk of res.body) {
+          dog.kick();
+          let off = 0;
+          while (off < chunk.length) off += await file.write(chunk.subarray(off));
+          bytes += chunk.length;
+          if (bytes - reported >= PROGRESS_STEP) {
+            opts.progress(opts.key, bytes - reported);
+            reported = bytes;
+          }
+        }
+      } catch (err) {
+        throw new RemoteError(`download of ${opts.key} interrupted: ${(err as Error).message}`, {
+          transient: true,
+        });
+      }
+    }
+  } finally {
+    dog.stop();
+    file.close();
+  }
+  if (!Number.isNaN(expected) && bytes !== expected) {
+    throw new RemoteError(`download of ${opts.key} truncated (${bytes}/${expected} bytes)`, {
+      transient: true,
+    });
+  }
+  return bytes;
+}
