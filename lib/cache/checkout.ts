@@ -613,47 +613,20 @@ export async function commitOutput(
   }
   if (store.addDirObject(r.dirObject).added) stored++;
   res.stored = stored;
-  if (opts.relink !== false && desired !== "copy") {
+  if (opts.relink !== false) {
+    // With copy, only files that are links into the cache need replacing.
+    const onlyLinks = desired === "copy";
     const relink: Want[] = [];
     for (let k = 0; k < r.entries.length; k++) {
       const w = r.files[k];
+      if (onlyLinks && !w.symlink && (w.nlink ?? 1) === 1) continue;
       const obj = store.pathFor(r.entries[k].md5);
       if (needsRelink(w, obj, desired)) {
         relink.push({ relpath: w.rel, md5: r.entries[k].md5, obj, w });
       }
     }
-    const p: Plan = {
-      write: [],
-      relink,
-      remove: [],
-      unchanged: 0,
-      missing: [],
-      uncached: [],
-    };
-    const tmp = newResult(path);
-    apply(ctx, linker, path, p, () => false, undefined, tmp);
-    res.relinked = tmp.relinked;
-    res.linkType = tmp.linkType;
-  } else if (opts.relink !== false) {
-    // copy: only files that are links into the cache need replacing.
-    const relink: Want[] = [];
-    for (let k = 0; k < r.entries.length; k++) {
-      const w = r.files[k];
-      if (!w.symlink && (w.nlink ?? 1) === 1) continue;
-      const obj = store.pathFor(r.entries[k].md5);
-      if (needsRelink(w, obj, desired)) {
-        relink.push({ relpath: w.rel, md5: r.entries[k].md5, obj, w });
-      }
-    }
-    if (relink.length) {
-      const p: Plan = {
-        write: [],
-        relink,
-        remove: [],
-        unchanged: 0,
-        missing: [],
-        uncached: [],
-      };
+    if (relink.length || !onlyLinks) {
+      const p: Plan = { write: [], relink, remove: [], unchanged: 0, missing: [], uncached: [] };
       const tmp = newResult(path);
       apply(ctx, linker, path, p, () => false, undefined, tmp);
       res.relinked = tmp.relinked;
