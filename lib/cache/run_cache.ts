@@ -7,11 +7,11 @@
  */
 import { createHash } from "node:crypto";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { canonicalJson } from "../hash/canonical_json.ts";
-import { emitYaml } from "../dvcfile/yaml_emit.ts";
+import { canonicalJson } from "../py/canonical_json.ts";
+import { emitYaml } from "../py/yaml_emit.ts";
 import { loadYaml } from "../dvcfile/yaml_parse.ts";
 import type { LockEntry } from "../dvcfile/lock_file.ts";
-import { isPlainMapping, mapEntries } from "../stage/py_value.ts";
+import { isPlainMapping, mapEntries } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";
 
 const EXCLUDE = new Set(["size", "nfiles"]);

@@ -1,7 +1,7 @@
 /** What every command handler gets: terminal io and the user's directory. */
 import { type Command, Option } from "commander";
 import type { Io } from "./io.ts";
-import { pyJsonDumps } from "./render/py_json.ts";
+import { pyJsonDumps } from "../py/json_dumps.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 
 export interface CliContext {

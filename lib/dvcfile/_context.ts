@@ -14,7 +14,7 @@ import {
   PyFloat,
   pyFloatRepr,
   toNumber,
-} from "../stage/py_value.ts";
+} from "../py/value.ts";
 import { ordered } from "./_entries.ts";
 
 /** A templating failure; pipeline_file adds file/line/stage. */

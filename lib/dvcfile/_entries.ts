@@ -5,7 +5,7 @@
  * first), dvc-spec §2.3 and §4.
  */
 import type { Dependency, HashInfo, Output, OutputKind, RepoDepInfo } from "../stage/types.ts";
-import { mapEntries, setKeyOrder } from "../stage/py_value.ts";
+import { mapEntries, setKeyOrder } from "../py/value.ts";
 
 type Raw = Record<string, unknown>;
 

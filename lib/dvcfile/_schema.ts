@@ -3,7 +3,7 @@
  * naming the file, line, column and the dotted place (`stages.train.outs`).
  */
 import { DvcFileSyntaxError } from "../errors.ts";
-import { isPlainMapping, isPyFloat } from "../stage/py_value.ts";
+import { isPlainMapping, isPyFloat } from "../py/value.ts";
 import type { PosIndex, YamlPos } from "./yaml_parse.ts";
 
 export class Checker {

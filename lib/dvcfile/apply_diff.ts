@@ -5,7 +5,7 @@
  * (Python `==`) keep `dest`'s form. This is how DVC updates an existing
  * `.dvc` file or dvc.yaml stage.
  */
-import { isPlainMapping, keyString, mapEntries, pyEquals } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, pyEquals } from "../py/value.ts";
 import { ordered } from "./_entries.ts";
 
 /** Return `src` applied onto `dest` (neither is modified). */

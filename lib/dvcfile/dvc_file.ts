@@ -9,8 +9,8 @@
 import { createHash } from "node:crypto";
 import { fsError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { canonicalJson } from "../hash/canonical_json.ts";
-import { isPlainMapping } from "../stage/py_value.ts";
+import { canonicalJson } from "../py/canonical_json.ts";
+import { isPlainMapping } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";
 import {
   depFromEntry,
@@ -23,7 +23,7 @@ import {
 import { dirName, joinPath, relPath } from "./_paths.ts";
 import { Checker } from "./_schema.ts";
 import { applyDiff } from "./apply_diff.ts";
-import { emitYaml } from "./yaml_emit.ts";
+import { emitYaml } from "../py/yaml_emit.ts";
 import { loadYaml, parseYaml } from "./yaml_parse.ts";
 
 const TOP_KEYS = [

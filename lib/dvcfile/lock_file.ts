@@ -7,12 +7,12 @@
  */
 import { fsError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { compareCodePoints } from "../hash/canonical_json.ts";
-import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
+import { compareCodePoints } from "../py/canonical_json.ts";
+import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
 import type { Dependency, Output, Stage } from "../stage/types.ts";
 import { entriesOf, hashFromRaw, lockItemEntry, ordered } from "./_entries.ts";
 import { Checker } from "./_schema.ts";
-import { emitYaml } from "./yaml_emit.ts";
+import { emitYaml } from "../py/yaml_emit.ts";
 import { parseYaml } from "./yaml_parse.ts";
 
 export const LOCK_SCHEMA_VERSION = "2.0";

@@ -18,8 +18,8 @@ import {
 } from "yaml";
 import { CairnError, fsError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { compareCodePoints } from "../hash/canonical_json.ts";
-import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
+import { compareCodePoints } from "../py/canonical_json.ts";
+import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
 import type { Output, ParamDependency, Stage } from "../stage/types.ts";
 import { entriesOf, ordered } from "./_entries.ts";
 import { dirName, relPath } from "./_paths.ts";
@@ -31,7 +31,7 @@ import {
   type PipelineOptions,
 } from "./pipeline_file.ts";
 import { removeLockEntries } from "./lock_file.ts";
-import { emitYaml } from "./yaml_emit.ts";
+import { emitYaml } from "../py/yaml_emit.ts";
 import { loadYaml } from "./yaml_parse.ts";
 
 /** `dvc stage add` over an existing stage without `--force`. */

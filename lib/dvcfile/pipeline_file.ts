@@ -6,7 +6,7 @@
  * DvcFileSyntaxError with file, line, column and the stage concerned.
  */
 import { CairnError, DvcFileSyntaxError, fsError } from "../errors.ts";
-import { isPlainMapping, keyString, mapEntries, pyEquals } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, pyEquals } from "../py/value.ts";
 import type { Output, OutputKind, ParamDependency, Stage } from "../stage/types.ts";
 import { parseParams } from "../params/load.ts";
 import {

@@ -2,7 +2,7 @@
  * YAML reading as DVC does it (ruamel.yaml safe loader, YAML 1.2): plain
  * scalars resolved with ruamel's 1.2 rules (`1.0` is a float, kept as such;
  * `yes` is a string; `0o17`, `0x1F`, `1_000` are ints), mappings as plain
- * objects that remember their key order (lib/stage/py_value.ts). Every
+ * objects that remember their key order (lib/py/value.ts). Every
  * mapping/sequence read is indexed with its source positions so schema
  * checks can report file, line and column.
  */
@@ -18,8 +18,8 @@ import {
   parseDocument,
 } from "yaml";
 import { DvcFileSyntaxError } from "../errors.ts";
-import { keyString, pyFloat, pyInt, setKeyOrder } from "../stage/py_value.ts";
-import { resolvesToStr } from "./yaml_emit.ts";
+import { keyString, pyFloat, pyInt, setKeyOrder } from "../py/value.ts";
+import { resolvesToStr } from "../py/yaml_emit.ts";
 
 /** 1-based position in a text file. */
 export interface YamlPos {

@@ -3,7 +3,7 @@
  * object, its hash, and parsing them back.
  */
 import { CairnError } from "../errors.ts";
-import { compareCodePoints, jsonString } from "./canonical_json.ts";
+import { compareCodePoints, jsonString } from "../py/canonical_json.ts";
 import { md5Bytes } from "./md5.ts";
 
 export { compareCodePoints };

@@ -4,9 +4,9 @@
  * `withUnchanged`); `diff` = new - old when both are numbers (bools count
  * as ints, as in Python).
  */
-import { isPlainMapping, isPyFloat, pyEquals, pyFloat, toNumber } from "../stage/py_value.ts";
-import { parsePyJson } from "../params/_json.ts";
-import { pyStr } from "../cli/render/py_format.ts";
+import { isPlainMapping, isPyFloat, pyEquals, pyFloat, toNumber } from "../py/value.ts";
+import { parsePyJson } from "../py/json_loads.ts";
+import { pyStr } from "../py/format.ts";
 import { flatten, formatDict } from "./flatten.ts";
 
 export interface ValueChange {

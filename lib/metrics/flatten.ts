@@ -3,8 +3,8 @@
  * nested mappings become dotted keys (`loss.mae`), lists become their
  * Python `str()` (`[16, 8]`), empty mappings vanish.
  */
-import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../stage/py_value.ts";
-import { pyStr } from "../cli/render/py_format.ts";
+import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../py/value.ts";
+import { pyStr } from "../py/format.ts";
 
 /** Lists to their Python text, recursively through mappings (`format_dict`). */
 export function formatDict(d: Record<string, unknown>): Record<string, unknown> {

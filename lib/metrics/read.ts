@@ -8,14 +8,7 @@
 import { CairnError, DvcFileSyntaxError } from "../errors.ts";
 import { getParam, parseParams } from "../params/load.ts";
 import { parseSv, parseSvRows } from "../plots/sv.ts";
-import {
-  isPlainMapping,
-  keyString,
-  mapEntries,
-  pyFloat,
-  pyInt,
-  toNumber,
-} from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, pyFloat, pyInt, toNumber } from "../py/value.ts";
 
 /** How a file is to be read (from `cairn metrics modify`). */
 export interface MetricSettings {

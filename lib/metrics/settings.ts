@@ -8,10 +8,10 @@
 import { dirname, join } from "node:path";
 import { CairnError, UsageError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { emitYaml } from "../dvcfile/yaml_emit.ts";
+import { emitYaml } from "../py/yaml_emit.ts";
 import { loadYaml } from "../dvcfile/yaml_parse.ts";
 import type { Repo } from "../repo/repo.ts";
-import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
 import { METRIC_TYPES, type MetricSettings } from "./read.ts";
 
 /** Repo-relative path of the settings file. */

@@ -2,15 +2,15 @@
  * Params files as DVC reads them (dvc-spec §11): format by extension —
  * `.json` (Python json), `.toml`, `.py` (literal assignments), anything else
  * (including `.yaml`/`.yml`) YAML 1.2 safe. Values keep Python types (an
- * int `1` and a float `1.0` differ; see lib/stage/py_value.ts). Keys are
+ * int `1` and a float `1.0` differ; see lib/py/value.ts). Keys are
  * addressed with dots (`train.lr`, list items by index `layers.0`).
  */
 import { parse as parseToml, TomlDate, TomlError } from "smol-toml";
 import { CairnError, DvcFileSyntaxError, fsError } from "../errors.ts";
 import { loadYaml } from "../dvcfile/yaml_parse.ts";
-import { isPlainMapping, keyString, mapEntries, pyFloat, pyInt } from "../stage/py_value.ts";
-import { parsePyJson } from "./_json.ts";
-import { parsePyParams } from "./_py.ts";
+import { isPlainMapping, keyString, mapEntries, pyFloat, pyInt } from "../py/value.ts";
+import { parsePyJson } from "../py/json_loads.ts";
+import { parsePyParams } from "../py/parse_params.ts";
 
 export type ParamsFormat = "yaml" | "json" | "toml" | "py";
 

@@ -23,7 +23,7 @@ import {
   type ShowResult,
   targetPaths,
 } from "../metrics/show.ts";
-import { isPlainMapping, setKeyOrder } from "../stage/py_value.ts";
+import { isPlainMapping, setKeyOrder } from "../py/value.ts";
 import { getParam, parseParams } from "./load.ts";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";

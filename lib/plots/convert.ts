@@ -5,7 +5,7 @@
  * each datapoint tagged with `rev`, `filename` and `field`.
  */
 import { CairnError } from "../errors.ts";
-import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../py/value.ts";
 import { assignOrdered, firstRecordList, getDatapoints } from "./data.ts";
 
 export const INDEX_FIELD = "step";

@@ -5,7 +5,7 @@
  */
 import { CairnError } from "../errors.ts";
 import { parseParams } from "../params/load.ts";
-import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, setKeyOrder } from "../py/value.ts";
 import { parseSv } from "./sv.ts";
 
 export const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".gif", ".png", ".svg"];

@@ -9,7 +9,7 @@ import { join, posix } from "node:path";
 import { CairnError } from "../errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { gitRaw } from "../scm/git.ts";
-import { isPlainMapping, keyString, mapEntries } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
 import {
   experimentBaseline,
   namedRevision,

@@ -5,7 +5,7 @@
  * columns.
  */
 import { DvcFileSyntaxError } from "../errors.ts";
-import { setKeyOrder } from "../stage/py_value.ts";
+import { setKeyOrder } from "../py/value.ts";
 
 /** Rows of fields (Python csv.reader, excel dialect with `delimiter`). */
 export function parseSvRows(text: string, delimiter: string, path = "<data>"): string[][] {

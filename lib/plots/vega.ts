@@ -5,7 +5,7 @@
  * axes (field names with `.`, `[`, `]` escaped) and data.
  */
 import { CairnError } from "../errors.ts";
-import { keyString, mapEntries, setKeyOrder } from "../stage/py_value.ts";
+import { keyString, mapEntries, setKeyOrder } from "../py/value.ts";
 import { assignOrdered } from "./data.ts";
 import { FIELD, FILENAME, REVISION } from "./convert.ts";
 import type { Datapoint, PlotProps } from "./convert.ts";

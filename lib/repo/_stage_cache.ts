@@ -8,7 +8,7 @@
  * Being only a cache, it is ignored when unreadable and rebuilt.
  */
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { isPlainMapping, keyString, mapEntries, PyFloat, setKeyOrder } from "../stage/py_value.ts";
+import { isPlainMapping, keyString, mapEntries, PyFloat, setKeyOrder } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";
 import { VERSION } from "../version.ts";
 

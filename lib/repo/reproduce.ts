@@ -30,7 +30,7 @@ import { planDependencies, planRepro } from "../pipeline/plan.ts";
 import type { OutputSink } from "../pipeline/run_command.ts";
 import type { StageRunOptions } from "../pipeline/run_stage.ts";
 import { gitAdd } from "../scm/git.ts";
-import { isPlainMapping, mapEntries, pyEquals } from "../stage/py_value.ts";
+import { isPlainMapping, mapEntries, pyEquals } from "../py/value.ts";
 import type { HashInfo, Stage } from "../stage/types.ts";
 import { configBool } from "../config/config.ts";
 import { collectStages, collectTargets, invalidateIndex, stageAbsPath } from "./collect.ts";

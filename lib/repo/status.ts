@@ -22,7 +22,7 @@ import { computeStageMd5 } from "../dvcfile/dvc_file.ts";
 import { hashPathInfo } from "../hash/hash_path.ts";
 import { md5FileDos2Unix } from "../hash/md5.ts";
 import { loadParamsFile, selectParams } from "../params/load.ts";
-import { isPlainMapping, pyEquals } from "../stage/py_value.ts";
+import { isPlainMapping, pyEquals } from "../py/value.ts";
 import type { Dependency, HashInfo, Output, ParamDependency, Stage } from "../stage/types.ts";
 import { stageAddress } from "../stage/types.ts";
 import { fsError } from "../errors.ts";

@@ -6,10 +6,10 @@
 import { type Command, Option } from "commander";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { type Cell, renderCsv } from "../render/table.ts";
-import { formatField, pyStr } from "../render/py_format.ts";
+import { type Cell, renderCsv } from "../../py/table.ts";
+import { formatField, pyStr } from "../../py/format.ts";
 import { diffTable, formatTable, type TableFormat } from "../render/metrics_table.ts";
-import { compareCodePoints } from "../../hash/canonical_json.ts";
+import { compareCodePoints } from "../../py/canonical_json.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
 import type { ExpNode, FileJson } from "../../repo/exp/show.ts";
 

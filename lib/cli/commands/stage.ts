@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import type { StageAddOptions } from "../../repo/stage_add.ts";
 import { gitAddHint } from "../render/git_hint.ts";
-import { displayWidth } from "../render/table.ts";
+import { displayWidth } from "../../py/table.ts";
 import { type ReproFlags, runRepro } from "./repro.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { status, statusJson } from "../../repo/status.ts";
 import { describeStage } from "../../repo/collect.ts";
-import { pyJsonDumps } from "../render/py_json.ts";
+import { pyJsonDumps } from "../../py/json_dumps.ts";
 import { EMPTY_PROJECT, renderStatus, UP_TO_DATE } from "../render/status.ts";
 
 interface Opts {

@@ -2,12 +2,12 @@
  * The tables of `metrics show`, `metrics diff` and `params diff`, shaped as
  * DVC's `dvc/compare.py` builds them (`metrics_table`, `diff_table`).
  */
-import { compareCodePoints } from "../../hash/canonical_json.ts";
-import { isPlainMapping } from "../../stage/py_value.ts";
+import { compareCodePoints } from "../../py/canonical_json.ts";
+import { isPlainMapping } from "../../py/value.ts";
 import { flattenMetrics } from "../../metrics/flatten.ts";
 import type { DiffData } from "../../metrics/compare.ts";
-import { formatField } from "./py_format.ts";
-import { type Cell, renderCsv, renderTable, TabularData } from "./table.ts";
+import { formatField } from "../../py/format.ts";
+import { type Cell, renderCsv, renderTable, TabularData } from "../../py/table.ts";
 
 export const DEFAULT_PRECISION = 5;
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { CairnError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
-import { canonicalJson } from "../../hash/canonical_json.ts";
+import { canonicalJson } from "../../py/canonical_json.ts";
 
 const dec = new TextDecoder();
 

@@ -11,8 +11,8 @@ import { CairnError, UsageError } from "../../errors.ts";
 import { writeTextAtomic } from "../../fs/atomic_write.ts";
 import { loadYaml } from "../../dvcfile/yaml_parse.ts";
 import { getParam, paramsFormat, parseParams } from "../../params/load.ts";
-import { isPlainMapping, isPyFloat, pyFloatRepr, toNumber } from "../../stage/py_value.ts";
-import { pyJsonDumps } from "../../cli/render/py_json.ts";
+import { isPlainMapping, isPyFloat, pyFloatRepr, toNumber } from "../../py/value.ts";
+import { pyJsonDumps } from "../../py/json_dumps.ts";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assertEquals } from "../../_rig/assert.ts";
 import { FIXTURES } from "../../_rig/rig.ts";
-import { parsePyJson } from "../../../lib/params/_json.ts";
+import { parsePyJson } from "../../../lib/py/json_loads.ts";
 import {
   diffTable,
   formatTable,

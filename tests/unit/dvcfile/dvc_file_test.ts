@@ -8,7 +8,7 @@ import {
   parseDvcFile,
   saveDvcFile,
 } from "../../../lib/dvcfile/dvc_file.ts";
-import { emitYaml } from "../../../lib/dvcfile/yaml_emit.ts";
+import { emitYaml } from "../../../lib/py/yaml_emit.ts";
 import type { Stage } from "../../../lib/stage/types.ts";
 
 function addStage(file: string, path: string, md5: string, size: number, nfiles?: number): Stage {

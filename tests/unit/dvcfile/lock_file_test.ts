@@ -10,7 +10,7 @@ import {
   updateLockFile,
 } from "../../../lib/dvcfile/lock_file.ts";
 import { parsePipelineFile } from "../../../lib/dvcfile/pipeline_file.ts";
-import { pyFloat } from "../../../lib/stage/py_value.ts";
+import { pyFloat } from "../../../lib/py/value.ts";
 import type { Stage } from "../../../lib/stage/types.ts";
 
 function stage(name: string, cmd: string | string[] = `echo ${name}`): Stage {

@@ -12,7 +12,7 @@ import {
   StageExistsError,
 } from "../../../lib/dvcfile/pipeline_edit.ts";
 import { loadPipelineFile } from "../../../lib/dvcfile/pipeline_file.ts";
-import { emitYaml } from "../../../lib/dvcfile/yaml_emit.ts";
+import { emitYaml } from "../../../lib/py/yaml_emit.ts";
 import type { Output, OutputKind, ParamDependency, Stage } from "../../../lib/stage/types.ts";
 
 const LF = `${FIXTURES}/lock_formats`;

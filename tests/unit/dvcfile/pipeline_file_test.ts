@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../_rig/assert.ts";
 import { DvcFileSyntaxError } from "../../../lib/errors.ts";
 import { isValidStageName, parsePipelineFile } from "../../../lib/dvcfile/pipeline_file.ts";
-import { PyFloat } from "../../../lib/stage/py_value.ts";
+import { PyFloat } from "../../../lib/py/value.ts";
 
 /** Parse with an in-memory file system of repo-relative paths. */
 function parse(yaml: string, files: Record<string, string> = {}, file = "dvc.yaml") {

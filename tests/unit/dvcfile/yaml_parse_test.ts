@@ -1,8 +1,8 @@
 import { assertEquals, assertMatch, assertThrows } from "../../_rig/assert.ts";
 import { DvcFileSyntaxError } from "../../../lib/errors.ts";
 import { loadYaml, parseYaml } from "../../../lib/dvcfile/yaml_parse.ts";
-import { emitYaml } from "../../../lib/dvcfile/yaml_emit.ts";
-import { isPyFloat, mapEntries, PyFloat } from "../../../lib/stage/py_value.ts";
+import { emitYaml } from "../../../lib/py/yaml_emit.ts";
+import { isPyFloat, mapEntries, PyFloat } from "../../../lib/py/value.ts";
 
 Deno.test("parse: YAML 1.2 scalar resolution as ruamel's safe loader", () => {
   const v = loadYaml(

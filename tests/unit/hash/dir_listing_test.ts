@@ -7,7 +7,7 @@ import {
   serializeListing,
   sortListing,
 } from "../../../lib/hash/dir_listing.ts";
-import { canonicalJson } from "../../../lib/hash/canonical_json.ts";
+import { canonicalJson } from "../../../lib/py/canonical_json.ts";
 
 Deno.test("code point order, not UTF-16 order", () => {
   // U+FB01 (BMP, above the surrogates) sorts before U+1F600 by code point.

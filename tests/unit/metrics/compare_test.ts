@@ -1,9 +1,9 @@
 import { assertEquals } from "../../_rig/assert.ts";
 import { diffFileData, diffRevisionData, pySub } from "../../../lib/metrics/compare.ts";
 import { flatten, flattenMetrics, formatDict } from "../../../lib/metrics/flatten.ts";
-import { mapEntries, PyFloat } from "../../../lib/stage/py_value.ts";
-import { parsePyJson } from "../../../lib/params/_json.ts";
-import { pyJsonDumps } from "../../../lib/cli/render/py_json.ts";
+import { mapEntries, PyFloat } from "../../../lib/py/value.ts";
+import { parsePyJson } from "../../../lib/py/json_loads.ts";
+import { pyJsonDumps } from "../../../lib/py/json_dumps.ts";
 
 Deno.test("flatten: dotted keys in file order, lists as Python text, empty maps dropped", () => {
   const d = parsePyJson(

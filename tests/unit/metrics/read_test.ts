@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../../_rig/assert.ts";
 import { extractMetrics, parseMetricText, readMetric } from "../../../lib/metrics/read.ts";
-import { pyJsonDumps } from "../../../lib/cli/render/py_json.ts";
+import { pyJsonDumps } from "../../../lib/py/json_dumps.ts";
 import { DvcFileSyntaxError } from "../../../lib/errors.ts";
 
 Deno.test("readMetric keeps numbers/strings/bools, drops lists and nulls", () => {

@@ -9,8 +9,8 @@ import {
   parseParams,
   selectParams,
 } from "../../../lib/params/load.ts";
-import { emitYaml } from "../../../lib/dvcfile/yaml_emit.ts";
-import { PyFloat } from "../../../lib/stage/py_value.ts";
+import { emitYaml } from "../../../lib/py/yaml_emit.ts";
+import { PyFloat } from "../../../lib/py/value.ts";
 
 const LF = `${FIXTURES}/lock_formats/repo`;
 

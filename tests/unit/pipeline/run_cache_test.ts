@@ -2,7 +2,7 @@ import { assertEquals } from "../../_rig/assert.ts";
 import { join } from "node:path";
 import { FIXTURES } from "../../_rig/rig.ts";
 import { readLockFile } from "../../../lib/dvcfile/lock_file.ts";
-import { emitYaml } from "../../../lib/dvcfile/yaml_emit.ts";
+import { emitYaml } from "../../../lib/py/yaml_emit.ts";
 import { runCacheKey, runCacheValue } from "../../../lib/cache/run_cache.ts";
 
 for (const fx of ["pipeline_repo", "lock_formats"]) {

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "../../_rig/asse
 import { flatDatapoints, inferDataSources } from "../../../lib/plots/convert.ts";
 import { getDatapoints, parsePlotData } from "../../../lib/plots/data.ts";
 import { parseSv } from "../../../lib/plots/sv.ts";
-import { pyJsonDumps } from "../../../lib/cli/render/py_json.ts";
+import { pyJsonDumps } from "../../../lib/py/json_dumps.ts";
 import { CairnError } from "../../../lib/errors.ts";
 
 const csv = (text: string, path = "p.csv") => parsePlotData(text, path);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { cairnOk, makeRepo, removeDir, writeFiles } from "../../_rig/rig.ts";
 import { openRepo } from "../../../lib/repo/repo.ts";
 import { collectStages } from "../../../lib/repo/collect.ts";
-import { isPyFloat } from "../../../lib/stage/py_value.ts";
+import { isPyFloat } from "../../../lib/py/value.ts";
 
 /** Make files look old enough to be cached (the cache skips just-written files). */
 function age(dir: string, rels: string[]) {

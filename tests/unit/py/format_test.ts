@@ -1,7 +1,7 @@
 import { assertEquals } from "../../_rig/assert.ts";
-import { formatField, pyFormatG, pyRound, pyStr } from "../../../lib/cli/render/py_format.ts";
-import { PyFloat } from "../../../lib/stage/py_value.ts";
-import { pyJsonDumps } from "../../../lib/cli/render/py_json.ts";
+import { formatField, pyFormatG, pyRound, pyStr } from "../../../lib/py/format.ts";
+import { PyFloat } from "../../../lib/py/value.ts";
+import { pyJsonDumps } from "../../../lib/py/json_dumps.ts";
 
 Deno.test("pyRound is Python's round(): exact half-even on the binary value", () => {
   assertEquals(pyRound(1.056177, 5), 1.05618);

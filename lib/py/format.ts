@@ -11,7 +11,7 @@ import {
   PyFloat,
   pyFloatRepr,
   toNumber,
-} from "../../stage/py_value.ts";
+} from "./value.ts";
 
 /** Python `str(value)` (strings as they are; containers use repr of items). */
 export function pyStr(v: unknown): string {

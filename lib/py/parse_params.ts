@@ -7,7 +7,7 @@
  * checked: unterminated strings or brackets are reported with their line.
  */
 import { DvcFileSyntaxError } from "../errors.ts";
-import { PyFloat, pyFloat, pyInt, setKeyOrder } from "../stage/py_value.ts";
+import { PyFloat, pyFloat, pyInt, setKeyOrder } from "./value.ts";
 
 type Tok =
   | { t: "name"; v: string; line: number }

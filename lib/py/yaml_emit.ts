@@ -11,16 +11,9 @@
  * Input: null/undefined (written empty, `key:` / `- `), booleans, ints
  * (number/bigint), floats (non-integral number or PyFloat, Python repr),
  * strings, arrays, plain objects (file key order honoured, see
- * lib/stage/py_value.ts) and Maps.
+ * lib/py/value.ts) and Maps.
  */
-import {
-  isPlainMapping,
-  isPyFloat,
-  mapEntries,
-  PyFloat,
-  pyFloatRepr,
-  toNumber,
-} from "../stage/py_value.ts";
+import { isPlainMapping, isPyFloat, mapEntries, PyFloat, pyFloatRepr, toNumber } from "./value.ts";
 
 /** Serialize a document as DVC writes dvc.yaml / dvc.lock / .dvc files. */
 export function emitYaml(value: unknown): string {

@@ -1,8 +1,8 @@
 /** Expected texts below were produced by ruamel.yaml 0.17.21 configured as DVC does. */
 import { assertEquals } from "../../_rig/assert.ts";
-import { emitYaml, resolvesToStr } from "../../../lib/dvcfile/yaml_emit.ts";
-import { canonicalJson, compareCodePoints } from "../../../lib/hash/canonical_json.ts";
-import { PyFloat, pyFloat, pyFloatRepr, setKeyOrder } from "../../../lib/stage/py_value.ts";
+import { emitYaml, resolvesToStr } from "../../../lib/py/yaml_emit.ts";
+import { canonicalJson, compareCodePoints } from "../../../lib/py/canonical_json.ts";
+import { PyFloat, pyFloat, pyFloatRepr, setKeyOrder } from "../../../lib/py/value.ts";
 
 Deno.test("emit: sequences are not indented under their key; nested structures", () => {
   const v = {

@@ -4,7 +4,7 @@
  * (also for "0"-like keys), a duplicate key keeps its first place and last value.
  */
 import { DvcFileSyntaxError } from "../errors.ts";
-import { pyFloat, pyInt, setKeyOrder } from "../stage/py_value.ts";
+import { pyFloat, pyInt, setKeyOrder } from "./value.ts";
 
 export function parsePyJson(text: string, path: string): unknown {
   const p = new JsonParser(text, path);

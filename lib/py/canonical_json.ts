@@ -4,14 +4,7 @@
  * keys. Separators `", "` / `": "`, keys sorted by code point, ASCII only
  * (`\uXXXX`, lowercase hex, surrogate pairs), floats as Python repr.
  */
-import {
-  isPyFloat,
-  keyString,
-  mapEntries,
-  PyFloat,
-  pyFloatRepr,
-  toNumber,
-} from "../stage/py_value.ts";
+import { isPyFloat, keyString, mapEntries, PyFloat, pyFloatRepr, toNumber } from "./value.ts";
 
 /** Serialize `value` exactly as Python's `json.dumps(value, sort_keys=True)`. */
 export function canonicalJson(value: unknown): string {

@@ -5,7 +5,7 @@
  * literals. Exceptions are written as `{"type", "msg"}` like
  * `encode_exception`.
  */
-import { jsonString } from "../../hash/canonical_json.ts";
+import { jsonString } from "./canonical_json.ts";
 import {
   isPlainMapping,
   isPyFloat,
@@ -14,7 +14,7 @@ import {
   PyFloat,
   pyFloatRepr,
   toNumber,
-} from "../../stage/py_value.ts";
+} from "./value.ts";
 
 export interface PyJsonOptions {
   /** spaces of indentation; undefined = one line. */
