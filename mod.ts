@@ -43,18 +43,18 @@ export {
   showMetrics,
   type ShowMetricsOptions,
   type ShowResult as MetricsShowResult,
-} from "./lib/metrics/show.ts";
-export { diffMetrics, type DiffResult as MetricsDiffResult } from "./lib/metrics/diff.ts";
-export { diffParams, type ParamsDiffOptions } from "./lib/params/diff.ts";
-export { showParams, type ShowParamsOptions } from "./lib/params/show.ts";
+} from "./lib/repo/metrics/show.ts";
+export { diffMetrics, type DiffResult as MetricsDiffResult } from "./lib/repo/metrics/diff.ts";
+export { diffParams, type ParamsDiffOptions } from "./lib/repo/params/diff.ts";
+export { showParams, type ShowParamsOptions } from "./lib/repo/params/show.ts";
 export {
   diffRevisions as plotsDiffRevisions,
   type PlotsOptions,
   type PlotsResult,
   showPlots,
-} from "./lib/plots/show.ts";
+} from "./lib/repo/plots/show.ts";
 export { plotsJson, writePlotsHtml } from "./lib/plots/output.ts";
-export { openRevision, type Revision, selectRevisions } from "./lib/scm/revisions.ts";
+export { openRevision, type Revision, selectRevisions } from "./lib/repo/revisions.ts";
 export {
   cloudStatus,
   type CloudStatusResult,

@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { CairnError } from "../errors.ts";
 import { writeFileAtomic, writeTextAtomic } from "../fs/atomic_write.ts";
 import { pyJsonDumps } from "../py/json_dumps.ts";
-import type { ImageDatapoint, PlotsResult, RendererWithErrors } from "./show.ts";
+import type { ImageDatapoint, PlotsResult, RendererWithErrors } from "./result.ts";
 import { fillTemplate, plotRevs, SPLIT_ANCHORS } from "./vega.ts";
 import type { Json } from "./templates.ts";
 import { vegaScripts } from "./vega_assets.ts";

@@ -387,7 +387,7 @@ export function register(program: Command, ctx: CliContext): void {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
       const { resolveExp } = await import("../../repo/exp/refs.ts");
-      const { namedRevision } = await import("../../scm/revisions.ts");
+      const { namedRevision } = await import("../../repo/revisions.ts");
       // unknown names fail loudly, before any diff is computed
       for (const r of [aRev, bRev]) {
         if (r === undefined || r === "workspace") continue;
@@ -397,8 +397,8 @@ export function register(program: Command, ctx: CliContext): void {
           resolveExp(repo, r);
         }
       }
-      const { diffMetrics } = await import("../../metrics/diff.ts");
-      const { diffParams } = await import("../../params/diff.ts");
+      const { diffMetrics } = await import("../../repo/metrics/diff.ts");
+      const { diffParams } = await import("../../repo/params/diff.ts");
       const m = diffMetrics(repo, { aRev, bRev, all: o.all });
       const p = diffParams(repo, { aRev, bRev, all: o.all });
       if (o.json) {

@@ -4,8 +4,8 @@ import { type CliContext, defineCommand, printJson, repoFor } from "../context.t
 import { displayPath, type Repo } from "../../repo/repo.ts";
 import { UsageError } from "../../errors.ts";
 // The metrics/params code is loaded when one of these commands runs (fast start-up).
-import type { ShowResult } from "../../metrics/show.ts";
-import type { DiffResult } from "../../metrics/diff.ts";
+import type { ShowResult } from "../../repo/metrics/show.ts";
+import type { DiffResult } from "../../repo/metrics/diff.ts";
 import type { DiffData } from "../../metrics/compare.ts";
 import {
   DEFAULT_PRECISION,
@@ -176,7 +176,7 @@ export function register(program: Command, ctx: CliContext): void {
     async (targets: string[], o: ShowFlags) => {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
-      const { showMetrics } = await import("../../metrics/show.ts");
+      const { showMetrics } = await import("../../repo/metrics/show.ts");
       const res = showMetrics(repo, {
         targets,
         allBranches: o.allBranches,
@@ -228,7 +228,7 @@ export function register(program: Command, ctx: CliContext): void {
     async (aRev: string | undefined, bRev: string | undefined, o: DiffFlags) => {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
-      const { diffMetrics } = await import("../../metrics/diff.ts");
+      const { diffMetrics } = await import("../../repo/metrics/diff.ts");
       const res = diffMetrics(repo, { aRev, bRev, targets: o.targets, all: o.all });
       reportDiffProblems(ctx, repo, res, "metrics");
       const diff = relDiff(repo, res.diff);
@@ -266,8 +266,8 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--unset", "Forget the settings of this file."),
     async (path: string, o: { type?: string; xpath?: string; unset?: boolean }) => {
       const repo = repoFor(ctx);
-      const { targetPaths } = await import("../../metrics/show.ts");
-      const { modifyMetric } = await import("../../metrics/settings.ts");
+      const { targetPaths } = await import("../../repo/metrics/show.ts");
+      const { modifyMetric } = await import("../../repo/metrics/modify.ts");
       const [rel] = targetPaths(repo, [path]);
       modifyMetric(repo, rel, o);
     },
@@ -292,7 +292,7 @@ export function register(program: Command, ctx: CliContext): void {
     async (aRev: string | undefined, bRev: string | undefined, o: DiffFlags) => {
       const format = tableFormat(o);
       const repo = repoFor(ctx);
-      const { diffParams } = await import("../../params/diff.ts");
+      const { diffParams } = await import("../../repo/params/diff.ts");
       const res = diffParams(repo, { aRev, bRev, targets: o.targets, all: o.all, deps: o.deps });
       reportDiffProblems(ctx, repo, res, "params");
       const diff = relDiff(repo, res.diff);

@@ -106,7 +106,7 @@ async function runPlots(
     if (o.json) throw new UsageError("'--show-vega' and '--json' are mutually exclusive options.");
   }
   const repo = repoFor(ctx);
-  const { showPlots, diffRevisions } = await import("../../plots/show.ts");
+  const { showPlots, diffRevisions } = await import("../../repo/plots/show.ts");
   const result = showPlots(repo, {
     targets,
     revs: revs === undefined ? undefined : diffRevisions(repo, revs, { experiment }),
@@ -159,7 +159,7 @@ async function runPlots(
 
 function reportProblems(
   ctx: CliContext,
-  result: import("../../plots/show.ts").PlotsResult,
+  result: import("../../repo/plots/show.ts").PlotsResult,
 ): void {
   const errored = new Set<string>();
   for (const [rev, e] of Object.entries(result.errors)) {
@@ -254,7 +254,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--unset <property...>", "Unset one or more display properties."),
     async (target: string, o: PropFlags & { unset?: string[] }) => {
       const repo = repoFor(ctx);
-      const { modifyPlot } = await import("../../plots/modify.ts");
+      const { modifyPlot } = await import("../../repo/plots/modify.ts");
       modifyPlot(repo, target, { props: cliProps(o), unset: o.unset });
     },
   );

@@ -4,10 +4,10 @@
  * The JSON shape is DVC's (`dvc exp show --json`); rendering is in the CLI.
  */
 import type { Repo } from "../repo.ts";
-import { openRevision, type Revision, stageOutPath, WORKSPACE } from "../../scm/revisions.ts";
-import { metricsAt } from "../../metrics/show.ts";
-import { paramsAt } from "../../params/show.ts";
-import type { FileResult, RevisionResult } from "../../metrics/show.ts";
+import { openRevision, type Revision, stageOutPath, WORKSPACE } from "../revisions.ts";
+import { metricsAt } from "../metrics/show.ts";
+import { paramsAt } from "../params/show.ts";
+import type { FileResult, RevisionResult } from "../metrics/show.ts";
 import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
 
 export interface FileJson {

@@ -1,4 +1,11 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertNotStrictEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "../../_rig/assert.ts";
 import { checkoutOutput, commitOutput, ConfirmRemoveError } from "../../../lib/cache/checkout.ts";
 import { ObjectStore } from "../../../lib/cache/object_store.ts";
 import type { CacheContext, LinkType } from "../../../lib/cache/types.ts";
@@ -60,33 +67,33 @@ Deno.test("commit a directory, rm -rf, checkout restores it", async () => {
   try {
     write(r.root, DATA);
     const c = await commitOutput(r.ctx, `${r.root}/data`);
-    assert.equal(c.kind, "dir");
-    assert.equal(c.hash.nfiles, 3);
-    assert.equal(c.hash.size, 3);
-    assert.equal(c.hash.hashName, "md5");
-    assert.equal(c.stored, 4); // 3 files + .dir
+    assertStrictEquals(c.kind, "dir");
+    assertStrictEquals(c.hash.nfiles, 3);
+    assertStrictEquals(c.hash.size, 3);
+    assertStrictEquals(c.hash.hashName, "md5");
+    assertStrictEquals(c.stored, 4); // 3 files + .dir
     // default link types keep the workspace copy as is
-    assert.equal(c.relinked, 0);
+    assertStrictEquals(c.relinked, 0);
     const again = await commitOutput(r.ctx, `${r.root}/data`);
-    assert.equal(again.stored, 0);
-    assert.equal(again.hash.md5, c.hash.md5);
+    assertStrictEquals(again.stored, 0);
+    assertStrictEquals(again.hash.md5, c.hash.md5);
 
     Deno.removeSync(`${r.root}/data`, { recursive: true });
     const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
-    assert.equal(co.status, "added");
-    assert.deepEqual(co.changes.map((x) => `${x.change} ${x.relpath}`), [
+    assertStrictEquals(co.status, "added");
+    assertEquals(co.changes.map((x) => `${x.change} ${x.relpath}`), [
       "added a",
       "added sub/b",
       "added sub/deep/c",
     ]);
-    assert.equal(co.linkType, "copy");
-    assert.deepEqual(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
-    assert.ok((Deno.statSync(`${r.root}/data/a`).mode! & 0o200) !== 0);
+    assertStrictEquals(co.linkType, "copy");
+    assertEquals(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
+    assert((Deno.statSync(`${r.root}/data/a`).mode! & 0o200) !== 0);
 
     const noop = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
-    assert.equal(noop.status, "unchanged");
-    assert.equal(noop.unchanged, 3);
-    assert.deepEqual(noop.changes, []);
+    assertStrictEquals(noop.status, "unchanged");
+    assertStrictEquals(noop.unchanged, 3);
+    assertEquals(noop.changes, []);
   } finally {
     r.close();
   }
@@ -111,8 +118,8 @@ Deno.test("no-op checkout trusts the state index (reads nothing)", async () => {
     f.close();
     Deno.utimeSync(p, before.atime!, before.mtime!);
     const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
-    assert.equal(co.status, "unchanged");
-    assert.equal(Deno.readTextFileSync(p), "Z");
+    assertStrictEquals(co.status, "unchanged");
+    assertStrictEquals(Deno.readTextFileSync(p), "Z");
   } finally {
     r.close();
   }
@@ -126,8 +133,8 @@ Deno.test("uncached changes need confirmation; force/confirm apply M/A/D", async
     write(r.root, { "data/a": "changed", "data/extra/x": "new" });
     Deno.removeSync(`${r.root}/data/sub/deep/c`);
     const out = { path: `${r.root}/data`, hash: c.hash };
-    await assert.rejects(() => checkoutOutput(r.ctx, out), ConfirmRemoveError);
-    assert.equal(Deno.readTextFileSync(`${r.root}/data/a`), "changed", "untouched");
+    await assertRejects(() => checkoutOutput(r.ctx, out), ConfirmRemoveError);
+    assertStrictEquals(Deno.readTextFileSync(`${r.root}/data/a`), "changed", "untouched");
     let asked: string[] = [];
     const co = await checkoutOutput(r.ctx, out, {
       confirmRemove: (paths) => {
@@ -135,24 +142,24 @@ Deno.test("uncached changes need confirmation; force/confirm apply M/A/D", async
         return true;
       },
     });
-    assert.deepEqual(asked.sort(), [`${r.root}/data/a`, `${r.root}/data/extra/x`]);
-    assert.equal(co.status, "modified");
-    assert.deepEqual(co.changes.map((x) => `${x.change} ${x.relpath}`), [
+    assertEquals(asked.sort(), [`${r.root}/data/a`, `${r.root}/data/extra/x`]);
+    assertStrictEquals(co.status, "modified");
+    assertEquals(co.changes.map((x) => `${x.change} ${x.relpath}`), [
       "modified a",
       "deleted extra/x",
       "added sub/deep/c",
     ]);
-    assert.deepEqual(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
-    assert.throws(() => Deno.statSync(`${r.root}/data/extra`), "emptied dir pruned");
+    assertEquals(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
+    assertThrows(() => Deno.statSync(`${r.root}/data/extra`), "emptied dir pruned");
     // cached content is replaced without asking (same size, written at once:
     // the racy-window rule must notice it)
     write(r.root, { "data/a": "B" }); // == content of sub/b, which is cached
     const co2 = await checkoutOutput(r.ctx, out);
-    assert.deepEqual(co2.changes, [{ relpath: "a", change: "modified" }]);
+    assertEquals(co2.changes, [{ relpath: "a", change: "modified" }]);
     // force
     write(r.root, { "data/a": "zzz" });
     const co3 = await checkoutOutput(r.ctx, out, { force: true });
-    assert.deepEqual(co3.changes, [{ relpath: "a", change: "modified" }]);
+    assertEquals(co3.changes, [{ relpath: "a", change: "modified" }]);
   } finally {
     r.close();
   }
@@ -167,17 +174,17 @@ Deno.test("missing objects are reported, the rest checked out", async () => {
     store.remove("7fc56270e7a70fa81a5935b72eacbe29"); // md5("A")
     Deno.removeSync(`${r.root}/data`, { recursive: true });
     const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
-    assert.equal(co.status, "missing");
-    assert.deepEqual(co.missing, ["a"]);
-    assert.deepEqual(Object.keys(tree(`${r.root}/data`)).sort(), ["sub/b", "sub/deep/c"]);
+    assertStrictEquals(co.status, "missing");
+    assertEquals(co.missing, ["a"]);
+    assertEquals(Object.keys(tree(`${r.root}/data`)).sort(), ["sub/b", "sub/deep/c"]);
     store.remove(c.hash.md5);
     const co2 = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash });
-    assert.deepEqual(co2.missing, [""]);
+    assertEquals(co2.missing, [""]);
     const co3 = await checkoutOutput(r.ctx, {
       path: `${r.root}/nofile`,
       hash: { md5: "0123456789abcdef0123456789abcdef", hashName: "md5" },
     });
-    assert.equal(co3.status, "missing");
+    assertStrictEquals(co3.status, "missing");
   } finally {
     r.close();
   }
@@ -189,19 +196,19 @@ Deno.test("file output: checkout, isexec, unchanged, modified", async () => {
     write(r.root, { "run.sh": "#!/bin/sh\n" });
     Deno.chmodSync(`${r.root}/run.sh`, 0o755);
     const c = await commitOutput(r.ctx, `${r.root}/run.sh`);
-    assert.equal(c.hash.isexec, true);
-    assert.equal(c.stored, 1);
+    assertStrictEquals(c.hash.isexec, true);
+    assertStrictEquals(c.stored, 1);
     Deno.removeSync(`${r.root}/run.sh`);
     const out = { path: `${r.root}/run.sh`, hash: c.hash };
     const co = await checkoutOutput(r.ctx, out);
-    assert.equal(co.status, "added");
-    assert.deepEqual(co.changes, [{ relpath: "", change: "added" }]);
-    assert.ok((Deno.statSync(`${r.root}/run.sh`).mode! & 0o111) !== 0);
-    assert.equal((await checkoutOutput(r.ctx, out)).status, "unchanged");
+    assertStrictEquals(co.status, "added");
+    assertEquals(co.changes, [{ relpath: "", change: "added" }]);
+    assert((Deno.statSync(`${r.root}/run.sh`).mode! & 0o111) !== 0);
+    assertStrictEquals((await checkoutOutput(r.ctx, out)).status, "unchanged");
     write(r.root, { "run.sh": "other" });
     const co2 = await checkoutOutput(r.ctx, out, { force: true });
-    assert.equal(co2.status, "modified");
-    assert.equal(Deno.readTextFileSync(`${r.root}/run.sh`), "#!/bin/sh\n");
+    assertStrictEquals(co2.status, "modified");
+    assertStrictEquals(Deno.readTextFileSync(`${r.root}/run.sh`), "#!/bin/sh\n");
   } finally {
     r.close();
   }
@@ -214,22 +221,22 @@ Deno.test("hardlink / symlink cache types and relink", async () => {
     const c = await commitOutput(r.ctx, `${r.root}/data`);
     const store = new ObjectStore(r.ctx.cacheDir);
     const obj = store.pathFor("7fc56270e7a70fa81a5935b72eacbe29");
-    assert.equal(Deno.statSync(`${r.root}/data/a`).ino, Deno.statSync(obj).ino);
-    assert.equal(Deno.statSync(obj).mode! & 0o777, 0o444);
+    assertStrictEquals(Deno.statSync(`${r.root}/data/a`).ino, Deno.statSync(obj).ino);
+    assertStrictEquals(Deno.statSync(obj).mode! & 0o777, 0o444);
     // relink to symlinks
     const sym: CacheContext = { ...r.ctx, linkTypes: ["symlink"] };
     const out = { path: `${r.root}/data`, hash: c.hash };
     const co = await checkoutOutput(sym, out, { relink: true });
-    assert.equal(co.relinked, 3);
-    assert.equal(Deno.readLinkSync(`${r.root}/data/a`), obj);
-    assert.equal((await checkoutOutput(sym, out, { relink: true })).relinked, 0);
+    assertStrictEquals(co.relinked, 3);
+    assertStrictEquals(Deno.readLinkSync(`${r.root}/data/a`), obj);
+    assertStrictEquals((await checkoutOutput(sym, out, { relink: true })).relinked, 0);
     // and back to independent copies
     const copy: CacheContext = { ...r.ctx, linkTypes: ["copy"] };
     const co2 = await checkoutOutput(copy, out, { relink: true });
-    assert.equal(co2.relinked, 3);
-    assert.equal(Deno.lstatSync(`${r.root}/data/a`).isSymlink, false);
-    assert.notEqual(Deno.statSync(`${r.root}/data/a`).ino, Deno.statSync(obj).ino);
-    assert.deepEqual(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
+    assertStrictEquals(co2.relinked, 3);
+    assertStrictEquals(Deno.lstatSync(`${r.root}/data/a`).isSymlink, false);
+    assertNotStrictEquals(Deno.statSync(`${r.root}/data/a`).ino, Deno.statSync(obj).ino);
+    assertEquals(tree(`${r.root}/data`), { a: "A", "sub/b": "B", "sub/deep/c": "C" });
   } finally {
     r.close();
   }
@@ -244,8 +251,8 @@ Deno.test("legacy (DVC 2) objects check out; output replacing a file/dir", async
     store.addBytes(text, legacyMd5, { legacy: true });
     const hash = { md5: legacyMd5, size: 6 }; // no hashName: legacy entry
     const out = { path: `${r.root}/legacy.txt`, hash };
-    assert.equal((await checkoutOutput(r.ctx, out)).status, "added");
-    assert.equal((await checkoutOutput(r.ctx, out)).status, "unchanged");
+    assertStrictEquals((await checkoutOutput(r.ctx, out)).status, "added");
+    assertStrictEquals((await checkoutOutput(r.ctx, out)).status, "unchanged");
     // a directory sits where a file output goes (its data is cached: no prompt)
     write(r.root, { "d/x": "A" });
     const cx = await commitOutput(r.ctx, `${r.root}/d/x`);
@@ -253,9 +260,9 @@ Deno.test("legacy (DVC 2) objects check out; output replacing a file/dir", async
     Deno.mkdirSync(`${r.root}/legacy.txt`);
     Deno.copyFileSync(`${r.root}/d/x`, `${r.root}/legacy.txt/inner`);
     const co = await checkoutOutput(r.ctx, out);
-    assert.equal(co.status, "modified");
-    assert.ok(Deno.statSync(`${r.root}/legacy.txt`).isFile);
-    assert.equal(cx.hash.md5, "7fc56270e7a70fa81a5935b72eacbe29");
+    assertStrictEquals(co.status, "modified");
+    assert(Deno.statSync(`${r.root}/legacy.txt`).isFile);
+    assertStrictEquals(cx.hash.md5, "7fc56270e7a70fa81a5935b72eacbe29");
   } finally {
     r.close();
   }
@@ -267,14 +274,14 @@ Deno.test("commit with hardlink first: objects share the workspace inodes, nothi
     write(r.root, DATA);
     const inoBefore = Deno.statSync(`${r.root}/data/a`).ino;
     const c = await commitOutput(r.ctx, `${r.root}/data`);
-    assert.equal(c.relinked, 0);
-    assert.equal(Deno.statSync(`${r.root}/data/a`).ino, inoBefore);
+    assertStrictEquals(c.relinked, 0);
+    assertStrictEquals(Deno.statSync(`${r.root}/data/a`).ino, inoBefore);
     // a file output whose content is already cached gets hardlinked to it
     write(r.root, { "copy_of_a": "A" });
     const f = await commitOutput(r.ctx, `${r.root}/copy_of_a`);
-    assert.equal(f.stored, 0);
-    assert.equal(f.relinked, 1);
-    assert.equal(Deno.statSync(`${r.root}/copy_of_a`).ino, inoBefore);
+    assertStrictEquals(f.stored, 0);
+    assertStrictEquals(f.relinked, 1);
+    assertStrictEquals(Deno.statSync(`${r.root}/copy_of_a`).ino, inoBefore);
   } finally {
     r.close();
   }
@@ -285,18 +292,18 @@ Deno.test("commit with symlink cache type replaces workspace files by links", as
   try {
     write(r.root, DATA);
     const c = await commitOutput(r.ctx, `${r.root}/data`);
-    assert.equal(c.relinked, 3);
-    assert.equal(c.linkType, "symlink");
+    assertStrictEquals(c.relinked, 3);
+    assertStrictEquals(c.linkType, "symlink");
     const store = new ObjectStore(r.ctx.cacheDir);
-    assert.equal(
+    assertStrictEquals(
       Deno.readLinkSync(`${r.root}/data/sub/b`),
       store.pathFor("9d5ed678fe57bcca610140957afab571"), // md5("B")
     );
     // re-committing the linked tree gives the same hash and relinks nothing
     const again = await commitOutput(r.ctx, `${r.root}/data`);
-    assert.equal(again.hash.md5, c.hash.md5);
-    assert.equal(again.relinked, 0);
-    assert.equal(again.stored, 0);
+    assertStrictEquals(again.hash.md5, c.hash.md5);
+    assertStrictEquals(again.relinked, 0);
+    assertStrictEquals(again.stored, 0);
   } finally {
     r.close();
   }

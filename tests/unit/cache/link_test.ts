@@ -1,4 +1,10 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertNotStrictEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "../../_rig/assert.ts";
 import {
   Linker,
   linkFile,
@@ -32,13 +38,13 @@ Deno.test(
     const src = object(dir);
     Deno.writeTextFileSync(`${dir}/dst`, "old");
     linkFile(src, `${dir}/dst`, "copy");
-    assert.equal(Deno.readTextFileSync(`${dir}/dst`), "obj");
+    assertStrictEquals(Deno.readTextFileSync(`${dir}/dst`), "obj");
     const st = Deno.statSync(`${dir}/dst`);
-    assert.notEqual(st.ino, Deno.statSync(src).ino);
-    assert.ok((st.mode! & 0o200) !== 0, "writable");
+    assertNotStrictEquals(st.ino, Deno.statSync(src).ino);
+    assert((st.mode! & 0o200) !== 0, "writable");
     linkFile(src, `${dir}/x`, "copy", { isexec: true });
-    assert.ok((Deno.statSync(`${dir}/x`).mode! & 0o100) !== 0);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["dst", "obj", "x"]);
+    assert((Deno.statSync(`${dir}/x`).mode! & 0o100) !== 0);
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["dst", "obj", "x"]);
   }),
 );
 
@@ -47,9 +53,9 @@ Deno.test(
   withDir((dir) => {
     const src = object(dir);
     linkFile(src, `${dir}/h`, "hardlink");
-    assert.equal(Deno.statSync(`${dir}/h`).ino, Deno.statSync(src).ino);
+    assertStrictEquals(Deno.statSync(`${dir}/h`).ino, Deno.statSync(src).ino);
     linkFile(src, `${dir}/s`, "symlink");
-    assert.equal(Deno.readLinkSync(`${dir}/s`), src);
+    assertStrictEquals(Deno.readLinkSync(`${dir}/s`), src);
   }),
 );
 
@@ -57,12 +63,12 @@ Deno.test(
   "reflink is unsupported here and falls through to copy",
   withDir((dir) => {
     const src = object(dir);
-    assert.throws(() => linkFile(src, `${dir}/r`, "reflink"), LinkUnsupportedError);
+    assertThrows(() => linkFile(src, `${dir}/r`, "reflink"), LinkUnsupportedError);
     const l = new Linker(["reflink", "copy"]);
-    assert.equal(l.link(src, `${dir}/r`), "copy");
-    assert.equal(l.current, "copy");
-    assert.throws(() => new Linker(["reflink"]).link(src, `${dir}/q`), NoLinkTypeError);
-    assert.equal(probeLinkType(`${dir}/c`, dir, ["reflink", "hardlink", "copy"]), "hardlink");
+    assertStrictEquals(l.link(src, `${dir}/r`), "copy");
+    assertStrictEquals(l.current, "copy");
+    assertThrows(() => new Linker(["reflink"]).link(src, `${dir}/q`), NoLinkTypeError);
+    assertStrictEquals(probeLinkType(`${dir}/c`, dir, ["reflink", "hardlink", "copy"]), "hardlink");
   }),
 );
 
@@ -82,8 +88,8 @@ Deno.test(
     try {
       const src = object(shm);
       const l = new Linker(["hardlink", "copy"]);
-      assert.equal(l.link(src, `${dir}/x`), "copy");
-      assert.equal(Deno.readTextFileSync(`${dir}/x`), "obj");
+      assertStrictEquals(l.link(src, `${dir}/x`), "copy");
+      assertStrictEquals(Deno.readTextFileSync(`${dir}/x`), "obj");
     } finally {
       Deno.removeSync(shm, { recursive: true });
     }
@@ -91,7 +97,7 @@ Deno.test(
 );
 
 Deno.test("parseLinkTypes", () => {
-  assert.deepEqual(parseLinkTypes("reflink, copy"), ["reflink", "copy"]);
-  assert.deepEqual(parseLinkTypes(["hardlink", "symlink"]), ["hardlink", "symlink"]);
-  assert.throws(() => parseLinkTypes("reflink,teleport"));
+  assertEquals(parseLinkTypes("reflink, copy"), ["reflink", "copy"]);
+  assertEquals(parseLinkTypes(["hardlink", "symlink"]), ["hardlink", "symlink"]);
+  assertThrows(() => parseLinkTypes("reflink,teleport"));
 });

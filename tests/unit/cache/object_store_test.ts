@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertMatch, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import {
   CorruptObjectError,
   MissingObjectError,
@@ -36,13 +36,16 @@ function listAll(dir: string): string[] {
 
 Deno.test("layout: files/md5/xx/rest and legacy xx/rest", () => {
   const s = new ObjectStore("/c/cache");
-  assert.equal(s.pathFor(H_FOO), `/c/cache/files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8`);
-  assert.equal(
+  assertStrictEquals(s.pathFor(H_FOO), `/c/cache/files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8`);
+  assertStrictEquals(
     s.pathFor(H_FOO + ".dir"),
     `/c/cache/files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8.dir`,
   );
-  assert.equal(s.pathFor(H_FOO, { legacy: true }), `/c/cache/ac/bd18db4cc2f85cedef654fccc4a4d8`);
-  assert.throws(() => s.pathFor("../etc/passwd"), CairnError);
+  assertStrictEquals(
+    s.pathFor(H_FOO, { legacy: true }),
+    `/c/cache/ac/bd18db4cc2f85cedef654fccc4a4d8`,
+  );
+  assertThrows(() => s.pathFor("../etc/passwd"), CairnError);
 });
 
 Deno.test(
@@ -51,18 +54,18 @@ Deno.test(
     Deno.writeTextFileSync(`${dir}/foo`, "foo");
     const s = new ObjectStore(`${dir}/cache`);
     const a = s.addFile(`${dir}/foo`, H_FOO);
-    assert.equal(a.added, true);
-    assert.equal(Deno.readTextFileSync(a.path), "foo");
-    assert.equal(Deno.statSync(a.path).mode! & 0o777, 0o444);
-    assert.equal(s.has(H_FOO), true);
-    assert.equal(s.has(H_FOO, { legacy: true }), false);
-    assert.equal(s.addFile(`${dir}/foo`, H_FOO).added, false);
-    assert.deepEqual(listAll(`${dir}/cache`), ["files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8"]);
+    assertStrictEquals(a.added, true);
+    assertStrictEquals(Deno.readTextFileSync(a.path), "foo");
+    assertStrictEquals(Deno.statSync(a.path).mode! & 0o777, 0o444);
+    assertStrictEquals(s.has(H_FOO), true);
+    assertStrictEquals(s.has(H_FOO, { legacy: true }), false);
+    assertStrictEquals(s.addFile(`${dir}/foo`, H_FOO).added, false);
+    assertEquals(listAll(`${dir}/cache`), ["files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8"]);
     // hardlink mode shares the inode with the source
     Deno.writeTextFileSync(`${dir}/bar`, "bar");
     const h = md5Bytes(enc("bar"));
     const b = s.addFile(`${dir}/bar`, h, { hardlink: true });
-    assert.equal(Deno.statSync(b.path).ino, Deno.statSync(`${dir}/bar`).ino);
+    assertStrictEquals(Deno.statSync(b.path).ino, Deno.statSync(`${dir}/bar`).ino);
   }),
 );
 
@@ -74,13 +77,13 @@ Deno.test(
       { relpath: "foo", md5: H_FOO },
       { relpath: "bar", md5: "37b51d194a7513e45b56f6524f2d51f2" },
     ]);
-    assert.equal(r.md5, "5ea40360f5b4ec688df672a4db9c17d1.dir");
-    assert.deepEqual(s.readDirObject(r.md5).map((e) => e.relpath), ["bar", "foo"]);
+    assertStrictEquals(r.md5, "5ea40360f5b4ec688df672a4db9c17d1.dir");
+    assertEquals(s.readDirObject(r.md5).map((e) => e.relpath), ["bar", "foo"]);
     Deno.chmodSync(r.path, 0o644);
     Deno.writeTextFileSync(r.path, "[]");
-    assert.throws(() => s.readDirObject(r.md5), CorruptObjectError);
-    assert.equal(s.has(r.md5), false);
-    assert.throws(() => s.readDirObject(r.md5), MissingObjectError);
+    assertThrows(() => s.readDirObject(r.md5), CorruptObjectError);
+    assertStrictEquals(s.has(r.md5), false);
+    assertThrows(() => s.readDirObject(r.md5), MissingObjectError);
   }),
 );
 
@@ -89,25 +92,25 @@ Deno.test(
   withDir((dir) => {
     const s = new ObjectStore(`${dir}/cache`);
     const { path } = s.addBytes(enc("foo"), H_FOO);
-    assert.equal(s.verify(H_FOO), "ok");
+    assertStrictEquals(s.verify(H_FOO), "ok");
     Deno.chmodSync(path, 0o644);
     Deno.writeTextFileSync(path, "bad");
     Deno.chmodSync(path, 0o444);
-    assert.equal(s.verify(H_FOO), "ok", "0444 is trusted as DVC does");
-    assert.equal(s.verify(H_FOO, { strict: true }), "corrupt");
-    assert.equal(s.has(H_FOO), false);
-    assert.equal(s.verify(H_FOO), "missing");
+    assertStrictEquals(s.verify(H_FOO), "ok", "0444 is trusted as DVC does");
+    assertStrictEquals(s.verify(H_FOO, { strict: true }), "corrupt");
+    assertStrictEquals(s.has(H_FOO), false);
+    assertStrictEquals(s.verify(H_FOO), "missing");
     // not 0444 -> always re-hashed; a good one gets its mode back
     const p2 = s.addBytes(enc("foo"), H_FOO).path;
     Deno.chmodSync(p2, 0o644);
-    assert.equal(s.verify(H_FOO), "ok");
-    assert.equal(Deno.statSync(p2).mode! & 0o777, 0o444);
+    assertStrictEquals(s.verify(H_FOO), "ok");
+    assertStrictEquals(Deno.statSync(p2).mode! & 0o777, 0o444);
     // addFile over a corrupt unprotected object replaces it
     Deno.chmodSync(p2, 0o644);
     Deno.writeTextFileSync(p2, "xyz");
     Deno.writeTextFileSync(`${dir}/foo`, "foo");
-    assert.equal(s.addFile(`${dir}/foo`, H_FOO).added, true);
-    assert.equal(Deno.readTextFileSync(p2), "foo");
+    assertStrictEquals(s.addFile(`${dir}/foo`, H_FOO).added, true);
+    assertStrictEquals(Deno.readTextFileSync(p2), "foo");
   }),
 );
 
@@ -122,7 +125,7 @@ Deno.test(
     Deno.writeTextFileSync(`${dir}/cache/runs/ab/abcd/ef`, "x");
     Deno.writeTextFileSync(`${dir}/cache/files/md5/ac/.tmp123`, "x");
     const got = [...s.list()].map((o) => `${o.legacy ? "L" : "3"}:${o.md5}`).sort();
-    assert.deepEqual(
+    assertEquals(
       got,
       [
         `3:${d.md5}`,
@@ -130,10 +133,10 @@ Deno.test(
         `L:37b51d194a7513e45b56f6524f2d51f2`,
       ].sort(),
     );
-    assert.equal([...s.list({ legacy: true })].length, 1);
-    assert.equal(s.remove(H_FOO), true);
-    assert.equal(s.remove(H_FOO), false);
-    assert.equal(s.has(H_FOO), false);
+    assertStrictEquals([...s.list({ legacy: true })].length, 1);
+    assertStrictEquals(s.remove(H_FOO), true);
+    assertStrictEquals(s.remove(H_FOO), false);
+    assertStrictEquals(s.has(H_FOO), false);
   }),
 );
 
@@ -143,8 +146,8 @@ Deno.test(
     const s = new ObjectStore(`${dir}/cache`, { shared: "group" });
     const { path } = s.addBytes(enc("foo"), H_FOO);
     const fan = path.slice(0, path.lastIndexOf("/"));
-    assert.equal(Deno.statSync(fan).mode! & 0o7777, 0o2775);
-    assert.equal(Deno.statSync(`${dir}/cache/files`).mode! & 0o7777, 0o2775);
+    assertStrictEquals(Deno.statSync(fan).mode! & 0o7777, 0o2775);
+    assertStrictEquals(Deno.statSync(`${dir}/cache/files`).mode! & 0o7777, 0o2775);
   }),
 );
 
@@ -172,9 +175,9 @@ Deno.test(
     const out = await cmd.output();
     const text = new TextDecoder().decode(out.stdout) +
       new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, text);
-    assert.match(text, /OK no space left on device/);
-    assert.match(text, /OK commit no space left on device/);
+    assertStrictEquals(out.code, 0, text);
+    assertMatch(text, /OK no space left on device/);
+    assertMatch(text, /OK commit no space left on device/);
   }),
 );
 
@@ -188,7 +191,7 @@ Deno.test(
     const absent = Array.from({ length: 300 }, (_, i) => md5Bytes(enc(`y${i}`)));
     const all = [...md5s, ...absent, "not-a-hash"];
     const got = s.hasMany(all);
-    assert.deepEqual(got, all.map((m) => m.length === 32 && md5s.includes(m)));
-    assert.deepEqual(s.hasMany(md5s.slice(0, 3)), [true, true, true]);
+    assertEquals(got, all.map((m) => m.length === 32 && md5s.includes(m)));
+    assertEquals(s.hasMany(md5s.slice(0, 3)), [true, true, true]);
   }),
 );

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "../../_rig/assert.ts";
 import type { Command } from "commander";
 import { COMMAND_LOADERS, commandModulesFor, commandName } from "../../../lib/cli/command_map.ts";
 import { COMMANDS } from "../../../lib/cli/commands/index.ts";
@@ -20,28 +20,28 @@ Deno.test("command map: each entry's module alone gives the same command as the 
   const full = buildProgram(ctx(), COMMANDS);
   for (const [name, load] of Object.entries(COMMAND_LOADERS)) {
     const expected = find(full, name);
-    assert.ok(expected, `'${name}' is in the command map but not in commands/index.ts`);
+    assert(expected, `'${name}' is in the command map but not in commands/index.ts`);
     const alone = find(buildProgram(ctx(), [await load()]), name);
-    assert.ok(alone, `the module mapped for '${name}' does not register it`);
-    assert.equal(helpTree(alone), helpTree(expected), `'${name}' differs when loaded alone`);
+    assert(alone, `the module mapped for '${name}' does not register it`);
+    assertStrictEquals(helpTree(alone), helpTree(expected), `'${name}' differs when loaded alone`);
   }
 });
 
 Deno.test("command map: the command name is found after global flags", () => {
-  assert.equal(commandName(["status"]), "status");
-  assert.equal(commandName(["-q", "--cd", "sub", "add", "x"]), "add");
-  assert.equal(commandName(["--cd=sub", "-qv", "checkout"]), "checkout");
-  assert.equal(commandName(["--version"]), "");
-  assert.equal(commandName([]), "");
-  assert.equal(commandName(["--bogus", "status"]), undefined);
+  assertStrictEquals(commandName(["status"]), "status");
+  assertStrictEquals(commandName(["-q", "--cd", "sub", "add", "x"]), "add");
+  assertStrictEquals(commandName(["--cd=sub", "-qv", "checkout"]), "checkout");
+  assertStrictEquals(commandName(["--version"]), "");
+  assertStrictEquals(commandName([]), "");
+  assertStrictEquals(commandName(["--bogus", "status"]), undefined);
 });
 
 Deno.test("command map: --version loads no command, help and unknown names load all", async () => {
-  assert.deepEqual(await commandModulesFor(["--version"]), []);
-  assert.equal((await commandModulesFor(["-V", "-h"])).length, COMMANDS.length);
-  assert.equal((await commandModulesFor([])).length, COMMANDS.length);
-  assert.equal((await commandModulesFor(["-q"])).length, COMMANDS.length);
-  assert.equal((await commandModulesFor(["stauts"])).length, COMMANDS.length);
-  assert.equal((await commandModulesFor(["toString"])).length, COMMANDS.length);
-  assert.equal((await commandModulesFor(["status", "-h"])).length, 1);
+  assertEquals(await commandModulesFor(["--version"]), []);
+  assertStrictEquals((await commandModulesFor(["-V", "-h"])).length, COMMANDS.length);
+  assertStrictEquals((await commandModulesFor([])).length, COMMANDS.length);
+  assertStrictEquals((await commandModulesFor(["-q"])).length, COMMANDS.length);
+  assertStrictEquals((await commandModulesFor(["stauts"])).length, COMMANDS.length);
+  assertStrictEquals((await commandModulesFor(["toString"])).length, COMMANDS.length);
+  assertStrictEquals((await commandModulesFor(["status", "-h"])).length, 1);
 });

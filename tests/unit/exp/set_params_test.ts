@@ -1,4 +1,10 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStrictEquals,
+  assertThrows,
+} from "../../_rig/assert.ts";
 import { join } from "node:path";
 import {
   applyOverrides,
@@ -23,40 +29,40 @@ const read = (dir: string, f: string) => Deno.readTextFileSync(join(dir, f));
 const apply = (dir: string, items: string[]) => applyOverrides(dir, items.map(parseOverride));
 
 Deno.test("parseOverride: file prefix, +/++/~, typed values, sweeps refused", () => {
-  assert.deepEqual(parseOverride("train.lr=0.5"), {
+  assertEquals(parseOverride("train.lr=0.5"), {
     file: "params.yaml",
     key: "train.lr",
     kind: "set",
     raw: "0.5",
     value: 0.5,
   });
-  assert.equal(parseOverride("p2.yaml:lr=1").file, "p2.yaml");
-  assert.equal(parseOverride("+a.b=x").kind, "add");
-  assert.equal(parseOverride("++a.b=x").kind, "force");
-  assert.deepEqual(parseOverride("~a.b"), { file: "params.yaml", key: "a.b", kind: "delete" });
-  assert.deepEqual(parseOverride("l=[1, 2]").value, [1, 2]);
-  assert.equal(parseOverride("b=true").value, true);
-  assert.throws(() => parseOverride("lr=0.1,0.2"), ParamOverrideError);
-  assert.throws(() => parseOverride("lr=range(1,3)"), ParamOverrideError);
-  assert.throws(() => parseOverride("lr"), ParamOverrideError);
+  assertStrictEquals(parseOverride("p2.yaml:lr=1").file, "p2.yaml");
+  assertStrictEquals(parseOverride("+a.b=x").kind, "add");
+  assertStrictEquals(parseOverride("++a.b=x").kind, "force");
+  assertEquals(parseOverride("~a.b"), { file: "params.yaml", key: "a.b", kind: "delete" });
+  assertEquals(parseOverride("l=[1, 2]").value, [1, 2]);
+  assertStrictEquals(parseOverride("b=true").value, true);
+  assertThrows(() => parseOverride("lr=0.1,0.2"), ParamOverrideError);
+  assertThrows(() => parseOverride("lr=range(1,3)"), ParamOverrideError);
+  assertThrows(() => parseOverride("lr"), ParamOverrideError);
 });
 
 Deno.test("applyOverrides: YAML keeps comments and layout, checks keys first", () => {
   const text = "# top\ntrain:\n  lr: 0.001   # lr\n  layers:\n  - 16\n  - 8\n  name: a\n";
   withFiles({ "params.yaml": text }, (dir) => {
     apply(dir, ["train.lr=0.5", "train.layers.1=4", "train.name=bee"]);
-    assert.equal(
+    assertStrictEquals(
       read(dir, "params.yaml"),
       "# top\ntrain:\n  lr: 0.5   # lr\n  layers:\n  - 16\n  - 4\n  name: bee\n",
     );
     // a bad item anywhere means no file is written
-    assert.throws(() => apply(dir, ["train.lr=1", "train.nope=2"]), /no such key/);
-    assert.match(read(dir, "params.yaml"), /lr: 0\.5/);
+    assertThrows(() => apply(dir, ["train.lr=1", "train.nope=2"]), /no such key/);
+    assertMatch(read(dir, "params.yaml"), /lr: 0\.5/);
     apply(dir, ["+train.extra.deep=1", "~train.name"]);
     const out = read(dir, "params.yaml");
-    assert.match(out, /^# top\n/);
-    assert.match(out, /extra:\n {4}deep: 1/);
-    assert.ok(!out.includes("name:"));
+    assertMatch(out, /^# top\n/);
+    assertMatch(out, /extra:\n {4}deep: 1/);
+    assert(!out.includes("name:"));
   });
 });
 
@@ -76,13 +82,13 @@ Deno.test("applyOverrides: JSON re-dumped compactly, TOML and .py patched by lin
       "p.py:Train.lr=1.0",
       "p.py:+NEW=true",
     ]);
-    assert.deepEqual(changed.sort(), ["p.json", "p.py", "p.toml"]);
-    assert.equal(read(dir, "p.json"), '{"lr": 0.5, "model": {"depth": 3, "wide": [1, 2]}}');
-    assert.equal(
+    assertEquals(changed.sort(), ["p.json", "p.py", "p.toml"]);
+    assertStrictEquals(read(dir, "p.json"), '{"lr": 0.5, "model": {"depth": 3, "wide": [1, 2]}}');
+    assertStrictEquals(
       read(dir, "p.toml"),
       "# top\nseed = 2 # the seed\n\n[train]\nlr = 0.1\n\n[train.opt]\nm = 0.5\n",
     );
-    assert.equal(
+    assertStrictEquals(
       read(dir, "p.py"),
       'LR = 0.2  # lr\n\nclass Train:\n    lr = 1.0\n    name = "yo"\nNEW = True\n',
     );
@@ -105,5 +111,5 @@ Deno.test("expHash: sha256 of the canonical JSON of the stages that ran (fixture
   const entries: Record<string, unknown> = {};
   for (const n of ran) entries[n] = lock.stages.get(n);
   const msg = Deno.readTextFileSync(join(FIXTURES, "exp_refs/expected/exp_commit.txt"));
-  assert.equal(`dvc: commit experiment ${expHash(entries)}`, msg.trim().split("\n").at(-1));
+  assertStrictEquals(`dvc: commit experiment ${expHash(entries)}`, msg.trim().split("\n").at(-1));
 });

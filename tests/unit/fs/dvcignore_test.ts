@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../../_rig/assert.ts";
 import { DvcIgnore, isBuiltinIgnored } from "../../../lib/fs/dvcignore.ts";
 import { walkFiles } from "../../../lib/fs/walk.ts";
 
@@ -13,12 +13,12 @@ function tree(files: Record<string, string>): string {
 }
 
 Deno.test("built-ins: .git anywhere, .hg/ and .dvc/ directories", () => {
-  assert.ok(isBuiltinIgnored(".git", false));
-  assert.ok(isBuiltinIgnored(".git", true));
-  assert.ok(isBuiltinIgnored(".dvc", true));
-  assert.ok(!isBuiltinIgnored(".dvc", false));
-  assert.ok(isBuiltinIgnored(".hg", true));
-  assert.ok(!isBuiltinIgnored(".gitignore", false));
+  assert(isBuiltinIgnored(".git", false));
+  assert(isBuiltinIgnored(".git", true));
+  assert(isBuiltinIgnored(".dvc", true));
+  assert(!isBuiltinIgnored(".dvc", false));
+  assert(isBuiltinIgnored(".hg", true));
+  assert(!isBuiltinIgnored(".gitignore", false));
 });
 
 Deno.test("nested .dvcignore files: deeper rules win, anchored patterns", () => {
@@ -38,20 +38,20 @@ Deno.test("nested .dvcignore files: deeper rules win, anchored patterns", () => 
   });
   try {
     const ig = new DvcIgnore(root);
-    assert.ok(ig.isIgnored(`${root}/data/a.tmp`, false));
-    assert.ok(!ig.isIgnored(`${root}/data/keep.txt`, false));
-    assert.ok(ig.isIgnored(`${root}/data/secret`, true));
-    assert.ok(ig.isIgnored(`${root}/data/secret/x`, false));
-    assert.ok(!ig.isIgnored(`${root}/other/secret/y`, false));
-    assert.ok(!ig.isIgnored(`${root}/data/sub/keep.tmp`, false));
-    assert.ok(ig.isIgnored(`${root}/data/sub/other.tmp`, false));
-    assert.ok(!ig.isIgnored(`${root}/Upper.TMP`, false), "case-sensitive");
-    assert.ok(ig.isIgnored(`${root}/data/sub/.git/HEAD`, false));
+    assert(ig.isIgnored(`${root}/data/a.tmp`, false));
+    assert(!ig.isIgnored(`${root}/data/keep.txt`, false));
+    assert(ig.isIgnored(`${root}/data/secret`, true));
+    assert(ig.isIgnored(`${root}/data/secret/x`, false));
+    assert(!ig.isIgnored(`${root}/other/secret/y`, false));
+    assert(!ig.isIgnored(`${root}/data/sub/keep.tmp`, false));
+    assert(ig.isIgnored(`${root}/data/sub/other.tmp`, false));
+    assert(!ig.isIgnored(`${root}/Upper.TMP`, false), "case-sensitive");
+    assert(ig.isIgnored(`${root}/data/sub/.git/HEAD`, false));
     const rels = walkFiles(`${root}/data`, { ignore: ig }).files.map((f) => f.rel)
       .sort();
-    assert.deepEqual(rels, ["keep.txt", "sub/.dvcignore", "sub/keep.tmp"]);
+    assertEquals(rels, ["keep.txt", "sub/.dvcignore", "sub/keep.tmp"]);
     const w = walkFiles(`${root}/data`, { ignore: ig });
-    assert.deepEqual(w.dvcignoreFiles, ["sub/.dvcignore"]);
+    assertEquals(w.dvcignoreFiles, ["sub/.dvcignore"]);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertMatch, assertRejects, assertStrictEquals } from "../../_rig/assert.ts";
 import {
   acquireRepoLock,
   lockHolderPid,
@@ -12,18 +12,18 @@ Deno.test("lock: pid written, second holder waits then fails, release frees", as
   try {
     const path = repoLockPath(`${dir}/.dvc`);
     const a = await acquireRepoLock(path);
-    assert.equal(Deno.readTextFileSync(path), ` ${Deno.pid}\n`);
-    assert.equal(lockHolderPid(path), Deno.pid);
-    assert.equal(tryAcquireRepoLock(path), null);
+    assertStrictEquals(Deno.readTextFileSync(path), ` ${Deno.pid}\n`);
+    assertStrictEquals(lockHolderPid(path), Deno.pid);
+    assertStrictEquals(tryAcquireRepoLock(path), null);
     const t0 = performance.now();
-    await assert.rejects(() => acquireRepoLock(path, { timeoutMs: 300 }), RepoLockedError);
-    assert.ok(performance.now() - t0 >= 290);
+    await assertRejects(() => acquireRepoLock(path, { timeoutMs: 300 }), RepoLockedError);
+    assert(performance.now() - t0 >= 290);
     // the pid of the holder survived the failed attempt
-    assert.equal(lockHolderPid(path), Deno.pid);
+    assertStrictEquals(lockHolderPid(path), Deno.pid);
     a.release();
     a.release();
     using b = await acquireRepoLock(path, { timeoutMs: 0 });
-    assert.ok(b);
+    assert(b);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -55,9 +55,9 @@ Deno.test("lock: compatible with DVC's zc.lockfile (flock) both ways", async () 
     ).spawn();
     const reader = holder.stdout.getReader();
     const first = await reader.read();
-    assert.match(new TextDecoder().decode(first.value), /locked/);
-    await assert.rejects(() => acquireRepoLock(path, { timeoutMs: 200 }), RepoLockedError);
-    assert.equal(lockHolderPid(path), holder.pid);
+    assertMatch(new TextDecoder().decode(first.value), /locked/);
+    await assertRejects(() => acquireRepoLock(path, { timeoutMs: 200 }), RepoLockedError);
+    assertStrictEquals(lockHolderPid(path), holder.pid);
     reader.releaseLock();
     await holder.stdout.cancel();
     await holder.status;
@@ -66,7 +66,7 @@ Deno.test("lock: compatible with DVC's zc.lockfile (flock) both ways", async () 
     const out = await py(
       "import fcntl,sys\nf=open(sys.argv[1],'r+')\ntry:\n  fcntl.flock(f.fileno(),fcntl.LOCK_EX|fcntl.LOCK_NB);print('got')\nexcept OSError:\n  print('busy')",
     ).output();
-    assert.equal(new TextDecoder().decode(out.stdout).trim(), "busy");
+    assertStrictEquals(new TextDecoder().decode(out.stdout).trim(), "busy");
     lock.release();
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -94,16 +94,16 @@ for (let i = 0; i < 3; i++) {
         args: ["eval", "--ext=ts", code, path, log],
       }).output();
     const [r1, r2] = await Promise.all([run(), run()]);
-    assert.equal(r1.code, 0, new TextDecoder().decode(r1.stderr));
-    assert.equal(r2.code, 0, new TextDecoder().decode(r2.stderr));
+    assertStrictEquals(r1.code, 0, new TextDecoder().decode(r1.stderr));
+    assertStrictEquals(r2.code, 0, new TextDecoder().decode(r2.stderr));
     const lines = Deno.readTextFileSync(log).trim().split("\n");
-    assert.equal(lines.length, 12);
+    assertStrictEquals(lines.length, 12);
     for (let i = 0; i < lines.length; i += 2) {
       const [s, pa] = lines[i].split(" ");
       const [e, pb] = lines[i + 1].split(" ");
-      assert.equal(s, "start");
-      assert.equal(e, "end");
-      assert.equal(pa, pb, lines.join("\n"));
+      assertStrictEquals(s, "start");
+      assertStrictEquals(e, "end");
+      assertStrictEquals(pa, pb, lines.join("\n"));
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });

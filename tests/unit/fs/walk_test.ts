@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import { walkFiles } from "../../../lib/fs/walk.ts";
 
 function tree(files: Record<string, string>): string {
@@ -18,10 +18,10 @@ Deno.test("walk: symlinked dirs not followed, symlinked files by target", () => 
     Deno.symlinkSync(`${root}/outside/g`, `${root}/d/linkfile`);
     const files = walkFiles(`${root}/d`).files;
     const byRel = Object.fromEntries(files.map((f) => [f.rel, f]));
-    assert.deepEqual(Object.keys(byRel).sort(), ["f", "linkfile"]);
-    assert.equal(byRel.linkfile.size, 2);
+    assertEquals(Object.keys(byRel).sort(), ["f", "linkfile"]);
+    assertStrictEquals(byRel.linkfile.size, 2);
     Deno.symlinkSync(`${root}/nowhere`, `${root}/d/broken`);
-    assert.throws(() => walkFiles(`${root}/d`), /broken symlink/);
+    assertThrows(() => walkFiles(`${root}/d`), /broken symlink/);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
@@ -33,13 +33,13 @@ Deno.test("walk: stamps, modes, nested dirs, built-in ignores without rules", ()
     Deno.chmodSync(`${root}/x`, 0o755);
     const files = walkFiles(root).files;
     const byRel = Object.fromEntries(files.map((f) => [f.rel, f]));
-    assert.deepEqual(Object.keys(byRel).sort(), ["a/b/c.txt", "x"]);
+    assertEquals(Object.keys(byRel).sort(), ["a/b/c.txt", "x"]);
     const st = Deno.statSync(`${root}/a/b/c.txt`);
-    assert.equal(byRel["a/b/c.txt"].ino, st.ino);
-    assert.equal(byRel["a/b/c.txt"].mtimeMs, st.mtime!.getTime());
-    assert.equal(byRel["a/b/c.txt"].size, 3);
-    assert.equal(byRel["a/b/c.txt"].abs, `${root}/a/b/c.txt`);
-    assert.equal(byRel.x.mode & 0o777, 0o755);
+    assertStrictEquals(byRel["a/b/c.txt"].ino, st.ino);
+    assertStrictEquals(byRel["a/b/c.txt"].mtimeMs, st.mtime!.getTime());
+    assertStrictEquals(byRel["a/b/c.txt"].size, 3);
+    assertStrictEquals(byRel["a/b/c.txt"].abs, `${root}/a/b/c.txt`);
+    assertStrictEquals(byRel.x.mode & 0o777, 0o755);
   } finally {
     Deno.removeSync(root, { recursive: true });
   }

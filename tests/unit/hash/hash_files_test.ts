@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertStrictEquals } from "../../_rig/assert.ts";
 import { hashFiles } from "../../../lib/hash/hash_files.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
 import { walkFiles } from "../../../lib/fs/walk.ts";
@@ -26,15 +26,15 @@ for (const workers of [1, 2, 3]) {
         const want = files[i].rel === "big"
           ? md5Bytes(new Uint8Array(10 << 20).fill(3))
           : md5Bytes(Deno.readTextFileSync(files[i].abs));
-        assert.equal(r.md5s[i], want);
+        assertStrictEquals(r.md5s[i], want);
       }
       const last = calls[calls.length - 1];
       const total = files.reduce((s, f) => s + f.size, 0);
-      assert.deepEqual(last, [files.length, files.length, total, total]);
+      assertEquals(last, [files.length, files.length, total, total]);
       for (let k = 1; k < calls.length; k++) {
-        assert.ok(calls[k][0] >= calls[k - 1][0] && calls[k][2] >= calls[k - 1][2]);
+        assert(calls[k][0] >= calls[k - 1][0] && calls[k][2] >= calls[k - 1][2]);
       }
-      assert.equal(r.hashed.length, files.length);
+      assertStrictEquals(r.hashed.length, files.length);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
@@ -47,7 +47,7 @@ Deno.test("hashFiles: a file vanishing mid-way is a CairnError (inline and worke
     const files = walkFiles(dir).files;
     Deno.removeSync(files[1050].abs);
     for (const workers of [1, 2]) {
-      await assert.rejects(
+      await assertRejects(
         () => hashFiles(files, { workers, parallelMinFiles: 1 }),
         (e: unknown) => e instanceof CairnError && /does not exist/.test(e.message),
       );

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertNotStrictEquals, assertStrictEquals } from "../../_rig/assert.ts";
 import { hashDir, hashPathInfo, treeDigest } from "../../../lib/hash/hash_path.ts";
 import { RACY_WINDOW_MS, StateIndex } from "../../../lib/hash/state.ts";
 import { walkFiles } from "../../../lib/fs/walk.ts";
@@ -20,27 +20,27 @@ Deno.test("hashPathInfo: a directory's hash comes from its tree digest once reco
     const state = StateIndex.open(`${dir}/state.db`);
     const full = await hashDir(`${dir}/data`, { state });
     const digest = treeDigest(walkFiles(`${dir}/data`).files);
-    assert.deepEqual(state.lookupDir(`${dir}/data`, digest), {
+    assertEquals(state.lookupDir(`${dir}/data`, digest), {
       md5: full.hash.md5,
       size: 6,
       nfiles: 2,
     });
-    assert.deepEqual(await hashPathInfo(`${dir}/data`, { state }), full.hash);
+    assertEquals(await hashPathInfo(`${dir}/data`, { state }), full.hash);
     // Same size, new content, later mtime: digest misses, the file is re-read.
     await sleep(5);
     Deno.writeTextFileSync(`${dir}/data/sub/b`, "ccc");
     const t = new Date(Date.now() - 1000);
     Deno.utimeSync(`${dir}/data/sub/b`, t, t);
     const changed = await hashPathInfo(`${dir}/data`, { state });
-    assert.notEqual(changed.md5, full.hash.md5);
-    assert.equal(changed.md5, (await hashDir(`${dir}/data`)).hash.md5);
+    assertNotStrictEquals(changed.md5, full.hash.md5);
+    assertStrictEquals(changed.md5, (await hashDir(`${dir}/data`)).hash.md5);
     // exec bit is part of the digest (it is part of the listing)
     Deno.chmodSync(`${dir}/data/a`, 0o755);
-    assert.notEqual(treeDigest(walkFiles(`${dir}/data`).files), digest);
+    assertNotStrictEquals(treeDigest(walkFiles(`${dir}/data`).files), digest);
     // a file: same as hashFile
     const f = await hashPathInfo(`${dir}/data/a`, { state });
-    assert.equal(f.md5, "47bce5c74f589f4867dbd57e9ca9f808");
-    assert.equal(f.isexec, true);
+    assertStrictEquals(f.md5, "47bce5c74f589f4867dbd57e9ca9f808");
+    assertStrictEquals(f.isexec, true);
     state.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -57,7 +57,7 @@ Deno.test("hashPathInfo: a tree modified within the racy window is not recorded"
     Deno.utimeSync(`${dir}/data/a`, t, t);
     await hashDir(`${dir}/data`, { state });
     const digest = treeDigest(walkFiles(`${dir}/data`).files);
-    assert.equal(state.lookupDir(`${dir}/data`, digest), undefined);
+    assertStrictEquals(state.lookupDir(`${dir}/data`, digest), undefined);
     state.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -77,13 +77,13 @@ Deno.test("ObjectStore.hasAllObjects: remembered until an object is added or rem
       { relpath: "b", md5: md5(b.path) },
     ]);
     await sleep(RACY_WINDOW_MS + 10);
-    assert.equal(store.hasAllObjects(obj.md5, { state }), true);
-    assert.equal(store.hasAllObjects(obj.md5, { state }), true); // from the state
+    assertStrictEquals(store.hasAllObjects(obj.md5, { state }), true);
+    assertStrictEquals(store.hasAllObjects(obj.md5, { state }), true); // from the state
     Deno.chmodSync(b.path, 0o644);
     Deno.removeSync(b.path);
-    assert.equal(store.hasAllObjects(obj.md5, { state }), false);
-    assert.equal(store.hasAllObjects(obj.md5), false);
-    assert.equal(store.hasAllObjects("0".repeat(32) + ".dir", { state }), false);
+    assertStrictEquals(store.hasAllObjects(obj.md5, { state }), false);
+    assertStrictEquals(store.hasAllObjects(obj.md5), false);
+    assertStrictEquals(store.hasAllObjects("0".repeat(32) + ".dir", { state }), false);
     state.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertMatch, assertStrictEquals } from "../../_rig/assert.ts";
 import { CONCURRENT_COPY_MIN, hashAndStoreLarge } from "../../../lib/hash/_hash_store.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
 
@@ -30,17 +30,17 @@ Deno.test("hashAndStoreLarge: object stored under its md5 while hashing, no temp
     const want = md5Bytes(data);
     let seen = 0;
     const r = await hashAndStoreLarge(`${dir}/big`, data.length, store, (n) => (seen += n));
-    assert.deepEqual(r, { md5: want, stored: true });
-    assert.equal(seen, data.length);
+    assertEquals(r, { md5: want, stored: true });
+    assertStrictEquals(seen, data.length);
     const obj = `${store.root}/${want.slice(0, 2)}/${want.slice(2)}`;
-    assert.equal(Deno.statSync(obj).mode! & 0o777, 0o444);
-    assert.equal(md5Bytes(Deno.readFileSync(obj)), want);
+    assertStrictEquals(Deno.statSync(obj).mode! & 0o777, 0o444);
+    assertStrictEquals(md5Bytes(Deno.readFileSync(obj)), want);
     // present already: not stored again, the copy is dropped
-    assert.deepEqual(await hashAndStoreLarge(`${dir}/big`, data.length, store), {
+    assertEquals(await hashAndStoreLarge(`${dir}/big`, data.length, store), {
       md5: want,
       stored: false,
     });
-    assert.deepEqual(files(`${dir}/cache`), [obj]);
+    assertEquals(files(`${dir}/cache`), [obj]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -60,8 +60,8 @@ Deno.test("hashAndStoreLarge: a file changed while hashed is named by the copy's
       Deno.writeFileSync(`${dir}/big`, new Uint8Array(10), { append: true });
     });
     const obj = `${store.root}/${r.md5.slice(0, 2)}/${r.md5.slice(2)}`;
-    assert.equal(md5Bytes(Deno.readFileSync(obj)), r.md5);
-    assert.deepEqual(files(`${dir}/cache`), [obj]);
+    assertStrictEquals(md5Bytes(Deno.readFileSync(obj)), r.md5);
+    assertEquals(files(`${dir}/cache`), [obj]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -87,8 +87,8 @@ Deno.test("hashAndStoreLarge: ENOSPC is a CairnError and leaves nothing behind",
       stderr: "piped",
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, text);
-    assert.match(text, /OK no space left on device/);
+    assertStrictEquals(out.code, 0, text);
+    assertMatch(text, /OK no space left on device/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import { createHash } from "node:crypto";
 import { nativeMd5 } from "../../../lib/hash/_native_md5.ts";
 import { md5File } from "../../../lib/hash/md5.ts";
@@ -27,18 +27,18 @@ Deno.test("native md5 (OpenSSL via FFI) equals node:crypto's, in any chunking", 
         return false;
       }
     });
-  if (debian) assert.ok(probe, "libcrypto.so.3 is installed but could not be loaded");
+  if (debian) assert(probe, "libcrypto.so.3 is installed but could not be loaded");
   if (!probe) return;
   probe.free();
   for (const n of [0, 1, 55, 56, 64, 1000, (1 << 20) + 7]) {
     const data = bytes(n, n + 1);
     const h = nativeMd5()!;
     for (let off = 0; off < n; off += 4099) h.update(data.subarray(off, off + 4099));
-    assert.equal(h.digest(), nodeMd5(data), `length ${n}`);
+    assertStrictEquals(h.digest(), nodeMd5(data), `length ${n}`);
   }
   const h = nativeMd5()!;
   h.digest();
-  assert.throws(() => h.update(new Uint8Array(1)));
+  assertThrows(() => h.update(new Uint8Array(1)));
 });
 
 Deno.test("md5File streams large files through either implementation", () => {
@@ -46,8 +46,8 @@ Deno.test("md5File streams large files through either implementation", () => {
   try {
     const data = bytes(3 * (1 << 20) + 11, 3);
     Deno.writeFileSync(`${dir}/f`, data);
-    assert.equal(md5File(`${dir}/f`, { size: data.length }), nodeMd5(data));
-    assert.equal(md5File(`${dir}/f`), nodeMd5(data));
+    assertStrictEquals(md5File(`${dir}/f`, { size: data.length }), nodeMd5(data));
+    assertStrictEquals(md5File(`${dir}/f`), nodeMd5(data));
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

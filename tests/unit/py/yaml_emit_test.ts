@@ -106,16 +106,14 @@ Deno.test("emit: quoting of strings that would read as something else or hold sy
   assertEquals(resolvesToStr(".5"), false);
 });
 
-Deno.test("emit: plain folding at the first space after column 80, code points, +2 indent", () => {
+Deno.test("emit: plain folding before the word crossing column 80 (ruamel 0.18), code points, +2 indent", () => {
   const cmd =
     'python3 w.py --out out/long.txt --alpha 0.5 --beta 0.25 --gamma-correction-factor 2.0 --description "a long quoted description that goes past eighty columns" --flag';
   assertEquals(
     emitYaml({ stages: { long_cmd: { cmd } } }),
     `stages:
   long_cmd:
-    cmd: python3 w.py --out out/long.txt --alpha 0.5 --beta 0.25 --gamma-correction-factor
-      2.0 --description "a long quoted description that goes past eighty columns"
-      --flag
+    cmd: python3 w.py --out out/long.txt --alpha 0.5 --beta 0.25 \n      --gamma-correction-factor 2.0 --description "a long quoted description \n      that goes past eighty columns" --flag
 `,
   );
   // 90 bytes but fewer than 80 code points: not folded
@@ -124,21 +122,21 @@ Deno.test("emit: plain folding at the first space after column 80, code points, 
   // a sequence item folds relative to the dash
   assertEquals(
     emitYaml(["w ".repeat(45).trim()]),
-    "- w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w\n  w w w w w\n",
+    "- w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w \n  w w w w w w\n",
   );
 });
 
-Deno.test("emit: a cmd with ' that needs quoting is double-quoted and folded with \\", () => {
+Deno.test("emit: a cmd with ' that needs quoting is double-quoted, folded without \\ before simple words", () => {
   const cmd =
     "python3 w.py --out true --out 123 --out 1e5 --out null --out 0x1F --out yes --out 'colon: space.txt' --out 'hash #sign.txt' --out '[brackets].txt' --out '{braces}.txt' --out @at.txt --out \"it's.txt\" --out '!bang.txt' --out '&amp.txt' --out '*star.txt' --out -dash.txt";
   assertEquals(
     emitYaml({ stages: { quoting: { cmd } } }),
     `stages:
   quoting:
-    cmd: "python3 w.py --out true --out 123 --out 1e5 --out null --out 0x1F --out\\
-      \\ yes --out 'colon: space.txt' --out 'hash #sign.txt' --out '[brackets].txt'\\
-      \\ --out '{braces}.txt' --out @at.txt --out \\"it's.txt\\" --out '!bang.txt' --out\\
-      \\ '&amp.txt' --out '*star.txt' --out -dash.txt"
+    cmd: "python3 w.py --out true --out 123 --out 1e5 --out null --out 0x1F --out
+      yes --out 'colon: space.txt' --out 'hash #sign.txt' --out '[brackets].txt' --out
+      '{braces}.txt' --out @at.txt --out \\"it's.txt\\" --out '!bang.txt' --out '&amp.txt'
+      --out '*star.txt' --out -dash.txt"
 `,
   );
 });
@@ -150,7 +148,9 @@ Deno.test("emit: single-quoted folding, long keys use `? `", () => {
   );
   const key = "b".repeat(123);
   assertEquals(emitYaml({ [key]: 1 }), `? ${key}\n: 1\n`);
-  assertEquals(emitYaml({ [key.slice(1)]: 1 }), `${key.slice(1)}: 1\n`);
+  // the value crosses column 80: ruamel 0.18 moves it to the next line
+  assertEquals(emitYaml({ [key.slice(1)]: 1 }), `${key.slice(1)}: \n  1\n`);
+  assertEquals(emitYaml({ [key.slice(50)]: 1 }), `${key.slice(50)}: 1\n`);
 });
 
 Deno.test("emit: key order — file order kept, also for integer-like and int keys", () => {

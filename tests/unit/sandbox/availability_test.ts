@@ -1,5 +1,11 @@
 /** Sandboxing asked for but not enforceable: refuse before running anything. */
-import assert from "node:assert/strict";
+import {
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "../../_rig/assert.ts";
 import { requireSandbox, sandboxAvailable } from "../../../lib/sandbox/availability.ts";
 import { runSandboxed } from "../../../lib/sandbox/run_sandboxed.ts";
 import { SandboxUnavailableError } from "../../../lib/sandbox/errors.ts";
@@ -8,15 +14,15 @@ import { hostEnv, makeProject } from "./_fixture.ts";
 
 Deno.test("availability: bwrap and user namespaces work on this machine", async () => {
   const a = await sandboxAvailable();
-  assert.equal(a.available, true, a.problems.join("; "));
-  assert.equal(a.userns, true);
-  assert.match(a.bwrap ?? "", /bwrap$/);
-  assert.match(a.strace ?? "", /strace$/);
-  assert.deepEqual(a.problems, []);
+  assertStrictEquals(a.available, true, a.problems.join("; "));
+  assertStrictEquals(a.userns, true);
+  assertMatch(a.bwrap ?? "", /bwrap$/);
+  assertMatch(a.strace ?? "", /strace$/);
+  assertEquals(a.problems, []);
 });
 
 Deno.test("availability: missing bwrap names it and how to install it; nothing runs", async () => {
-  await assert.rejects(
+  await assertRejects(
     () => requireSandbox({ stage: "train", bwrap: "/nonexistent/bwrap" }),
     (e: unknown) =>
       e instanceof SandboxUnavailableError && e instanceof CairnError && e.missing === "bwrap" &&
@@ -25,7 +31,7 @@ Deno.test("availability: missing bwrap names it and how to install it; nothing r
   const p = await makeProject();
   try {
     for (const policy of ["on", "hermetic"] as const) {
-      await assert.rejects(
+      await assertRejects(
         () =>
           runSandboxed("echo ran > data/features.csv; echo x > escaped.txt", {
             cwd: p.root,
@@ -41,8 +47,8 @@ Deno.test("availability: missing bwrap names it and how to install it; nothing r
       );
     }
     // Never ran unconfined instead.
-    assert.throws(() => Deno.statSync(`${p.root}/escaped.txt`));
-    assert.throws(() => Deno.statSync(`${p.root}/data/features.csv`));
+    assertThrows(() => Deno.statSync(`${p.root}/escaped.txt`));
+    assertThrows(() => Deno.statSync(`${p.root}/data/features.csv`));
   } finally {
     await p.cleanup();
   }
@@ -59,9 +65,9 @@ Deno.test("availability: a bwrap that cannot create namespaces is reported as su
     );
     Deno.chmodSync(fake, 0o755);
     const a = await sandboxAvailable({ bwrap: fake });
-    assert.equal(a.available, false);
-    assert.match(a.problems.join(), /No permissions to create new namespace/);
-    await assert.rejects(
+    assertStrictEquals(a.available, false);
+    assertMatch(a.problems.join(), /No permissions to create new namespace/);
+    await assertRejects(
       () => requireSandbox({ bwrap: fake }),
       (e: unknown) =>
         e instanceof SandboxUnavailableError && e.missing === "userns" &&

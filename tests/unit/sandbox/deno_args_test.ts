@@ -1,22 +1,22 @@
 /** The deno runner's permissions, checked by running real `deno run`. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import { denoArgs, parseDenoCommand, shellWords } from "../../../lib/sandbox/deno_args.ts";
 import { parseSandboxMeta, resolveGrants } from "../../../lib/sandbox/grants.ts";
 import { SandboxGrantError } from "../../../lib/sandbox/errors.ts";
 import { hostEnv, makeProject, type Project, startServer } from "./_fixture.ts";
 
 Deno.test("deno runner: recognise Deno stage commands", () => {
-  assert.deepEqual(shellWords(`deno run 'a b.ts' "c d" e\\ f`), [
+  assertEquals(shellWords(`deno run 'a b.ts' "c d" e\\ f`), [
     "deno",
     "run",
     "a b.ts",
     "c d",
     "e f",
   ]);
-  assert.equal(shellWords("deno run x.ts | tee log"), undefined);
-  assert.equal(shellWords("deno run x.ts > out"), undefined);
-  assert.equal(shellWords('deno run x.ts "$HOME"'), undefined);
-  assert.deepEqual(
+  assertStrictEquals(shellWords("deno run x.ts | tee log"), undefined);
+  assertStrictEquals(shellWords("deno run x.ts > out"), undefined);
+  assertStrictEquals(shellWords('deno run x.ts "$HOME"'), undefined);
+  assertEquals(
     parseDenoCommand("deno run -A --allow-net=x -q --config deno.json src/x.ts --n 3"),
     {
       script: "src/x.ts",
@@ -25,11 +25,11 @@ Deno.test("deno runner: recognise Deno stage commands", () => {
       dropped: ["-A", "--allow-net=x"],
     },
   );
-  assert.deepEqual(parseDenoCommand("./train.ts data.csv")?.script, "./train.ts");
-  assert.deepEqual(parseDenoCommand("deno x.mjs")?.script, "x.mjs");
-  assert.equal(parseDenoCommand("python train.py"), undefined);
-  assert.equal(parseDenoCommand("deno task build"), undefined);
-  assert.equal(parseDenoCommand("deno run x.ts && echo done"), undefined);
+  assertEquals(parseDenoCommand("./train.ts data.csv")?.script, "./train.ts");
+  assertEquals(parseDenoCommand("deno x.mjs")?.script, "x.mjs");
+  assertStrictEquals(parseDenoCommand("python train.py"), undefined);
+  assertStrictEquals(parseDenoCommand("deno task build"), undefined);
+  assertStrictEquals(parseDenoCommand("deno run x.ts && echo done"), undefined);
 });
 
 const SCRIPT = `
@@ -86,26 +86,26 @@ Deno.test("deno runner: reads deps, writes outs, nothing else", async () => {
   try {
     Deno.writeTextFileSync(`${p.root}/src/stage.ts`, SCRIPT);
     const pl = plan(p, "deno run -A src/stage.ts read data/raw.csv");
-    assert.deepEqual(pl.dropped, ["-A"]);
-    assert.deepEqual(pl.outParents, [`${p.root}/out`]);
-    assert.ok(!pl.argv.includes("-A"));
-    assert.ok(pl.argv.includes("--no-prompt"));
-    assert.equal(await runPlan(p, "deno run -A src/stage.ts read data/raw.csv"), "a,b\n1,2");
-    assert.equal(await runPlan(p, "src/stage.ts read data/other.csv"), "NotCapable");
-    assert.equal(await runPlan(p, "src/stage.ts write out/result.txt"), "wrote");
-    assert.equal(Deno.readTextFileSync(`${p.root}/out/result.txt`), "written\n");
-    assert.equal(await runPlan(p, "src/stage.ts write data/raw.csv"), "NotCapable");
-    assert.equal(await runPlan(p, `src/stage.ts write ${p.outside}/x`), "NotCapable");
-    assert.equal(
+    assertEquals(pl.dropped, ["-A"]);
+    assertEquals(pl.outParents, [`${p.root}/out`]);
+    assert(!pl.argv.includes("-A"));
+    assert(pl.argv.includes("--no-prompt"));
+    assertStrictEquals(await runPlan(p, "deno run -A src/stage.ts read data/raw.csv"), "a,b\n1,2");
+    assertStrictEquals(await runPlan(p, "src/stage.ts read data/other.csv"), "NotCapable");
+    assertStrictEquals(await runPlan(p, "src/stage.ts write out/result.txt"), "wrote");
+    assertStrictEquals(Deno.readTextFileSync(`${p.root}/out/result.txt`), "written\n");
+    assertStrictEquals(await runPlan(p, "src/stage.ts write data/raw.csv"), "NotCapable");
+    assertStrictEquals(await runPlan(p, `src/stage.ts write ${p.outside}/x`), "NotCapable");
+    assertStrictEquals(
       await runPlan(p, `src/stage.ts write ${p.outside}/x`, { sandbox: { write: [p.outside] } }),
       "wrote",
     );
-    assert.equal(await runPlan(p, "src/stage.ts env SECRET_TOKEN"), "NotCapable");
-    assert.equal(
+    assertStrictEquals(await runPlan(p, "src/stage.ts env SECRET_TOKEN"), "NotCapable");
+    assertStrictEquals(
       await runPlan(p, "src/stage.ts env SECRET_TOKEN", { sandbox: { env: ["SECRET_TOKEN"] } }),
       "s3cr3t",
     );
-    assert.equal(await runPlan(p, "src/stage.ts run"), "NotCapable");
+    assertStrictEquals(await runPlan(p, "src/stage.ts run"), "NotCapable");
   } finally {
     await p.cleanup();
   }
@@ -117,22 +117,22 @@ Deno.test("deno runner: network only to granted hosts", async () => {
   try {
     Deno.writeTextFileSync(`${p.root}/src/stage.ts`, SCRIPT);
     const url = `http://127.0.0.1:${srv.port}/`;
-    assert.equal(await runPlan(p, `src/stage.ts fetch ${url}`), "NotCapable");
-    assert.equal(
+    assertStrictEquals(await runPlan(p, `src/stage.ts fetch ${url}`), "NotCapable");
+    assertStrictEquals(
       await runPlan(p, `src/stage.ts fetch ${url}`, { sandbox: { net: ["example.org:443"] } }),
       "NotCapable",
     );
-    assert.equal(
+    assertStrictEquals(
       await runPlan(p, `src/stage.ts fetch ${url}`, {
         sandbox: { net: [`127.0.0.1:${srv.port}`] },
       }),
       "hello from host",
     );
-    assert.equal(
+    assertStrictEquals(
       await runPlan(p, `src/stage.ts fetch ${url}`, { sandbox: { net: true } }),
       "hello from host",
     );
-    assert.throws(
+    assertThrows(
       () => plan(p, "src/stage.ts", { sandbox: { net: ["*.example.org"] } }),
       /no wildcards/,
     );
@@ -150,21 +150,24 @@ Deno.test("deno runner: symlinks inside granted folders do not open a way out", 
     Deno.mkdirSync(`${p.root}/linked`);
     Deno.symlinkSync(`${p.cacheDir}/files/md5/ab/cdef0123`, `${p.root}/linked/data.csv`);
     const deps = ["src/stage.ts", "linked"];
-    assert.equal(await runPlan(p, "src/stage.ts read linked/data.csv", {}, { deps }), "cached");
-    assert.equal(
+    assertStrictEquals(
+      await runPlan(p, "src/stage.ts read linked/data.csv", {}, { deps }),
+      "cached",
+    );
+    assertStrictEquals(
       await runPlan(p, `src/stage.ts read ${p.cacheDir}/files/md5/ab/other`, {}, { deps }),
       "NotCapable",
     );
     // An output folder with a symlink leading outside: refused before running.
     Deno.mkdirSync(`${p.root}/out`, { recursive: true });
     Deno.symlinkSync(p.outside, `${p.root}/out/escape`);
-    assert.throws(
+    assertThrows(
       () => plan(p, "src/stage.ts write out/escape/pwned", {}, { outs: ["out"] }),
       (e: unknown) =>
         e instanceof SandboxGrantError && /symlink inside a writable folder/.test(e.message),
     );
-    assert.throws(() => plan(p, "src/stage.ts", {}, { outs: [".dvc/cache/x"] }), SandboxGrantError);
-    assert.throws(() => plan(p, "python x.py"), /deno runner needs/);
+    assertThrows(() => plan(p, "src/stage.ts", {}, { outs: [".dvc/cache/x"] }), SandboxGrantError);
+    assertThrows(() => plan(p, "python x.py"), /deno runner needs/);
   } finally {
     await p.cleanup();
   }

@@ -1,5 +1,5 @@
 /** strace parsing and explain-inputs on real strace output. */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "../../_rig/assert.ts";
 import { parseStrace, straceArgs } from "../../../lib/sandbox/strace.ts";
 import { explainInputs, traceInputs } from "../../../lib/sandbox/explain_inputs.ts";
 import { hostEnv, makeProject, type Project } from "./_fixture.ts";
@@ -13,7 +13,7 @@ async function strace(p: Project, cmd: string, cwd = p.root): Promise<string[]> 
     stdout: "null",
     stderr: "null",
   }).output();
-  assert.ok(r.code === 0 || r.code === 1, `strace exit ${r.code}`);
+  assert(r.code === 0 || r.code === 1, `strace exit ${r.code}`);
   const lines = Deno.readTextFileSync(out).split("\n");
   Deno.removeSync(out);
   return lines;
@@ -40,20 +40,20 @@ Deno.test("strace: real trace gives absolute paths, cwd changes, children, write
     const ev = parseStrace(lines, { cwd: p.root });
     const opened = ev.filter((e) => e.syscall === "openat" && e.ret >= 0 && !e.write)
       .map((e) => e.paths[0]);
-    assert.ok(opened.includes(`${p.root}/data/raw.csv`));
-    assert.ok(opened.includes(`${p.root}/data/sp ace "q".txt`), "escaped quotes decoded");
+    assert(opened.includes(`${p.root}/data/raw.csv`));
+    assert(opened.includes(`${p.root}/data/sp ace "q".txt`), "escaped quotes decoded");
     const missing = ev.find((e) => e.paths[0] === `${p.root}/nothere`);
-    assert.equal(missing?.errno, "ENOENT");
+    assertStrictEquals(missing?.errno, "ENOENT");
     // mkdir("newdir") in a child after `cd data`: resolved against the child's cwd.
     const mk = ev.find((e) => e.syscall === "mkdir");
-    assert.equal(mk?.paths[0], `${p.root}/data/newdir`);
-    assert.equal(mk?.write, true);
+    assertStrictEquals(mk?.paths[0], `${p.root}/data/newdir`);
+    assertStrictEquals(mk?.write, true);
     const w = ev.find((e) => e.paths[0] === `${p.root}/out.txt`);
-    assert.equal(w?.write, true);
-    assert.equal(w?.opened, `${p.root}/out.txt`);
+    assertStrictEquals(w?.write, true);
+    assertStrictEquals(w?.opened, `${p.root}/out.txt`);
     const c = ev.find((e) => e.addr?.family === "inet" && e.addr.port === closedPort);
-    assert.equal(c?.addr?.host, "127.0.0.1");
-    assert.ok(c?.errno === "ECONNREFUSED" || c?.errno === "EINPROGRESS", c?.errno);
+    assertStrictEquals(c?.addr?.host, "127.0.0.1");
+    assert(c?.errno === "ECONNREFUSED" || c?.errno === "EINPROGRESS", c?.errno);
   } finally {
     await p.cleanup();
   }
@@ -74,7 +74,7 @@ Deno.test("strace: -f unfinished/resumed lines are joined (captured output)", ()
     "8576  +++ exited with 0 +++",
   ];
   const ev = parseStrace(lines, { cwd: "/w" });
-  assert.deepEqual(
+  assertEquals(
     ev.map((e) => [e.pid, e.syscall, e.paths[0], e.ret, e.errno ?? null, e.opened ?? null]),
     [
       [8574, "openat", "/dev/null", 0, null, "/dev/null"],
@@ -103,7 +103,7 @@ Deno.test("explain-inputs: read-but-undeclared and declared-but-unread from a re
       outs: ["data/features.csv"],
       cacheDir: p.cacheDir,
     });
-    assert.deepEqual(report.readUndeclared, [
+    assertEquals(report.readUndeclared, [
       "images/0.png",
       "images/1.png",
       "images/2.png",
@@ -112,15 +112,15 @@ Deno.test("explain-inputs: read-but-undeclared and declared-but-unread from a re
       "src/helper.py",
     ]);
     // a stat ([ -f ]) is not a read; .git and the stage's own output are not inputs.
-    assert.deepEqual(report.declaredUnread, ["params.yaml", "models/"]);
-    assert.deepEqual(report.declaredRead, ["src/run.sh", "data/raw.csv"]);
-    assert.deepEqual(report.suggestedDeps, [
+    assertEquals(report.declaredUnread, ["params.yaml", "models/"]);
+    assertEquals(report.declaredRead, ["src/run.sh", "data/raw.csv"]);
+    assertEquals(report.suggestedDeps, [
       "src/run.sh",
       "data/raw.csv",
       "images",
       "src/helper.py",
     ]);
-    assert.equal(
+    assertStrictEquals(
       report.suggestion,
       [
         "add to deps (read but not declared):",
@@ -148,8 +148,8 @@ Deno.test("explain-inputs: a stage in a subfolder gets paths relative to its wdi
     Deno.writeTextFileSync(`${p.root}/sub/in.txt`, "x");
     const lines = await strace(p, "cat in.txt ../data/raw.csv > /dev/null", `${p.root}/sub`);
     const r = explainInputs(lines, { cwd: `${p.root}/sub`, repoRoot: p.root, deps: ["in.txt"] });
-    assert.deepEqual(r.readUndeclared, ["../data/raw.csv"]);
-    assert.deepEqual(r.declaredUnread, []);
+    assertEquals(r.readUndeclared, ["../data/raw.csv"]);
+    assertEquals(r.declaredUnread, []);
   } finally {
     await p.cleanup();
   }
@@ -168,10 +168,13 @@ for (const policy of ["off", "on"] as const) {
         outs: ["data/features.csv"],
         policy,
       });
-      assert.equal(r.exitCode, 0);
-      assert.deepEqual(r.report.readUndeclared, ["data/other.csv"]);
-      assert.deepEqual(r.report.declaredUnread, ["params.yaml"]);
-      assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\nundeclared\n");
+      assertStrictEquals(r.exitCode, 0);
+      assertEquals(r.report.readUndeclared, ["data/other.csv"]);
+      assertEquals(r.report.declaredUnread, ["params.yaml"]);
+      assertStrictEquals(
+        Deno.readTextFileSync(`${p.root}/data/features.csv`),
+        "a,b\n1,2\nundeclared\n",
+      );
     } finally {
       await p.cleanup();
     }

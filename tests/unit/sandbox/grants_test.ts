@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import {
   filterEnv,
   hostAllowed,
@@ -21,27 +21,27 @@ Deno.test("grants: parse the documented example", () => {
     },
     other: "kept for others",
   }, { stage: "train" });
-  assert.equal(spec.policy, "hermetic");
-  assert.deepEqual(spec.net, [
+  assertStrictEquals(spec.policy, "hermetic");
+  assertEquals(spec.net, [
     { host: "pypi.example.org", port: 443, raw: "pypi.example.org:443" },
     { host: "*.s3.amazonaws.com", port: undefined, raw: "*.s3.amazonaws.com" },
     { host: "::1", port: 8080, raw: "[::1]:8080" },
   ]);
-  assert.deepEqual(spec.env, ["WANDB_API_KEY", "AWS_*"]);
-  assert.deepEqual(spec.read, [{ path: "/datasets/shared", force: false }]);
-  assert.deepEqual(spec.write, [
+  assertEquals(spec.env, ["WANDB_API_KEY", "AWS_*"]);
+  assertEquals(spec.read, [{ path: "/datasets/shared", force: false }]);
+  assertEquals(spec.write, [
     { path: "/scratch/$USER", force: false },
     { path: "/", force: true },
   ]);
 });
 
 Deno.test("grants: absent meta or sandbox key = no grants; policy words", () => {
-  assert.deepEqual(parseSandboxMeta(undefined), { net: [], env: [], read: [], write: [] });
-  assert.deepEqual(parseSandboxMeta({ owner: "x" }).write, []);
-  assert.equal(parseSandboxMeta({ sandbox: "on" }).policy, "on");
-  assert.equal(parseSandboxMeta({ sandbox: { net: true } }).net, true);
-  assert.equal(parsePolicy(true), "on");
-  assert.equal(parsePolicy("off"), "off");
+  assertEquals(parseSandboxMeta(undefined), { net: [], env: [], read: [], write: [] });
+  assertEquals(parseSandboxMeta({ owner: "x" }).write, []);
+  assertStrictEquals(parseSandboxMeta({ sandbox: "on" }).policy, "on");
+  assertStrictEquals(parseSandboxMeta({ sandbox: { net: true } }).net, true);
+  assertStrictEquals(parsePolicy(true), "on");
+  assertStrictEquals(parsePolicy("off"), "off");
 });
 
 Deno.test("grants: errors name the stage and the key", () => {
@@ -60,7 +60,7 @@ Deno.test("grants: errors name the stage and the key", () => {
     [["on"], /must be a mapping/],
   ];
   for (const [sandbox, re] of bad) {
-    assert.throws(
+    assertThrows(
       () => parseSandboxMeta({ sandbox }, { stage: "train" }),
       (e: unknown) => e instanceof SandboxGrantError && re.test(e.message),
       JSON.stringify(sandbox),
@@ -70,15 +70,15 @@ Deno.test("grants: errors name the stage and the key", () => {
 
 Deno.test("grants: host matching", () => {
   const g = ["pypi.org:443", "*.example.com", "10.0.0.1:*"].map((h) => parseHostGrant(h));
-  assert.equal(hostAllowed(g, "pypi.org", 443), true);
-  assert.equal(hostAllowed(g, "PyPI.org.", 443), true);
-  assert.equal(hostAllowed(g, "pypi.org", 80), false);
-  assert.equal(hostAllowed(g, "files.pypi.org", 443), false);
-  assert.equal(hostAllowed(g, "a.example.com", 1), true);
-  assert.equal(hostAllowed(g, "a.b.example.com", 443), true);
-  assert.equal(hostAllowed(g, "example.com", 443), false);
-  assert.equal(hostAllowed(g, "badexample.com", 443), false);
-  assert.equal(hostAllowed(g, "10.0.0.1", 5432), true);
+  assertStrictEquals(hostAllowed(g, "pypi.org", 443), true);
+  assertStrictEquals(hostAllowed(g, "PyPI.org.", 443), true);
+  assertStrictEquals(hostAllowed(g, "pypi.org", 80), false);
+  assertStrictEquals(hostAllowed(g, "files.pypi.org", 443), false);
+  assertStrictEquals(hostAllowed(g, "a.example.com", 1), true);
+  assertStrictEquals(hostAllowed(g, "a.b.example.com", 443), true);
+  assertStrictEquals(hostAllowed(g, "example.com", 443), false);
+  assertStrictEquals(hostAllowed(g, "badexample.com", 443), false);
+  assertStrictEquals(hostAllowed(g, "10.0.0.1", 5432), true);
 });
 
 Deno.test("grants: resolve paths, expand $VAR and ~, refuse dangerous writes", async () => {
@@ -103,15 +103,15 @@ Deno.test("grants: resolve paths, expand $VAR and ~, refuse dangerous writes", a
       }),
       base,
     );
-    assert.deepEqual(r.read.map((x) => [x.path, x.exists, x.isDir]), [
+    assertEquals(r.read.map((x) => [x.path, x.exists, x.isDir]), [
       [`${p.root}/data`, true, true],
       [scratch, true, true],
       [`${p.root}/missing/dir`, false, false],
     ]);
-    assert.deepEqual(r.write.map((x) => x.real), [scratch, `${p.outside}/home/sub`]);
+    assertEquals(r.write.map((x) => x.real), [scratch, `${p.outside}/home/sub`]);
 
     const refuse = (write: unknown, re: RegExp) =>
-      assert.throws(
+      assertThrows(
         () => resolveGrants(parseSandboxMeta({ sandbox: { write } }), base),
         (e: unknown) =>
           e instanceof SandboxGrantError && /^stage 'train'/.test(e.message) && re.test(e.message),
@@ -138,10 +138,10 @@ Deno.test("grants: resolve paths, expand $VAR and ~, refuse dangerous writes", a
       parseSandboxMeta({ sandbox: { write: [{ path: "/", force: true }] } }),
       base,
     );
-    assert.equal(forced.write[0].real, "/");
+    assertStrictEquals(forced.write[0].real, "/");
     // The project's own subfolders are fine.
     const sub = resolveGrants(parseSandboxMeta({ sandbox: { write: ["data"] } }), base);
-    assert.equal(sub.write[0].real, `${p.root}/data`);
+    assertStrictEquals(sub.write[0].real, `${p.root}/data`);
   } finally {
     await p.cleanup();
   }
@@ -162,7 +162,7 @@ Deno.test("grants: filterEnv keeps the basic set, LC_*, and granted names/prefix
     },
     ["AWS_*", "WANDB_API_KEY"],
   );
-  assert.deepEqual(Object.keys(env).sort(), [
+  assertEquals(Object.keys(env).sort(), [
     "AWS_ACCESS_KEY_ID",
     "AWS_REGION",
     "DVC_ROOT",
@@ -172,5 +172,5 @@ Deno.test("grants: filterEnv keeps the basic set, LC_*, and granted names/prefix
     "TERM",
     "WANDB_API_KEY",
   ]);
-  assert.deepEqual(withheld, ["SECRET"]);
+  assertEquals(withheld, ["SECRET"]);
 });

@@ -3,7 +3,15 @@
  * real strace: each forbidden action is stopped and reported with the
  * grant that would allow it; the granted variant succeeds.
  */
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotMatch,
+  assertNotStrictEquals,
+  assertRejects,
+  assertStrictEquals,
+} from "../../_rig/assert.ts";
 import { runSandboxed, type RunSandboxedOptions } from "../../../lib/sandbox/run_sandboxed.ts";
 import type { EnforcedPolicy } from "../../../lib/sandbox/bwrap.ts";
 import { parseSandboxMeta } from "../../../lib/sandbox/grants.ts";
@@ -41,7 +49,11 @@ async function run(
 
 function only(vs: Violation[], kind: Violation["kind"]): Violation {
   const m = vs.filter((v) => v.kind === kind);
-  assert.equal(m.length >= 1, true, `expected a ${kind} violation, got ${JSON.stringify(vs)}`);
+  assertStrictEquals(
+    m.length >= 1,
+    true,
+    `expected a ${kind} violation, got ${JSON.stringify(vs)}`,
+  );
   return m[0];
 }
 
@@ -68,19 +80,19 @@ async function unchanged(p: Project, fn: () => Promise<void>, outs = ["data/feat
   const before = snapshot(p.root, outs);
   const outsideBefore = snapshot(p.outside);
   await fn();
-  assert.deepEqual(snapshot(p.root, outs), before);
-  assert.deepEqual(snapshot(p.outside), outsideBefore);
+  assertEquals(snapshot(p.root, outs), before);
+  assertEquals(snapshot(p.outside), outsideBefore);
 }
 
 scenario("declared outputs are written, deps read", async (p, policy) => {
   await unchanged(p, async () => {
     const r = await run(p, policy, "cat data/raw.csv > data/features.csv; echo done");
-    assert.deepEqual(r.violations, []);
-    assert.equal(r.exitCode, 0);
-    assert.equal(r.ok, true);
-    assert.equal(r.out, "done\n");
+    assertEquals(r.violations, []);
+    assertStrictEquals(r.exitCode, 0);
+    assertStrictEquals(r.ok, true);
+    assertStrictEquals(r.out, "done\n");
   });
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\n");
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\n");
 });
 
 scenario(
@@ -92,62 +104,62 @@ scenario(
       "mkdir -p results/deep 2>/dev/null; cat data/raw.csv > results/deep/.tmp && mv results/deep/.tmp results/deep/model.pkl",
       { outs: ["results/deep/model.pkl"] },
     );
-    assert.equal(r.exitCode, 0, r.stderrTail);
+    assertStrictEquals(r.exitCode, 0, r.stderrTail);
     // The temp file beside the output is an undeclared write: reported and removed.
-    assert.deepEqual(r.violations.map((v) => v.kind), []);
-    assert.equal(Deno.readTextFileSync(`${p.root}/results/deep/model.pkl`), "a,b\n1,2\n");
+    assertEquals(r.violations.map((v) => v.kind), []);
+    assertStrictEquals(Deno.readTextFileSync(`${p.root}/results/deep/model.pkl`), "a,b\n1,2\n");
   },
 );
 
 scenario("write outside outs is stopped and names the path", async (p, policy) => {
   await unchanged(p, async () => {
     const r = await run(p, policy, "echo x > notes.txt");
-    assert.notEqual(r.exitCode, 0);
-    assert.equal(r.ok, false);
+    assertNotStrictEquals(r.exitCode, 0);
+    assertStrictEquals(r.ok, false);
     const v = only(r.violations, "write");
-    assert.equal(v.subject, `${p.root}/notes.txt`);
-    assert.match(v.message, /notes\.txt.*not a declared output/);
-    assert.equal(v.fix, "outs:\n  - notes.txt");
+    assertStrictEquals(v.subject, `${p.root}/notes.txt`);
+    assertMatch(v.message, /notes\.txt.*not a declared output/);
+    assertStrictEquals(v.fix, "outs:\n  - notes.txt");
   });
 });
 
 scenario("overwriting an undeclared sibling of an output is stopped", async (p, policy) => {
   await unchanged(p, async () => {
     const r = await run(p, policy, "echo x > data/other.csv; echo y > data/features.csv");
-    assert.equal(r.ok, false);
+    assertStrictEquals(r.ok, false);
     const v = only(r.violations, "write");
-    assert.equal(v.subject, `${p.root}/data/other.csv`);
-    assert.equal(v.fix, "outs:\n  - data/other.csv");
-    assert.equal(v.fatal, true);
+    assertStrictEquals(v.subject, `${p.root}/data/other.csv`);
+    assertStrictEquals(v.fix, "outs:\n  - data/other.csv");
+    assertStrictEquals(v.fatal, true);
   });
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/other.csv`), "undeclared\n");
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "y\n");
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/other.csv`), "undeclared\n");
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "y\n");
 });
 
 scenario("new undeclared file beside an output is reported and removed", async (p, policy) => {
   await unchanged(p, async () => {
     const r = await run(p, policy, "echo y > data/features.csv; echo z > data/extra.log");
-    assert.equal(r.ok, false);
+    assertStrictEquals(r.ok, false);
     const v = only(r.violations, "write");
-    assert.equal(v.subject, `${p.root}/data/extra.log`);
-    assert.equal(v.fatal, true);
+    assertStrictEquals(v.subject, `${p.root}/data/extra.log`);
+    assertStrictEquals(v.fatal, true);
   });
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "y\n");
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "y\n");
 });
 
 scenario("write outside the project is stopped; a write grant allows it", async (p, policy) => {
   await unchanged(p, async () => {
     const r = await run(p, policy, `echo x > ${p.outside}/out.txt`);
-    assert.notEqual(r.exitCode, 0);
+    assertNotStrictEquals(r.exitCode, 0);
     const v = only(r.violations, "write");
-    assert.equal(v.subject, `${p.outside}/out.txt`);
-    assert.equal(v.fix, `meta: {sandbox: {write: [${p.outside}]}}`);
+    assertStrictEquals(v.subject, `${p.outside}/out.txt`);
+    assertStrictEquals(v.fix, `meta: {sandbox: {write: [${p.outside}]}}`);
   });
   const ok = await run(p, policy, `echo x > ${p.outside}/out.txt`, {
     meta: { sandbox: { write: [p.outside] } },
   });
-  assert.equal(ok.ok, true, JSON.stringify(ok.violations));
-  assert.equal(Deno.readTextFileSync(`${p.outside}/out.txt`), "x\n");
+  assertStrictEquals(ok.ok, true, JSON.stringify(ok.violations));
+  assertStrictEquals(Deno.readTextFileSync(`${p.outside}/out.txt`), "x\n");
 });
 
 scenario(
@@ -155,17 +167,17 @@ scenario(
   async (p, policy) => {
     const r = await run(p, policy, "cat data/other.csv src/helper.py > data/features.csv");
     if (policy === "on") {
-      assert.equal(r.ok, true, JSON.stringify(r.violations));
+      assertStrictEquals(r.ok, true, JSON.stringify(r.violations));
       return;
     }
-    assert.notEqual(r.exitCode, 0);
+    assertNotStrictEquals(r.exitCode, 0);
     const reads = r.violations.filter((v) => v.kind === "read").map((v) => v.fix);
-    assert.deepEqual(reads.sort(), ["deps:\n  - data/other.csv", "deps:\n  - src/helper.py"]);
+    assertEquals(reads.sort(), ["deps:\n  - data/other.csv", "deps:\n  - src/helper.py"]);
     const ok = await run(p, policy, "cat data/other.csv src/helper.py > data/features.csv", {
       deps: ["data/raw.csv", "data/other.csv", "src"],
     });
-    assert.equal(ok.ok, true, JSON.stringify(ok.violations));
-    assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "undeclared\nX = 1\n");
+    assertStrictEquals(ok.ok, true, JSON.stringify(ok.violations));
+    assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "undeclared\nX = 1\n");
   },
 );
 
@@ -176,15 +188,15 @@ scenario("a silent existence check of an undeclared file is reported (hermetic)"
     "hermetic",
     "if [ -f params.yaml ]; then echo y; else echo n; fi > data/features.csv",
   );
-  assert.equal(r.exitCode, 0);
-  assert.equal(r.ok, false);
-  assert.equal(only(r.violations, "read").fix, "deps:\n  - params.yaml");
+  assertStrictEquals(r.exitCode, 0);
+  assertStrictEquals(r.ok, false);
+  assertStrictEquals(only(r.violations, "read").fix, "deps:\n  - params.yaml");
 }, { policies: ["hermetic"] });
 
 scenario("undeclared read without strace: found from the error message", async (p) => {
   const r = await run(p, "hermetic", "cat data/other.csv", { trace: false });
-  assert.equal(r.traced, false);
-  assert.equal(only(r.violations, "read").fix, "deps:\n  - data/other.csv");
+  assertStrictEquals(r.traced, false);
+  assertStrictEquals(only(r.violations, "read").fix, "deps:\n  - data/other.csv");
 }, { policies: ["hermetic"] });
 
 scenario(
@@ -194,40 +206,40 @@ scenario(
     try {
       const url = `http://127.0.0.1:${srv.port}/`;
       const denied = await run(p, policy, `curl -sS --max-time 5 ${url}`);
-      assert.notEqual(denied.exitCode, 0);
+      assertNotStrictEquals(denied.exitCode, 0);
       const v = only(denied.violations, "net");
-      assert.equal(v.subject, `127.0.0.1:${srv.port}`);
-      assert.equal(v.fix, `meta: {sandbox: {net: ["127.0.0.1:${srv.port}"]}}`);
-      assert.equal(srv.hits, 0);
+      assertStrictEquals(v.subject, `127.0.0.1:${srv.port}`);
+      assertStrictEquals(v.fix, `meta: {sandbox: {net: ["127.0.0.1:${srv.port}"]}}`);
+      assertStrictEquals(srv.hits, 0);
 
       // Host list: through cairn's proxy, only the granted host.
       const granted = await run(p, policy, `curl -sS --max-time 5 ${url}`, {
         meta: { sandbox: { net: [`127.0.0.1:${srv.port}`] } },
       });
-      assert.equal(granted.ok, true, JSON.stringify(granted.violations) + granted.stderrTail);
-      assert.equal(granted.out, "hello from host\n");
-      assert.equal(srv.hits, 1);
+      assertStrictEquals(granted.ok, true, JSON.stringify(granted.violations) + granted.stderrTail);
+      assertStrictEquals(granted.out, "hello from host\n");
+      assertStrictEquals(srv.hits, 1);
 
       const other = await run(p, policy, `curl -sS --max-time 5 ${url}`, {
         meta: { sandbox: { net: ["example.org:443"] } },
       });
-      assert.equal(other.ok, false);
-      assert.equal(only(other.violations, "net").source, "proxy");
-      assert.equal(srv.hits, 1);
+      assertStrictEquals(other.ok, false);
+      assertStrictEquals(only(other.violations, "net").source, "proxy");
+      assertStrictEquals(srv.hits, 1);
 
       // A program that ignores the proxy settings still cannot get out.
       const bypass = await run(p, policy, `curl -sS --max-time 5 --noproxy '*' ${url}`, {
         meta: { sandbox: { net: [`127.0.0.1:${srv.port}`] } },
       });
-      assert.notEqual(bypass.exitCode, 0);
-      assert.equal(only(bypass.violations, "net").subject, `127.0.0.1:${srv.port}`);
-      assert.equal(srv.hits, 1);
+      assertNotStrictEquals(bypass.exitCode, 0);
+      assertStrictEquals(only(bypass.violations, "net").subject, `127.0.0.1:${srv.port}`);
+      assertStrictEquals(srv.hits, 1);
 
       const open = await run(p, policy, `curl -sS --max-time 5 --noproxy '*' ${url}`, {
         meta: { sandbox: { net: true } },
       });
-      assert.equal(open.ok, true, JSON.stringify(open.violations));
-      assert.equal(srv.hits, 2);
+      assertStrictEquals(open.ok, true, JSON.stringify(open.violations));
+      assertStrictEquals(srv.hits, 2);
     } finally {
       await srv.close();
     }
@@ -242,41 +254,41 @@ scenario("a secret environment variable is withheld; an env grant passes it", as
     'echo "token=$SECRET_TOKEN" > data/features.csv; env >> data/features.csv',
     { env },
   );
-  assert.equal(r.exitCode, 0);
-  assert.equal(r.ok, false);
+  assertStrictEquals(r.exitCode, 0);
+  assertStrictEquals(r.ok, false);
   const v = only(r.violations, "env");
-  assert.equal(v.subject, "SECRET_TOKEN");
-  assert.equal(v.fix, "meta: {sandbox: {env: [SECRET_TOKEN]}}");
-  assert.doesNotMatch(Deno.readTextFileSync(`${p.root}/data/features.csv`), /s3cr3t/);
+  assertStrictEquals(v.subject, "SECRET_TOKEN");
+  assertStrictEquals(v.fix, "meta: {sandbox: {env: [SECRET_TOKEN]}}");
+  assertNotMatch(Deno.readTextFileSync(`${p.root}/data/features.csv`), /s3cr3t/);
 
   // Read from a program (not the command text): named by its error message.
   const py = await run(p, policy, `python3 -c 'import os; print(os.environ["SECRET_TOKEN"])'`, {
     env,
   });
-  assert.notEqual(py.exitCode, 0);
-  assert.equal(only(py.violations, "env").subject, "SECRET_TOKEN");
+  assertNotStrictEquals(py.exitCode, 0);
+  assertStrictEquals(only(py.violations, "env").subject, "SECRET_TOKEN");
 
   const ok = await run(p, policy, 'echo "token=$SECRET_TOKEN" > data/features.csv', {
     env,
     meta: { sandbox: { env: ["SECRET_TOKEN"] } },
   });
-  assert.equal(ok.ok, true, JSON.stringify(ok.violations));
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "token=s3cr3t\n");
+  assertStrictEquals(ok.ok, true, JSON.stringify(ok.violations));
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "token=s3cr3t\n");
 });
 
 scenario("writing through a symlink that points outside is stopped", async (p, policy) => {
   Deno.symlinkSync(p.outside, `${p.root}/escape`);
   await unchanged(p, async () => {
     const r = await run(p, policy, "echo pwned > escape/pwned.txt");
-    assert.notEqual(r.exitCode, 0);
+    assertNotStrictEquals(r.exitCode, 0);
     const v = only(r.violations, "write");
     if (policy === "on") {
-      assert.equal(v.subject, `${p.outside}/pwned.txt`);
-      assert.match(v.message, /through a symlink/);
-      assert.equal(v.fix, `meta: {sandbox: {write: [${p.outside}]}}`);
+      assertStrictEquals(v.subject, `${p.outside}/pwned.txt`);
+      assertMatch(v.message, /through a symlink/);
+      assertStrictEquals(v.fix, `meta: {sandbox: {write: [${p.outside}]}}`);
     }
   });
-  assert.equal(Deno.statSync(`${p.root}/escape`).isDirectory, true);
+  assertStrictEquals(Deno.statSync(`${p.root}/escape`).isDirectory, true);
   // A granted folder holding a symlink to elsewhere: the link does not widen the grant.
   const granted = `${p.outside}/granted`;
   const elsewhere = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "cairn-sbx-else-" });
@@ -291,10 +303,10 @@ scenario("writing through a symlink that points outside is stopped", async (p, p
         meta: { sandbox: { write: [granted] } },
       },
     );
-    assert.notEqual(r.exitCode, 0);
-    assert.equal(Deno.readTextFileSync(`${granted}/ok.txt`), "x\n");
-    assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
-    assert.equal(only(r.violations, "write").subject, `${elsewhere}/pwned.txt`);
+    assertNotStrictEquals(r.exitCode, 0);
+    assertStrictEquals(Deno.readTextFileSync(`${granted}/ok.txt`), "x\n");
+    assertEquals([...Deno.readDirSync(elsewhere)], []);
+    assertStrictEquals(only(r.violations, "write").subject, `${elsewhere}/pwned.txt`);
   } finally {
     await Deno.remove(elsewhere, { recursive: true });
   }
@@ -302,8 +314,8 @@ scenario("writing through a symlink that points outside is stopped", async (p, p
   const ok = await run(p, policy, "echo fine > escape/fine.txt", {
     meta: { sandbox: { write: ["escape"] } },
   });
-  assert.equal(ok.ok, true, JSON.stringify(ok.violations) + ok.stderrTail);
-  assert.equal(Deno.readTextFileSync(`${p.outside}/fine.txt`), "fine\n");
+  assertStrictEquals(ok.ok, true, JSON.stringify(ok.violations) + ok.stderrTail);
+  assertStrictEquals(Deno.readTextFileSync(`${p.outside}/fine.txt`), "fine\n");
 });
 
 scenario("the DVC cache, .git and .dvc are never writable", async (p, policy) => {
@@ -318,16 +330,16 @@ scenario("the DVC cache, .git and .dvc are never writable", async (p, policy) =>
       ]
     ) {
       const r = await run(p, policy, cmd, { outs: ["model.pkl"] });
-      assert.notEqual(r.exitCode, 0, cmd);
+      assertNotStrictEquals(r.exitCode, 0, cmd);
       // hermetic: `chmod` stats the (hidden) file first, a read.
       const v = r.violations.find((v) => /DVC cache|git directory|\.dvc directory/.test(v.message));
-      assert.ok(v, `${cmd}: ${JSON.stringify(r.violations)}`);
-      assert.equal(v.fix, undefined);
-      assert.equal(v.fatal, true);
+      assert(v, `${cmd}: ${JSON.stringify(r.violations)}`);
+      assertStrictEquals(v.fix, undefined);
+      assertStrictEquals(v.fatal, true);
     }
   });
   // Declaring an output inside the cache is refused before running anything.
-  await assert.rejects(
+  await assertRejects(
     () => run(p, policy, "true", { outs: [".dvc/cache/files/md5/ab/x"] }),
     SandboxGrantError,
   );
@@ -343,18 +355,18 @@ scenario("a background process left behind is killed and reported", async (p, po
     `(sleep 1; echo late > ${w}/late.txt) & echo y > data/features.csv`,
     { meta: { sandbox: { write: [w] } } },
   );
-  assert.ok(performance.now() - t0 < 1000, "must not wait for the background job");
-  assert.equal(r.exitCode, 0);
-  assert.equal(r.ok, false);
-  assert.match(only(r.violations, "process").message, /background process/);
+  assert(performance.now() - t0 < 1000, "must not wait for the background job");
+  assertStrictEquals(r.exitCode, 0);
+  assertStrictEquals(r.ok, false);
+  assertMatch(only(r.violations, "process").message, /background process/);
   await new Promise((res) => setTimeout(res, 1500));
-  assert.deepEqual([...Deno.readDirSync(w)], [], "the background job must be dead");
+  assertEquals([...Deno.readDirSync(w)], [], "the background job must be dead");
   // Waiting for it is fine.
   const ok = await run(p, policy, `(sleep 0.2; echo late > ${w}/late.txt) & wait`, {
     meta: { sandbox: { write: [w] } },
   });
-  assert.equal(ok.ok, true, JSON.stringify(ok.violations));
-  assert.equal(Deno.readTextFileSync(`${w}/late.txt`), "late\n");
+  assertStrictEquals(ok.ok, true, JSON.stringify(ok.violations));
+  assertStrictEquals(Deno.readTextFileSync(`${w}/late.txt`), "late\n");
 });
 
 scenario("private /tmp: usable, and the host's /tmp is not visible", async (p, policy) => {
@@ -366,11 +378,11 @@ scenario("private /tmp: usable, and the host's /tmp is not visible", async (p, p
       policy,
       `echo a > /tmp/scratch && cat /tmp/scratch > data/features.csv && cat ${hostTmp}/secret`,
     );
-    assert.notEqual(r.exitCode, 0);
-    assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a\n");
+    assertNotStrictEquals(r.exitCode, 0);
+    assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a\n");
     const v = only(r.violations, "read");
-    assert.equal(v.subject, `${hostTmp}/secret`);
-    assert.match(v.message, /private \/tmp/);
+    assertStrictEquals(v.subject, `${hostTmp}/secret`);
+    assertMatch(v.message, /private \/tmp/);
   } finally {
     await Deno.remove(hostTmp, { recursive: true });
   }
@@ -378,8 +390,8 @@ scenario("private /tmp: usable, and the host's /tmp is not visible", async (p, p
 
 scenario("project outside /tmp works the same", async (p, policy) => {
   const r = await run(p, policy, "cat data/raw.csv > data/features.csv; echo x > notes.txt");
-  assert.equal(only(r.violations, "write").subject, `${p.root}/notes.txt`);
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\n");
+  assertStrictEquals(only(r.violations, "write").subject, `${p.root}/notes.txt`);
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "a,b\n1,2\n");
 }, { base: "/var/tmp" });
 
 scenario("stage in a subfolder (wdir) with relative deps and outs", async (p, policy) => {
@@ -390,9 +402,9 @@ scenario("stage in a subfolder (wdir) with relative deps and outs", async (p, po
     deps: ["in.txt", "../data/raw.csv"],
     outs: ["out.txt"],
   });
-  assert.equal(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
-  assert.equal(r.out, `${p.root}/sub\n`);
-  assert.equal(Deno.readTextFileSync(`${p.root}/sub/out.txt`), "in\na,b\n1,2\n");
+  assertStrictEquals(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
+  assertStrictEquals(r.out, `${p.root}/sub\n`);
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/sub/out.txt`), "in\na,b\n1,2\n");
 });
 
 scenario("persisted output is visible and updated in place", async (p, policy) => {
@@ -400,14 +412,14 @@ scenario("persisted output is visible and updated in place", async (p, policy) =
   const r = await run(p, policy, "echo new >> data/features.csv", {
     outs: [{ path: "data/features.csv", persist: true }],
   });
-  assert.equal(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "old\nnew\n");
+  assertStrictEquals(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "old\nnew\n");
 });
 
 scenario("policy off runs like DVC (no confinement)", async (p) => {
   const r = await run(p, "off", "echo x > notes.txt");
-  assert.equal(r.ok, true);
-  assert.equal(Deno.readTextFileSync(`${p.root}/notes.txt`), "x\n");
+  assertStrictEquals(r.ok, true);
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/notes.txt`), "x\n");
 }, { policies: ["on"] });
 
 Deno.test("sandbox: two sandboxed stages run in parallel independently", async () => {
@@ -417,10 +429,10 @@ Deno.test("sandbox: two sandboxed stages run in parallel independently", async (
       run(a, "hermetic", "echo A > data/features.csv; echo x > a.txt"),
       run(b, "on", "echo B > data/features.csv"),
     ]);
-    assert.equal(only(ra.violations, "write").subject, `${a.root}/a.txt`);
-    assert.equal(rb.ok, true);
-    assert.equal(Deno.readTextFileSync(`${a.root}/data/features.csv`), "A\n");
-    assert.equal(Deno.readTextFileSync(`${b.root}/data/features.csv`), "B\n");
+    assertStrictEquals(only(ra.violations, "write").subject, `${a.root}/a.txt`);
+    assertStrictEquals(rb.ok, true);
+    assertStrictEquals(Deno.readTextFileSync(`${a.root}/data/features.csv`), "A\n");
+    assertStrictEquals(Deno.readTextFileSync(`${b.root}/data/features.csv`), "B\n");
   } finally {
     await a.cleanup();
     await b.cleanup();
@@ -437,15 +449,15 @@ scenario("output folder with many existing files (read-only view + links)", asyn
       "ls crowd | grep -c ^f > crowd/out.txt; cat crowd/f7 >> crowd/out.txt; echo x > crowd/f1; echo y > crowd/new.txt; rm -f crowd/f2",
       { outs: ["crowd/out.txt"], deps: ["crowd"] },
     );
-    assert.equal(r.ok, false);
+    assertStrictEquals(r.ok, false);
     const subjects = r.violations.filter((v) => v.kind === "write").map((v) => v.subject).sort();
-    assert.deepEqual(subjects, [
+    assertEquals(subjects, [
       `${p.root}/crowd/f1`,
       `${p.root}/crowd/f2`,
       `${p.root}/crowd/new.txt`,
     ]);
   }, ["crowd/out.txt"]);
-  assert.equal(Deno.readTextFileSync(`${p.root}/crowd/out.txt`), "100\n7\n");
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/crowd/out.txt`), "100\n7\n");
 });
 
 scenario("abort signal stops the sandbox at once and restores the workspace", async (p, policy) => {
@@ -454,7 +466,7 @@ scenario("abort signal stops the sandbox at once and restores the workspace", as
   setTimeout(() => ac.abort(), 300);
   const t0 = performance.now();
   await unchanged(p, async () => {
-    await assert.rejects(
+    await assertRejects(
       () =>
         run(p, policy, "echo partial > data/features.csv; sleep 30", {
           outs: [{ path: "data/features.csv", persist: true }],
@@ -463,9 +475,9 @@ scenario("abort signal stops the sandbox at once and restores the workspace", as
       InterruptedError,
     );
   });
-  assert.ok(performance.now() - t0 < 5000);
+  assert(performance.now() - t0 < 5000);
   // An interrupted stage's output is whatever it wrote (as with DVC), but it is back in place.
-  assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "partial\n");
+  assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "partial\n");
 });
 
 scenario("host Unix sockets under /run (docker.sock, dbus) are out of reach", async (p, policy) => {
@@ -495,10 +507,10 @@ scenario("host Unix sockets under /run (docker.sock, dbus) are out of reach", as
       const r = await run(p, policy, `curl -sS --max-time 5 --unix-socket ${sock} http://x/`, {
         meta: { sandbox: { net } },
       });
-      assert.notEqual(r.exitCode, 0);
-      assert.equal(r.out, "");
+      assertNotStrictEquals(r.exitCode, 0);
+      assertStrictEquals(r.out, "");
     }
-    assert.equal(hits, 0);
+    assertStrictEquals(hits, 0);
   } finally {
     l.close();
     await serving;
@@ -519,8 +531,8 @@ scenario(
         outs: [{ path: "data/features.csv", persist: true }],
       },
     );
-    assert.equal(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
-    assert.equal(Deno.readTextFileSync(obj), "cached\n");
-    assert.equal(Deno.readTextFileSync(`${p.root}/data/features.csv`), "changed\n");
+    assertStrictEquals(r.ok, true, JSON.stringify(r.violations) + r.stderrTail);
+    assertStrictEquals(Deno.readTextFileSync(obj), "cached\n");
+    assertStrictEquals(Deno.readTextFileSync(`${p.root}/data/features.csv`), "changed\n");
   },
 );

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import { sandboxOptionsForStage } from "../../../lib/sandbox/stage_options.ts";
 import { SandboxGrantError } from "../../../lib/sandbox/errors.ts";
 import type { Stage } from "../../../lib/stage/types.ts";
@@ -24,33 +24,33 @@ function stage(extra: Partial<Stage> = {}): Stage {
 
 Deno.test("stage options: deps + params files, outs with persist, cwd from wdir", () => {
   const o = sandboxOptionsForStage(stage(), { repoRoot: "/r/" });
-  assert.equal(o.cwd, "/r/sub");
-  assert.equal(o.stage, "sub/dvc.yaml:train");
-  assert.deepEqual(o.deps, ["train.py", "data.csv", "params.yaml"]);
-  assert.deepEqual(o.outs, [
+  assertStrictEquals(o.cwd, "/r/sub");
+  assertStrictEquals(o.stage, "sub/dvc.yaml:train");
+  assertEquals(o.deps, ["train.py", "data.csv", "params.yaml"]);
+  assertEquals(o.outs, [
     { path: "model.pkl", persist: false },
     { path: "metrics.json", persist: true },
   ]);
-  assert.equal(o.policy, "off");
+  assertStrictEquals(o.policy, "off");
 });
 
 Deno.test("stage options: policy precedence run > stage > project > off", () => {
   const s = stage({ meta: { sandbox: { policy: "on", env: ["K"] } } });
-  assert.equal(sandboxOptionsForStage(s, { repoRoot: "/r" }).policy, "on");
-  assert.equal(
+  assertStrictEquals(sandboxOptionsForStage(s, { repoRoot: "/r" }).policy, "on");
+  assertStrictEquals(
     sandboxOptionsForStage(s, { repoRoot: "/r", projectPolicy: "hermetic" }).policy,
     "on",
   );
-  assert.equal(
+  assertStrictEquals(
     sandboxOptionsForStage(s, { repoRoot: "/r", runPolicy: "hermetic" }).policy,
     "hermetic",
   );
-  assert.equal(
+  assertStrictEquals(
     sandboxOptionsForStage(stage(), { repoRoot: "/r", projectPolicy: "hermetic" }).policy,
     "hermetic",
   );
-  assert.deepEqual(sandboxOptionsForStage(s, { repoRoot: "/r" }).grants.env, ["K"]);
-  assert.throws(
+  assertEquals(sandboxOptionsForStage(s, { repoRoot: "/r" }).grants.env, ["K"]);
+  assertThrows(
     () => sandboxOptionsForStage(stage({ meta: { sandbox: { nett: true } } }), { repoRoot: "/r" }),
     (e: unknown) => e instanceof SandboxGrantError && /stage 'sub\/dvc.yaml:train'/.test(e.message),
   );

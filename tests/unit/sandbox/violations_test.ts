@@ -1,5 +1,5 @@
 /** The stderr heuristics, on messages captured from real tools inside bwrap. */
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "../../_rig/assert.ts";
 import {
   formatViolations,
   violationsFromEnv,
@@ -59,12 +59,12 @@ Deno.test("violations: paths and hosts named by common tools' error messages", a
     ];
     for (const [line, kind, subject] of cases) {
       const vs = violationsFromStderr(line, ctx);
-      assert.deepEqual(vs.map((v) => [v.kind, v.subject]), [[kind, subject]], line);
+      assertEquals(vs.map((v) => [v.kind, v.subject]), [[kind, subject]], line);
     }
     // A missing file that is missing on the host too is not the sandbox's doing.
-    assert.deepEqual(violationsFromStderr("cat: nothere: No such file or directory", ctx), []);
+    assertEquals(violationsFromStderr("cat: nothere: No such file or directory", ctx), []);
     // Nor is a declared dep.
-    assert.deepEqual(
+    assertEquals(
       violationsFromStderr("cat: data/raw.csv: No such file or directory", ctx),
       [],
     );
@@ -75,19 +75,19 @@ Deno.test("violations: paths and hosts named by common tools' error messages", a
 
 Deno.test("violations: withheld variables named by the command or the error", () => {
   const withheld = ["SECRET_TOKEN", "API_KEY", "PWD", "X"];
-  assert.deepEqual(
+  assertEquals(
     violationsFromEnv('echo "$SECRET_TOKEN" ${API_KEY:-none} $PWD $X', "", withheld, 0)
       .map((v) => v.subject),
     ["SECRET_TOKEN", "API_KEY", "X"],
   );
-  assert.deepEqual(
+  assertEquals(
     violationsFromEnv("python train.py", "KeyError: 'API_KEY'", withheld, 1).map((v) => v.subject),
     ["API_KEY"],
   );
   // Only a failed command's stderr counts.
-  assert.deepEqual(violationsFromEnv("python train.py", "API_KEY unused", withheld, 0), []);
+  assertEquals(violationsFromEnv("python train.py", "API_KEY unused", withheld, 0), []);
   const text = formatViolations(violationsFromEnv("echo $API_KEY", "", withheld, 0));
-  assert.equal(
+  assertStrictEquals(
     text,
     "  - environment variable API_KEY was withheld from the sandbox (the command refers to it)\n" +
       "    to allow it: meta: {sandbox: {env: [API_KEY]}}",

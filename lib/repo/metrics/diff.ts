@@ -2,10 +2,10 @@
  * `metrics diff [A_REV] [B_REV]` (dvc-spec §12): metrics of two revisions
  * (default HEAD against the workspace) compared key by key.
  */
-import type { Repo } from "../repo/repo.ts";
-import { gitHasCommits } from "../scm/git.ts";
-import { namedRevision, openRevision } from "../scm/revisions.ts";
-import { type DiffData, diffRevisionData, type FileData } from "./compare.ts";
+import type { Repo } from "../repo.ts";
+import { gitHasCommits } from "../../scm/git.ts";
+import { namedRevision, openRevision } from "../revisions.ts";
+import { type DiffData, diffRevisionData, type FileData } from "../../metrics/compare.ts";
 import { metricsAt, type RevisionResult, targetPaths } from "./show.ts";
 
 export interface DiffOptions {

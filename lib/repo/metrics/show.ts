@@ -6,8 +6,8 @@
  * cache for cached outputs).
  */
 import { posix, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
-import { type Repo, repoRelative } from "../repo/repo.ts";
+import { CairnError } from "../../errors.ts";
+import { type Repo, repoRelative } from "../repo.ts";
 import {
   activeBranch,
   openRevision,
@@ -16,9 +16,13 @@ import {
   selectRevisions,
   type SelectRevisionsOptions,
   stageOutPath,
-} from "../scm/revisions.ts";
-import { readMetric } from "./read.ts";
-import { METRIC_SETTINGS_FILE, type MetricSettingsMap, parseMetricSettings } from "./settings.ts";
+} from "../revisions.ts";
+import { readMetric } from "../../metrics/read.ts";
+import {
+  METRIC_SETTINGS_FILE,
+  type MetricSettingsMap,
+  parseMetricSettings,
+} from "../../metrics/settings.ts";
 
 const dec = new TextDecoder("utf-8", { fatal: true });
 

@@ -4,13 +4,13 @@
  * plot with these display properties.
  */
 import { resolve } from "node:path";
-import { CairnError } from "../errors.ts";
-import { type Repo, repoRelative } from "../repo/repo.ts";
-import { modifyPlotProps } from "../dvcfile/pipeline_edit.ts";
-import { saveDvcFile } from "../dvcfile/dvc_file.ts";
-import type { PipelineOptions } from "../dvcfile/pipeline_file.ts";
-import { openRevision } from "../scm/revisions.ts";
-import { getTemplate } from "./templates.ts";
+import { CairnError } from "../../errors.ts";
+import { type Repo, repoRelative } from "../repo.ts";
+import { modifyPlotProps } from "../../dvcfile/pipeline_edit.ts";
+import { saveDvcFile } from "../../dvcfile/dvc_file.ts";
+import type { PipelineOptions } from "../../dvcfile/pipeline_file.ts";
+import { openRevision } from "../revisions.ts";
+import { getTemplate } from "../../plots/templates.ts";
 import { join } from "node:path";
 
 export interface ModifyPlotOptions {

@@ -5,15 +5,15 @@
  * the values stages took from other files through `${}` ("tracked vars").
  */
 import { posix } from "node:path";
-import { CairnError } from "../errors.ts";
-import type { Repo } from "../repo/repo.ts";
+import { CairnError } from "../../errors.ts";
+import type { Repo } from "../repo.ts";
 import {
   openRevision,
   type RevisionView,
   selectRevisions,
   type SelectRevisionsOptions,
   stageOutPath,
-} from "../scm/revisions.ts";
+} from "../revisions.ts";
 import {
   expandPaths,
   type FileResult,
@@ -23,8 +23,8 @@ import {
   type ShowResult,
   targetPaths,
 } from "../metrics/show.ts";
-import { isPlainMapping, setKeyOrder } from "../py/value.ts";
-import { getParam, parseParams } from "./load.ts";
+import { isPlainMapping, setKeyOrder } from "../../py/value.ts";
+import { getParam, parseParams } from "../../params/load.ts";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 

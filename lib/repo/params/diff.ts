@@ -3,10 +3,10 @@
  * (default HEAD against the workspace), flattened with dotted keys and
  * compared. Empty when the repository has no commits.
  */
-import type { Repo } from "../repo/repo.ts";
-import { gitHasCommits } from "../scm/git.ts";
-import { namedRevision, openRevision } from "../scm/revisions.ts";
-import { diffRevisionData } from "../metrics/compare.ts";
+import type { Repo } from "../repo.ts";
+import { gitHasCommits } from "../../scm/git.ts";
+import { namedRevision, openRevision } from "../revisions.ts";
+import { diffRevisionData } from "../../metrics/compare.ts";
 import { collectProblems, type DiffOptions, type DiffResult, fileData } from "../metrics/diff.ts";
 import { targetPaths } from "../metrics/show.ts";
 import { paramsAt } from "./show.ts";

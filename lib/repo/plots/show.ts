@@ -6,21 +6,42 @@
  * images of each revision.
  */
 import { join, posix } from "node:path";
-import { CairnError } from "../errors.ts";
-import type { Repo } from "../repo/repo.ts";
-import { gitRaw } from "../scm/git.ts";
-import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
+import { CairnError } from "../../errors.ts";
+import type { Repo } from "../repo.ts";
+import { gitRaw } from "../../scm/git.ts";
+import { isPlainMapping, keyString, mapEntries } from "../../py/value.ts";
 import {
   experimentBaseline,
   namedRevision,
   openRevision,
   type RevisionView,
   stageOutPath,
-} from "../scm/revisions.ts";
-import { type Datapoint, flatDatapoints, inferDataSources, type PlotProps } from "./convert.ts";
-import { isImagePath, parsePlotData } from "./data.ts";
-import { getTemplate, type Template } from "./templates.ts";
-import type { VegaPlot } from "./vega.ts";
+} from "../revisions.ts";
+import {
+  type Datapoint,
+  flatDatapoints,
+  inferDataSources,
+  type PlotProps,
+} from "../../plots/convert.ts";
+import { isImagePath, parsePlotData } from "../../plots/data.ts";
+import { getTemplate, type Template } from "../../plots/templates.ts";
+
+import type {
+  ImageDatapoint,
+  PlotRenderer,
+  PlotsResult,
+  RendererWithErrors,
+  RevisionPlots,
+  SourceResult,
+} from "../../plots/result.ts";
+export type {
+  ImageDatapoint,
+  PlotRenderer,
+  PlotsResult,
+  RendererWithErrors,
+  RevisionPlots,
+  SourceResult,
+};
 
 /** Display properties a plot may have (dvc.yaml names). */
 export const PLOT_PROPS = ["template", "x", "y", "x_label", "y_label", "title", "header"];
@@ -34,48 +55,6 @@ export interface PlotsOptions {
   props?: PlotProps;
   /** where custom templates live (default `.dvc/plots`). */
   templatesDir?: string;
-}
-
-/** One data file at one revision. */
-export interface SourceResult {
-  data?: unknown;
-  error?: Error;
-}
-
-/** One revision: definitions per config file ("" = stage outputs and targets) and sources. */
-export interface RevisionPlots {
-  definitions?: Map<string, Map<string, PlotProps>>;
-  sources?: Map<string, SourceResult>;
-  error?: Error;
-}
-
-export interface ImageDatapoint {
-  rev: string;
-  /** data file (repo-relative). */
-  filename: string;
-  bytes: Uint8Array;
-}
-
-export type PlotRenderer =
-  | { type: "vega"; plot: VegaPlot }
-  | { type: "image"; name: string; images: ImageDatapoint[] };
-
-export interface RendererWithErrors {
-  renderer: PlotRenderer;
-  /** rev -> source -> error. */
-  sourceErrors: Record<string, Record<string, Error>>;
-  /** rev -> error converting the definition. */
-  definitionErrors: Record<string, Error>;
-}
-
-export interface PlotsResult {
-  /** revision names in the order used. */
-  revs: string[];
-  renderers: RendererWithErrors[];
-  /** rev -> error collecting the definitions (e.g. a broken dvc.yaml at that revision). */
-  errors: Record<string, Error>;
-  /** per revision data collected (empty = no plots at all). */
-  perRev: Map<string, RevisionPlots>;
 }
 
 function norm(p: string): string {

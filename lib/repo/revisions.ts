@@ -8,7 +8,7 @@
  */
 import { join, posix, relative } from "node:path";
 import { CairnError } from "../errors.ts";
-import type { Repo } from "../repo/repo.ts";
+import type { Repo } from "./repo.ts";
 import type { Output, Stage } from "../stage/types.ts";
 import {
   lockPathFor,
@@ -16,7 +16,7 @@ import {
   type PipelineFile,
   type PipelineOptions,
 } from "../dvcfile/pipeline_file.ts";
-import { collectStages, isStageFile, walkOrder } from "../repo/collect.ts";
+import { collectStages, isStageFile, walkOrder } from "./collect.ts";
 import { mergeLockIntoStages, parseLockFile } from "../dvcfile/lock_file.ts";
 import { parseDvcFile } from "../dvcfile/dvc_file.ts";
 import { ObjectStore } from "../cache/object_store.ts";
@@ -29,7 +29,7 @@ import {
   gitRevParse,
   gitShowBytes,
   gitTags,
-} from "./git.ts";
+} from "../scm/git.ts";
 
 /** One revision to look at. */
 export interface Revision {
