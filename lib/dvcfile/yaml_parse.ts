@@ -5,6 +5,11 @@
  * objects that remember their key order (lib/py/value.ts). Every
  * mapping/sequence read is indexed with its source positions so schema
  * checks can report file, line and column.
+ *
+ * The text is untrusted (a cloned repo, a remote): aliases are expanded by
+ * this module, not the library, so it bounds them itself (YAML_LIMITS: alias
+ * uses and the source text they copy, the "billion laughs"), and nesting
+ * depth; a document past a bound fails with file and line, never hangs.
  */
 import {
   type Document,
@@ -16,6 +21,7 @@ import {
   LineCounter,
   type Node as YNode,
   parseDocument,
+  visit,
 } from "yaml";
 import { DvcFileSyntaxError } from "../errors.ts";
 import { keyString, pyFloat, pyInt, setKeyOrder } from "../py/value.ts";
@@ -75,6 +81,21 @@ function isObj(v: unknown): v is object {
   return v !== null && typeof v === "object";
 }
 
+/**
+ * Bounds on the work one document may cause (docs/security.md). Real
+ * DVC files stay far below them; a hostile one hits them within a second.
+ */
+export const YAML_LIMITS = {
+  /** alias uses (`*a`, `<<: *a`), counting those met again inside expanded aliases. */
+  aliases: 10_000,
+  /** source characters the aliases copy in, nested copies counted again. */
+  aliasChars: 4 * 1024 * 1024,
+  /** mappings/sequences inside each other. */
+  depth: 500,
+  /** digits of a decimal int (Python's int/str conversion limit). */
+  intDigits: 4300,
+};
+
 export interface ParsedYaml {
   /** the document's data (null for an empty document). */
   value: unknown;
@@ -90,23 +111,38 @@ export interface ParsedYaml {
  */
 export function parseYaml(text: string, path: string): ParsedYaml {
   const lineCounter = new LineCounter();
+  // uniqueKeys off: the library checks each key against every earlier one
+  // (minutes for a 50k-key file); Converter finds duplicates with a lookup.
   const doc = parseDocument(text, {
     schema: "failsafe",
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    uniqueKeys: false,
   });
   if (doc.errors.length) {
     const err = doc.errors[0];
     const lp = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
-    throw new DvcFileSyntaxError(path, yamlErrorText(err.message), {
+    const msg = /Maximum call stack/.test(err.message)
+      ? `document is nested too deeply (more than ${YAML_LIMITS.depth} levels)`
+      : yamlErrorText(err.message);
+    throw new DvcFileSyntaxError(path, msg, {
       line: lp.line,
       column: lp.col,
     });
   }
   const positions = new PosIndex(path);
   const conv = new Converter(doc, lineCounter, positions, path);
-  const value = doc.contents ? conv.node(doc.contents as YNode) : null;
+  let value: unknown;
+  try {
+    value = doc.contents ? conv.node(doc.contents as YNode) : null;
+  } catch (err) {
+    // deep but under the depth bound, on a small stack: still a clean error.
+    if (!(err instanceof RangeError)) throw err;
+    throw new DvcFileSyntaxError(
+      path,
+      `document is nested too deeply (more than ${YAML_LIMITS.depth} levels)`,
+    );
+  }
   return { value, positions, doc, lineCounter };
 }
 
@@ -123,6 +159,11 @@ function yamlErrorText(msg: string): string {
 const TAG = "tag:yaml.org,2002:";
 
 class Converter {
+  #aliases = 0;
+  #aliasChars = 0;
+  /** the alias being expanded at the top (errors point at it, not deep inside). */
+  #outer: YNode | null = null;
+  #targets: Map<YNode, YNode> | undefined;
   constructor(
     readonly doc: Document,
     readonly lc: LineCounter,
@@ -140,13 +181,61 @@ class Converter {
     throw new DvcFileSyntaxError(this.path, msg, this.pos(n));
   }
 
+  /**
+   * The node an alias refers to: the last node before it with that anchor
+   * (what `Alias.resolve` finds, but that walks the whole document per alias,
+   * quadratic; this indexes every alias in one walk).
+   */
+  anchorOf(n: YNode): YNode | undefined {
+    if (!this.#targets) {
+      const targets = new Map<YNode, YNode>();
+      const anchors = new Map<string, YNode>();
+      visit(this.doc, {
+        Node: (_k, node) => {
+          if (isAlias(node)) {
+            const t = anchors.get(node.source);
+            if (t) targets.set(node, t);
+          } else if (node.anchor) anchors.set(node.anchor, node);
+        },
+      });
+      this.#targets = targets;
+    }
+    return this.#targets.get(n);
+  }
+
+  /** Count one use of an alias whose target spans `target.range`; fail past the bounds. */
+  expand(n: YNode, target: YNode): void {
+    const r = target.range;
+    this.#aliases++;
+    this.#aliasChars += r ? Math.max(1, r[1] - r[0]) : 1;
+    if (this.#aliases > YAML_LIMITS.aliases || this.#aliasChars > YAML_LIMITS.aliasChars) {
+      const at = this.#outer ?? n;
+      const name = isAlias(at) ? `*${at.source}` : "an alias";
+      this.fail(
+        at,
+        `aliases expand too much at ${name} (over ${YAML_LIMITS.aliases} alias uses or ${
+          YAML_LIMITS.aliasChars >> 20
+        } MiB of copied text): refusing a document that multiplies itself`,
+      );
+    }
+  }
+
   node(n: YNode | null, depth = 0): unknown {
     if (n === null) return null;
-    if (depth > 1000) this.fail(n, "document is nested too deeply");
+    if (depth > YAML_LIMITS.depth) {
+      this.fail(n, `document is nested too deeply (more than ${YAML_LIMITS.depth} levels)`);
+    }
     if (isAlias(n)) {
-      const target = n.resolve(this.doc);
+      const target = this.anchorOf(n);
       if (!target) this.fail(n, `unknown alias '${n.source}'`);
-      return this.node(target as YNode, depth + 1);
+      this.expand(n, target as YNode);
+      if (this.#outer) return this.node(target as YNode, depth);
+      this.#outer = n;
+      try {
+        return this.node(target as YNode, depth);
+      } finally {
+        this.#outer = null;
+      }
     }
     if (isScalar(n)) return this.scalar(n);
     if (isSeq(n)) {
@@ -170,10 +259,10 @@ class Converter {
         if (
           isScalar(kn) && kn.type === "PLAIN" && kn.value === "<<" && !kn.tag
         ) {
-          merges.push(this.node(pair.value as YNode, depth + 1));
+          merges.push(this.node(pair.value as YNode, depth));
           continue;
         }
-        const k = this.node(kn, depth + 1);
+        const k = this.node(kn, depth);
         if (isObj(k)) this.fail(kn, "found unhashable key");
         const ks = keyString(k);
         if (Object.hasOwn(obj, ks)) {
@@ -206,6 +295,16 @@ class Converter {
     return this.fail(n, "unsupported YAML node");
   }
 
+  checkInt(n: YNode, text: string): void {
+    const digits = decimalDigits(text);
+    if (digits > YAML_LIMITS.intDigits) {
+      this.fail(
+        n,
+        `integer too long (${digits} digits, the limit is ${YAML_LIMITS.intDigits})`,
+      );
+    }
+  }
+
   scalar(n: YNode & { value: unknown; type?: string; tag?: string }): unknown {
     const text = n.value === null || n.value === undefined ? "" : String(n.value);
     const tag = n.tag;
@@ -218,6 +317,7 @@ class Converter {
         case TAG + "bool":
           return /^(true|True|TRUE)$/.test(text);
         case TAG + "int":
+          this.checkInt(n, text);
           return constructInt(text) ?? this.fail(n, `invalid int '${text}'`);
         case TAG + "float":
           return constructFloat(text);
@@ -226,10 +326,18 @@ class Converter {
       }
     }
     if (n.type !== "PLAIN") return text;
+    if (text.length > YAML_LIMITS.intDigits && /^[-+]?[0-9]/.test(text)) this.checkInt(n, text);
     const v = resolvePlain(text);
     if (v === undefined) this.fail(n, `cannot construct a value from '${text}'`);
     return v;
   }
+}
+
+/** Python refuses decimal ints this long (and BigInt would take seconds on a huge one). */
+function decimalDigits(text: string): number {
+  return /^[-+]?[0-9_]+$/.test(text) && !/^[-+]?0[0-7_]*$/.test(text)
+    ? text.replace(/[-+_]/g, "").length
+    : 0;
 }
 
 /** Value of a plain scalar under ruamel's YAML 1.2 resolver + SafeConstructor. */

@@ -74,10 +74,19 @@ export function loadParamsFile(fsPath: string, displayPath = fsPath): unknown {
   return parseParams(text, displayPath);
 }
 
+class TomlIntTooLong extends Error {
+  constructor() {
+    super("an integer exceeds the limit (4300 digits)");
+  }
+}
+
 function tomlParams(text: string, path: string): unknown {
   try {
     return fromToml(parseToml(text, { integersAsBigInt: true }));
   } catch (err) {
+    if (err instanceof TomlIntTooLong) {
+      throw new DvcFileSyntaxError(path, `TOML file structure is corrupted: ${err.message}`);
+    }
     if (err instanceof TomlError) {
       const msg = err.message.split("\n")[0];
       throw new DvcFileSyntaxError(path, `TOML file structure is corrupted: ${msg}`, {
@@ -89,8 +98,16 @@ function tomlParams(text: string, path: string): unknown {
   }
 }
 
+/** Python's int/str conversion limit (4300 digits), as bits: later printing stays fast. */
+const MAX_INT_BITS = 14_284;
+
 function fromToml(v: unknown): unknown {
-  if (typeof v === "bigint") return pyInt(v);
+  if (typeof v === "bigint") {
+    if ((v < 0n ? -v : v).toString(16).length * 4 > MAX_INT_BITS) {
+      throw new TomlIntTooLong();
+    }
+    return pyInt(v);
+  }
   if (typeof v === "number") return pyFloat(v);
   if (v instanceof TomlDate) return v.toISOString();
   if (Array.isArray(v)) return v.map(fromToml);

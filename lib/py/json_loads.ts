@@ -15,8 +15,12 @@ export function parsePyJson(text: string, path: string): unknown {
   return v;
 }
 
+/** Nesting bound: the input is untrusted, and Python stops near here too (RecursionError). */
+const MAX_DEPTH = 500;
+
 class JsonParser {
   i = 0;
+  depth = 0;
   constructor(readonly s: string, readonly path: string) {}
 
   fail(msg: string): never {
@@ -35,8 +39,12 @@ class JsonParser {
 
   value(): unknown {
     const c = this.s[this.i];
-    if (c === "{") return this.object();
-    if (c === "[") return this.array();
+    if (c === "{" || c === "[") {
+      if (++this.depth > MAX_DEPTH) this.fail(`nested too deeply (more than ${MAX_DEPTH} levels)`);
+      const v = c === "{" ? this.object() : this.array();
+      this.depth--;
+      return v;
+    }
     if (c === '"') return this.string();
     for (const [lit, v] of LITERALS) {
       if (this.s.startsWith(lit, this.i)) {

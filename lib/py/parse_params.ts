@@ -52,6 +52,10 @@ const OPS2 = [
   ">>",
 ];
 
+/** Python's own bounds (tokenizer MAXLEVEL, int/str conversion limit); the input is untrusted. */
+const MAX_NESTING = 200;
+const MAX_INT_DIGITS = 4300;
+
 function logicalLines(text: string, path: string): Line[] {
   const out: Line[] = [];
   let i = 0;
@@ -153,13 +157,16 @@ function logicalLines(text: string, path: string): Line[] {
       const n =
         /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9_]+)?[jJ]?)/
           .exec(text.slice(i))!;
+      if (/^[0-9_]+$/.test(n[0]) && n[0].replaceAll("_", "").length > MAX_INT_DIGITS) {
+        fail(`Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion`);
+      }
       cur.push({ t: "num", v: n[0], line });
       i += n[0].length;
       continue;
     }
     const op = OPS3.find((o) => text.startsWith(o, i)) ??
       OPS2.find((o) => text.startsWith(o, i)) ?? c;
-    if ("([{".includes(op)) depth++;
+    if ("([{".includes(op) && ++depth > MAX_NESTING) fail("too many nested parentheses");
     if (")]}".includes(op)) {
       depth--;
       if (depth < 0) fail(`unmatched '${op}'`);

@@ -191,12 +191,9 @@ export function commitExperiment(repo: Repo, opts: CommitExpOptions): string {
         return false;
       }
     });
-    if (extra.length) {
-      // ignored paths are skipped, not errors (`--ignore-errors` + `--ignore-missing`-like)
-      const ignored = new Set(gitCheckIgnored(extra, cwd));
-      const toAdd = extra.filter((p) => !ignored.has(p));
-      if (toAdd.length) gitEnv(["add", "--", ...toAdd], cwd, env);
-    }
+    // force-added like DVC's executor does: a `cache: false` metric may still be
+    // listed in a .gitignore (the course seed) and must be in the experiment
+    if (extra.length) gitEnv(["add", "-f", "--", ...extra], cwd, env);
     const tree = gitEnv(["write-tree"], cwd, env).trim();
     const commit = gitEnv(["commit-tree", tree, "-p", opts.baseline, "-m", opts.message], cwd)
       .trim();
@@ -209,16 +206,6 @@ export function commitExperiment(repo: Repo, opts: CommitExpOptions): string {
       Deno.removeSync(indexFile);
     } catch { /* never created */ }
   }
-}
-
-function gitCheckIgnored(paths: string[], cwd: string): string[] {
-  const out = new Deno.Command("git", {
-    args: ["check-ignore", "-z", "--", ...paths],
-    cwd,
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  return dec.decode(out.stdout).split("\0").filter(Boolean);
 }
 
 /** A ref for `name` at this baseline already exists. */

@@ -6,7 +6,14 @@
  * files are patched line by line.
  */
 import { join } from "node:path";
-import { parseDocument, Scalar, stringify as yamlStringify } from "yaml";
+import {
+  isCollection,
+  isMap,
+  isPair,
+  parseDocument,
+  Scalar,
+  stringify as yamlStringify,
+} from "npm:yaml@^2.9.1";
 import { CairnError, UsageError } from "../../errors.ts";
 import { writeTextAtomic } from "../../fs/atomic_write.ts";
 import { loadYaml } from "../../dvcfile/yaml_parse.ts";
@@ -110,14 +117,45 @@ function segsOf(key: string): (string | number)[] {
   return key.split(".").map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
 }
 
-/** Plain JS data for the `yaml` Document API. */
-function plainValue(v: unknown): unknown {
-  if (isPyFloat(v) || typeof v === "bigint") return toNumber(v);
-  if (Array.isArray(v)) return v.map(plainValue);
+/** A float as ruamel writes Python floats (`1.0`, `0.001`, `1.0e-05`, `.inf`). */
+function yamlFloat(n: number): string {
+  if (Number.isNaN(n)) return ".nan";
+  if (n === Infinity) return ".inf";
+  if (n === -Infinity) return "-.inf";
+  const r = pyFloatRepr(n);
+  return r.includes(".") || !r.includes("e") ? r : r.replace("e", ".0e");
+}
+
+/**
+ * YAML flow text of an override value with the types DVC gives it: `1.0`
+ * stays a float, `1e-3` is written `0.001`, strings are quoted only when
+ * YAML would read them as something else.
+ */
+export function yamlFlowText(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (v === true || v === false) return String(v);
+  if (isPyFloat(v)) return yamlFloat(toNumber(v)!);
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  if (typeof v === "string") return yamlStringify(v, { lineWidth: 0 }).trimEnd();
+  if (Array.isArray(v)) return `[${v.map(yamlFlowText).join(", ")}]`;
   if (isPlainMapping(v)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainValue(x)]));
+    const items = Object.entries(v).map(([k, x]) => `${yamlFlowText(k)}: ${yamlFlowText(x)}`);
+    return `{${items.join(", ")}}`;
   }
-  return v;
+  return yamlStringify(v).trimEnd();
+}
+
+/** A `yaml` node for the value (floats keep their fraction digits), block style. */
+function yamlNode(v: unknown): unknown {
+  const node = parseDocument(yamlFlowText(v)).contents;
+  const unflow = (n: unknown) => {
+    if (isCollection(n)) {
+      n.flow = false;
+      for (const it of n.items) unflow(isPair(it) ? it.value : it);
+    }
+  };
+  unflow(node);
+  return node;
 }
 
 function yamlScalarText(o: ParamOverride): string {
@@ -128,10 +166,79 @@ function yamlScalarText(o: ParamOverride): string {
       if (loadYaml(o.raw, "-S") === v && !o.raw.includes("\n")) return o.raw;
     } catch { /* quote it below */ }
   }
-  if (o.raw !== undefined && !Array.isArray(v) && !isPlainMapping(v) && typeof v !== "string") {
-    return o.raw; // numbers, bools, null: exactly as typed (`1.0` stays a float)
+  return yamlFlowText(v);
+}
+
+/** Block-style YAML lines of a value at column 0 (ruamel's layout: `- ` at the key's column). */
+function blockLines(v: unknown): string[] {
+  const nonEmpty = (x: unknown) =>
+    (Array.isArray(x) && x.length > 0) || (isPlainMapping(x) && Object.keys(x).length > 0);
+  if (Array.isArray(v) && v.length) {
+    return v.flatMap((x) => {
+      const inner = isPlainMapping(x) && nonEmpty(x) ? blockLines(x) : [yamlFlowText(x)];
+      return inner.map((l, i) => (i === 0 ? "- " : "  ") + l);
+    });
   }
-  return yamlStringify(plainValue(v), { flow: true }).trimEnd();
+  if (isPlainMapping(v) && nonEmpty(v)) {
+    return Object.entries(v).flatMap(([k, x]) => {
+      const key = `${yamlFlowText(k)}:`;
+      if (Array.isArray(x) && x.length) return [key, ...blockLines(x)];
+      if (nonEmpty(x)) return [key, ...blockLines(x).map((l) => "  " + l)];
+      return [`${key} ${yamlFlowText(x)}`];
+    });
+  }
+  return [yamlFlowText(v)];
+}
+
+/** `blockLines` joined, lines after the first indented by `col` spaces. */
+function blockText(v: unknown, col: number): string {
+  return blockLines(v).join("\n" + " ".repeat(col));
+}
+
+function columnOf(text: string, pos: number): number {
+  return pos - (text.lastIndexOf("\n", pos - 1) + 1);
+}
+
+/**
+ * Edit the text of a block collection in place: replace `node` (a block
+ * collection) or append `key: value` to the block mapping `parent`. Returns
+ * undefined when the layout is not one this handles (the caller re-dumps).
+ */
+function spliceBlock(
+  text: string,
+  o: ParamOverride,
+  node: unknown,
+  parent: unknown,
+): string | undefined {
+  if (isCollection(node) && !node.flow && node.range) {
+    const [start, end] = node.range;
+    const pair = isMap(parent) ? parent.items.find((p) => p.value === node) : undefined;
+    const keyEnd = (pair?.key as { range?: number[] } | undefined)?.range?.[1];
+    if (!Array.isArray(o.value) && !isPlainMapping(o.value) && keyEnd !== undefined) {
+      // a scalar replacing a block collection goes after the key: `key: value`
+      const colon = text.indexOf(":", keyEnd);
+      const trail = /\s*$/.exec(text.slice(start, end))![0];
+      return text.slice(0, colon + 1) + " " + yamlFlowText(o.value) + trail + text.slice(end);
+    }
+    const trail = /\s*$/.exec(text.slice(start, end))![0];
+    const rendered = blockText(o.value, columnOf(text, start));
+    return text.slice(0, start) + rendered + trail + text.slice(end);
+  }
+  if (node === undefined && isMap(parent) && !parent.flow && parent.items.length) {
+    const first = parent.items[0].key as { range?: [number, number, number] };
+    const last = parent.items[parent.items.length - 1];
+    const lastEnd = (last.value as { range?: number[] } | null)?.range?.[2] ??
+      (last.key as { range?: number[] }).range?.[2];
+    if (!first?.range || lastEnd === undefined) return undefined;
+    let pos = lastEnd;
+    while (pos > 0 && /\s/.test(text[pos - 1])) pos--;
+    const nl = text.indexOf("\n", pos);
+    const at = nl === -1 ? text.length : nl;
+    const col = columnOf(text, first.range[0]);
+    const pair = { [String(segsOf(o.key).at(-1))]: o.value };
+    return text.slice(0, at) + "\n" + " ".repeat(col) + blockText(pair, col) + text.slice(at);
+  }
+  return undefined;
 }
 
 function editYaml(text: string, items: ParamOverride[]): string {
@@ -145,16 +252,25 @@ function editYaml(text: string, items: ParamOverride[]): string {
     }
     const node = doc.getIn(segs, true);
     const isScalarValue = !Array.isArray(o.value) && !isPlainMapping(o.value);
-    if (node instanceof Scalar && node.range && isScalarValue) {
-      const [start, end] = node.range;
+    // scalars and flow collections are spliced into the text (comments and layout kept)
+    const splice = (node instanceof Scalar && isScalarValue) ||
+      (isCollection(node) && node.flow);
+    if (splice && (node as Scalar).range) {
+      const [start, end] = (node as Scalar).range!;
       text = text.slice(0, start) + yamlScalarText(o) + text.slice(end);
       continue;
     }
     if (doc.contents === null) {
-      text = yamlStringify(setPlain({}, o.key, plainValue(o.value)));
+      text = blockText(setPlain({}, o.key, o.value), 0) + "\n";
       continue;
     }
-    doc.setIn(segs, plainValue(o.value));
+    const parent = segs.length > 1 ? doc.getIn(segs.slice(0, -1), true) : doc.contents;
+    const spliced = spliceBlock(text, o, node, parent);
+    if (spliced !== undefined) {
+      text = spliced;
+      continue;
+    }
+    doc.setIn(segs, yamlNode(o.value));
     text = doc.toString();
   }
   return text;
