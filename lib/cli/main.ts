@@ -2,7 +2,7 @@
  * Entry of the command line: builds the commander program, runs the chosen
  * command and turns every error into DVC's exit code and message.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError } from "npm:commander@^15.1.0";
 import { CairnError, ExitCode } from "../errors.ts";
 import { type Io, terminalIo } from "./io.ts";
 import type { CliContext } from "./context.ts";

@@ -11,7 +11,7 @@
  *
  * A missing file means DVC's behaviour (policy off, built-in plugins only).
  */
-import { parse } from "yaml";
+import { parse } from "npm:yaml@^2.9.1";
 import { ConfigError } from "../errors.ts";
 import { parsePolicy, type SandboxPolicy } from "../sandbox/grants.ts";
 import { SandboxGrantError } from "../sandbox/errors.ts";

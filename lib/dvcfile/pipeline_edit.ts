@@ -15,7 +15,7 @@ import {
   LineCounter,
   type Node as YNode,
   parseDocument,
-} from "yaml";
+} from "npm:yaml@^2.9.1";
 import { CairnError, fsError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { compareCodePoints } from "../py/canonical_json.ts";

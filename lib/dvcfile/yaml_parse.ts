@@ -22,7 +22,7 @@ import {
   type Node as YNode,
   parseDocument,
   visit,
-} from "yaml";
+} from "npm:yaml@^2.9.1";
 import { DvcFileSyntaxError } from "../errors.ts";
 import { keyString, pyFloat, pyInt, setKeyOrder } from "../py/value.ts";
 import { resolvesToStr } from "../py/yaml_emit.ts";

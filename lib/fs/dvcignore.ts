@@ -3,7 +3,7 @@
  * to that directory and below, deeper files overriding shallower ones, plus
  * the built-ins `.git`, `.hg/`, `.dvc/` at any depth.
  */
-import ignore, { type Ignore } from "ignore";
+import ignore, { type Ignore } from "npm:ignore@^7.0.16";
 import { CairnError, ExitCode } from "../errors.ts";
 
 export const DVCIGNORE = ".dvcignore";

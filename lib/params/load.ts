@@ -5,7 +5,7 @@
  * int `1` and a float `1.0` differ; see lib/py/value.ts). Keys are
  * addressed with dots (`train.lr`, list items by index `layers.0`).
  */
-import { parse as parseToml, TomlDate, TomlError } from "smol-toml";
+import { parse as parseToml, TomlDate, TomlError } from "npm:smol-toml@^1.9.1";
 import { CairnError, DvcFileSyntaxError, fsError } from "../errors.ts";
 import { loadYaml } from "../dvcfile/yaml_parse.ts";
 import { isPlainMapping, keyString, mapEntries, pyFloat, pyInt } from "../py/value.ts";

@@ -3,7 +3,7 @@
  * the file, line and pattern that decided it.
  */
 import { join, relative, resolve } from "node:path";
-import ignore from "ignore";
+import ignore from "npm:ignore@^7.0.16";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import type { Repo } from "./repo.ts";
 

@@ -4,8 +4,8 @@
  * read. Writes are atomic, so a crashed stage never leaves half a file.
  */
 import { dirname, extname } from "node:path";
-import { stringify as tomlStringify } from "smol-toml";
-import { stringify as yamlStringify } from "yaml";
+import { stringify as tomlStringify } from "npm:smol-toml@^1.9.1";
+import { stringify as yamlStringify } from "npm:yaml@^2.9.1";
 import { CairnError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { getParam, loadParamsFile } from "../params/load.ts";

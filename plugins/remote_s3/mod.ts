@@ -5,7 +5,7 @@
  * threshold go up in parts (a few in flight), so memory stays bounded and a
  * large upload is never half-visible: S3 shows an object only once complete.
  */
-import { AwsClient } from "aws4fetch";
+import { AwsClient } from "npm:aws4fetch@^1.0.20";
 import { createHash } from "node:crypto";
 import type {
   CreateRemote,

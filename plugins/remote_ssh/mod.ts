@@ -7,7 +7,7 @@
  * Host keys are not checked, as DVC's ssh remote does by default.
  */
 // @ts-types="npm:@types/ssh2@^1.15.6"
-import { Client, type SFTPWrapper } from "ssh2";
+import { Client, type SFTPWrapper } from "npm:ssh2@^1.17.0";
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import type {

@@ -1,5 +1,5 @@
 /** `repro --sandbox[=on|hermetic]` and `--explain-inputs`: flags -> StageRunOptions. */
-import { type Command, Option } from "commander";
+import { type Command, Option } from "npm:commander@^15.1.0";
 import type { CliContext } from "../context.ts";
 import { POLICIES, type SandboxPolicy } from "../../sandbox/grants.ts";
 import type { StageRunOptions } from "../../pipeline/run_stage.ts";

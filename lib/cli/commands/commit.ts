@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { commit } from "../../repo/commit.ts";
 import { Progress } from "../progress.ts";

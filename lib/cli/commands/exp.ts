@@ -3,7 +3,7 @@
  * happen in the workspace only: queues (`--queue`, `--run-all`, celery) and
  * `--temp` are not supported.
  */
-import { type Command, Option } from "commander";
+import { type Command, Option } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import { type Cell, renderCsv } from "../../py/table.ts";

@@ -1,5 +1,5 @@
 /** `import`, `import-url`, `get`, `get-url`, `update` (dvc-spec §17). */
-import type { Command } from "commander";
+import type { Command } from "npm:commander@^15.1.0";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { gitAddHint } from "../render/git_hint.ts";

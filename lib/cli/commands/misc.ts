@@ -1,5 +1,5 @@
 /** Small informational commands: version/doctor, root, cache dir. */
-import type { Command } from "commander";
+import type { Command } from "npm:commander@^15.1.0";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { VERSION } from "../../version.ts";

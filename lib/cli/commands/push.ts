@@ -1,5 +1,5 @@
 /** `push`, `fetch`, `pull`: data between the cache and remotes, with DVC's flags and messages. */
-import type { Command } from "commander";
+import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import {
   fetch,
