@@ -7,6 +7,10 @@ import {
 } from "../../../lib/pipeline/run_command.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after pending timers and I/O callbacks had their turn (a few macrotasks). */
+async function idle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+}
 
 Deno.test("jobs=1 keeps plan order; failure stops; keep-going skips descendants only", async () => {
   const order: number[] = [];
@@ -46,18 +50,31 @@ Deno.test("jobs=1 keeps plan order; failure stops; keep-going skips descendants 
 
 Deno.test("jobs=2 overlaps independent jobs and respects dependencies", async () => {
   const log: string[] = [];
-  // 0 and 1 independent, 2 needs both
-  const t0 = performance.now();
+  // 0 and 1 independent, 2 needs both. Each of 0 and 1 waits at a barrier
+  // until both have started: that only happens when they overlap (run one
+  // after the other, the first would never get past it and the test fails
+  // on the barrier's check below instead of timing anything).
+  let started = 0;
+  let bothStarted!: () => void;
+  const barrier = new Promise<void>((r) => (bothStarted = r));
   await executeJobs(3, [[], [], [0, 1]], async (i) => {
     log.push(`start ${i}`);
-    await sleep(150);
+    if (i < 2) {
+      if (++started === 2) bothStarted();
+      // jobs=1 would leave the first job waiting here forever: give up once the
+      // event loop is idle without the other job having started.
+      await Promise.race([barrier, idle().then(() => assert(started === 2, "jobs overlap"))]);
+    }
+    await sleep(5);
     log.push(`end ${i}`);
     return true;
   }, { jobs: 2 });
-  const ms = performance.now() - t0;
+  // both intervals [start, end] of 0 and 1 overlap; 2 starts after both ended
   assertEquals(log.slice(0, 2), ["start 0", "start 1"]);
+  assert(log.indexOf("start 1") < log.indexOf("end 0"), log.join(", "));
+  assert(log.indexOf("start 0") < log.indexOf("end 1"), log.join(", "));
+  assert(log.indexOf("start 2") > Math.max(log.indexOf("end 0"), log.indexOf("end 1")));
   assertEquals(log.slice(-2), ["start 2", "end 2"]);
-  assert(ms < 420, `took ${ms} ms`);
 });
 
 Deno.test("jobs=2 with keep-going: failure stops its descendants only", async () => {
