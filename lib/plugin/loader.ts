@@ -10,7 +10,9 @@ import { CairnError, ConfigError } from "../errors.ts";
 import {
   configKeysFor,
   type PermissionKind,
+  placeholderValues,
   type PluginManifest,
+  realPathLenient,
   type ResolvedPermissions,
   type ResolveOptions,
   resolvePermissions,
@@ -240,10 +242,14 @@ export async function startPlugin(
       opts.onProgress(key, bytes);
     }
   });
+  const values = placeholderValues(opts);
+  const scheme = values["remote.url.scheme"];
+  const remotePath = !scheme || scheme === "file" ? values["remote.path"] : undefined;
   const ctx = {
     remoteName: opts.remoteName,
     cacheDir: opts.cacheDir,
     home: opts.env ? opts.env.HOME : Deno.env.get("HOME"),
+    realPaths: remotePath ? { "remote.path": realPathLenient(remotePath) } : {},
   };
   let ready: { ok: boolean; info?: unknown; error?: WireError };
   try {

@@ -2,7 +2,8 @@
  * Host-side handle on a remote: picks the plugin for the remote's URL, starts
  * it with its permissions, and exposes the remote contract as typed methods.
  */
-import { type CairnError, ConfigError } from "../errors.ts";
+import { CairnError, ConfigError } from "../errors.ts";
+import { NoSymlinks, SymlinkRefusedError } from "./no_symlinks.ts";
 import { type PluginHandle, startPlugin, type StartPluginOptions } from "./loader.ts";
 import type { PermissionKind } from "./manifest.ts";
 import { PluginRegistry } from "./registry.ts";
@@ -31,12 +32,40 @@ export class Remote {
   readonly info: RemoteInfo;
   readonly plugin: PluginHandle;
   #progress = new Set<(key: string, bytes: number) => void>();
+  /** cache paths handed to the plugin must not pass through symlinks (lib/plugin/no_symlinks.ts). */
+  #cache?: NoSymlinks;
 
-  constructor(name: string, config: RemoteConfig, plugin: PluginHandle, info: RemoteInfo) {
+  constructor(
+    name: string,
+    config: RemoteConfig,
+    plugin: PluginHandle,
+    info: RemoteInfo,
+    cacheDir?: string,
+  ) {
     this.name = name;
     this.config = config;
     this.plugin = plugin;
     this.info = info;
+    if (cacheDir) this.#cache = new NoSymlinks(cacheDir);
+  }
+
+  /**
+   * The plugin's grant on the cache is a path prefix (Deno's check), so a
+   * symlink planted inside the cache would let it read or write elsewhere:
+   * refuse such paths before handing them over.
+   */
+  #checkLocal(paths: string[]): void {
+    const c = this.#cache;
+    if (!c) return;
+    for (const p of paths) {
+      if (!p.startsWith(c.root + "/")) continue;
+      try {
+        c.check(p.slice(c.root.length + 1));
+      } catch (err) {
+        if (!(err instanceof SymlinkRefusedError)) throw err;
+        throw new CairnError(`remote '${this.name}': ${err.message}`, { hint: err.hint });
+      }
+    }
   }
 
   /** @internal called by the loader for plugin progress events. */
@@ -56,12 +85,14 @@ export class Remote {
   list(prefix = ""): Promise<string[]> {
     return this.plugin.call("list", [prefix]);
   }
-  get(items: GetItem[]): Promise<ItemResult[]> {
-    return items.length ? this.plugin.call("get", [items]) : Promise.resolve([]);
+  async get(items: GetItem[]): Promise<ItemResult[]> {
+    this.#checkLocal(items.map((i) => i.dest));
+    return items.length ? await this.plugin.call("get", [items]) : [];
   }
-  put(items: PutItem[]): Promise<ItemResult[]> {
+  async put(items: PutItem[]): Promise<ItemResult[]> {
     this.#requireWrite();
-    return items.length ? this.plugin.call("put", [items]) : Promise.resolve([]);
+    this.#checkLocal(items.map((i) => i.src));
+    return items.length ? await this.plugin.call("put", [items]) : [];
   }
   remove(keys: string[]): Promise<ItemResult[]> {
     this.#requireWrite();
@@ -127,6 +158,6 @@ export async function openRemote(
     onProgress: (key, bytes) => holder.remote?.emitProgress(key, bytes),
   };
   const plugin = await startPlugin(spec, startOpts);
-  holder.remote = new Remote(name, config, plugin, plugin.info as RemoteInfo);
+  holder.remote = new Remote(name, config, plugin, plugin.info as RemoteInfo, opts.cacheDir);
   return holder.remote;
 }

@@ -59,6 +59,12 @@ export interface PluginContext {
   remoteName?: string;
   cacheDir?: string;
   home?: string;
+  /**
+   * Real paths (symlinks resolved, as granted) of path placeholders the
+   * manifest uses, e.g. `remote.path`: a plugin opens paths below these, since
+   * Deno's permissions match path strings against the real grants.
+   */
+  realPaths?: Record<string, string>;
   /** report progress of a long item: `bytes` newly done for `key`. */
   progress(key: string, bytes: number): void;
 }

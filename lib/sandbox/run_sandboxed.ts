@@ -37,6 +37,7 @@ import {
   violationsFromTrace,
 } from "./violations.ts";
 import { absPath } from "./_paths.ts";
+import { checkOutputs, ControlFileTampered, readControlFile } from "./output_check.ts";
 
 /** Where cairn's control folder appears inside the sandbox (private /tmp). */
 export const CTL_MOUNT = "/tmp/.cairn";
@@ -338,12 +339,31 @@ export async function runSandboxed(
     });
     if (run.aborted) throw new InterruptedError();
 
-    const rcText = readTextOrNull(`${ctl}/rc`);
-    if (rcText === null) {
+    // The control folder is writable inside the sandbox: everything read back
+    // from it is read no-follow, regular files only, size-capped.
+    const tampered: Violation[] = [];
+    const control = (name: string, cap?: number): string | null => {
+      try {
+        return readControlFile(`${ctl}/${name}`, cap);
+      } catch (err) {
+        if (!(err instanceof ControlFileTampered)) throw err;
+        tampered.push({
+          kind: "process",
+          subject: `${CTL_MOUNT}/${name}`,
+          message: `replaced cairn's control file ${CTL_MOUNT}/${name} (it ${err.why}); ` +
+            `it was not read`,
+          source: "check",
+          fatal: true,
+        });
+        return null;
+      }
+    };
+    const rcText = control("rc", 64);
+    if (rcText === null && !tampered.length) {
       // The command never ran: bwrap, strace or the forwarder failed to start.
       const why = run.stderr.trim().split("\n").slice(-3).join("; ") ||
         `exit ${run.code}`;
-      const fwdErr = readTextOrNull(`${ctl}/fwd.err`)?.trim();
+      const fwdErr = control("fwd.err", 64 * 1024)?.trim();
       throw new SandboxUnavailableError(
         "bwrap",
         `the sandbox could not start${opts.stage ? ` for stage '${opts.stage}'` : ""}: ${why}${
@@ -352,13 +372,18 @@ export async function runSandboxed(
         "check that bubblewrap works here: bwrap --ro-bind / / --unshare-all true",
       );
     }
-    const exitCode = Number(rcText.trim());
+    const rcOk = rcText !== null && /^\d{1,3}\n?$/.test(rcText);
+    // A forged or unreadable rc: the wrapper's own exit status (= the command's), never 0.
+    const exitCode = rcOk ? Number(rcText.trim()) : (run.code || 1);
 
     const { repoRoot, cacheDir, deps: planDeps, outs: planOuts } = plan;
     const visible = visibleDests(plan);
+    const mounts = plan.mounts;
     // Outputs back in place first, so real paths resolve as on the host.
     const checks = finishSandbox(plan);
     plan = undefined;
+    // Then judge them as the sandbox saw them, before anything hashes them.
+    checks.push(...checkOutputs({ mounts, outs: planOuts, cwd, repoRoot }));
     const ctx: ViolationContext & { exitCode: number } = {
       repoRoot,
       cacheDir,
@@ -387,7 +412,7 @@ export async function runSandboxed(
       }
     }
     if (traced) {
-      const text = readTextOrNull(`${ctl}/trace`) ?? "";
+      const text = control("trace") ?? "";
       opts.onTrace?.(text);
       const events = parseStrace(text.split("\n"), { cwd });
       add(violationsFromTrace(events, ctx));
@@ -407,7 +432,7 @@ export async function runSandboxed(
       }
     }
     add(violationsFromEnv(cmd, run.stderr, withheld, exitCode));
-    const left = readTextOrNull(`${ctl}/leftover`);
+    const left = control("leftover", 1024 * 1024);
     if (left) {
       for (const line of left.trim().split("\n")) {
         const [pid, ...name] = line.trim().split(" ");
@@ -415,6 +440,7 @@ export async function runSandboxed(
       }
     }
     add(checks);
+    add(tampered);
     const collapsed = collapseWrites(violations);
     return {
       exitCode,
@@ -464,14 +490,6 @@ function collapseWrites(vs: Violation[]): Violation[] {
 function visibleDests(plan: SandboxPlan): string[] {
   return plan.mounts.filter((m) => (m.op === "ro" || m.op === "rw") && m.dest !== "/" && !m.staging)
     .map((m) => m.dest);
-}
-
-function readTextOrNull(p: string): string | null {
-  try {
-    return Deno.readTextFileSync(p);
-  } catch {
-    return null;
-  }
 }
 
 function shQuote(s: string): string {

@@ -8,7 +8,8 @@
 import { absPath, isWithin, lstatOrNull, parentOf, realPathOf, relPath } from "./_paths.ts";
 import type { TraceEvent } from "./strace.ts";
 
-export type ViolationKind = "write" | "read" | "net" | "env" | "process";
+/** `output`: something the stage handed back that cairn must not cache (lib/sandbox/output_check.ts). */
+export type ViolationKind = "write" | "read" | "net" | "env" | "process" | "output";
 
 export interface Violation {
   kind: ViolationKind;

@@ -14,6 +14,7 @@ import type {
   RemoteInfo,
 } from "../../lib/plugin/remote_api.ts";
 import { RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+import { NoSymlinks } from "../../lib/plugin/no_symlinks.ts";
 
 function rootOf(url: string): string {
   let p = url.startsWith("file://") ? decodeURIComponent(new URL(url).pathname) : url;
@@ -35,9 +36,12 @@ function itemError(err: unknown): ItemResult {
 class LocalRemote implements RemoteImpl {
   #root: string;
   #dirs = new Set<string>();
+  /** Deno's grant is a path prefix: keys must not pass through symlinks inside the root. */
+  #guard: NoSymlinks;
 
   constructor(root: string) {
     this.#root = root;
+    this.#guard = new NoSymlinks(root);
   }
 
   info(): RemoteInfo {
@@ -46,7 +50,7 @@ class LocalRemote implements RemoteImpl {
 
   #path(key: string): string {
     if (key.split("/").includes("..")) throw new RemoteError(`invalid key '${key}'`);
-    return `${this.#root}/${key}`;
+    return this.#guard.check(key);
   }
 
   #mkdirFor(path: string): void {
@@ -83,7 +87,9 @@ class LocalRemote implements RemoteImpl {
         else if (e.isFile) out.push(r);
       }
     };
-    walk(prefix.replace(/\/+$/, ""));
+    const start = prefix.replace(/\/+$/, "");
+    if (start) this.#guard.check(start);
+    walk(start);
     return Promise.resolve(out);
   }
 
@@ -161,7 +167,9 @@ class LocalRemote implements RemoteImpl {
   }
 }
 
-export const create: CreateRemote = (config: Record<string, string>, _ctx: PluginContext) => {
+export const create: CreateRemote = (config: Record<string, string>, ctx: PluginContext) => {
   if (!config.url) throw new RemoteError("local remote has no url", { fatal: true });
-  return new LocalRemote(rootOf(config.url));
+  // The host grants the real path of the configured folder; use it, so a
+  // configured path that is itself a symlink keeps working.
+  return new LocalRemote(ctx.realPaths?.["remote.path"] ?? rootOf(config.url));
 };
