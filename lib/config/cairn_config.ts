@@ -13,8 +13,11 @@
  */
 import { parse } from "npm:yaml@^2.9.1";
 import { ConfigError } from "../errors.ts";
-import { parsePolicy, type SandboxPolicy } from "../sandbox/grants.ts";
-import { SandboxGrantError } from "../sandbox/errors.ts";
+
+/** How strictly stages are confined (lib/sandbox/grants.ts re-exports these). */
+export type SandboxPolicy = "off" | "on" | "hermetic";
+/** The policy words, in order of strictness. */
+export const POLICIES: readonly SandboxPolicy[] = ["off", "on", "hermetic"];
 
 /** Repo-relative location of the file. */
 export const CAIRN_CONFIG = ".dvc/cairn.yaml";
@@ -76,14 +79,10 @@ export function parseCairnConfig(text: string, file: string): CairnConfig {
 }
 
 function policyOf(v: unknown, bad: (why: string) => never): SandboxPolicy {
-  try {
-    return parsePolicy(v);
-  } catch (err) {
-    if (err instanceof SandboxGrantError) {
-      return bad(`sandbox.policy must be one of off, on, hermetic (got ${JSON.stringify(v)})`);
-    }
-    throw err;
-  }
+  if (v === true) return "on";
+  if (v === false) return "off";
+  if (typeof v === "string" && (POLICIES as string[]).includes(v)) return v as SandboxPolicy;
+  return bad(`sandbox.policy must be one of off, on, hermetic (got ${JSON.stringify(v)})`);
 }
 
 /** Read `<root>/.dvc/cairn.yaml` (empty settings when it does not exist). */

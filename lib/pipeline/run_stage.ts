@@ -12,7 +12,6 @@
  * namespaces), so nothing runs unconfined in place of a sandboxed stage.
  */
 import { CairnError } from "../errors.ts";
-import type { Repo } from "../repo/repo.ts";
 import { type Stage, stageAddress } from "../stage/types.ts";
 import { type CairnConfig, loadCairnConfig } from "../config/cairn_config.ts";
 import type { PluginSpec } from "../plugin/loader.ts";
@@ -96,14 +95,23 @@ export class StageSandboxError extends CairnError {
   }
 }
 
+/**
+ * What running a stage needs of the repository (a `Repo` is one): its root and
+ * cache folder. The object also keys the per-repo settings and plugins read once.
+ */
+export interface StageRepo {
+  readonly root: string;
+  readonly cacheDir: string;
+}
+
 interface RunContext {
   config: CairnConfig;
   registry?: Promise<PluginRegistry>;
 }
 
-const contexts = new WeakMap<Repo, RunContext>();
+const contexts = new WeakMap<StageRepo, RunContext>();
 
-function contextFor(repo: Repo): RunContext {
+function contextFor(repo: StageRepo): RunContext {
   let c = contexts.get(repo);
   if (!c) {
     c = { config: loadCairnConfig(repo.root) };
@@ -113,7 +121,7 @@ function contextFor(repo: Repo): RunContext {
 }
 
 /** Built-in and project plugins (`plugins:` in .dvc/cairn.yaml) of a repo. */
-export function pluginRegistryFor(repo: Repo): Promise<PluginRegistry> {
+export function pluginRegistryFor(repo: StageRepo): Promise<PluginRegistry> {
   const c = contextFor(repo);
   if (!c.registry) {
     c.registry = c.config.plugins.length
@@ -145,7 +153,7 @@ function runnerList(reg: PluginRegistry): string {
 
 /** Which runner and policy a command of a stage gets (throws for a bad choice). */
 async function planCommand(
-  repo: Repo,
+  repo: StageRepo,
   stage: Stage,
   cmd: string,
   opts: StageRunOptions,
@@ -194,7 +202,7 @@ async function planCommand(
  * needs present and the sandbox usable. Throws before anything has run.
  */
 export async function checkStagesRunnable(
-  repo: Repo,
+  repo: StageRepo,
   stages: readonly Stage[],
   opts: StageRunOptions = {},
 ): Promise<void> {
@@ -276,7 +284,7 @@ function stageError(cmd: string, r: StageCommandResult, signal?: string): CairnE
  * (SandboxUnavailableError) and interrupts (InterruptedError).
  */
 export async function runStageCommand(
-  repo: Repo,
+  repo: StageRepo,
   stage: Stage,
   cmd: string,
   opts: RunStageCommandOptions = {},

@@ -9,8 +9,9 @@
 import { SandboxGrantError } from "./errors.ts";
 import { absPath, expandVars, isWithin, realPathOf, statOrNull } from "./_paths.ts";
 
-export type SandboxPolicy = "off" | "on" | "hermetic";
-export const POLICIES: readonly SandboxPolicy[] = ["off", "on", "hermetic"];
+import { POLICIES, type SandboxPolicy } from "../config/cairn_config.ts";
+
+export { POLICIES, type SandboxPolicy };
 
 /** One entry of `net: [...]`: `host`, `host:port`, `*.domain:port`, `[::1]:port`. */
 export interface HostGrant {
