@@ -1,5 +1,5 @@
 /**
- * YAML writer reproducing DVC's output byte for byte: ruamel.yaml (0.17.21,
+ * YAML writer reproducing DVC's output byte for byte: ruamel.yaml (0.18.16,
  * round-trip dumper, `default_flow_style = False`, YAML 1.2) as DVC 3.64
  * configures it (dvc-spec §0.2). A port of the parts of ruamel's Emitter that
  * plain data reaches: block mappings and sequences (sequences not indented
@@ -486,14 +486,19 @@ class Emitter {
         end > 0 && end < text.length - 1 && (ch === " " || start >= end) &&
         this.column + (end - start) > BEST_WIDTH && split
       ) {
-        const data = text.slice(start, end).join("") + "\\";
-        const len = Math.max(end - start, 0) + 1;
+        const needBackslash = doubleQuotedFoldNeedsBackslash(text, start, end);
+        const data = text.slice(start, end).join("") + (needBackslash ? "\\" : "");
+        const len = Math.max(end - start, 0) + (needBackslash ? 1 : 0);
         if (start < end) start = end;
         this.write(data, len);
         this.writeIndent();
         this.whitespace = false;
         this.indention = false;
-        if (text[start] === " ") this.write("\\", 1);
+        if (text[start] === " ") {
+          // without the backslash the line break itself reads back as the space
+          if (needBackslash) this.write("\\", 1);
+          else start++;
+        }
       }
       end++;
     }
@@ -513,7 +518,7 @@ class Emitter {
       const ch = end < text.length ? text[end] : null;
       if (spaces) {
         if (ch !== " ") {
-          if (start + 1 === end && this.column > BEST_WIDTH && split) {
+          if (start + 1 === end && this.column >= BEST_WIDTH && split) {
             this.writeIndent();
             this.whitespace = false;
             this.indention = false;
@@ -535,6 +540,14 @@ class Emitter {
         }
       } else {
         if (ch === null || " \n\x85\u2028\u2029".includes(ch)) {
+          // ruamel >= 0.18: a word that would cross the width starts a new line
+          // (the space before it stays at the end of the broken line).
+          if (
+            end - start + this.column > BEST_WIDTH && this.indent !== null &&
+            this.column > this.indent
+          ) {
+            this.writeIndent();
+          }
           this.write(text.slice(start, end).join(""), end - start);
           start = end;
         }
@@ -551,8 +564,26 @@ class Emitter {
 function isDoubleQuotedPrintable(ch: string): boolean {
   if (ch >= "\x20" && ch <= "\x7E") return true;
   const cp = ch.codePointAt(0)!;
-  // ruamel's double-quoted writer escapes astral characters.
-  return (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd);
+  return (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/**
+ * ruamel >= 0.18 folds a double-quoted scalar without the `\` escape when
+ * the next word is simple (no quotes, followed by a single space and more
+ * text): the line break then reads back as the space it replaced.
+ */
+function doubleQuotedFoldNeedsBackslash(text: string[], start: number, end: number): boolean {
+  if (text.length <= end) return true;
+  let spacePos = text.indexOf(" ", end);
+  if (spacePos < 0) return true;
+  const nl = text.slice(end, spacePos).indexOf("\n");
+  if (nl >= 0) spacePos = end + nl;
+  if (text[spacePos] === "\n" && text[spacePos + 1] !== " ") return true;
+  if (spacePos + 1 >= text.length) return true; // Python's IndexError
+  const word = text.slice(end, spacePos);
+  return word.includes('"') || word.includes("'") || " \n".includes(text[spacePos + 1]) ||
+    (text[end - 1] === " " && text[end] === " ") || start === end;
 }
 
 function hex(n: number, width: number): string {

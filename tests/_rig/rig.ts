@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CAIRN = join(ROOT, "scripts", "cairn");
-export const FIXTURES = join(ROOT, "..", "shared", "fixtures", "dvc3");
+export const FIXTURES = join(ROOT, "tests", "fixtures", "dvc3");
 
 const dec = new TextDecoder();
 

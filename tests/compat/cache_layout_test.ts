@@ -10,7 +10,7 @@ import type { CacheContext } from "../../lib/cache/types.ts";
 import { DvcIgnore } from "../../lib/fs/dvcignore.ts";
 import { StateIndex } from "../../lib/hash/state.ts";
 
-const FIX = new URL("../../../shared/fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
+const FIX = new URL("../fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
 
 function files(dir: string, rel = ""): Map<string, string> {
   const out = new Map<string, string>();

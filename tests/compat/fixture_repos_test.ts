@@ -1,5 +1,5 @@
 /**
- * The repos real DVC 3.64 left behind (../shared/fixtures/dvc3): cairn sees
+ * The repos real DVC 3.64 left behind (tests/fixtures/dvc3): cairn sees
  * them exactly as DVC did — up to date where DVC said so, and the same
  * change reasons, diffs and listings where the fixture was changed.
  */

@@ -9,7 +9,7 @@ import { hashPath } from "../../lib/hash/hash_path.ts";
 import { md5File } from "../../lib/hash/md5.ts";
 
 const FIXTURE = new URL(
-  "../../../shared/fixtures/dvc3/hash_vectors/hash_vectors.json",
+  "../fixtures/dvc3/hash_vectors/hash_vectors.json",
   import.meta.url,
 );
 

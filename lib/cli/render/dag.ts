@@ -9,7 +9,7 @@ import { type DagGraph, pipelines } from "../../repo/dag.ts";
 /** `strict digraph {` with one line per node then per edge (edges point downstream). */
 export function renderDot(g: DagGraph): string {
   const q = (s: string) => `"${s.replaceAll('"', '\\"')}"`;
-  const lines = ["strict digraph  {"];
+  const lines = ["strict digraph {"];
   for (const n of g.nodes) lines.push(`${q(n)};`);
   for (const [a, b] of g.edges) lines.push(`${q(a)} -> ${q(b)};`);
   lines.push("}", "", "");
