@@ -3,7 +3,7 @@
  * same object tree DVC 3.64 wrote (paths and bytes), and checking it out from
  * the fixture's own cache reproduces the workspace.
  */
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "../_rig/assert.ts";
 import { checkoutOutput, commitOutput } from "../../lib/cache/checkout.ts";
 import { ObjectStore } from "../../lib/cache/object_store.ts";
 import type { CacheContext } from "../../lib/cache/types.ts";
@@ -47,20 +47,20 @@ Deno.test("add_repo: fresh commit reproduces DVC's cache tree byte for byte", as
     };
     const img = await commitOutput(ctx, `${root}/images`);
     const csv = await commitOutput(ctx, `${root}/data.csv`);
-    assert.deepEqual(img.hash, {
+    assertEquals(img.hash, {
       md5: "08eb077c61a91daf20a39542c665fa03.dir",
       size: 82,
       nfiles: 5,
       hashName: "md5",
     });
-    assert.deepEqual(csv.hash, {
+    assertEquals(csv.hash, {
       md5: "9e48a184411e31bcb3c18ca7efb897e6",
       size: 50,
       hashName: "md5",
     });
-    assert.deepEqual(files(`${root}/.dvc/cache`), files(`${FIX}/.dvc/cache`));
+    assertEquals(files(`${root}/.dvc/cache`), files(`${FIX}/.dvc/cache`));
     for (const o of new ObjectStore(ctx.cacheDir).list()) {
-      assert.equal(Deno.statSync(o.path).mode! & 0o777, 0o444);
+      assertStrictEquals(Deno.statSync(o.path).mode! & 0o777, 0o444);
     }
 
     // Checkout from (a copy of) DVC's own cache into an empty workspace.
@@ -68,9 +68,9 @@ Deno.test("add_repo: fresh commit reproduces DVC's cache tree byte for byte", as
     copyTree(`${FIX}/.dvc/cache`, `${root}/dvc_cache`);
     const fromDvc: CacheContext = { ...ctx, rootDir: ws, cacheDir: `${root}/dvc_cache` };
     const co = await checkoutOutput(fromDvc, { path: `${ws}/images`, hash: img.hash });
-    assert.equal(co.status, "added");
-    assert.equal(co.changes.length, 5);
-    assert.deepEqual(files(`${ws}/images`), files(`${FIX}/images`));
+    assertStrictEquals(co.status, "added");
+    assertStrictEquals(co.changes.length, 5);
+    assertEquals(files(`${ws}/images`), files(`${FIX}/images`));
     state.close();
   } finally {
     Deno.removeSync(root, { recursive: true });

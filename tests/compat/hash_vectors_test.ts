@@ -2,7 +2,7 @@
  * Every vector of fixtures/dvc3/hash_vectors (written by real DVC 3.64) must
  * give the same md5/size/nfiles/isexec and byte-identical `.dir` objects.
  */
-import assert from "node:assert/strict";
+import { assertRejects, assertStrictEquals } from "../_rig/assert.ts";
 import { decodeBase64 } from "../../lib/hash/_base64.ts";
 import { DvcIgnore, DvcIgnoreInCollectedDirError } from "../../lib/fs/dvcignore.ts";
 import { hashPath } from "../../lib/hash/hash_path.ts";
@@ -38,7 +38,7 @@ const data = JSON.parse(Deno.readTextFileSync(FIXTURE)) as {
 
 function content(inp: Input): Uint8Array {
   if (inp.base64 !== undefined) return decodeBase64(inp.base64);
-  assert.equal(inp.recipe, "byte[i] = i % 251");
+  assertStrictEquals(inp.recipe, "byte[i] = i % 251");
   const out = new Uint8Array(inp.size);
   for (let i = 0; i < inp.size; i++) out[i] = i % 251;
   return out;
@@ -66,17 +66,17 @@ const ignore = new DvcIgnore(root);
 for (const v of data.vectors) {
   Deno.test(`hash vector ${v.target}`, async () => {
     const r = await hashPath(`${root}/${v.target}`, { ignore });
-    assert.equal(r.kind, v.kind);
-    assert.equal(r.hash.md5, v.md5);
-    assert.equal(r.hash.size, v.size);
-    assert.equal(r.hash.hashName, "md5");
-    assert.equal(r.hash.nfiles, v.nfiles);
-    assert.equal(r.hash.isexec, v.isexec);
+    assertStrictEquals(r.kind, v.kind);
+    assertStrictEquals(r.hash.md5, v.md5);
+    assertStrictEquals(r.hash.size, v.size);
+    assertStrictEquals(r.hash.hashName, "md5");
+    assertStrictEquals(r.hash.nfiles, v.nfiles);
+    assertStrictEquals(r.hash.isexec, v.isexec);
     if (r.kind === "dir") {
-      assert.equal(new TextDecoder().decode(r.dirObject.bytes), v.dir_object);
+      assertStrictEquals(new TextDecoder().decode(r.dirObject.bytes), v.dir_object);
       // Every file object named in the listing is what md5File computes.
       for (const e of r.entries) {
-        assert.equal(md5File(`${root}/${v.target}/${e.relpath}`), e.md5);
+        assertStrictEquals(md5File(`${root}/${v.target}/${e.relpath}`), e.md5);
       }
     }
   });
@@ -89,7 +89,7 @@ Deno.test("hash vectors: parallel path gives the same answers", async () => {
       parallelMinFiles: 1,
       parallelMinBytes: 0,
     });
-    assert.equal(r.hash.md5, v.md5, v.target);
+    assertStrictEquals(r.hash.md5, v.md5, v.target);
   }
 });
 
@@ -98,7 +98,7 @@ Deno.test("a directory containing a .dvcignore is refused (exit 255)", async () 
   Deno.mkdirSync(bad, { recursive: true });
   Deno.writeTextFileSync(`${bad}/.dvcignore`, "x\n");
   Deno.writeTextFileSync(`${bad}/f`, "f");
-  await assert.rejects(
+  await assertRejects(
     () => hashPath(bad, { ignore }),
     (e: unknown) =>
       e instanceof DvcIgnoreInCollectedDirError && e.exitCode === 255 &&
