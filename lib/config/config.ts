@@ -6,7 +6,8 @@
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
-import { dumpIni, type IniDoc, parseIni } from "./ini.ts";
+import { dumpIni, type IniDoc, iniLineOf, parseIni } from "./ini.ts";
+import { checkConfig, knownKey } from "./schema.ts";
 
 export type ConfigLevel = "system" | "global" | "repo" | "local";
 export const CONFIG_LEVELS: ConfigLevel[] = [
@@ -41,54 +42,6 @@ const PATH_KEYS = new Set([
   "cert_path",
   "ca_bundle",
 ]);
-
-/** Known keys of plain sections, as DVC's schema has them (unknown ones fail). */
-const KNOWN: Record<string, string[]> = {
-  core: [
-    "remote",
-    "autostage",
-    "no_scm",
-    "interactive",
-    "checksum_jobs",
-    "site_cache_dir",
-    "hardlink_lock",
-    "analytics",
-    "check_update",
-  ],
-  cache: [
-    "dir",
-    "type",
-    "shared",
-    "slow_link_warning",
-    "verify",
-    "protected",
-    "local",
-    "s3",
-    "gs",
-    "ssh",
-    "hdfs",
-    "azure",
-  ],
-  plots: ["html_template", "out_dir", "auto_open"],
-  parsing: ["bool", "list"],
-  exp: [
-    "code",
-    "data",
-    "models",
-    "metrics",
-    "params",
-    "plots",
-    "live",
-    "auto_push",
-    "git_remote",
-  ],
-  state: ["row_limit", "row_cleanup_quota", "dir"],
-  index: ["dir"],
-  hydra: ["enabled", "config_dir", "config_name", "plugins_path"],
-  studio: ["token", "url", "repo_url", "offline"],
-  db: [],
-  feature: [],
-};
 
 function homeDir(): string {
   return Deno.env.get("HOME") ?? "/";
@@ -193,13 +146,18 @@ function mergeDoc(into: Config, doc: IniDoc, file: string) {
 /** Load and merge all levels. `dvcDir` undefined = outside a repository. */
 export function loadConfig(
   dvcDir?: string,
-  opts: { levels?: ConfigLevel[] } = {},
+  opts: { levels?: ConfigLevel[]; validate?: boolean } = {},
 ): Config {
   const cfg = emptyConfig();
+  const read: { doc: IniDoc; file: string }[] = [];
   for (const level of opts.levels ?? CONFIG_LEVELS) {
     if ((level === "repo" || level === "local") && !dvcDir) continue;
-    mergeDoc(cfg, readLevel(level, dvcDir), configPath(level, dvcDir));
+    const file = configPath(level, dvcDir);
+    const doc = readLevel(level, dvcDir);
+    read.push({ doc, file });
+    mergeDoc(cfg, doc, file);
   }
+  if (opts.validate !== false) validateLevels(read);
   if (cfg.core.remote) cfg.core.remote = cfg.core.remote.toLowerCase();
   return cfg;
 }
@@ -233,18 +191,65 @@ export function splitConfigName(
   return { section: parts[0], key: parts[1] };
 }
 
-/** Reject sections/keys DVC's schema would reject (DVC fails on unknown keys). */
-export function validateConfigKey(section: string, key: string): void {
-  if (NAMED.test(section)) return; // remote keys depend on the backend
-  const known = KNOWN[section];
-  if (!known) {
-    throw new ConfigError(
-      `configuration error: extra keys not allowed @ data['${section}']`,
-    );
+/**
+ * Reject what DVC's schema rejects in the merged levels (later levels win,
+ * as DVC merges before validating): ConfigError (exit 251) with DVC's
+ * message, the file and line of the offending entry and a "did you mean".
+ */
+export function validateLevels(levels: { doc: IniDoc; file: string }[]): void {
+  const merged = new Map<string, Map<string, string>>();
+  const origin = new Map<string, string>();
+  for (const { doc, file } of levels) {
+    for (const [name, keys] of doc) {
+      const sec = name.toLowerCase();
+      const m = merged.get(sec) ?? new Map<string, string>();
+      merged.set(sec, m);
+      origin.set(sec, file);
+      for (const [k, v] of keys) {
+        m.set(k, v);
+        origin.set(`${sec}\0${k}`, file);
+      }
+    }
   }
-  if (known.length && !known.includes(key)) {
-    throw new ConfigError(
-      `configuration error: extra keys not allowed @ data['${section}']['${key}']`,
-    );
+  const p = checkConfig(merged);
+  if (!p) return;
+  const file = origin.get(p.key === undefined ? p.section : `${p.section}\0${p.key}`);
+  let where = file ?? "config";
+  if (file) {
+    try {
+      const line = iniLineOf(Deno.readTextFileSync(file), p.section, p.key);
+      if (line !== undefined) where = `${file}:${line}`;
+    } catch { /* the file was readable a moment ago; the path alone will do */ }
   }
+  const what = p.key === undefined
+    ? `unknown section [${p.section}]`
+    : p.message.startsWith("extra keys")
+    ? `unknown key '${p.key}' in [${p.section}]`
+    : `invalid value of '${p.key}' in [${p.section}]`;
+  const dym = p.suggestion === undefined
+    ? ""
+    : p.key === undefined
+    ? ` (did you mean [${p.suggestion}]?)`
+    : ` (did you mean '${p.suggestion}'?)`;
+  throw new ConfigError(`configuration error - config file error: ${p.message}`, {
+    hint: `${where}: ${what}${dym}`,
+  });
+}
+
+/** Reject a `cairn config` edit of a key DVC's schema does not have. */
+export function validateConfigKey(section: string, key: string, url?: string): void {
+  if (knownKey(section, key, url)) return;
+  const entries: [string, string][] = url === undefined ? [] : [["url", url]];
+  const p = checkConfig([[section, [...entries, [key, ""]]]]);
+  const dym = p?.suggestion === undefined ? "" : ` (did you mean '${p.suggestion}'?)`;
+  throw new ConfigError(
+    `configuration error - config file error: ${
+      p?.message ?? `extra keys not allowed @ data['${section}']['${key}']`
+    }`,
+    {
+      hint: p?.key === undefined
+        ? `unknown section [${section}]${dym}`
+        : `unknown key '${key}' in [${section}]${dym}`,
+    },
+  );
 }

@@ -63,6 +63,31 @@ export function parseIni(text: string, path: string): IniDoc {
   return doc;
 }
 
+/**
+ * 1-based line of a section header (or of `key` inside that section) in INI
+ * text, comparing names case-insensitively as DVC does; undefined when absent.
+ */
+export function iniLineOf(text: string, section: string, key?: string): number | undefined {
+  const lines = text.split(/\r?\n/);
+  let inSection = false;
+  let header: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line.startsWith("[")) {
+      const m = /^\[\s*(.*?)\s*\]\s*(#.*)?$/.exec(line);
+      inSection = !!m && unquote(m[1]).toLowerCase() === section.toLowerCase();
+      if (inSection && header === undefined) header = i + 1;
+      if (inSection && key === undefined) return i + 1;
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (inSection && key !== undefined && eq > 0) {
+      if (line.slice(0, eq).trim().toLowerCase() === key) return i + 1;
+    }
+  }
+  return header;
+}
+
 function quoteValue(v: string): string {
   if (v === "") return '""';
   const needs = /^\s|\s$|[,#]|^["']/.test(v);

@@ -11,6 +11,7 @@ import {
   loadConfig,
   readLevel,
   storedPathValue,
+  validateConfigKey,
   writeLevel,
 } from "../config/config.ts";
 import type { IniDoc } from "../config/ini.ts";
@@ -140,6 +141,14 @@ export function remoteModify(
   }
   const doc = readLevel(level, scope.dvcDir);
   const sec = findSection(doc, name) ?? section(name);
+  if (!scope.unset) {
+    // DVC validates the edit: an unknown option for this remote's type fails (exit 251)
+    let url: string | undefined;
+    for (const l of levelsUpTo(undefined, scope.dvcDir)) {
+      url = remotesOf(readLevel(l, scope.dvcDir)).get(name.toLowerCase())?.get("url") ?? url;
+    }
+    validateConfigKey(sec, option, option === "url" ? value : url);
+  }
   const keys = doc.get(sec) ?? new Map<string, string>();
   if (scope.unset) keys.delete(option);
   else {
