@@ -282,6 +282,41 @@ export function editStageText(
   return splice(needsNl ? text + "\n" : text, edits);
 }
 
+/**
+ * New dvc.yaml text with the top-level key `key` (`metrics`, `plots`,
+ * `params`, ...) set to `value`, or removed when `value` is undefined: the
+ * key is rewritten in place or appended at the end (as ruamel's round-trip
+ * dump does), every other byte is kept. Used by the Live logger, which
+ * updates these sections the way DVCLive's `modify_yaml` does.
+ */
+export function editTopLevelText(
+  text: string,
+  file: string,
+  key: string,
+  value: unknown,
+): string {
+  if (text.trim() === "" || loadYaml(text, file) === null) {
+    return value === undefined ? text : emitYaml(ordered([[key, value]]));
+  }
+  const yt = new YamlText(text, file);
+  const top = yt.doc.contents;
+  if (!isMap(top) || top.flow) {
+    throw new CairnError(`'${file}' is invalid: expected a mapping at the top`);
+  }
+  const pair = top.items.find((p) => isScalar(p.key) && keyString(p.key.value) === key);
+  if (!pair) {
+    if (value === undefined) return text;
+    return withNewline(text) + emitAt(key, value, 0);
+  }
+  const span = yt.pairSpan(pair);
+  const col = yt.column((pair.key as YNode).range![0]);
+  const next = value === undefined ? "" : emitAt(key, value, col);
+  const base = span.end === text.length && !text.endsWith("\n") ? text + "\n" : text;
+  const end = base === text ? span.end : span.end + 1;
+  if (base.slice(span.start, end) === next) return text;
+  return splice(base, [{ span: { start: span.start, end }, text: next }]);
+}
+
 function readMaybe(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);

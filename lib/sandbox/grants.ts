@@ -364,6 +364,8 @@ export const BASIC_ENV = [
   "TZ",
   "DVC_ROOT",
   "DVC_STAGE",
+  "DVC_EXP_BASELINE_REV",
+  "DVC_EXP_NAME",
 ];
 
 /** The environment a sandboxed command gets: the basic set plus granted names. */
