@@ -151,7 +151,7 @@ Deno.test("pull from a remote DVC pushed, and clear errors for bad remotes", () 
     const before = Deno.readTextFileSync(join(LAYOUT, "remote_after_push.txt"));
     const pull = cairnOk(["pull"], { cwd: repo });
     assertMatch(pull.stdout, /14 files fetched/);
-    assertMatch(pull.stdout, /A\tdata\/prepared\//);
+    assertMatch(pull.stdout, /^A {7}data\/prepared\/$/m);
     assert(Deno.statSync(join(repo, "model.json")).isFile);
     assertEquals(cairnOk(["status"], { cwd: repo }).stdout.trim().length > 0, true);
     assertEquals(Deno.readTextFileSync(join(LAYOUT, "remote_after_push.txt")), before);

@@ -1,8 +1,8 @@
 import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
-import { checkout, CheckoutFailed, type CheckoutSummary } from "../../repo/checkout.ts";
+import { checkout, CheckoutFailed } from "../../repo/checkout.ts";
+import { renderCheckout } from "../render/checkout.ts";
 import { Progress } from "../progress.ts";
-import type { Io } from "../io.ts";
 
 interface Opts {
   summary?: boolean;
@@ -11,28 +11,6 @@ interface Opts {
   recursive?: boolean;
   withDeps?: boolean;
   allowMissing?: boolean;
-}
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
-}
-
-/** `M\tpath` lines, or DVC's one-line summary. */
-export function renderCheckout(io: Io, s: CheckoutSummary, summary: boolean): void {
-  if (summary) {
-    const parts: string[] = [];
-    if (s.added.length) parts.push(`${plural(s.added.length, "file")} added`);
-    if (s.deleted.length) parts.push(`${plural(s.deleted.length, "file")} deleted`);
-    if (s.modified.length) parts.push(`${plural(s.modified.length, "file")} modified`);
-    io.info(parts.length ? parts.join(", ") : "No changes.");
-    return;
-  }
-  const lines = [
-    ...s.added.map((p) => `A\t${p}`),
-    ...s.deleted.map((p) => `D\t${p}`),
-    ...s.modified.map((p) => `M\t${p}`),
-  ];
-  if (lines.length) io.info(lines.join("\n"));
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -69,6 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
         });
         progress.done();
         renderCheckout(ctx.io, s, !!o.summary);
+        if (o.relink) ctx.io.info("Relinked successfully");
       } catch (err) {
         progress.done();
         if (err instanceof CheckoutFailed) renderCheckout(ctx.io, err.summary, !!o.summary);

@@ -12,7 +12,7 @@ import {
 import { CheckoutFailed } from "../../repo/checkout.ts";
 import { CairnError, UsageError } from "../../errors.ts";
 import { Progress } from "../progress.ts";
-import { renderCheckout } from "./checkout.ts";
+import { checkoutStats, renderCheckout, summaryLine } from "../render/checkout.ts";
 import type { Io } from "../io.ts";
 
 interface Opts {
@@ -173,17 +173,10 @@ export function register(program: Command, ctx: CliContext): void {
       reportMissing(ctx.io, r);
       renderCheckout(ctx.io, r.checkout, false);
       failIfFailed(r, "pull data from the cloud", "download");
-      const parts: string[] = [];
-      const c = r.checkout;
-      if (c.added.length) parts.push(`${plural(c.added.length, "file")} added`);
-      if (c.deleted.length) parts.push(`${plural(c.deleted.length, "file")} deleted`);
-      if (c.modified.length) parts.push(`${plural(c.modified.length, "file")} modified`);
-      const n = r.transferred + r.runCache;
-      if (n) parts.push(`${plural(n, "file")} fetched`);
+      // DVC: fetched count first, then the checkout's file counts
+      const stats = [["fetched", r.transferred + r.runCache] as [string, number]];
       ctx.io.info(
-        parts.length
-          ? parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0]
-          : "Everything is up to date.",
+        summaryLine([...stats, ...checkoutStats(r.checkout)]) || "Everything is up to date.",
       );
       if (r.missing.length && !o.allowMissing) ctx.exitCode = 1;
     },
