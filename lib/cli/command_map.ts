@@ -64,6 +64,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   update: imports,
   exp,
   experiments: exp,
+  queue: exp,
 };
 
 /** Options of the program itself (before the command name). */

@@ -1,9 +1,9 @@
 /**
- * `exp run|show|list|diff|apply|branch|remove|save` (dvc-spec §14). Runs
- * happen in the workspace only: queues (`--queue`, `--run-all`, celery) and
- * `--temp` are not supported.
+ * `exp run|show|list|diff|apply|branch|remove|save` (dvc-spec §14);
+ * `--queue`, `--run-all`, `--temp` and the `queue` command are in
+ * exp_queue.ts.
  */
-import { type Command, Option } from "npm:commander@^15.1.0";
+import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import { type Cell, renderCsv } from "../../py/table.ts";
@@ -11,10 +11,8 @@ import { formatField, pyStr } from "../../py/format.ts";
 import { diffTable, formatTable, type TableFormat } from "../render/metrics_table.ts";
 import { compareCodePoints } from "../../py/canonical_json.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
+import { registerQueue } from "./exp_queue.ts";
 import type { ExpNode, FileJson } from "../../repo/exp/show.ts";
-
-const NO_QUEUE = "Queued and temp runs (--queue, --run-all, --temp, celery) are not supported: " +
-  "experiments run in the workspace.";
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
@@ -263,14 +261,14 @@ function tableFormat(o: { md?: boolean; csv?: boolean; json?: boolean }): TableF
 
 export function register(program: Command, ctx: CliContext): void {
   const exp = program.command("exp").alias("experiments").description(
-    `Run and compare experiments (workspace runs only; ${NO_QUEUE})`,
+    "Run and compare experiments (in the workspace, or queued and run in temporary workspaces).",
   );
 
   defineCommand(
     exp,
     ctx,
     "run",
-    `Run an experiment: apply -S overrides, reproduce, commit the result to refs/exps. ${NO_QUEUE}`,
+    "Run an experiment: apply -S overrides, reproduce, commit the result to refs/exps.",
     (c) =>
       addReproFlags(c.argument("[targets...]", "Stages to reproduce. 'dvc.yaml' by default."))
         .option(
@@ -282,14 +280,26 @@ export function register(program: Command, ctx: CliContext): void {
         )
         .option("-n, --name <name>", "Name of the experiment (default: random adjective-noun).")
         .option("-m, --message <message>", "Commit message of the experiment commit.")
-        .addOption(new Option("--queue").hideHelp())
-        .addOption(new Option("--run-all").hideHelp())
-        .addOption(new Option("--temp").hideHelp()),
+        .option("--queue", "Stage this experiment in the run queue for future execution.")
+        .option("--run-all", "Execute all experiments in the run queue (-j N at once).")
+        .option(
+          "--temp",
+          "Run this experiment in a temporary workspace (the workspace is not touched).",
+        ),
     async (
       targets: string[],
       o: ExpRunFlags & { queue?: boolean; runAll?: boolean; temp?: boolean },
     ) => {
-      if (o.queue || o.runAll || o.temp) throw new UsageError(NO_QUEUE);
+      if (o.queue || o.runAll || o.temp) {
+        const { expRunQueued } = await import("./exp_queue.ts");
+        await expRunQueued(
+          ctx,
+          targets,
+          o,
+          () => reproOptionsFor(ctx, { ...o, jobs: o.runAll ? undefined : o.jobs }, targets),
+        );
+        return;
+      }
       await expRun(ctx, targets, o);
     },
   );
@@ -469,8 +479,18 @@ export function register(program: Command, ctx: CliContext): void {
           "Remove the experiments of this baseline (repeatable).",
           collect,
           [],
-        ),
-    async (names: string[], o: { allCommits?: boolean; rev: string[] }) => {
+        )
+        .option("--queue", "Remove all queued experiments."),
+    async (names: string[], o: { allCommits?: boolean; rev: string[]; queue?: boolean }) => {
+      if (o.queue) {
+        const { removeFromQueue } = await import("../../repo/exp/queue.ts");
+        const removed = await removeFromQueue(repoFor(ctx), [], { queued: true });
+        if (!names.length && !o.allCommits && !o.rev.length) {
+          if (removed.length) ctx.io.out(`Removed experiments: ${removed.join(", ")}`);
+          else ctx.io.out("No experiments to remove.");
+          return;
+        }
+      }
       if (!names.length && !o.allCommits && !o.rev.length) {
         throw new UsageError(
           "Either provide an `experiment` argument, or use the `--rev` or `--all-commits` flag.",
@@ -486,4 +506,6 @@ export function register(program: Command, ctx: CliContext): void {
       } else ctx.io.out("No experiments to remove.");
     },
   ).alias("rm");
+
+  registerQueue(program, ctx);
 }

@@ -47,8 +47,8 @@ export interface ExpRunResult {
   paramsFiles: string[];
 }
 
-/** `{stage name: lock entry}` of `stages`, read from their dvc.lock files. */
-function lockEntries(repo: Repo, stages: Stage[]): Record<string, unknown> {
+/** `{stage name: lock entry}` of `stages`, read from their dvc.lock files (the exp hash input). */
+export function lockEntries(repo: Repo, stages: Stage[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const locks = new Map<string, ReturnType<typeof readLockFile>>();
   for (const s of stages) {
@@ -62,7 +62,7 @@ function lockEntries(repo: Repo, stages: Stage[]): Record<string, unknown> {
 }
 
 /** Files of the workspace an experiment commit must carry even when git does not track them yet. */
-function experimentFiles(repo: Repo, paramsFiles: string[], extra: string[]): string[] {
+export function experimentFiles(repo: Repo, paramsFiles: string[], extra: string[]): string[] {
   const files = new Set<string>(paramsFiles);
   for (const s of collectStages(repo, { fresh: true }).stages) {
     if (s.kind === "pipeline") files.add(lockPathFor(s.file));
@@ -86,6 +86,21 @@ function chooseName(repo: Repo, baseline: string, opts: ExpRunOptions): string {
   return opts.name;
 }
 
+/**
+ * Stage commands of an experiment see DVC_EXP_BASELINE_REV and DVC_EXP_NAME,
+ * as under `dvc exp run` (DVCLive and our Live logger read them).
+ */
+async function withExpEnv<T>(baseline: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const saved = ["DVC_EXP_BASELINE_REV", "DVC_EXP_NAME"].map((k) => [k, Deno.env.get(k)] as const);
+  Deno.env.set("DVC_EXP_BASELINE_REV", baseline);
+  Deno.env.set("DVC_EXP_NAME", name);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+}
+
 /** `exp run`. Errors in `-S` or the name are raised before anything changes. */
 export async function runExperiment(
   repo: Repo,
@@ -97,7 +112,11 @@ export async function runExperiment(
   const overrides = (opts.setParams ?? []).map(parseOverride);
   const paramsFiles = applyOverrides(repo.root, overrides);
   opts.onStart?.(name);
-  const result = await reproduce(repo, targets, opts.repro ?? {});
+  const result = await withExpEnv(
+    baseline,
+    name,
+    () => reproduce(repo, targets, opts.repro ?? {}),
+  );
   const hash = expHash(lockEntries(repo, result.changed));
   const sha = commitExperiment(repo, {
     name,

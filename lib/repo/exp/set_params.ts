@@ -379,13 +379,14 @@ function checkOverrides(file: string, data: unknown, items: ParamOverride[]): vo
 }
 
 /**
- * Apply overrides to the params files under `root`; all are checked before
- * any file is written. Returns the repo-relative files changed.
+ * The new text of every params file the overrides touch (repo-relative file
+ * -> text), all checked first; nothing is written. An unknown key fails
+ * here, naming the file and the key.
  */
-export function applyOverrides(root: string, overrides: ParamOverride[]): string[] {
+export function overriddenTexts(root: string, overrides: ParamOverride[]): Map<string, string> {
   const byFile = new Map<string, ParamOverride[]>();
   for (const o of overrides) byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
-  const edits: [string, string][] = [];
+  const edits = new Map<string, string>();
   for (const [file, items] of byFile) {
     const abs = join(root, file);
     let text = "";
@@ -409,8 +410,17 @@ export function applyOverrides(root: string, overrides: ParamOverride[]): string
       }
       out = pyJsonDumps(data);
     } else out = editLines(text, items, fmt, file);
-    edits.push([abs, out]);
+    edits.set(file, out);
   }
-  for (const [abs, out] of edits) writeTextAtomic(abs, out);
-  return [...byFile.keys()];
+  return edits;
+}
+
+/**
+ * Apply overrides to the params files under `root`; all are checked before
+ * any file is written. Returns the repo-relative files changed.
+ */
+export function applyOverrides(root: string, overrides: ParamOverride[]): string[] {
+  const edits = overriddenTexts(root, overrides);
+  for (const [file, out] of edits) writeTextAtomic(join(root, file), out);
+  return [...edits.keys()];
 }

@@ -1,0 +1,197 @@
+/**
+ * Run ONE queued experiment: the unit a local worker, `exp run --temp` and a
+ * batch scheduler (Slurm) all call. See README.md "Running one queued
+ * experiment".
+ *
+ * The stash commit is checked out as a detached git worktree in
+ * `.dvc/tmp/exps/tmpXXXX` (sharing the object store; the DVC cache is shared
+ * through `cache.dir` in the worktree's config.local, so outputs are linked
+ * from the one cache, never copied from the user's workspace), its data is
+ * checked out from the cache, the pipeline reproduced, and the result
+ * committed as `refs/exps/<baseline>/<name>` (parent = baseline), exactly as
+ * a workspace `exp run` commits. The worktree is removed afterwards, also on
+ * failure or interrupt; a failure is recorded in `refs/exps/celery/failed`.
+ */
+import { join, relative } from "node:path";
+import { CairnError, InterruptedError } from "../../errors.ts";
+import { readLevel, writeLevel } from "../../config/config.ts";
+import { openRepo, type Repo } from "../repo.ts";
+import { reproduce, type ReproOptions, type ReproResult } from "../reproduce.ts";
+import { checkout } from "../checkout.ts";
+import { experimentFiles, lockEntries } from "./run.ts";
+import { commitExperiment, expHash, expRefName, gitEnv, scmRootOf } from "./refs.ts";
+import {
+  CELERY_FAILED_STASH,
+  execTmpDir,
+  type ExecutorInfo,
+  lockQueue,
+  pushStash,
+  type QueueEntry,
+  stashMessage,
+  TaskStatus,
+  writeInfo,
+} from "./queue_store.ts";
+import { ARGS_FILE, readQueuedArgs } from "./queue.ts";
+import { lockRun } from "./run_lock.ts";
+
+export interface RunQueuedOptions {
+  /**
+   * Event/output sinks, signal and extra repro settings; merged over the
+   * flags stored with the entry (`jobs` here wins over the stored one).
+   */
+  repro?: Partial<ReproOptions>;
+  /** called once the temp workspace is ready, just before the pipeline runs. */
+  onStart?: (name: string, workspace: string) => void;
+  /** replace an experiment of the same name (`exp run -f`-like). */
+  force?: boolean;
+}
+
+export interface RunQueuedResult {
+  name: string;
+  ref: string;
+  sha: string;
+  baseline: string;
+  expHash: string;
+  repro: ReproResult;
+}
+
+/** A git worktree of `rev` under `.dvc/tmp/exps/`; returns its path. */
+function addWorktree(repo: Repo, rev: string): string {
+  const base = execTmpDir(repo);
+  Deno.mkdirSync(base, { recursive: true });
+  const dir = Deno.makeTempDirSync({ dir: base, prefix: "tmp" });
+  Deno.removeSync(dir); // git worktree add creates it
+  gitEnv(["worktree", "add", "--detach", "--quiet", dir, rev], scmRootOf(repo));
+  return dir;
+}
+
+/** Remove a temp worktree, whatever state it is in. */
+export function removeWorktree(repo: Repo, dir: string): void {
+  const cwd = scmRootOf(repo);
+  try {
+    gitEnv(["worktree", "remove", "--force", "--force", dir], cwd);
+  } catch {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    try {
+      gitEnv(["worktree", "prune"], cwd);
+    } catch { /* nothing to prune */ }
+  }
+}
+
+/** The worktree's config.local: the user's, plus the shared cache dir. */
+function shareCache(repo: Repo, wtDvcDir: string): void {
+  const doc = readLevel("local", repo.dvcDir);
+  const cache = doc.get("cache") ?? new Map<string, string>();
+  cache.set("dir", repo.cacheDir);
+  doc.set("cache", cache);
+  writeLevel("local", wtDvcDir, doc);
+}
+
+function info(
+  repo: Repo,
+  entry: QueueEntry,
+  root: string,
+  status: number,
+  extra: Partial<ExecutorInfo> = {},
+): ExecutorInfo {
+  return {
+    git_url: scmRootOf(repo),
+    baseline_rev: entry.baselineRev,
+    location: "dvc-task",
+    root_dir: root,
+    dvc_dir: relative(scmRootOf(repo), repo.dvcDir),
+    name: entry.name,
+    wdir: relative(scmRootOf(repo), repo.root) || ".",
+    result_hash: null,
+    result_ref: null,
+    result_force: false,
+    status,
+    ...extra,
+  };
+}
+
+/** Record a failed run as DVC does: an entry of `refs/exps/celery/failed`. */
+export async function recordFailure(repo: Repo, entry: QueueEntry): Promise<void> {
+  const lock = await lockQueue(repo);
+  try {
+    pushStash(
+      repo,
+      CELERY_FAILED_STASH,
+      entry.stashRev,
+      stashMessage(entry.headRev, entry.baselineRev, entry.name, entry.branch),
+    );
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Run the queued experiment `entry` (already taken off the queue) in a
+ * temporary workspace and commit it as an experiment ref. Throws the
+ * pipeline's error (after recording the failure) or InterruptedError.
+ */
+export async function runQueuedExperiment(
+  repo: Repo,
+  entry: QueueEntry,
+  opts: RunQueuedOptions = {},
+): Promise<RunQueuedResult> {
+  const runLock = lockRun(repo, entry.stashRev);
+  if (!runLock) {
+    throw new CairnError(`experiment '${entry.name ?? entry.stashRev}' is already running`);
+  }
+  const name = entry.name ?? `exp-${entry.stashRev.slice(0, 5)}`;
+  let wt: string | undefined;
+  try {
+    writeInfo(repo, entry.stashRev, info(repo, entry, "", TaskStatus.PREPARING));
+    wt = addWorktree(repo, entry.stashRev);
+    const wtRoot = join(wt, relative(scmRootOf(repo), repo.root));
+    writeInfo(repo, entry.stashRev, info(repo, entry, wt, TaskStatus.RUNNING));
+    shareCache(repo, join(wtRoot, ".dvc"));
+    const args = readQueuedArgs(repo, entry.stashRev);
+    // the args file is bookkeeping, not part of the experiment
+    try {
+      Deno.removeSync(join(wt, relative(scmRootOf(repo), join(repo.root, ARGS_FILE))));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    const wtRepo = openRepo(wtRoot, { cwd: wtRoot });
+    const signal = opts.repro?.signal;
+    if (signal?.aborted) throw new InterruptedError();
+    await checkout(wtRepo, [], { force: true, allowMissing: true }).catch((err) => {
+      // like DVC (allow_missing): data missing from the cache is the pipeline's problem
+      if (!(err instanceof CairnError) || err instanceof InterruptedError) throw err;
+    });
+    opts.onStart?.(name, wt);
+    const result = await reproduce(wtRepo, args.targets, { ...args.repro, ...opts.repro });
+    const hash = expHash(lockEntries(wtRepo, result.changed));
+    const paramsFiles = args.setParams.map((s) => {
+      const colon = s.slice(0, s.indexOf("=")).lastIndexOf(":");
+      return colon === -1 ? "params.yaml" : s.slice(0, colon).replace(/^[+~]+/, "");
+    });
+    const sha = commitExperiment(wtRepo, {
+      name,
+      baseline: entry.baselineRev,
+      message: args.message ?? `dvc: commit experiment ${hash}`,
+      extraPaths: experimentFiles(wtRepo, [...new Set(paramsFiles)], result.gitFiles),
+      force: opts.force,
+    });
+    const ref = expRefName(entry.baselineRev, name);
+    writeInfo(
+      repo,
+      entry.stashRev,
+      info(repo, entry, wt, TaskStatus.SUCCESS, { result_hash: hash, result_ref: ref }),
+    );
+    return { name, ref, sha, baseline: entry.baselineRev, expHash: hash, repro: result };
+  } catch (err) {
+    writeInfo(repo, entry.stashRev, info(repo, entry, wt ?? "", TaskStatus.FAILED));
+    await recordFailure(repo, entry);
+    throw err;
+  } finally {
+    if (wt) removeWorktree(repo, wt);
+    runLock.release();
+  }
+}

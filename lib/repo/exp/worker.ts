@@ -1,0 +1,173 @@
+/**
+ * The local queue worker: takes queued experiments off
+ * `refs/exps/celery/stash` (oldest first) and runs up to `jobs` of them at
+ * once in this process (runQueuedExperiment: one temp worktree each). No
+ * broker: requests from other cairn processes are files under
+ * `.dvc/tmp/exps/` polled while running (`cairn-worker.stop`: start nothing
+ * new, `kill` inside it: stop everything; `run/<rev>/kill`: stop that run).
+ * A detached worker holds `cairn-worker.lock` (flock) while it lives.
+ */
+import { join } from "node:path";
+import { InterruptedError } from "../../errors.ts";
+import { type RepoLock, tryAcquireRepoLock } from "../../fs/repo_lock.ts";
+import type { Repo } from "../repo.ts";
+import type { ReproOptions } from "../reproduce.ts";
+import {
+  CELERY_STASH,
+  dropStash,
+  execTmpDir,
+  listQueued,
+  lockQueue,
+  type QueueEntry,
+  runDir,
+} from "./queue_store.ts";
+import { runQueuedExperiment, type RunQueuedResult } from "./run_queued.ts";
+
+export interface RunSink {
+  /** event/output sinks for this run (e.g. writing its log file). */
+  repro?: Partial<ReproOptions>;
+  close?: () => void;
+}
+
+export interface WorkerOptions {
+  /** experiments at once (default 1); read again on every turn when a function. */
+  jobs?: number | (() => number);
+  /** stops every run (Ctrl-C, SIGTERM). */
+  signal?: AbortSignal;
+  /** where a run's events and output go. */
+  sinkFor?: (entry: QueueEntry) => RunSink;
+  onStart?: (entry: QueueEntry) => void;
+  onDone?: (entry: QueueEntry, result: RunQueuedResult) => void;
+  onFail?: (entry: QueueEntry, error: unknown) => void;
+  /** poll interval for stop/kill requests and new entries (ms, default 100). */
+  pollMs?: number;
+  /** keep polling for new entries until stopped (a detached worker exits when idle). */
+  stayIdle?: boolean;
+}
+
+export interface WorkerResult {
+  succeeded: { entry: QueueEntry; result: RunQueuedResult }[];
+  failed: { entry: QueueEntry; error: unknown }[];
+  interrupted: boolean;
+}
+
+export function workerLockPath(repo: Repo): string {
+  return join(execTmpDir(repo), "cairn-worker.lock");
+}
+
+export function stopRequestPath(repo: Repo): string {
+  return join(execTmpDir(repo), "cairn-worker.stop");
+}
+
+export function killRequestPath(repo: Repo, stashRev: string): string {
+  return join(runDir(repo, stashRev), "kill");
+}
+
+/** The detached worker's lock, or null when one is running already. */
+export function lockWorker(repo: Repo): RepoLock | null {
+  Deno.mkdirSync(execTmpDir(repo), { recursive: true });
+  return tryAcquireRepoLock(workerLockPath(repo));
+}
+
+/** True while a detached worker runs. */
+export function workerAlive(repo: Repo): boolean {
+  const lock = lockWorker(repo);
+  if (!lock) return true;
+  lock.release();
+  return false;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Take the oldest queued experiment off the queue (undefined when empty). */
+export async function popQueued(repo: Repo): Promise<QueueEntry | undefined> {
+  const lock = await lockQueue(repo);
+  try {
+    const next = listQueued(repo)[0];
+    if (next) dropStash(repo, CELERY_STASH, [next.index]);
+    return next;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Run the queue until it is empty (or stopped). */
+export async function runQueue(repo: Repo, opts: WorkerOptions = {}): Promise<WorkerResult> {
+  const jobs = () => Math.max(1, typeof opts.jobs === "function" ? opts.jobs() : opts.jobs ?? 1);
+  const pollMs = opts.pollMs ?? 100;
+  const result: WorkerResult = { succeeded: [], failed: [], interrupted: false };
+  const running = new Map<string, { ctrl: AbortController; done: Promise<void> }>();
+  let stopping = false;
+  let killAll = false;
+
+  const start = (entry: QueueEntry) => {
+    const ctrl = new AbortController();
+    const signals = [ctrl.signal, ...(opts.signal ? [opts.signal] : [])];
+    const sink = opts.sinkFor?.(entry) ?? {};
+    opts.onStart?.(entry);
+    const done = runQueuedExperiment(repo, entry, {
+      repro: { ...sink.repro, signal: AbortSignal.any(signals) },
+    }).then(
+      (r) => {
+        result.succeeded.push({ entry, result: r });
+        opts.onDone?.(entry, r);
+      },
+      (error) => {
+        result.failed.push({ entry, error });
+        opts.onFail?.(entry, error);
+      },
+    ).finally(() => {
+      sink.close?.();
+      running.delete(entry.stashRev);
+    });
+    running.set(entry.stashRev, { ctrl, done });
+  };
+
+  for (;;) {
+    if (opts.signal?.aborted) {
+      result.interrupted = true;
+      break;
+    }
+    const stop = readText(stopRequestPath(repo));
+    if (stop !== undefined) {
+      stopping = true;
+      if (stop.trim() === "kill") killAll = true;
+    }
+    for (const [rev, r] of running) {
+      if (killAll || exists(killRequestPath(repo, rev))) r.ctrl.abort(new InterruptedError());
+    }
+    let empty = false;
+    while (!stopping && running.size < jobs()) {
+      const entry = await popQueued(repo);
+      if (!entry) {
+        empty = true;
+        break;
+      }
+      start(entry);
+    }
+    if (!running.size && (stopping || (empty && !opts.stayIdle))) break;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      ...[...running.values()].map((r) => r.done),
+      new Promise<void>((res) => (timer = setTimeout(res, pollMs))),
+    ]);
+    clearTimeout(timer);
+  }
+  await Promise.allSettled([...running.values()].map((r) => r.done));
+  return result;
+}
