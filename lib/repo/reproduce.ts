@@ -677,7 +677,8 @@ export async function reproduce(
       gitFiles: new Set(),
       emit: (e) => opts.onEvent?.(e),
       signal,
-      capture: jobs > 1,
+      // with one job the commands inherit the terminal unless output is redirected (queue logs)
+      capture: jobs > 1 || opts.onOutput !== undefined,
     };
     const outcomes: StageOutcome[] = plan.map((i) => ({
       stage: graph.stages[i],

@@ -12,7 +12,7 @@ import { diffTable, formatTable, type TableFormat } from "../render/metrics_tabl
 import { compareCodePoints } from "../../py/canonical_json.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
 import { registerQueue } from "./exp_queue.ts";
-import type { ExpNode, FileJson } from "../../repo/exp/show.ts";
+import type { ExpExecutorJson, ExpNode, FileJson } from "../../repo/exp/show.ts";
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
@@ -73,6 +73,9 @@ interface ShowRow {
   rev: string;
   typ: string;
   created: string;
+  /** DVC's State/Executor columns (queued, running, failed, success). */
+  state: string;
+  executor: string;
   timestamp: string | null;
   values: Map<string, { v?: unknown; err?: boolean }>;
   /** index of the baseline group (-1 for the workspace). */
@@ -119,7 +122,15 @@ function createdText(iso: string | null): string {
 
 interface ShowFlags {
   allBranches?: boolean;
+  allTags?: boolean;
   allCommits?: boolean;
+  rev: string[];
+  num?: string;
+  pager?: boolean;
+  hideQueued?: boolean;
+  hideFailed?: boolean;
+  hideWorkspace?: boolean;
+  paramDeps?: boolean;
   json?: boolean;
   csv?: boolean;
   md?: boolean;
@@ -134,7 +145,14 @@ interface ShowFlags {
 function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string {
   const cols = new Map<string, Column>();
   const rows: ShowRow[] = [];
-  const addRow = (n: ExpNode, label: string, typ: string, group: number, isExp: boolean) => {
+  const addRow = (
+    n: ExpNode,
+    label: string,
+    typ: string,
+    group: number,
+    isExp: boolean,
+    executor: ExpExecutorJson | null = null,
+  ) => {
     const values: ShowRow["values"] = new Map();
     fileValues("metrics", n.data.metrics, cols, values);
     fileValues("params", n.data.params, cols, values);
@@ -151,6 +169,8 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
         ? n.rev.slice(0, 7)
         : n.name ?? n.rev.slice(0, 7),
       typ,
+      state: executor ? executor.state[0].toUpperCase() + executor.state.slice(1) : "",
+      executor: executor?.name ? executor.name[0].toUpperCase() + executor.name.slice(1) : "",
       created: createdText(n.data.timestamp),
       timestamp: n.data.timestamp,
       values,
@@ -164,8 +184,10 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
       return;
     }
     addRow(n, n.name ?? n.rev.slice(0, 7), "baseline", gi, false);
-    const exps = (n.experiments ?? []).map((e) => e.revs[0]);
-    exps.forEach((e) => addRow(e, e.name ?? e.rev.slice(0, 7), "branch_base", gi, true));
+    for (const r of n.experiments ?? []) {
+      const e = r.revs[0];
+      addRow(e, e.name ?? e.rev.slice(0, 7), "branch_base", gi, true, r.executor);
+    }
   });
   // header: the key alone unless another file of the same kind has it too
   const all = [...cols.values()];
@@ -212,6 +234,9 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
     }
     rows.splice(0, rows.length, ...sorted);
   }
+  // DVC drops State/Executor when every row leaves them empty
+  const hasState = rows.some((r) => r.state);
+  const hasExecutor = rows.some((r) => r.executor);
   const precision = o.precision ? Number(o.precision) : 5;
   const cell = (r: ShowRow, c: Column, raw: boolean): string => {
     const hit = r.values.get(colId(c));
@@ -226,6 +251,8 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
       "typ",
       "Created",
       "parent",
+      ...(hasState ? ["State"] : []),
+      ...(hasExecutor ? ["Executor"] : []),
       ...order.map((c) => c.header),
     ];
     const body: Cell[][] = rows.map((r) => [
@@ -234,12 +261,20 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
       r.typ,
       r.timestamp ?? "",
       "",
+      ...(hasState ? [r.state] : []),
+      ...(hasExecutor ? [r.executor] : []),
       ...order.map((c) => cell(r, c, true)),
     ]);
     // Python's csv writer ends lines with \r\n
     return renderCsv(headers, body).replaceAll("\n", "\r\n");
   }
-  const headers = ["Experiment", "Created", ...order.map((c) => c.header)];
+  const headers = [
+    "Experiment",
+    "Created",
+    ...(hasState ? ["State"] : []),
+    ...(hasExecutor ? ["Executor"] : []),
+    ...order.map((c) => c.header),
+  ];
   const body: Cell[][] = [];
   rows.forEach((r, i) => {
     let label = r.label;
@@ -247,7 +282,13 @@ function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string 
       const last = !rows[i + 1]?.isExp || rows[i + 1].group !== r.group;
       label = `${last ? "└── " : "├── "}${r.rev} [${r.label}]`;
     }
-    body.push([label, r.created, ...order.map((c) => cell(r, c, false))]);
+    body.push([
+      label,
+      r.created,
+      ...(hasState ? [r.state || "-"] : []),
+      ...(hasExecutor ? [r.executor || "-"] : []),
+      ...order.map((c) => cell(r, c, false)),
+    ]);
   });
   return formatTable(headers, body, format);
 }
@@ -326,8 +367,24 @@ export function register(program: Command, ctx: CliContext): void {
     "show",
     "Print experiments (workspace, baseline, its experiments) with their metrics and params.",
     (c) =>
-      c.option("-a, --all-branches", "Show experiments of the tips of all branches.")
-        .option("-A, --all-commits", "Show experiments of every commit that has some.")
+      c.option("-a, --all-branches", "Show experiments derived from the tip of all Git branches.")
+        .option("-T, --all-tags", "Show experiments derived from all Git tags.")
+        .option("-A, --all-commits", "Show experiments derived from all Git commits.")
+        .option(
+          "--rev <commit>",
+          "Show experiments derived from the specified commit (repeatable).",
+          collect,
+          [],
+        )
+        .option(
+          "-n, --num <num>",
+          "Show the last `num` commits from each baseline (first-parent history).",
+        )
+        .option("--no-pager", "Do not pipe output into a pager (cairn never pages).")
+        .option("--hide-queued", "Hide queued experiments in the table.")
+        .option("--hide-failed", "Hide failed experiments in the table.")
+        .option("--hide-workspace", "Hide workspace row in the table.")
+        .option("--param-deps", "Show only params that are stage dependencies.")
         .option("--json", "Show output in JSON format (DVC's shape).")
         .option("--csv", "Show output in CSV format.")
         .option("--md", "Show tabulated output in the Markdown format (GFM).")
@@ -342,8 +399,15 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.sortOrder && !["asc", "desc"].includes(o.sortOrder)) {
         throw new UsageError(`argument --sort-order: invalid choice: '${o.sortOrder}'`);
       }
+      let num = 1;
+      if (o.num !== undefined) {
+        num = Number(o.num);
+        if (!Number.isInteger(num) || num < 0) {
+          throw new UsageError(`argument -n/--num: invalid int value: '${o.num}'`);
+        }
+      }
       const { showExperiments } = await import("../../repo/exp/show.ts");
-      const nodes = showExperiments(repoFor(ctx), o);
+      const nodes = showExperiments(repoFor(ctx), { ...o, revs: o.rev, num });
       if (o.json) {
         printJson(ctx, nodes);
         return;

@@ -166,7 +166,20 @@ export async function runQueuedExperiment(
       if (!(err instanceof CairnError) || err instanceof InterruptedError) throw err;
     });
     opts.onStart?.(name, wt);
-    const result = await reproduce(wtRepo, args.targets, { ...args.repro, ...opts.repro });
+    // per-run env (several experiments share this process): what `dvc exp run` sets
+    const stageRun = {
+      ...opts.repro?.stageRun,
+      env: {
+        ...opts.repro?.stageRun?.env,
+        DVC_EXP_BASELINE_REV: entry.baselineRev,
+        DVC_EXP_NAME: name,
+      },
+    };
+    const result = await reproduce(wtRepo, args.targets, {
+      ...args.repro,
+      ...opts.repro,
+      stageRun,
+    });
     const hash = expHash(lockEntries(wtRepo, result.changed));
     const paramsFiles = args.setParams.map((s) => {
       const colon = s.slice(0, s.indexOf("=")).lastIndexOf(":");

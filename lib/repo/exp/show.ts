@@ -8,7 +8,10 @@ import { openRevision, type Revision, stageOutPath, WORKSPACE } from "../revisio
 import { metricsAt } from "../metrics/show.ts";
 import { paramsAt } from "../params/show.ts";
 import type { FileResult, RevisionResult } from "../metrics/show.ts";
+import { CairnError } from "../../errors.ts";
 import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
+import { queueStatus, type QueueStatusRow } from "./queue.ts";
+import { logFilePath } from "./queue_store.ts";
 
 export interface FileJson {
   data?: unknown;
@@ -34,12 +37,25 @@ export interface RevData {
   meta: Record<string, unknown>;
 }
 
+/** DVC's ExpExecutor (`executor` of an experiment range). */
+export interface ExpExecutorJson {
+  state: "success" | "queued" | "running" | "failed";
+  name: string | null;
+  local: {
+    root: string | null;
+    log: string | null;
+    pid: number | null;
+    returncode: number | null;
+    task_id: string | null;
+  } | null;
+}
+
 export interface ExpNode {
   rev: string;
   name: string | null;
   data: RevData;
   error: { type: string; msg: string } | null;
-  experiments: { revs: ExpNode[]; executor: null; name: string }[] | null;
+  experiments: { revs: ExpNode[]; executor: ExpExecutorJson | null; name: string | null }[] | null;
 }
 
 /** Python `datetime.fromtimestamp(ts).isoformat()` (local time, no zone). */
@@ -61,12 +77,17 @@ function filesJson(r: RevisionResult): Record<string, FileJson> {
   return out;
 }
 
-function revData(repo: Repo, rev: Revision, timestamp: string | null): RevData {
+function revData(
+  repo: Repo,
+  rev: Revision,
+  timestamp: string | null,
+  paramDeps = false,
+): RevData {
   const view = openRevision(repo, rev);
   const data: RevData = {
     rev: rev.sha ?? "workspace",
     timestamp,
-    params: filesJson(paramsAt(view)),
+    params: filesJson(paramsAt(view, { depsOnly: paramDeps })),
     metrics: filesJson(metricsAt(view)),
     deps: {},
     outs: {},
@@ -116,64 +137,177 @@ export function baselineName(repo: Repo, sha: string): string | null {
 export interface ExpShowOptions {
   /** `-a`: the tips of all branches as baselines too. */
   allBranches?: boolean;
-  /** `-A`: every commit that has experiments. */
+  /** `-T`: every tagged commit. */
+  allTags?: boolean;
+  /** `-A`: every commit. */
   allCommits?: boolean;
+  /** `--rev`: these commits (default HEAD when no other selection is given). */
+  revs?: string[];
+  /** `-n`: that many commits of each rev's first-parent history (default 1). */
+  num?: number;
+  hideQueued?: boolean;
+  hideFailed?: boolean;
+  hideWorkspace?: boolean;
+  /** `--param-deps`: only params that stages depend on. */
+  paramDeps?: boolean;
 }
 
-/** Baseline shas to show: HEAD, then the selected ones. */
-function baselines(repo: Repo, opts: ExpShowOptions, exps: ExpRef[]): string[] {
+function resolveCommit(cwd: string, rev: string): string | undefined {
+  const r = new Deno.Command("git", {
+    args: ["rev-parse", "--verify", "-q", `${rev}^{commit}`],
+    cwd,
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  return r.code === 0 ? new TextDecoder().decode(r.stdout).trim() : undefined;
+}
+
+/** Baseline shas to show, in DVC's order (`iter_revs`). */
+function baselines(repo: Repo, opts: ExpShowOptions): string[] {
   const out: string[] = [];
-  const add = (s: string) => {
-    if (!out.includes(s)) out.push(s);
+  const add = (s: string | undefined) => {
+    if (s && !out.includes(s)) out.push(s);
   };
-  try {
-    add(headSha(repo));
-  } catch { /* no commits: the workspace alone */ }
   const cwd = scmRootOf(repo);
-  if (opts.allBranches) {
-    for (
-      const l of gitEnv(["for-each-ref", "--format=%(objectname)", "refs/heads"], cwd).split("\n")
-    ) {
-      if (l) add(l);
+  const num = opts.num ?? 1;
+  let revs = opts.revs ?? [];
+  if (!revs.length && !opts.allBranches && !opts.allTags && !opts.allCommits) revs = ["HEAD"];
+  for (const rev of revs) {
+    const sha = resolveCommit(cwd, rev);
+    if (!sha) {
+      if (rev === "HEAD") continue; // no commits yet: the workspace alone
+      throw new CairnError(`unknown Git revision '${rev}'`);
+    }
+    for (let n = 0; n < num; n++) {
+      const s = n === 0 ? sha : resolveCommit(cwd, `${sha}~${n}`);
+      if (!s) break;
+      add(s);
     }
   }
-  if (opts.allCommits) { for (const e of exps) add(e.baseline); }
+  const lines = (args: string[]) => gitEnv(args, cwd).split("\n").filter(Boolean);
+  if (opts.allCommits) {
+    for (const l of lines(["rev-list", "--all", "--exclude=refs/exps/*", "--exclude=refs/stash"])) {
+      add(l);
+    }
+  } else {
+    if (opts.allBranches) {
+      for (const l of lines(["for-each-ref", "--format=%(objectname)", "refs/heads"])) add(l);
+    }
+    if (opts.allTags) {
+      for (
+        const l of lines(["for-each-ref", "--format=%(*objectname) %(objectname)", "refs/tags"])
+      ) {
+        add(l.split(" ").find(Boolean));
+      }
+    }
+  }
   return out;
+}
+
+type ExpRange = NonNullable<ExpNode["experiments"]>[number];
+
+/** DVC `_sorted_ranges`: newest first. */
+function sortRanges(ranges: ExpRange[]): ExpRange[] {
+  const key = (r: ExpRange) => r.revs[0]?.data.timestamp ?? "";
+  return ranges.sort((a, b) =>
+    key(b).localeCompare(key(a)) || (b.revs[0]?.rev ?? "").localeCompare(a.revs[0]?.rev ?? "")
+  );
 }
 
 /** The `exp show --json` document. */
 export function showExperiments(repo: Repo, opts: ExpShowOptions = {}): ExpNode[] {
   const exps = listExpRefs(repo);
-  const nodes: ExpNode[] = [{
-    rev: "workspace",
-    name: null,
-    data: revData(repo, WORKSPACE, null),
-    error: null,
-    experiments: null,
-  }];
-  for (const sha of baselines(repo, opts, exps)) {
-    const children = exps.filter((e) => e.baseline === sha);
+  const nodes: ExpNode[] = [];
+  if (!opts.hideWorkspace) {
+    nodes.push({
+      rev: "workspace",
+      name: null,
+      data: revData(repo, WORKSPACE, null, opts.paramDeps),
+      error: null,
+      experiments: null,
+    });
+  }
+  const q = queueRanges(repo, opts);
+  for (const sha of baselines(repo, opts)) {
+    const successful: ExpRange[] = exps.filter((e) => e.baseline === sha).map((e) => ({
+      revs: [{
+        rev: e.sha,
+        name: e.name,
+        data: revData(repo, { key: e.name, sha: e.sha }, isoLocal(e.timestamp), opts.paramDeps),
+        error: null,
+        experiments: null,
+      }],
+      executor: q.success.get(e.ref) ?? null,
+      name: e.name,
+    }));
+    const groups = [q.running, successful, q.queued, q.failed].map((g) =>
+      sortRanges(g === successful ? g : (g as Map<string, ExpRange[]>).get(sha) ?? [])
+    );
+    const children = groups.flat();
     nodes.push({
       rev: sha,
       name: baselineName(repo, sha),
-      data: revData(repo, { key: sha, sha }, isoLocal(commitTime(repo, sha))),
+      data: revData(repo, { key: sha, sha }, isoLocal(commitTime(repo, sha)), opts.paramDeps),
       error: null,
-      experiments: children.length
-        ? children.map((e) => ({
-          revs: [{
-            rev: e.sha,
-            name: e.name,
-            data: revData(repo, { key: e.name, sha: e.sha }, isoLocal(e.timestamp)),
-            error: null,
-            experiments: null,
-          }],
-          executor: null,
-          name: e.name,
-        }))
-        : null,
+      experiments: children.length ? children : null,
     });
   }
   return nodes;
+}
+
+/** Queued, running and failed experiments by baseline; executors of successful ones by ref. */
+function queueRanges(repo: Repo, opts: ExpShowOptions) {
+  const queued = new Map<string, ExpRange[]>();
+  const running = new Map<string, ExpRange[]>();
+  const failed = new Map<string, ExpRange[]>();
+  const success = new Map<string, ExpExecutorJson>();
+  const push = (m: Map<string, ExpRange[]>, baseline: string, r: ExpRange) =>
+    m.set(baseline, [...(m.get(baseline) ?? []), r]);
+  const state = (row: QueueStatusRow, failedRun: boolean): ExpRange => ({
+    revs: [{
+      rev: row.rev,
+      name: row.name,
+      data: revData(
+        repo,
+        { key: row.rev, sha: row.rev },
+        isoLocal(row.timestamp),
+        opts.paramDeps,
+      ),
+      error: failedRun ? { msg: "Experiment run failed", type: "" } : null,
+      experiments: null,
+    }],
+    executor: null,
+    name: row.name,
+  });
+  const local = (row: QueueStatusRow, returncode: number | null) => ({
+    root: null,
+    log: row.status === "Queued" ? null : logFilePath(repo, row.rev),
+    pid: null,
+    returncode,
+    task_id: row.rev,
+  });
+  for (const row of queueStatus(repo)) {
+    if (row.status === "Queued" && !opts.hideQueued) {
+      const r = state(row, false);
+      r.executor = { state: "queued", name: "dvc-task", local: local(row, null) };
+      push(queued, row.baselineRev, r);
+    } else if (row.status === "Running") {
+      const r = state(row, false);
+      r.executor = { state: "running", name: "dvc-task", local: local(row, null) };
+      push(running, row.baselineRev, r);
+    } else if (row.status === "Failed" && !opts.hideFailed) {
+      const r = state(row, true);
+      r.executor = { state: "failed", name: null, local: local(row, 1) };
+      push(failed, row.baselineRev, r);
+    } else if (row.status === "Success" && row.info?.result_ref) {
+      success.set(row.info.result_ref, {
+        state: "success",
+        name: "dvc-task",
+        local: local(row, 0),
+      });
+    }
+  }
+  return { queued, running, failed, success };
 }
 
 export interface ExpListGroup {
