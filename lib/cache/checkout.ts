@@ -5,6 +5,7 @@
  */
 import { CairnError, fsError } from "../errors.ts";
 import { type FileStamp, stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
+import { PathGuard } from "../fs/path_guard.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import { hashFiles, type ProgressFn } from "../hash/hash_files.ts";
 import { hashPath, isExecMode } from "../hash/hash_path.ts";
@@ -67,6 +68,8 @@ export interface CheckoutOptions {
   onProgress?: ProgressFn;
   /** share one Linker across outputs (keeps the link-type fallback decision) */
   linker?: Linker;
+  /** the stage file the output comes from, named when a `.dir` entry is refused */
+  source?: string;
 }
 
 /** Workspace data not in the cache would be lost and nobody confirmed. */
@@ -407,6 +410,8 @@ export async function checkoutOutput(
     }
     throw err;
   }
+  // Listings come from clones and remotes: every entry must stay inside the output.
+  guardListing(path, out.hash.md5, listing, opts.source);
   const st = lstatOrNull(path);
   const existed = st !== null;
   let present: WalkFile[] = [];
@@ -447,6 +452,22 @@ export async function checkoutOutput(
   apply(ctx, linker, path, p, () => false, opts.onProgress, result);
   result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
   return finish(result, existed);
+}
+
+/**
+ * Throw UnsafePathError for the first `.dir` entry that would land outside
+ * `outPath` (or in a `.git`/`.dvc` below it), before anything is written.
+ */
+export function guardListing(
+  outPath: string,
+  md5: string,
+  listing: readonly DirEntry[],
+  source?: string,
+): void {
+  new PathGuard(outPath).checkListing(listing, {
+    file: source ?? outPath,
+    entry: `'.dir' object ${md5}, entry`,
+  });
 }
 
 function fileAsWalk(path: string, st: Deno.FileInfo): WalkFile {

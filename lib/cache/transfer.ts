@@ -11,7 +11,7 @@
 import { InterruptedError } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, md5FileDos2Unix } from "../hash/md5.ts";
-import { parseListing } from "../hash/dir_listing.ts";
+import { type DirEntry, parseListing } from "../hash/dir_listing.ts";
 import { OBJECT_MODE, ObjectStore } from "./object_store.ts";
 import type { Remote } from "../plugin/remote.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
@@ -47,6 +47,12 @@ export interface TransferOptions {
    * pushed only after them). Default true; false checks every file.
    */
   trustRemoteDirs?: boolean;
+  /**
+   * fetch: called with every `.dir` listing before any file it lists is
+   * downloaded. Throwing stops the fetch; a `.dir` this call downloaded is
+   * removed again, so a refused remote listing leaves the cache as it was.
+   */
+  checkListing?: (dir: TransferObject, entries: DirEntry[]) => void;
 }
 
 export interface FailedObject extends TransferObject {
@@ -650,6 +656,7 @@ export async function fetchObjects(
     pool.addTotal(dirTodo.length);
     await pool.run(dirTodo, hooks);
 
+    if (opts.checkListing) checkListings(odb, dirs, dirTodo, opts.checkListing);
     // 2. files: given ones plus those listed by every `.dir` now in the cache.
     const { files } = expandLocal(odb, dirs);
     const candidates = dedupe([...all.filter((o) => !isDir(o)), ...[...files.values()].flat()]);
@@ -664,6 +671,31 @@ export async function fetchObjects(
     off();
   }
   return { ...pool.result, present };
+}
+
+function checkListings(
+  odb: ObjectStore,
+  dirs: TransferObject[],
+  downloaded: Work[],
+  check: (dir: TransferObject, entries: DirEntry[]) => void,
+): void {
+  for (const d of dirs) {
+    let entries: DirEntry[];
+    try {
+      entries = odb.readDirObject(d.md5, { legacy: d.legacy });
+    } catch {
+      continue; // missing or corrupt: reported by the file phase as before
+    }
+    try {
+      check(d, entries);
+    } catch (err) {
+      for (const w of downloaded) {
+        removeQuiet(w.path);
+        removeQuiet(w.path.slice(0, w.path.lastIndexOf("/"))); // its fan-out dir, if now empty
+      }
+      throw err;
+    }
+  }
 }
 
 function removeQuiet(path: string): void {

@@ -8,7 +8,7 @@ import { type Io, terminalIo } from "./io.ts";
 import type { CliContext } from "./context.ts";
 import type { CommandModule } from "./commands/index.ts";
 import { commandModulesFor } from "./command_map.ts";
-import { VERSION } from "../version.ts";
+import { DVC_COMPAT_VERSION } from "../version.ts";
 import { hasInterruptHandlers, triggerInterrupt } from "../interrupt.ts";
 import { traceMark, traceReport } from "../trace.ts";
 
@@ -18,7 +18,8 @@ export function buildProgram(ctx: CliContext, modules: readonly CommandModule[])
     .description(
       "Data versioning and reproducible pipelines, compatible with DVC.",
     )
-    .version(VERSION, "-V, --version", "Show program's version.")
+    // clients of a `dvc` executable check this against DVC's versions (cairn's own: `cairn version`)
+    .version(DVC_COMPAT_VERSION, "-V, --version", "Show program's version.")
     .option("-q, --quiet", "Be quiet.")
     .option("-v, --verbose", "Be verbose.")
     .option("--cd <path>", "Change to directory before executing.")

@@ -17,6 +17,7 @@ import { type CairnConfig, loadCairnConfig } from "../config/cairn_config.ts";
 import type { PluginSpec } from "../plugin/loader.ts";
 import { PluginRegistry } from "../plugin/registry.ts";
 import { openRunner } from "../plugin/runner.ts";
+import { requireTrusted } from "../plugin/trust.ts";
 import {
   type RunnerIo,
   runnerPolicies,
@@ -211,6 +212,8 @@ export async function checkStagesRunnable(
     if (stage.frozen) continue;
     for (const cmd of commandLines(stage.cmd)) {
       const p = await planCommand(repo, stage, cmd, opts);
+      // An untrusted project runner fails the run before any stage starts.
+      if (!p.spec.builtin) requireTrusted(p.spec);
       if (
         p.sb.grants.runner && (p.spec.manifest as { runner?: { matchesCommands?: boolean } })
           .runner?.matchesCommands

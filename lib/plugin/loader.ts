@@ -19,6 +19,7 @@ import {
   validateManifest,
 } from "./manifest.ts";
 import { RpcClient, RpcClosedError, RpcRemoteError } from "./rpc.ts";
+import { requireTrusted } from "./trust.ts";
 import type { WireError } from "./remote_api.ts";
 
 export interface PluginSpec {
@@ -215,6 +216,8 @@ export async function startPlugin(
   spec: PluginSpec,
   opts: StartPluginOptions = {},
 ): Promise<PluginHandle> {
+  // A project plugin runs only with the user's trust in exactly this code (lib/plugin/trust.ts).
+  if (!spec.builtin) requireTrusted(spec);
   const permissions = resolvePermissions(spec.manifest, opts);
   // A non-built-in plugin is imported by URL inside the Worker: that needs read access
   // to its own folder (its code, nothing else).

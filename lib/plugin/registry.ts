@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { toFileUrl } from "./_file_url.ts";
 import { CairnError, ConfigError } from "../errors.ts";
 import { type PluginSpec, readManifest } from "./loader.ts";
+import { pluginDigest } from "./trust.ts";
 import type { PluginManifest } from "./manifest.ts";
 import { manifest as localManifest } from "../../plugins/remote_local/manifest.ts";
 import { manifest as s3Manifest } from "../../plugins/remote_s3/manifest.ts";
@@ -80,6 +81,9 @@ export class PluginRegistry {
     } catch {
       throw new ConfigError(`plugin at '${path}' has no mod.ts`);
     }
+    // Before anything of it runs: a link leading out of the folder would widen
+    // the read access its Worker gets to its own folder (lib/plugin/trust.ts).
+    pluginDigest(Deno.realPathSync(dir), path);
     const manifest = await readManifest(toFileUrl(manifestFile), path);
     const spec: PluginSpec = {
       manifest,

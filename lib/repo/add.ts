@@ -12,7 +12,7 @@ import type { ProgressFn } from "../hash/hash_files.ts";
 import { loadDvcFile, saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { gitAdd, gitTracked } from "../scm/git.ts";
-import { ignoreInGit } from "../scm/gitignore.ts";
+import { assertIgnorable, ignoreInGit } from "../scm/gitignore.ts";
 import type { HashInfo, Output, Stage } from "../stage/types.ts";
 import { checkInterrupted } from "../interrupt.ts";
 import { cacheContext } from "./cache_context.ts";
@@ -139,6 +139,7 @@ function plan(repo: Repo, targets: string[], opts: AddOptions): Planned[] {
     if (rel === "" || isInside(rel, ".dvc") || isInside(rel, ".git")) {
       throw new CairnError(`cannot add '${t}': it is the repository itself or its metadata`);
     }
+    if (repo.scmRoot) assertIgnorable(abs, t);
     const ctx = cacheContext(repo);
     if (ctx.ignore?.isIgnored(abs, isDirPath(source ?? abs))) {
       throw new CairnError(`'${t}' is ignored by .dvcignore`, {

@@ -4,7 +4,8 @@
  * the cache are skipped and reported together at the end.
  */
 import { CheckoutError } from "../errors.ts";
-import { checkoutOutput, type CheckoutResult } from "../cache/checkout.ts";
+import { checkoutOutput, type CheckoutResult, guardListing } from "../cache/checkout.ts";
+import { CorruptObjectError, MissingObjectError, ObjectStore } from "../cache/object_store.ts";
 import { Linker } from "../cache/link.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
@@ -58,6 +59,7 @@ export async function checkout(
     })
       .filter(isCheckoutable);
     const ctx = cacheContext(repo);
+    guardListings(repo, ctx.cacheDir, outs);
     const linker = new Linker(ctx.linkTypes);
     const summary: CheckoutSummary = {
       outputs: [],
@@ -76,6 +78,7 @@ export async function checkout(
         linker,
         onProgress: opts.onProgress,
         confirmRemove: opts.confirmRemove,
+        source: o.stage.file,
       });
       summary.outputs.push({ path: o.rel, isDir, result });
       const shown = isDir ? `${o.rel}/` : o.rel;
@@ -88,6 +91,27 @@ export async function checkout(
     return summary;
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Check every `.dir` listing in the cache before the first output is
+ * written, so a hostile entry in a later output leaves the earlier ones
+ * untouched too (checkoutOutput checks again as it goes).
+ */
+function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): void {
+  const store = new ObjectStore(cacheDir);
+  for (const o of outs) {
+    const hash = o.out.hash!;
+    if (!hash.md5.endsWith(".dir")) continue;
+    let listing;
+    try {
+      listing = store.readDirObject(hash.md5, { legacy: hash.hashName !== "md5" });
+    } catch (err) {
+      if (err instanceof MissingObjectError || err instanceof CorruptObjectError) continue;
+      throw err;
+    }
+    guardListing(stageAbsPath(repo, o.stage, o.out.path), hash.md5, listing, o.stage.file);
   }
 }
 

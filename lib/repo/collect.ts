@@ -19,6 +19,7 @@ import { type Output, type Stage, stageAddress } from "../stage/types.ts";
 import { CairnError, fsError, StageNotFoundError } from "../errors.ts";
 import { StageCache, type Stamp, stampOf } from "./_stage_cache.ts";
 import { type Repo, repoRelative } from "./repo.ts";
+import { guardStageOutputs } from "./guard_stages.ts";
 import { span } from "../trace.ts";
 
 export interface RepoIndex {
@@ -184,6 +185,8 @@ export function collectStages(repo: Repo, opts: { fresh?: boolean } = {}): RepoI
   }
   cache.retain(new Set(found));
   cache.save();
+  // Stage files may come from a clone: no verb may use an output path that leaves the project.
+  guardStageOutputs(repo, stages);
   let pipelineFiles: PipelineFile[] | undefined;
   const index: RepoIndex = {
     stages,

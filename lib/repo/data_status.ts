@@ -72,7 +72,7 @@ function recordedTree(
   const t: Tree = new Map();
   for (const s of stages) {
     for (const o of s.outs) {
-      if (!o.hash?.md5) continue;
+      if (!o.hash?.md5 || !o.cache) continue;
       const rel = stagePath(s, o.path);
       const ok = expand(t, store, rel, o.hash.md5, o.hash.hashName !== "md5", granular);
       if (!ok && missing) missing.add(rel + "/");
@@ -115,18 +115,15 @@ export async function dataStatus(repo: Repo, opts: DataStatusOptions = {}): Prom
   compare(head, recorded, result.committed);
 
   // Not in cache: recorded objects missing locally.
-  const cached = recordedTree(
-    stages.map((s) => ({ ...s, outs: s.outs.filter((o) => o.cache) })),
-    store,
-    granular,
-  );
-  for (const [p, h] of cached) {
+  for (const [p, h] of recorded) {
     if (!store.has(h, {})) result.notInCache.push(p);
   }
   if (opts.checkWorkspace !== false) {
     const work: Tree = new Map();
     for (const s of stages) {
       for (const o of s.outs) {
+        // like DVC's data index: outputs with `cache: false` are git's business
+        if (!o.cache) continue;
         const abs = stageAbsPath(repo, s, o.path);
         const rel = stagePath(s, o.path);
         try {

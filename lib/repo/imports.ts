@@ -16,10 +16,12 @@ import { fetchObjects, type TransferObject } from "../cache/transfer.ts";
 import type { CacheContext } from "../cache/types.ts";
 import { computeStageMd5, loadDvcFile, saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
+import { checkListingEntries, UnsafePathError } from "../fs/path_guard.ts";
+import type { DirEntry } from "../hash/dir_listing.ts";
 import { hashPath } from "../hash/hash_path.ts";
 import { openRemote } from "../plugin/remote.ts";
 import { gitAdd, gitRaw } from "../scm/git.ts";
-import { ignoreInGit } from "../scm/gitignore.ts";
+import { assertIgnorable, ignoreInGit } from "../scm/gitignore.ts";
 import type { Dependency, HashInfo, Output, Stage } from "../stage/types.ts";
 import { configBool, readLevel } from "../config/config.ts";
 import { cacheContext } from "./cache_context.ts";
@@ -98,7 +100,7 @@ export function openSource(
 
 /** What a path of the source repo is: a DVC output (with its hash) or git-tracked. */
 export type SourceItem =
-  | { kind: "dvc"; hash: HashInfo; srcRepo: Repo; sub?: string }
+  | { kind: "dvc"; hash: HashInfo; srcRepo: Repo; sub?: string; file?: string }
   | { kind: "git"; abs: string };
 
 function normPath(p: string): string {
@@ -110,10 +112,13 @@ export function locate(src: SourceCheckout, path: string): SourceItem {
   if (isDir(join(src.dir, ".dvc"))) {
     const srcRepo = openRepo(src.dir, { cwd: src.dir });
     for (const o of allOutputs(collectStages(srcRepo))) {
-      if (o.rel === p && o.out.hash?.md5) return { kind: "dvc", hash: o.out.hash, srcRepo };
+      if (o.rel === p && o.out.hash?.md5) {
+        return { kind: "dvc", hash: o.out.hash, srcRepo, file: o.stage.file };
+      }
       // a path inside a tracked directory: resolved from its listing once fetched
       if (isInside(p, o.rel) && o.out.hash?.md5.endsWith(".dir")) {
-        return { kind: "dvc", hash: o.out.hash, srcRepo, sub: p.slice(o.rel.length + 1) };
+        const sub = p.slice(o.rel.length + 1);
+        return { kind: "dvc", hash: o.out.hash, srcRepo, sub, file: o.stage.file };
       }
     }
   }
@@ -188,8 +193,15 @@ async function fetchSourceData(
   srcRepo: Repo,
   hash: HashInfo,
   cacheDir: string,
+  file?: string,
 ): Promise<void> {
   const store = new ObjectStore(cacheDir);
+  // The source's listing is refused before its files are fetched (and the .dir is not kept).
+  const checkListing = (d: TransferObject, entries: DirEntry[]) =>
+    checkListingEntries(entries, {
+      file: `${src.url}/${file ?? "?"}`,
+      entry: `'.dir' object ${d.md5}, entry`,
+    });
   const legacy = hash.hashName !== "md5";
   const objs: TransferObject[] = [{ md5: hash.md5, legacy }];
   const complete = () => hasData(store, hash);
@@ -209,8 +221,9 @@ async function fetchSourceData(
   for (const c of configs) {
     const r = await openRemote(c.config, { name: c.name, cacheDir });
     try {
-      await fetchObjects(store, r, objs);
-    } catch {
+      await fetchObjects(store, r, objs, { checkListing });
+    } catch (err) {
+      if (err instanceof UnsafePathError) throw err;
       /* try the next source */
     } finally {
       await r.close();
@@ -274,14 +287,14 @@ async function materialize(
   try {
     let hash: HashInfo;
     if (item.kind === "dvc") {
-      await fetchSourceData(src, item.srcRepo, item.hash, ctx.cacheDir);
+      await fetchSourceData(src, item.srcRepo, item.hash, ctx.cacheDir, item.file);
       hash = item.sub === undefined
         ? item.hash
         : subHash(new ObjectStore(ctx.cacheDir), item.hash, item.sub, src.url);
       const r = await checkoutOutput({ ...ctx, ignore: undefined, state: undefined }, {
         path: staged,
         hash,
-      }, { force: true });
+      }, { force: true, source: `${src.url}/${item.file ?? basename(dest)}` });
       if (r.status === "missing") {
         throw new CairnError(`some data of '${src.url}' is missing from every source`);
       }
@@ -374,6 +387,7 @@ function planOut(repo: Repo, given: string, force?: boolean): { abs: string; rel
   if (rel === "" || isInside(rel, ".dvc") || isInside(rel, ".git")) {
     throw new CairnError(`cannot import to '${given}': it is the repository or its metadata`);
   }
+  if (repo.scmRoot) assertIgnorable(abs, given);
   const dvcFile = `${rel}.dvc`;
   for (const o of allOutputs(collectStages(repo))) {
     if (o.stage.file === dvcFile) continue;

@@ -8,7 +8,7 @@ import { removeStage } from "../dvcfile/pipeline_edit.ts";
 import { saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
-import { ignoreInGit, unignoreInGit } from "../scm/gitignore.ts";
+import { assertIgnorable, ignoreInGit, unignoreInGit } from "../scm/gitignore.ts";
 import { allOutputs, collectStages, invalidateIndex, stageAbsPath } from "./collect.ts";
 import { type Repo, repoRelative } from "./repo.ts";
 import { collectTarget } from "./collect.ts";
@@ -88,6 +88,7 @@ export async function move(repo: Repo, src: string, dst: string): Promise<Remove
       if (Deno.statSync(dstAbs).isDirectory) dstAbs = join(dstAbs, basename(srcAbs));
     } catch { /* destination does not exist */ }
     const dstRel = repoRelative(repo, dstAbs);
+    if (repo.scmRoot && owner.out.cache) assertIgnorable(dstAbs, dst);
     const stage = owner.stage;
     const result: RemoveResult = { removed: [], gitFiles: [] };
     Deno.mkdirSync(dirname(dstAbs), { recursive: true });

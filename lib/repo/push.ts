@@ -4,8 +4,11 @@
  * to (`remote:` on the output, else `-r`, else `core.remote`), moved by the
  * transfer engine through the remote's plugin.
  */
+import { join } from "node:path";
 import { CairnError } from "../errors.ts";
+import { guardListing } from "../cache/checkout.ts";
 import { ObjectStore } from "../cache/object_store.ts";
+import type { DirEntry } from "../hash/dir_listing.ts";
 import {
   type FailedObject,
   fetchObjects,
@@ -17,7 +20,7 @@ import {
   transferRunCache,
 } from "../cache/transfer.ts";
 import type { Output, Stage } from "../stage/types.ts";
-import { stagePath } from "./collect.ts";
+import { allOutputs, collectStages, stagePath } from "./collect.ts";
 import { selectOutputs } from "./targets.ts";
 import { type RevisionSelection, type UsedObject, usedObjects } from "./used_objects.ts";
 import { openRepoRemote, resolveRemote } from "./remote.ts";
@@ -104,6 +107,24 @@ function collect(
   return { groups: [...byRemote].map(([remote, objects]) => ({ remote, objects })), used: map };
 }
 
+/**
+ * fetch: a remote's `.dir` listing is refused before any file it lists is
+ * downloaded if an entry would leave its output folder (see lib/fs/path_guard.ts).
+ */
+function listingGuard(
+  repo: Repo,
+  used: Map<string, UsedObject>,
+): (dir: TransferObject, entries: DirEntry[]) => void {
+  const fileOf = new Map<string, string>();
+  for (const o of allOutputs(collectStages(repo))) fileOf.set(o.rel, o.stage.file);
+  return (dir, entries) => {
+    const u = used.get(`${dir.legacy ? "L" : ""}${dir.md5}`);
+    const out = u ? [...u.paths][0] : undefined;
+    const file = out !== undefined ? fileOf.get(out) ?? `${out}.dvc` : undefined;
+    guardListing(out !== undefined ? join(repo.root, out) : repo.root, dir.md5, entries, file);
+  };
+}
+
 function missingOf(objs: TransferObject[], used: Map<string, UsedObject>): MissingObject[] {
   return objs.map((o) => ({
     md5: o.md5,
@@ -131,6 +152,7 @@ async function sync(
       const topts = {
         jobs: opts.jobs,
         onProgress: opts.onProgress && ((p: TransferProgress) => opts.onProgress!(remote.name, p)),
+        checkListing: listingGuard(repo, used),
       };
       const r = direction === "push"
         ? await pushObjects(store, remote, g.objects, topts)

@@ -79,7 +79,8 @@ export function repoRelative(repo: Repo, abs: string): string {
       `'${abs}' is outside of the repository '${repo.root}'`,
     );
   }
-  return rel.split("\\").join("/");
+  // A backslash is a separator only on Windows; elsewhere it is part of a name.
+  return Deno.build.os === "windows" ? rel.split("\\").join("/") : rel;
 }
 
 /** Absolute path of a user-given path (relative to the user's cwd). */

@@ -19,6 +19,7 @@ import { ignoreInGit } from "../scm/gitignore.ts";
 import type { Output, OutputKind, ParamDependency, Stage } from "../stage/types.ts";
 import { configBool } from "../config/config.ts";
 import { collectStages, invalidateIndex, PROJECT_FILE, stageAbsPath } from "./collect.ts";
+import { guardStageOutputs } from "./guard_stages.ts";
 import { type Repo, repoRelative } from "./repo.ts";
 
 export interface StageAddOptions {
@@ -171,6 +172,7 @@ function checkArguments(stage: Stage): void {
  */
 export function validateNewStage(repo: Repo, stage: Stage, force: boolean): void {
   checkArguments(stage);
+  guardStageOutputs(repo, [stage]);
   const { stages } = collectStages(repo, { fresh: true });
   const existing = stages.find((s) =>
     s.file === stage.file && (s.name === stage.name || s.group === stage.name)

@@ -179,15 +179,20 @@ export async function outStatus(
   return out.hash ? undefined : "new";
 }
 
-/** Status of a params dependency: "deleted" (file gone) or per-key statuses. */
+/**
+ * Status of a params dependency: "deleted" (file gone), "new" (no values in
+ * dvc.lock for this file, e.g. a stage never run: DVC's empty hash_info) or
+ * per-key statuses.
+ */
 export function paramsStatus(
   ctx: StatusContext,
   stage: Stage,
   p: ParamDependency,
-): "deleted" | Record<string, EntryStatus> | undefined {
+): "deleted" | "new" | Record<string, EntryStatus> | undefined {
   const abs = stageAbsPath(ctx.repo, stage, p.file);
   const data = ctx.params(abs, displayPath(ctx.repo, abs.slice(ctx.repo.root.length + 1)));
   if (data === undefined) return "deleted";
+  if (p.values === undefined) return "new";
   const actual = selectParams(data, p.keys) as Record<string, unknown>;
   const info = (isPlainMapping(p.values) ? p.values : {}) as Record<string, unknown>;
   const keys = p.keys ?? [...new Set([...Object.keys(actual), ...Object.keys(info)])];

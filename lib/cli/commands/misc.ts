@@ -2,14 +2,14 @@
 import type { Command } from "npm:commander@^15.1.0";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
-import { VERSION } from "../../version.ts";
+import { DVC_COMPAT_VERSION, VERSION } from "../../version.ts";
 import { findRoot } from "../../repo/repo.ts";
 import { configSet, configUnset } from "../../repo/config_edit.ts";
 import { join } from "node:path";
 
 function versionText(ctx: CliContext): string {
   const lines = [
-    `cairn ${VERSION} (DVC 3.x compatible)`,
+    `cairn ${VERSION} (compatible with DVC ${DVC_COMPAT_VERSION})`,
     "---------------------------------",
     `Platform: Deno ${Deno.version.deno} on ${Deno.build.os}-${Deno.build.arch}`,
   ];

@@ -3,7 +3,7 @@
  * inlines) is loaded only when a plots command runs.
  */
 import type { Command } from "npm:commander@^15.1.0";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { CairnError, UsageError } from "../../errors.ts";
@@ -255,7 +255,12 @@ export function register(program: Command, ctx: CliContext): void {
     async (target: string, o: PropFlags & { unset?: string[] }) => {
       const repo = repoFor(ctx);
       const { modifyPlot } = await import("../../repo/plots/modify.ts");
-      modifyPlot(repo, target, { props: cliProps(o), unset: o.unset });
+      const m = modifyPlot(repo, target, { props: cliProps(o), unset: o.unset });
+      // DVC logs this when it rewrites a dvc.yaml stage (not for .dvc files)
+      if (m.name !== undefined) {
+        const shown = relative(ctx.cwd, join(repo.root, m.file)).split("\\").join("/");
+        ctx.io.info(`Modifying stage '${m.name}' in '${shown}'`);
+      }
     },
   );
 }

@@ -20,8 +20,18 @@ export interface ModifyPlotOptions {
 
 export class PropsNotFoundError extends CairnError {}
 
-/** Apply the edit; returns the stage file changed. */
-export function modifyPlot(repo: Repo, path: string, opts: ModifyPlotOptions): string {
+/** The stage file changed, and the stage's name when it is a dvc.yaml stage. */
+export interface ModifiedPlotStage {
+  file: string;
+  name?: string;
+}
+
+/** Apply the edit; returns the stage changed. */
+export function modifyPlot(
+  repo: Repo,
+  path: string,
+  opts: ModifyPlotOptions,
+): ModifiedPlotStage {
   const props = opts.props ?? {};
   if (typeof props.template === "string") {
     getTemplate(props.template, { templatesDir: join(repo.dvcDir, "plots"), cwd: repo.cwd });
@@ -57,12 +67,12 @@ export function modifyPlot(repo: Repo, path: string, opts: ModifyPlotOptions): s
     out.kind = "plot";
     out.plotProps = Object.keys(p).length ? p : undefined;
     saveDvcFile(repo.root, stage);
-    return stage.file;
+    return { file: stage.file };
   }
   const parsing = repo.config.other?.["parsing"] as PipelineOptions["parsing"];
   modifyPlotProps(repo.root, stage.file, stage.name, out.path, { props, unset: opts.unset }, {
     root: repo.root,
     parsing,
   });
-  return stage.file;
+  return { file: stage.file, name: stage.name };
 }

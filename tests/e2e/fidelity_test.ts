@@ -1,0 +1,90 @@
+/**
+ * DVC fidelity, round 2 (issue 15): behaviours where cairn differed from DVC
+ * 3.64 in the seed tutorials. Each expected text is what DVC prints (its
+ * source, or the fixtures it wrote).
+ */
+import { join } from "node:path";
+import { assertEquals, assertMatch } from "../_rig/assert.ts";
+import { cairn, cairnOk, copyFixtureRepo, FIXTURES, makeRepo, removeDir } from "../_rig/rig.ts";
+
+Deno.test("--version answers with the DVC version cairn matches; `version` names cairn's own", () => {
+  const dir = makeRepo();
+  try {
+    assertEquals(cairnOk(["--version"], { cwd: dir }).stdout, "3.64.0\n");
+    assertMatch(
+      cairnOk(["version"], { cwd: dir }).stdout,
+      /^cairn \d+\.\d+\.\d+ \(compatible with DVC 3\.64\.0\)\n/,
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("status: a never-run stage with params says `new:` for the params file (item 7)", () => {
+  const dir = makeRepo();
+  try {
+    Deno.writeTextFileSync(join(dir, "params.yaml"), "lr: 1\nbase: 2\n");
+    cairnOk(
+      ["stage", "add", "-q", "-n", "train", "-p", "lr", "-o", "out.txt", "echo hi > out.txt"],
+      { cwd: dir },
+    );
+    assertEquals(
+      cairnOk(["status"], { cwd: dir }).stdout,
+      "train:\n\tchanged deps:\n\t\tnew:                params.yaml\n" +
+        "\tchanged outs:\n\t\tdeleted:            out.txt\n",
+    );
+    assertEquals(JSON.parse(cairnOk(["status", "--json"], { cwd: dir }).stdout), {
+      train: [{ "changed deps": { "params.yaml": "new" } }, {
+        "changed outs": { "out.txt": "deleted" },
+      }],
+    });
+    // once run, the keys are compared one by one again
+    cairnOk(["repro", "-q"], { cwd: dir });
+    Deno.writeTextFileSync(join(dir, "params.yaml"), "lr: 2\nbase: 2\n");
+    assertEquals(JSON.parse(cairnOk(["status", "--json"], { cwd: dir }).stdout), {
+      train: [{ "changed deps": { "params.yaml": { lr: "modified" } } }],
+    });
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("data status --granular --unchanged --json: no cache:false outputs, as DVC", () => {
+  const dir = copyFixtureRepo("pipeline_repo/repo");
+  try {
+    const got = JSON.parse(
+      cairnOk(["data", "status", "--granular", "--unchanged", "--json"], { cwd: dir }).stdout,
+    );
+    const want = JSON.parse(
+      Deno.readTextFileSync(join(FIXTURES, "pipeline_repo/expected/data_status.json")),
+    );
+    assertEquals(Object.keys(got), Object.keys(want));
+    assertEquals([...got.unchanged].sort(), [...want.unchanged].sort());
+    // a modified no-cache metric is git's business, not listed either
+    Deno.writeTextFileSync(join(dir, "eval/metrics.json"), '{"acc": 0}\n');
+    const after = JSON.parse(
+      cairnOk(["data", "status", "--granular", "--unchanged", "--json"], { cwd: dir }).stdout,
+    );
+    assertEquals(after, got);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("plots modify says which stage it rewrote (item 8)", () => {
+  const dir = copyFixtureRepo("pipeline_repo/repo");
+  try {
+    const r = cairnOk(["plots", "modify", "eval/prc.csv", "-x", "recall"], { cwd: dir });
+    assertEquals(r.stdout, "Modifying stage 'evaluate' in 'dvc.yaml'\n");
+    const sub = cairnOk(["plots", "modify", "prc.csv", "-y", "precision"], {
+      cwd: join(dir, "eval"),
+    });
+    assertEquals(sub.stdout, "Modifying stage 'evaluate' in '../dvc.yaml'\n");
+    // the flow lists of the untouched matrix stage stay as they were
+    assertMatch(Deno.readTextFileSync(join(dir, "dvc.yaml")), /\n {6}model: \[linear, tree\]\n/);
+    const bad = cairn(["plots", "modify", "nope.csv"], { cwd: dir });
+    assertMatch(bad.stderr, /Unable to find DVC file with output 'nope\.csv'/);
+  } finally {
+    removeDir(dir);
+  }
+});
