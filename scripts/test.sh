@@ -8,15 +8,26 @@ export DENO_NO_UPDATE_CHECK=1
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
+  # shellcheck source=scripts/apt_retry.sh
+  . scripts/apt_retry.sh
+  # Marked done only when every package is there, so a run that failed (another
+  # apt held the lock, no network) is retried next time instead of forgotten.
   stamp=".tools/apt-done"
-  if [ ! -f "$stamp" ] || [ -n "$(find scripts/ci_deps.sh scripts/ci_deps.d -newer "$stamp" 2>/dev/null)" ]; then
+  if [ ! -f "$stamp" ] || [ -n "$(find scripts/ci_deps.sh scripts/ci_deps.d scripts/apt_retry.sh -newer "$stamp" 2>/dev/null)" ]; then
     echo "== system packages (apt)" >&2
-    apt-get update -qq >/dev/null 2>&1 || echo "apt-get update failed (continuing)" >&2
+    apt_ok=1
+    apt_get update -qq || { echo "apt-get update failed (installing from the package lists there are)" >&2; }
     for f in scripts/ci_deps.sh scripts/ci_deps.d/*.sh; do
       [ -f "$f" ] || continue
-      bash "$f" >&2 || echo "WARNING: $f failed" >&2
+      bash "$f" >&2 || { echo "WARNING: $f did not install everything (see above)" >&2; apt_ok=0; }
     done
-    mkdir -p .tools && touch "$stamp"
+    if [ "$apt_ok" = 1 ]; then
+      mkdir -p .tools && touch "$stamp"
+    else
+      rm -f "$stamp"
+      echo "WARNING: system packages incomplete: tests that need them fail or are skipped with the reason;" \
+        "the next run tries apt again" >&2
+    fi
   fi
 fi
 

@@ -57,9 +57,16 @@ drop_env() { # prefix
   mv "$envfile.tmp" "$envfile"
 }
 
+# A service that cannot start because something is not installed: say what, in the
+# log and in the env file (CAIRN_TEST_<NAME>_MISSING), so its skipped tests name it.
+missing() { # name what
+  log "$1: not installed: $2; its tests are skipped"
+  set_env "$(env_prefix "$1")MISSING" "$2"
+}
+
 start_s3() {
   if ! python3 -c "import moto.server" 2>/dev/null; then
-    log "s3: python3 module moto missing, skipped"
+    missing s3 "python3 module moto (comes with the machine image's python3)"
     return 0
   fi
   local port pidf="$dir/s3.pid"
@@ -81,13 +88,14 @@ except urllib.error.HTTPError as e:
 PY
   set_env CAIRN_TEST_S3_ENDPOINT "http://127.0.0.1:$port"
   set_env CAIRN_TEST_S3_BUCKET cairn-test
+  drop_env CAIRN_TEST_S3_MISSING
   log "s3: moto on 127.0.0.1:$port"
 }
 
 start_ssh() {
   local sshd=/usr/sbin/sshd
   if [ ! -x "$sshd" ]; then
-    log "ssh: $sshd missing (apt-get install openssh-server), skipped"
+    missing ssh "openssh-server ($sshd; scripts/ci_deps.sh installs it)"
     return 0
   fi
   local port pidf="$dir/ssh.pid" s="$dir/ssh"
@@ -123,13 +131,17 @@ EOF
   set_env CAIRN_TEST_SSH_USER "$(id -un)"
   set_env CAIRN_TEST_SSH_KEYFILE "$s/id_ed25519"
   set_env CAIRN_TEST_SSH_ROOT "$dir/ssh_root"
+  drop_env CAIRN_TEST_SSH_MISSING
   log "ssh: sshd on 127.0.0.1:$port"
 }
 
 start_http() {
   local nginx=/usr/sbin/nginx mod=/usr/lib/nginx/modules/ngx_http_dav_ext_module.so
   if [ ! -x "$nginx" ] || [ ! -f "$mod" ]; then
-    log "http: nginx-light or libnginx-mod-http-dav-ext missing, skipped"
+    local what=()
+    [ -x "$nginx" ] || what+=("nginx-light ($nginx)")
+    [ -f "$mod" ] || what+=("libnginx-mod-http-dav-ext ($mod)")
+    missing http "${what[*]}; scripts/ci_deps.sh installs them"
     return 0
   fi
   local port pidf="$dir/http.pid" n="$dir/nginx"
@@ -183,6 +195,7 @@ EOF
   set_env CAIRN_TEST_HTTP_ROOT "$dir/www"
   set_env CAIRN_TEST_HTTP_USER cairn
   set_env CAIRN_TEST_HTTP_PASSWORD cairn-test-password
+  drop_env CAIRN_TEST_HTTP_MISSING
   log "http: nginx (WebDAV) on 127.0.0.1:$port"
 }
 

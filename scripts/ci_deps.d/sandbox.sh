@@ -1,12 +1,14 @@
 # lib/sandbox tests need real kernel facilities: bubblewrap (the sandbox),
 # strace (exact violation reports, explain-inputs) and curl (HTTP client used
 # inside the sandbox by the network tests).
-need=()
-for p in bubblewrap strace curl; do
-  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if ((${#need[@]})); then
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# shellcheck source=scripts/apt_retry.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../apt_retry.sh"
+pkgs=(bubblewrap strace curl)
+mapfile -t need < <(missing_packages "${pkgs[@]}")
+((${#need[@]})) && apt_get install -y -qq --no-install-recommends "${need[@]}"
+mapfile -t still < <(missing_packages "${pkgs[@]}")
+if ((${#still[@]})); then
+  echo "ci_deps: not installed: ${still[*]} (sandbox tests need them)" >&2
+  exit 1
 fi
+exit 0

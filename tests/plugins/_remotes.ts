@@ -41,6 +41,13 @@ export interface RemoteCase {
   unavailable?: string;
 }
 
+/** Why a server is absent: what is not installed (test_services.sh wrote it), else not started. */
+function why(missing: string | undefined, server: string): string {
+  return missing
+    ? `not installed: ${missing}`
+    : `no ${server} server running (run scripts/test_services.sh start)`;
+}
+
 /** A remote of `kind` rooted at a fresh, unique prefix. */
 export function remoteCase(kind: RemoteKind, env = readServicesEnv()): RemoteCase {
   const prefix = `t-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
@@ -50,7 +57,9 @@ export function remoteCase(kind: RemoteKind, env = readServicesEnv()): RemoteCas
       return { kind, config: { url: join(dir, "store") }, localRoot: join(dir, "store") };
     }
     case "s3":
-      if (!env.CAIRN_TEST_S3_ENDPOINT) return { kind, config: {}, unavailable: "no S3 server" };
+      if (!env.CAIRN_TEST_S3_ENDPOINT) {
+        return { kind, config: {}, unavailable: why(env.CAIRN_TEST_S3_MISSING, "S3") };
+      }
       return {
         kind,
         config: {
@@ -61,7 +70,9 @@ export function remoteCase(kind: RemoteKind, env = readServicesEnv()): RemoteCas
         },
       };
     case "ssh":
-      if (!env.CAIRN_TEST_SSH_PORT) return { kind, config: {}, unavailable: "no SSH server" };
+      if (!env.CAIRN_TEST_SSH_PORT) {
+        return { kind, config: {}, unavailable: why(env.CAIRN_TEST_SSH_MISSING, "SSH") };
+      }
       return {
         kind,
         config: {
@@ -73,7 +84,9 @@ export function remoteCase(kind: RemoteKind, env = readServicesEnv()): RemoteCas
         localRoot: `${env.CAIRN_TEST_SSH_ROOT}/${prefix}`,
       };
     case "webdav": {
-      if (!env.CAIRN_TEST_HTTP_URL) return { kind, config: {}, unavailable: "no WebDAV server" };
+      if (!env.CAIRN_TEST_HTTP_URL) {
+        return { kind, config: {}, unavailable: why(env.CAIRN_TEST_HTTP_MISSING, "WebDAV") };
+      }
       const hostPort = env.CAIRN_TEST_HTTP_URL.replace(/^http:\/\//, "");
       return {
         kind,
@@ -88,9 +101,7 @@ export function remoteCase(kind: RemoteKind, env = readServicesEnv()): RemoteCas
 /** Deno.test options for a case: skipped locally when its server is absent, never in CI. */
 export function testOptions(c: RemoteCase): { ignore: boolean } {
   if (c.unavailable && !Deno.env.get("CI")) {
-    console.error(
-      `skipping ${c.kind} remote tests: ${c.unavailable} (run scripts/test_services.sh start)`,
-    );
+    console.error(`skipping ${c.kind} remote tests: ${c.unavailable}`);
     return { ignore: true };
   }
   return { ignore: false };
