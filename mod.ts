@@ -81,7 +81,8 @@ export {
   Remote,
   type RemoteConfig,
 } from "./lib/plugin/remote.ts";
-export { BUILTIN_PLUGINS, PluginRegistry } from "./lib/plugin/registry.ts";
+export { PluginRegistry } from "./lib/plugin/registry.ts";
+export { BUILTIN_PLUGINS } from "./plugins/builtin.ts";
 export { PluginError, PluginPermissionError, type PluginSpec } from "./lib/plugin/loader.ts";
 export type { PluginManifest } from "./lib/plugin/manifest.ts";
 export type { CreateRemote, RemoteImpl, RemoteInfo } from "./lib/plugin/remote_api.ts";
@@ -97,3 +98,12 @@ export { interruptSignal, triggerInterrupt } from "./lib/interrupt.ts";
 export * from "./lib/errors.ts";
 export type * from "./lib/stage/types.ts";
 export { VERSION } from "./lib/version.ts";
+export {
+  Live,
+  type LiveEndResult,
+  type LiveOptions,
+  type LogMetricOptions,
+  type LogPlotOptions,
+  type MetricValue,
+  type ParamValue,
+} from "./lib/live/live.ts";

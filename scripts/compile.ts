@@ -22,7 +22,7 @@ const args = [
   join(root, "plugins"),
   // Worker entry points are not found by the module graph: embed them explicitly.
   "--include",
-  join(root, "lib", "plugin", "worker_host.ts"),
+  join(root, "plugins", "worker_host.ts"),
   "--include",
   join(root, "lib", "hash", "_hash_worker.ts"),
   // plots pages inline these packages' browser builds (read as files at run time)

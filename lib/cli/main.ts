@@ -11,6 +11,8 @@ import { commandModulesFor } from "./command_map.ts";
 import { DVC_COMPAT_VERSION } from "../version.ts";
 import { hasInterruptHandlers, triggerInterrupt } from "../interrupt.ts";
 import { traceMark, traceReport } from "../trace.ts";
+// registers the built-in plugins (remotes, runners) with lib/plugin
+import "../../plugins/builtin.ts";
 
 /** The program with `modules`' commands (main loads only those the command line needs). */
 export function buildProgram(ctx: CliContext, modules: readonly CommandModule[]): Command {

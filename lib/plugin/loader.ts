@@ -19,6 +19,7 @@ import {
   validateManifest,
 } from "./manifest.ts";
 import { RpcClient, RpcClosedError, RpcRemoteError } from "./rpc.ts";
+import { workerEntry } from "./builtins.ts";
 import { requireTrusted } from "./trust.ts";
 import type { WireError } from "./remote_api.ts";
 
@@ -30,8 +31,6 @@ export interface PluginSpec {
   /** where the plugin came from (for messages): "built-in" or a path. */
   source: string;
 }
-
-const WORKER_URL = new URL("./worker_host.ts", import.meta.url);
 
 /** A plugin reached for something outside its grant. */
 export class PluginPermissionError extends CairnError {
@@ -143,7 +142,7 @@ const NO_PERMISSIONS = {
 };
 
 function newWorker(name: string, permissions: Deno.PermissionOptionsObject | "none"): Worker {
-  return new Worker(WORKER_URL, {
+  return new Worker(workerEntry(), {
     type: "module",
     name: `plugin:${name}`,
     deno: { permissions },

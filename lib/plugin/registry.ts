@@ -1,6 +1,5 @@
 /**
- * Installed plugins: the built-in ones (embedded in the compiled binary with
- * `--include plugins/`, hence the import.meta.url-relative module URLs) plus
+ * Installed plugins: the built-in ones (registered from plugins/builtin.ts) plus
  * any a project names by path in its config. Finds the remote plugin for a URL
  * by its scheme; a URL without a scheme is a local-folder remote.
  */
@@ -9,31 +8,7 @@ import { toFileUrl } from "./_file_url.ts";
 import { CairnError, ConfigError } from "../errors.ts";
 import { type PluginSpec, readManifest } from "./loader.ts";
 import { pluginDigest } from "./trust.ts";
-import type { PluginManifest } from "./manifest.ts";
-import { manifest as localManifest } from "../../plugins/remote_local/manifest.ts";
-import { manifest as s3Manifest } from "../../plugins/remote_s3/manifest.ts";
-import { manifest as sshManifest } from "../../plugins/remote_ssh/manifest.ts";
-import { manifest as httpManifest } from "../../plugins/remote_http/manifest.ts";
-import { manifest as shellRunnerManifest } from "../../plugins/runner_shell/manifest.ts";
-import { manifest as denoRunnerManifest } from "../../plugins/runner_deno/manifest.ts";
-
-function builtin(manifest: PluginManifest, folder: string): PluginSpec {
-  return {
-    manifest,
-    module: new URL(`../../plugins/${folder}/mod.ts`, import.meta.url).href,
-    builtin: true,
-    source: "built-in",
-  };
-}
-
-export const BUILTIN_PLUGINS: readonly PluginSpec[] = [
-  builtin(localManifest, "remote_local"),
-  builtin(s3Manifest, "remote_s3"),
-  builtin(sshManifest, "remote_ssh"),
-  builtin(httpManifest, "remote_http"),
-  builtin(shellRunnerManifest, "runner_shell"),
-  builtin(denoRunnerManifest, "runner_deno"),
-];
+import { builtinSpecs } from "./builtins.ts";
 
 /** The scheme of a remote URL: "" for plain paths (local remote). */
 export function urlScheme(url: string): string {
@@ -46,7 +21,7 @@ export function urlScheme(url: string): string {
 export class PluginRegistry {
   #plugins: PluginSpec[];
 
-  constructor(plugins: readonly PluginSpec[] = BUILTIN_PLUGINS) {
+  constructor(plugins: readonly PluginSpec[] = builtinSpecs()) {
     this.#plugins = [...plugins];
   }
 

@@ -2,7 +2,7 @@
  * A small typed RPC over postMessage between the host and a plugin Worker.
  * Calls carry an id; replies resolve the matching promise. ArrayBuffers found
  * in arguments or results (top level, arrays, one object level) are
- * transferred, not copied. The worker side is lib/plugin/worker_host.ts.
+ * transferred, not copied. The worker side is lib/plugin/worker_serve.ts.
  */
 import type { WireError } from "./remote_api.ts";
 

@@ -13,6 +13,7 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CairnError } from "../errors.ts";
+import { builtinLoader } from "./builtins.ts";
 import { PluginPermissionError, type PluginSpec, startPlugin } from "./loader.ts";
 import type { ManifestPermissions } from "./manifest.ts";
 import type {
@@ -27,12 +28,6 @@ import { denoPermissionViolation } from "../sandbox/deno_violations.ts";
 import { SandboxGrantError } from "../sandbox/errors.ts";
 import { filterEnv, resolveGrants } from "../sandbox/grants.ts";
 
-/** Built-in runner modules by plugin name; literal imports so `deno compile` embeds them. */
-const BUILTIN_RUNNERS: Record<string, () => Promise<{ create: CreateRunner }>> = {
-  runner_shell: () => import("../../plugins/runner_shell/mod.ts"),
-  runner_deno: () => import("../../plugins/runner_deno/mod.ts"),
-};
-
 /** A runner ready to run commands. */
 export interface Runner {
   spec: PluginSpec;
@@ -46,11 +41,11 @@ const loaded = new Map<string, Promise<RunnerImpl>>();
 
 /** Load a runner: in-process for built-ins, a Worker per command for project plugins. */
 export async function openRunner(spec: PluginSpec): Promise<Runner> {
-  const builtin = spec.builtin ? BUILTIN_RUNNERS[spec.manifest.name] : undefined;
+  const builtin = spec.builtin ? builtinLoader(spec.module) : undefined;
   if (builtin) {
     let p = loaded.get(spec.manifest.name);
     if (!p) {
-      p = builtin().then((m) => m.create({}, {}));
+      p = builtin().then((m) => (m as { create: CreateRunner }).create({}, {}));
       loaded.set(spec.manifest.name, p);
     }
     const impl = await p;

@@ -1,7 +1,8 @@
 /**
- * Entry of every plugin Worker. It runs with exactly the permissions the
- * loader gave the Worker; it imports the plugin module named by the first
- * message and serves RPC calls on the object the module's `create()` returns.
+ * The inside of every plugin Worker (its entry, plugins/worker_host.ts, calls
+ * `servePlugin`). It runs with exactly the permissions the loader gave the
+ * Worker; it imports the plugin module named by the first message and serves
+ * RPC calls on the object the module's `create()` returns.
  * A `manifest` first message only imports the module and returns its
  * `manifest` export (the loader does this with no permissions at all, so a
  * third-party manifest.ts cannot do anything while being read).
@@ -21,27 +22,10 @@ const scope = self as unknown as {
 
 let impl: Impl | undefined;
 
-/**
- * Built-in plugins by module URL, imported with literal specifiers: those are
- * part of the module graph (so `deno compile` embeds them, and loading them
- * needs no read permission). Other plugins are imported by URL, which needs
- * read access to their folder (the loader grants it).
- */
-const BUILTIN: Record<string, () => Promise<Record<string, unknown>>> = {
-  [new URL("../../plugins/remote_local/mod.ts", import.meta.url).href]: () =>
-    import("../../plugins/remote_local/mod.ts"),
-  [new URL("../../plugins/remote_s3/mod.ts", import.meta.url).href]: () =>
-    import("../../plugins/remote_s3/mod.ts"),
-  [new URL("../../plugins/remote_ssh/mod.ts", import.meta.url).href]: () =>
-    import("../../plugins/remote_ssh/mod.ts"),
-  [new URL("../../plugins/remote_http/mod.ts", import.meta.url).href]: () =>
-    import("../../plugins/remote_http/mod.ts"),
-};
+/** Imports a plugin module by URL (built-ins through their literal import). */
+export type ModuleLoader = (url: string) => Promise<Record<string, unknown>>;
 
-function load(url: string): Promise<Record<string, unknown>> {
-  const builtin = BUILTIN[url];
-  return builtin ? builtin() : import(url);
-}
+let load: ModuleLoader = (url) => import(url);
 
 function post(msg: WorkerMessage, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
@@ -98,6 +82,10 @@ async function handle(msg: HostMessage): Promise<void> {
   }
 }
 
-scope.onmessage = (e) => {
-  void handle(e.data);
-};
+/** Serve the plugin this Worker is started for, importing modules with `loader`. */
+export function servePlugin(loader: ModuleLoader): void {
+  load = loader;
+  scope.onmessage = (e) => {
+    void handle(e.data);
+  };
+}

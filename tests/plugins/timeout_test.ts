@@ -1,6 +1,7 @@
 /** A server that accepts connections but never answers must not hang a transfer. */
 import { assert, assertMatch } from "../_rig/assert.ts";
 import { openRemote } from "../../lib/plugin/remote.ts";
+import "../../plugins/builtin.ts";
 import { PluginError } from "../../lib/plugin/loader.ts";
 
 Deno.test({

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../../_rig/assert.ts";
 import { checkStagesRunnable, runStageCommand } from "../../../lib/pipeline/run_stage.ts";
+import "../../../plugins/builtin.ts";
 import { StageCmdFailedError } from "../../../lib/pipeline/run_command.ts";
 import { SandboxGrantError } from "../../../lib/sandbox/errors.ts";
 import type { Repo } from "../../../lib/repo/repo.ts";

@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../../_rig/assert.ts";
 import { join } from "node:path";
 import { PluginPermissionError } from "../../../lib/plugin/loader.ts";
-import { BUILTIN_PLUGINS, PluginRegistry, urlScheme } from "../../../lib/plugin/registry.ts";
+import { PluginRegistry, urlScheme } from "../../../lib/plugin/registry.ts";
+import { BUILTIN_PLUGINS } from "../../../plugins/builtin.ts";
 import { openRemote } from "../../../lib/plugin/remote.ts";
 import { CairnError, ConfigError } from "../../../lib/errors.ts";
 import { ROOT } from "../../plugins/_remotes.ts";
