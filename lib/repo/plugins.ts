@@ -12,6 +12,15 @@ import type { SandboxPolicy } from "../sandbox/grants.ts";
 import { which } from "../sandbox/availability.ts";
 import { pluginRegistryFor } from "../pipeline/run_stage.ts";
 import type { Repo } from "./repo.ts";
+import type { PluginSpec } from "../plugin/loader.ts";
+import {
+  trustPlugin,
+  type TrustRecord,
+  type TrustState,
+  trustState,
+  untrustPlugin,
+} from "../plugin/trust.ts";
+import { CairnError } from "../errors.ts";
 
 export interface PluginInfo {
   name: string;
@@ -32,6 +41,8 @@ export interface PluginInfo {
   permissions: Partial<Record<PermissionKind, string[]>>;
   /** runners: placeholders filled for this machine/project ("*" = all). */
   resolved?: Partial<Record<PermissionKind, string[]>>;
+  /** project plugins run only when trusted as they are now (`cairn plugins trust NAME`). */
+  trust: TrustState;
 }
 
 export interface ListPluginsOptions {
@@ -72,6 +83,7 @@ export async function listPlugins(
       builtin: spec.builtin,
       description: m.description,
       permissions,
+      trust: trustState(spec),
     };
     if (m.kind === "remote") info.schemes = m.schemes ?? [];
     else {
@@ -89,4 +101,41 @@ export async function listPlugins(
     out.push(info);
   }
   return out;
+}
+
+/** The project plugin `name` (manifest name, or a runner's short name). */
+async function projectPlugin(repo: Repo, name: string): Promise<PluginSpec> {
+  const reg = await pluginRegistryFor(repo);
+  const spec = reg.get(name) ?? reg.runner(name);
+  if (!spec) {
+    const names = reg.list().filter((p) => !p.builtin).map((p) => p.manifest.name);
+    throw new CairnError(`no plugin named '${name}' in this project`, {
+      hint: names.length
+        ? `project plugins: ${names.join(", ")}`
+        : "a project lists its plugins under plugins: in .dvc/cairn.yaml",
+    });
+  }
+  return spec;
+}
+
+/** What `plugins trust` recorded, with the manifest that was trusted. */
+export interface TrustResult {
+  record: TrustRecord;
+  plugin: PluginInfo;
+}
+
+/**
+ * Trust a project plugin as it is now (recorded in the user's config dir,
+ * outside the repo); a later change to its files needs trust again.
+ */
+export async function trustProjectPlugin(repo: Repo, name: string): Promise<TrustResult> {
+  const spec = await projectPlugin(repo, name);
+  const record = trustPlugin(spec);
+  const plugin = (await listPlugins(repo)).find((p) => p.name === spec.manifest.name)!;
+  return { record, plugin };
+}
+
+/** Withdraw trust from a project plugin; false when it was not trusted. */
+export async function untrustProjectPlugin(repo: Repo, name: string): Promise<boolean> {
+  return untrustPlugin(await projectPlugin(repo, name));
 }

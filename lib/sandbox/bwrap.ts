@@ -308,7 +308,17 @@ export function planSandbox(opts: PlanOptions): SandboxPlan {
         if (!isWithin(target, root)) continue;
         if (visible.some((v) => isWithin(target, v))) continue;
         if (isWithin(target, cacheReal)) cacheNeeded = true;
-        else if (statOrNull(target)) {
+        else if (statOrNull(target)?.isDirectory) {
+          // A link to a hidden project folder would show the whole folder; DVC
+          // does not follow folder links inside a tracked folder either.
+          throw new SandboxGrantError(
+            opts.stage,
+            `'${path.posix.relative(cwd, link)}' is a symlink to the project folder '${
+              path.posix.relative(cwd, target) || "."
+            }', which is not declared; hermetic mode would have to show that whole folder`,
+            "declare the folder as a dep (or read grant), or remove the link",
+          );
+        } else if (statOrNull(target)) {
           add({ op: "ro", src: target, dest: target, why: "symlink target in dep" });
         }
       }

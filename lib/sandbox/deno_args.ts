@@ -17,7 +17,15 @@ import * as path from "node:path";
 import { SandboxGrantError } from "./errors.ts";
 import { filterEnv, type ResolvedGrants } from "./grants.ts";
 import type { OutDecl } from "./bwrap.ts";
-import { absPath, isWithin, lstatOrNull, parentOf, realPathOf, statOrNull } from "./_paths.ts";
+import {
+  absPath,
+  isWithin,
+  lstatOrNull,
+  parentOf,
+  realPathOf,
+  relPath,
+  statOrNull,
+} from "./_paths.ts";
 
 const SCRIPT_EXT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 
@@ -235,8 +243,10 @@ export function denoArgs(cmd: string, opts: DenoArgsOptions): DenoRunPlan {
   const inRead = (p: string) => [...read].some((r) => isWithin(p, r));
   const inWrite = (p: string) => [...write].some((w) => isWithin(p, w));
   const targets = new Set<string>();
+  const denoDir = opts.denoDir ? realPathOf(opts.denoDir) : undefined;
   for (const dir of [...read]) {
     if (!statOrNull(dir)?.isDirectory || lstatOrNull(dir)?.isSymlink) continue;
+    if (denoDir && (dir === opts.denoDir || dir === denoDir)) continue; // cairn's own module cache
     for (const link of linksBelow(dir)) {
       const t = realPathOf(link);
       if (inWrite(link) && !inWrite(t)) {
@@ -244,6 +254,20 @@ export function denoArgs(cmd: string, opts: DenoArgsOptions): DenoRunPlan {
           opts.stage,
           `'${link}' is a symlink inside a writable folder pointing to '${t}'; writes through it would escape the grant`,
           "remove the link, or grant its target for writing",
+        );
+      }
+      // Deno grants path prefixes: `dep/link/anything` passes the check for `dep`,
+      // so a link to a folder would open that whole folder. DVC does not follow
+      // folder links inside a tracked folder either; links to files are part of
+      // the dep (their targets are granted below).
+      if (statOrNull(t)?.isDirectory && !inRead(t)) {
+        throw new SandboxGrantError(
+          opts.stage,
+          `'${
+            relPath(cwd, link)
+          }' is a symlink to the folder '${t}', which is not declared; through it the stage ` +
+            `could read that whole folder`,
+          "declare the folder as a dep (or read grant), or remove the link",
         );
       }
       if (!inRead(t)) targets.add(t);

@@ -7,6 +7,10 @@
  */
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { cairn, exists, git, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
+import { useTempTrustStore } from "../_rig/trust.ts";
+
+// Child cairns inherit XDG_CONFIG_HOME: trust goes to a temp store, not the user's.
+useTempTrustStore();
 
 const MANIFEST = `export const manifest = {
   name: "runner_copy",
@@ -50,6 +54,8 @@ function project(cmd: string): string {
   });
   git(["add", "-A"], repo);
   git(["commit", "-qm", "pipeline"], repo);
+  const t = cairn(["plugins", "trust", "copy"], { cwd: repo });
+  if (t.code !== 0) throw new Error(t.stderr);
   return repo;
 }
 

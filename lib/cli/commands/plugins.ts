@@ -2,8 +2,8 @@
 import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, printJson } from "../context.ts";
 import { findRoot, openRepo } from "../../repo/repo.ts";
-import { listPlugins } from "../../repo/plugins.ts";
-import { pluginText } from "../render/plugins.ts";
+import { listPlugins, trustProjectPlugin, untrustProjectPlugin } from "../../repo/plugins.ts";
+import { pluginText, trustedText } from "../render/plugins.ts";
 import { UsageError } from "../../errors.ts";
 
 async function show(
@@ -35,6 +35,31 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const kind = o.kind as "remote" | "runner" | undefined;
       await show(ctx, kind, o.json);
+    },
+  );
+  defineCommand(
+    plugins,
+    ctx,
+    "trust <name>",
+    "Let a project plugin run, as its files are now (recorded outside the repository).",
+    (c) => c.option("--json", "Show output in JSON format."),
+    async (name: string, o: { json?: boolean }) => {
+      const r = await trustProjectPlugin(openRepo(undefined, { cwd: ctx.cwd }), name);
+      if (o.json) printJson(ctx, r);
+      else ctx.io.out(trustedText(r.plugin, r.record));
+    },
+  );
+  defineCommand(
+    plugins,
+    ctx,
+    "untrust <name>",
+    "Stop a project plugin from running until it is trusted again.",
+    (c) => c,
+    async (name: string) => {
+      const had = await untrustProjectPlugin(openRepo(undefined, { cwd: ctx.cwd }), name);
+      ctx.io.out(
+        had ? `Plugin '${name}' is no longer trusted.` : `Plugin '${name}' was not trusted.`,
+      );
     },
   );
   const runners = program.command("runners").description(

@@ -1,5 +1,13 @@
 /** Text of `plugins list` / `runners list`. */
 import type { PluginInfo } from "../../repo/plugins.ts";
+import type { TrustRecord } from "../../plugin/trust.ts";
+
+const TRUST_TEXT: Record<PluginInfo["trust"], string> = {
+  "built-in": "built-in",
+  trusted: "trusted",
+  untrusted: "NOT TRUSTED: does not run (cairn plugins trust NAME)",
+  changed: "CHANGED since trusted: does not run (review, then cairn plugins trust NAME)",
+};
 
 function perms(p: Partial<Record<string, string[]>>): string {
   const parts = Object.entries(p).filter(([, l]) => l && l.length)
@@ -13,6 +21,7 @@ export function pluginText(p: PluginInfo): string {
     ? `${p.runner} (runner plugin ${p.name}, ${p.source})`
     : `${p.name} (remote, ${p.source})`;
   const lines = [p.description ? `${title}: ${p.description}` : title];
+  if (!p.builtin) lines.push(`  trust: ${TRUST_TEXT[p.trust].replace("NAME", p.runner ?? p.name)}`);
   if (p.kind === "remote") {
     const schemes = (p.schemes ?? []).map((s) => (s === "" ? "local paths" : `${s}://`));
     lines.push(`  serves: ${schemes.join(", ") || "nothing"}`);
@@ -35,4 +44,14 @@ export function pluginText(p: PluginInfo): string {
     }
   }
   return lines.join("\n");
+}
+
+/** What `plugins trust` granted. */
+export function trustedText(p: PluginInfo, r: TrustRecord): string {
+  return [
+    `Trusted plugin '${p.name}' (${r.folder}, ${r.digest.slice(0, 19)}...) as its files are now.`,
+    `  it asks for: ${perms(p.permissions)}`,
+    "  a change to any of its files needs trust again; cairn plugins untrust NAME withdraws it"
+      .replace("NAME", p.runner ?? p.name),
+  ].join("\n");
 }

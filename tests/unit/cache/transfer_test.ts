@@ -23,6 +23,7 @@ import { openRemote, type Remote } from "../../../lib/plugin/remote.ts";
 import { PluginRegistry } from "../../../lib/plugin/registry.ts";
 import { PluginPermissionError } from "../../../lib/plugin/loader.ts";
 import { ROOT } from "../../plugins/_remotes.ts";
+import { trustProjectPlugins } from "../../_rig/trust.ts";
 
 const enc = new TextEncoder();
 const FLAKY = join(ROOT, "tests", "plugins", "fixtures", "remote_flaky");
@@ -52,7 +53,7 @@ async function withRemote(
   let registry: PluginRegistry | undefined;
   let config: Record<string, string> = { url: env.store };
   if (Object.keys(extra).length) {
-    registry = await PluginRegistry.create({ paths: [FLAKY] });
+    registry = trustProjectPlugins(await PluginRegistry.create({ paths: [FLAKY] }));
     config = { url: `flaky://${env.store}`, ...extra };
   }
   const r = await openRemote(config, { name: "r", cacheDir: env.base, registry });

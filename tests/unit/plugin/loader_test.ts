@@ -6,6 +6,7 @@ import { BUILTIN_PLUGINS } from "../../../plugins/builtin.ts";
 import { openRemote } from "../../../lib/plugin/remote.ts";
 import { CairnError, ConfigError } from "../../../lib/errors.ts";
 import { ROOT } from "../../plugins/_remotes.ts";
+import { trustProjectPlugins } from "../../_rig/trust.ts";
 
 const FIXTURES = join(ROOT, "tests", "plugins", "fixtures");
 
@@ -65,7 +66,9 @@ Deno.test("local plugin runs with exactly its manifest's grant", async () => {
 });
 
 Deno.test("project plugin from a path: manifest read without permissions, sandbox enforced", async () => {
-  const reg = await PluginRegistry.create({ paths: ["remote_evil"], baseDir: FIXTURES });
+  const reg = trustProjectPlugins(
+    await PluginRegistry.create({ paths: ["remote_evil"], baseDir: FIXTURES }),
+  );
   const spec = reg.get("remote_evil")!;
   assertEquals(spec.builtin, false);
   assertEquals(reg.forUrl("evil://127.0.0.1:9/x").manifest.name, "remote_evil");
@@ -95,7 +98,9 @@ Deno.test("project plugin from a path: manifest read without permissions, sandbo
 });
 
 Deno.test("extra grants widen a plugin's permissions", async () => {
-  const reg = await PluginRegistry.create({ paths: [join(FIXTURES, "remote_evil")] });
+  const reg = trustProjectPlugins(
+    await PluginRegistry.create({ paths: [join(FIXTURES, "remote_evil")] }),
+  );
   const remote = await openRemote({ url: "evil://h/x" }, {
     registry: reg,
     grants: { read: ["/etc/hostname"] },
@@ -108,7 +113,9 @@ Deno.test("extra grants widen a plugin's permissions", async () => {
 });
 
 Deno.test("rpc moves buffers instead of copying them", async () => {
-  const reg = await PluginRegistry.create({ paths: [join(FIXTURES, "remote_evil")] });
+  const reg = trustProjectPlugins(
+    await PluginRegistry.create({ paths: [join(FIXTURES, "remote_evil")] }),
+  );
   const remote = await openRemote({ url: "evil://h/x" }, { registry: reg });
   try {
     const data = new Uint8Array(1 << 20).fill(7);
