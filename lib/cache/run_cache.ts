@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { canonicalJson } from "../py/canonical_json.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
-import { loadYaml } from "../dvcfile/yaml_parse.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 import type { LockEntry } from "../dvcfile/lock_file.ts";
 import { isPlainMapping, mapEntries } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";

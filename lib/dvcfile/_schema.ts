@@ -4,7 +4,7 @@
  */
 import { DvcFileSyntaxError } from "../errors.ts";
 import { isPlainMapping, isPyFloat } from "../py/value.ts";
-import type { PosIndex, YamlPos } from "./yaml_parse.ts";
+import type { PosIndex, YamlPos } from "../py/yaml_parse.ts";
 
 export class Checker {
   constructor(readonly path: string, readonly pos: PosIndex) {}

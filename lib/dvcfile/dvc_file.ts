@@ -24,7 +24,7 @@ import { dirName, joinPath, relPath } from "./_paths.ts";
 import { Checker } from "./_schema.ts";
 import { applyDiff } from "./apply_diff.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
-import { loadYaml, parseYaml } from "./yaml_parse.ts";
+import { loadYaml, parseYaml } from "../py/yaml_parse.ts";
 
 const TOP_KEYS = [
   "md5",

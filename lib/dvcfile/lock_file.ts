@@ -13,7 +13,7 @@ import type { Dependency, Output, Stage } from "../stage/types.ts";
 import { entriesOf, hashFromRaw, lockItemEntry, ordered } from "./_entries.ts";
 import { Checker } from "./_schema.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
-import { parseYaml } from "./yaml_parse.ts";
+import { parseYaml } from "../py/yaml_parse.ts";
 
 export const LOCK_SCHEMA_VERSION = "2.0";
 const DEFAULT_PARAMS_FILE = "params.yaml";

@@ -32,7 +32,7 @@ import {
 } from "./pipeline_file.ts";
 import { removeLockEntries } from "./lock_file.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
-import { loadYaml } from "./yaml_parse.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 
 /** `dvc stage add` over an existing stage without `--force`. */
 export class StageExistsError extends CairnError {

@@ -25,7 +25,7 @@ import {
 import { ordered } from "./_entries.ts";
 import { dirName, joinPath } from "./_paths.ts";
 import { Checker, typeName } from "./_schema.ts";
-import { parseYaml, type PosIndex, type YamlPos } from "./yaml_parse.ts";
+import { parseYaml, type PosIndex, type YamlPos } from "../py/yaml_parse.ts";
 import { mergeLockIntoStages, readLockFile } from "./lock_file.ts";
 
 export type { ParsingConfig, TrackedVars } from "./_context.ts";

@@ -13,7 +13,7 @@ import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { CairnError } from "../errors.ts";
 import { writeFileAtomic, writeTextAtomic } from "../fs/atomic_write.ts";
 import { editTopLevelText } from "../dvcfile/pipeline_edit.ts";
-import { loadYaml } from "../dvcfile/yaml_parse.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
 import { pyJsonDumps } from "../py/json_dumps.ts";
 import { isPlainMapping, pyFloatRepr } from "../py/value.ts";

@@ -6,7 +6,7 @@
  * cairn-owned file, `.dvc/cairn/metrics.yaml`, committed with the project
  * and read at each revision like any other file.
  */
-import { loadYaml } from "../dvcfile/yaml_parse.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
 import type { MetricSettings } from "./read.ts";
 

@@ -7,7 +7,7 @@
  */
 import { parse as parseToml, TomlDate, TomlError } from "npm:smol-toml@^1.9.1";
 import { CairnError, DvcFileSyntaxError, fsError } from "../errors.ts";
-import { loadYaml } from "../dvcfile/yaml_parse.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 import { isPlainMapping, keyString, mapEntries, pyFloat, pyInt } from "../py/value.ts";
 import { parsePyJson } from "../py/json_loads.ts";
 import { parsePyParams } from "../py/parse_params.ts";

@@ -6,7 +6,7 @@
 import { assertEquals } from "../_rig/assert.ts";
 import { FIXTURES } from "../_rig/rig.ts";
 import { emitYaml } from "../../lib/py/yaml_emit.ts";
-import { loadYaml } from "../../lib/dvcfile/yaml_parse.ts";
+import { loadYaml } from "../../lib/py/yaml_parse.ts";
 import { formatDvcFile, parseDvcFile } from "../../lib/dvcfile/dvc_file.ts";
 import { loadPipelineFile } from "../../lib/dvcfile/pipeline_file.ts";
 import {

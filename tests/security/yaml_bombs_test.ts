@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "../_rig/assert.
 import { exists, git, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
 import { cairnWatched } from "./_sec.ts";
 import { CairnError, ConfigError, DvcFileSyntaxError } from "../../lib/errors.ts";
-import { loadYaml, YAML_LIMITS } from "../../lib/dvcfile/yaml_parse.ts";
+import { loadYaml, YAML_LIMITS } from "../../lib/py/yaml_parse.ts";
 import { parseDvcFile } from "../../lib/dvcfile/dvc_file.ts";
 import { parseLockFile } from "../../lib/dvcfile/lock_file.ts";
 import { parsePipelineFile } from "../../lib/dvcfile/pipeline_file.ts";

@@ -16,7 +16,7 @@ import {
 } from "npm:yaml@^2.9.1";
 import { CairnError, UsageError } from "../../errors.ts";
 import { writeTextAtomic } from "../../fs/atomic_write.ts";
-import { loadYaml } from "../../dvcfile/yaml_parse.ts";
+import { loadYaml } from "../../py/yaml_parse.ts";
 import { getParam, paramsFormat, parseParams } from "../../params/load.ts";
 import { isPlainMapping, isPyFloat, pyFloatRepr, toNumber } from "../../py/value.ts";
 import { pyJsonDumps } from "../../py/json_dumps.ts";

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch, assertThrows } from "../../_rig/assert.ts";
 import { DvcFileSyntaxError } from "../../../lib/errors.ts";
-import { loadYaml, parseYaml } from "../../../lib/dvcfile/yaml_parse.ts";
+import { loadYaml, parseYaml } from "../../../lib/py/yaml_parse.ts";
 import { emitYaml } from "../../../lib/py/yaml_emit.ts";
 import { isPyFloat, mapEntries, PyFloat } from "../../../lib/py/value.ts";
 

@@ -24,8 +24,8 @@ import {
   visit,
 } from "npm:yaml@^2.9.1";
 import { DvcFileSyntaxError } from "../errors.ts";
-import { keyString, pyFloat, pyInt, setKeyOrder } from "../py/value.ts";
-import { resolvesToStr } from "../py/yaml_emit.ts";
+import { keyString, pyFloat, pyInt, setKeyOrder } from "./value.ts";
+import { resolvesToStr } from "./yaml_emit.ts";
 
 /** 1-based position in a text file. */
 export interface YamlPos {
