@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ["cli.ts", "mod.ts", "lib/cli"],
-  ["lib/repo"],
+  ["lib/repo", "lib/live", "lib/notebook"],
   ["plugins"],
   [
     "lib/pipeline",
