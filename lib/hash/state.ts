@@ -126,6 +126,11 @@ export class StateIndex {
       this.#putDir = db.prepare(
         "INSERT OR REPLACE INTO dirs (path, digest, md5, size, nfiles) VALUES (?, ?, ?, ?, ?)",
       );
+      // Outputs cairn wrote into the workspace (DVC's state "links"): what a
+      // later checkout may remove once no stage tracks them any more.
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, sig TEXT NOT NULL) WITHOUT ROWID",
+      );
     } catch (err) {
       try {
         db.close();
@@ -270,6 +275,29 @@ export class StateIndex {
   saveDir(path: string, digest: string, rec: DirRecord): void {
     this.#guard(() => {
       this.#putDir.run(path, digest, rec.md5, rec.size, rec.nfiles);
+    }, undefined);
+  }
+
+  /** Remember that output `path` (repo-relative) was written with signature `sig`. */
+  saveLink(path: string, sig: string): void {
+    this.#guard((db) => {
+      db.prepare("INSERT OR REPLACE INTO links (path, sig) VALUES (?, ?)").run(path, sig);
+    }, undefined);
+  }
+
+  /** Every remembered output with its signature. */
+  links(): { path: string; sig: string }[] {
+    return this.#guard((db) => {
+      const rows = db.prepare("SELECT path, sig FROM links ORDER BY path").all();
+      return rows.map((r) => ({ path: String(r.path), sig: String(r.sig) }));
+    }, []);
+  }
+
+  /** Forget remembered outputs. */
+  removeLinks(paths: Iterable<string>): void {
+    this.#guard((db) => {
+      const del = db.prepare("DELETE FROM links WHERE path = ?");
+      for (const p of paths) del.run(p);
     }, undefined);
   }
 

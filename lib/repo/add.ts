@@ -7,6 +7,7 @@
 import { dirname, join, relative, resolve } from "node:path";
 import { CairnError, fsError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
+import { saveLink } from "./workspace_links.ts";
 import { hashPath } from "../hash/hash_path.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
 import { loadDvcFile, saveDvcFile } from "../dvcfile/dvc_file.ts";
@@ -256,6 +257,7 @@ export async function add(
         kind = r.kind;
       } else {
         const r = await commitOutput(ctx, p.abs, { onProgress: opts.onProgress });
+        saveLink(ctx, p.abs);
         hash = r.hash;
         kind = r.kind;
       }

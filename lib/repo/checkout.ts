@@ -11,7 +11,8 @@ import type { ProgressFn } from "../hash/hash_files.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { checkInterrupted } from "../interrupt.ts";
 import { cacheContext } from "./cache_context.ts";
-import { type OutputOf, stageAbsPath } from "./collect.ts";
+import { allOutputs, collectStages, type OutputOf, stageAbsPath } from "./collect.ts";
+import { removeLinks, saveLink, unusedLinks } from "./workspace_links.ts";
 import type { Repo } from "./repo.ts";
 import { selectOutputs } from "./targets.ts";
 
@@ -68,6 +69,13 @@ export async function checkout(
       deleted: [],
       failed: [],
     };
+    if (!targets.length) {
+      // outputs cairn wrote earlier that nothing tracks now (DVC: unused links)
+      const used = new Set(allOutputs(collectStages(repo)).map((o) => o.rel));
+      const unused = unusedLinks(ctx, used);
+      removeLinks(ctx, unused);
+      summary.deleted.push(...unused.map((l) => (l.isDir ? `${l.path}/` : l.path)));
+    }
     for (const o of outs) {
       checkInterrupted();
       const abs = stageAbsPath(repo, o.stage, o.out.path);
@@ -86,6 +94,7 @@ export async function checkout(
         if (!opts.allowMissing) summary.failed.push(o.rel);
       } else if (result.status === "added") summary.added.push(shown);
       else if (result.status === "modified") summary.modified.push(shown);
+      if (result.status === "added" || result.status === "modified") saveLink(ctx, abs);
     }
     if (summary.failed.length) throw new CheckoutFailed(summary);
     return summary;

@@ -5,6 +5,7 @@
  */
 import { CairnError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
+import { saveLink } from "./workspace_links.ts";
 import { saveDvcFile } from "../dvcfile/dvc_file.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
@@ -94,6 +95,7 @@ export async function commit(
                 onProgress: opts.onProgress,
               });
               out.hash = r.hash;
+              saveLink(ctx, abs);
             } else {
               out.hash = (await hashPath(abs, { state: ctx.state, ignore: ctx.ignore })).hash;
             }

@@ -6,6 +6,7 @@
  */
 import { CairnError, OutputNotFoundError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
+import { saveLink } from "./workspace_links.ts";
 import { computeStageMd5, needsStageMd5, saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { updateLockFile } from "../dvcfile/lock_file.ts";
 import { lockPathFor } from "../dvcfile/pipeline_file.ts";
@@ -91,6 +92,7 @@ export async function recordStage(
     if (out.cache && opts.commit !== false) {
       out.hash =
         (await commitOutput(ctx, abs, { relink: opts.relink, onProgress: opts.onProgress })).hash;
+      saveLink(ctx, abs);
     } else {
       out.hash =
         (await hashPath(abs, { state: ctx.state, ignore: ctx.ignore, onProgress: opts.onProgress }))

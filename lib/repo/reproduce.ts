@@ -11,6 +11,7 @@ import { relative } from "node:path";
 import { CairnError, ExitCode, InterruptedError, ReproductionError } from "../errors.ts";
 import { checkoutOutput } from "../cache/checkout.ts";
 import { commitOutput } from "../cache/checkout.ts";
+import { saveLink } from "./workspace_links.ts";
 import { canRunCache, loadRun, runCacheKey, runCacheSavable, saveRun } from "../cache/run_cache.ts";
 import {
   formatLockFile,
@@ -402,9 +403,9 @@ async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boo
   if (dry) return true;
   const ctx = st.status.cache;
   for (const r of restored) {
-    await checkoutOutput(ctx, { path: stageAbsPath(st.repo, stage, r.path), hash: r.hash }, {
-      force: true,
-    });
+    const abs = stageAbsPath(st.repo, stage, r.path);
+    await checkoutOutput(ctx, { path: abs, hash: r.hash }, { force: true });
+    if (stage.outs.find((o) => o.path === r.path)?.cache) saveLink(ctx, abs);
   }
   return true;
 }

@@ -5,7 +5,17 @@
  */
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "../_rig/assert.ts";
-import { cairn, cairnOk, copyFixtureRepo, FIXTURES, makeRepo, removeDir } from "../_rig/rig.ts";
+import {
+  cairn,
+  cairnOk,
+  copyFixtureRepo,
+  exists,
+  FIXTURES,
+  git,
+  makeRepo,
+  readText,
+  removeDir,
+} from "../_rig/rig.ts";
 
 Deno.test("--version answers with the DVC version cairn matches; `version` names cairn's own", () => {
   const dir = makeRepo();
@@ -84,6 +94,56 @@ Deno.test("plots modify says which stage it rewrote (item 8)", () => {
     assertMatch(Deno.readTextFileSync(join(dir, "dvc.yaml")), /\n {6}model: \[linear, tree\]\n/);
     const bad = cairn(["plots", "modify", "nope.csv"], { cwd: dir });
     assertMatch(bad.stderr, /Unable to find DVC file with output 'nope\.csv'/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("checkout removes outputs the checked-out version no longer tracks, and brings them back (item 1)", () => {
+  const dir = makeRepo();
+  try {
+    git(["tag", "v0"], dir);
+    Deno.mkdirSync(join(dir, "data"));
+    Deno.writeTextFileSync(join(dir, "data/a.csv"), "a\n");
+    Deno.writeTextFileSync(join(dir, "params.yaml"), "n: 1\n");
+    cairnOk(["add", "-q", "data"], { cwd: dir });
+    cairnOk(
+      [
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "count",
+        "-d",
+        "data",
+        "-p",
+        "n",
+        "-o",
+        "out",
+        "mkdir out && wc -l data/a.csv > out/n.txt",
+      ],
+      { cwd: dir },
+    );
+    cairnOk(["repro", "-q"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "pipeline"], dir);
+    git(["checkout", "-q", "v0"], dir);
+    assertEquals(cairnOk(["checkout"], { cwd: dir }).stdout, "D       data/\nD       out/\n");
+    assertEquals(exists(join(dir, "data")) || exists(join(dir, "out")), false);
+    git(["checkout", "-q", "main"], dir);
+    assertEquals(cairnOk(["checkout"], { cwd: dir }).stdout, "A       data/\nA       out/\n");
+    assertEquals(readText(dir, "out/n.txt"), "1 data/a.csv\n");
+    // data changed by the user since cairn wrote it is never removed
+    git(["checkout", "-q", "v0"], dir);
+    Deno.writeTextFileSync(join(dir, "data/mine.txt"), "keep me\n");
+    assertEquals(cairnOk(["checkout"], { cwd: dir }).stdout, "D       out/\n");
+    assertEquals(readText(dir, "data/mine.txt"), "keep me\n");
+    // with targets nothing else is touched (DVC removes unused outputs only without targets)
+    git(["checkout", "-q", "main"], dir);
+    cairnOk(["checkout", "--force"], { cwd: dir });
+    git(["checkout", "-q", "v0"], dir);
+    assertEquals(cairn(["checkout", "data"], { cwd: dir }).code, 1); // not tracked at v0
+    assertEquals(exists(join(dir, "out/n.txt")), true);
   } finally {
     removeDir(dir);
   }
