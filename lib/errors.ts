@@ -101,11 +101,12 @@ export class StageNotFoundError extends CairnError {
 
 export class CheckoutError extends CairnError {
   targets: string[];
-  constructor(targets: string[]) {
+  /** `details`: lines after the targets saying why (e.g. a corrupted cache object). */
+  constructor(targets: string[], details: string[] = []) {
     super(
-      `Checkout failed for following targets:\n${
-        targets.join("\n")
-      }\nIs your cache up to date?\n<https://error.dvc.org/missing-files>`,
+      `Checkout failed for following targets:\n${targets.join("\n")}\n${
+        details.map((d) => `${d}\n`).join("")
+      }Is your cache up to date?\n<https://error.dvc.org/missing-files>`,
     );
     this.targets = targets;
   }

@@ -6,6 +6,7 @@
 import { CairnError, fsError } from "../errors.ts";
 import { type FileStamp, stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import { PathGuard } from "../fs/path_guard.ts";
+import { wasRemovedCorrupt } from "./corrupt.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import { hashFiles, type ProgressFn } from "../hash/hash_files.ts";
 import { hashPath, isExecMode } from "../hash/hash_path.ts";
@@ -48,6 +49,11 @@ export interface CheckoutResult {
   unchanged: number;
   /** relpaths ("" = the output / its `.dir`) whose objects are missing from the cache */
   missing: string[];
+  /**
+   * the subset of `missing` whose cache object was there but corrupted (its
+   * content did not match its md5): removed from the cache, not checked out.
+   */
+  corrupt: { relpath: string; md5: string; path: string }[];
   /** files re-linked to the configured link type without content change */
   relinked: number;
   /** link type used for the files written, if any */
@@ -121,8 +127,13 @@ function inoOf(path: string): number | undefined {
   }
 }
 
-/** Is `w` already the same content as object `obj`, known without reading? */
+/**
+ * Is `w` already the same content as object `obj`, known without reading?
+ * Only while the object is still read-only: a link made writable (chmod,
+ * then an edit in place) may have changed the object itself.
+ */
 function sameByLink(w: WalkFile, obj: string): boolean {
+  if ((w.mode & 0o777) !== OBJECT_MODE) return false;
   if (w.symlink) return readLinkOrNull(w.abs) === obj;
   if ((w.nlink ?? 1) > 1) return inoOf(obj) === w.ino;
   return false;
@@ -152,6 +163,8 @@ interface Plan {
   remove: WalkFile[];
   unchanged: number;
   missing: string[];
+  /** wanted objects found corrupted (and removed by verify) */
+  corrupt?: Want[];
   /** workspace paths whose content is not in the cache (need confirmation) */
   uncached: string[];
 }
@@ -227,9 +240,14 @@ async function plan(
     // trusted case is done here to keep the stat's size for the copy.
     const st = statOrNull(x.obj);
     if (st?.isFile && (st.mode! & 0o777) === OBJECT_MODE) x.size ??= st.size;
-    else if (store.verify(x.md5, { legacy }) !== "ok") {
-      p.missing.push(x.relpath);
-      continue;
+    else {
+      const v = store.verify(x.md5, { legacy });
+      if (v !== "ok") {
+        // corrupt now, or found so (and removed) by an earlier reader in this run
+        if (v === "corrupt" || wasRemovedCorrupt(x.obj)) (p.corrupt ??= []).push(x);
+        p.missing.push(x.relpath);
+        continue;
+      }
     }
     if (w && !opts.force && !inCache(cur.get(w.rel)!)) p.uncached.push(w.abs);
     p.write.push(x);
@@ -366,8 +384,13 @@ function newResult(path: string): CheckoutResult {
     changes: [],
     unchanged: 0,
     missing: [],
+    corrupt: [],
     relinked: 0,
   };
+}
+
+function corruptOf(p: Plan): CheckoutResult["corrupt"] {
+  return (p.corrupt ?? []).map((x) => ({ relpath: x.relpath, md5: x.md5, path: x.obj }));
 }
 
 function finish(r: CheckoutResult, existed: boolean): CheckoutResult {
@@ -404,6 +427,10 @@ export async function checkoutOutput(
     if (
       err instanceof MissingObjectError || err instanceof CorruptObjectError
     ) {
+      const obj = store.pathFor(out.hash.md5, { legacy });
+      if (err instanceof CorruptObjectError || wasRemovedCorrupt(obj)) {
+        result.corrupt.push({ relpath: "", md5: out.hash.md5, path: obj });
+      }
       result.missing.push("");
       result.status = "missing";
       return result;
@@ -449,6 +476,7 @@ export async function checkoutOutput(
   }
   result.unchanged = p.unchanged;
   result.missing = p.missing;
+  result.corrupt = corruptOf(p);
   apply(ctx, linker, path, p, () => false, opts.onProgress, result);
   result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
   return finish(result, existed);
@@ -539,6 +567,7 @@ async function checkoutFile(
   }
   result.unchanged = p.unchanged;
   result.missing = p.missing;
+  result.corrupt = corruptOf(p);
   apply(ctx, linker, path, p, () => !!hash.isexec, opts.onProgress, result);
   // Exec bit of an unchanged copy (DVC restores `isexec: true`).
   if (p.unchanged && hash.isexec && present[0] && !isExecMode(present[0].mode)) {

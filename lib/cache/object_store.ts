@@ -6,6 +6,7 @@
  */
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { CairnError, fsError } from "../errors.ts";
+import { noteRemovedCorrupt } from "./corrupt.ts";
 import {
   buildDirObject,
   type DirEntry,
@@ -252,6 +253,7 @@ export class ObjectStore {
     const got = opts.legacy ? md5BytesDos2Unix(bytes) : md5Bytes(bytes);
     if (got !== want && md5Bytes(bytes) !== want) {
       this.#removePath(path);
+      noteRemovedCorrupt(path);
       throw new CorruptObjectError(md5, path);
     }
     return parseListing(bytes, `cache object '${path}'`);
@@ -283,6 +285,7 @@ export class ObjectStore {
     }
     if (got !== want) {
       this.#removePath(path);
+      noteRemovedCorrupt(path);
       return "corrupt";
     }
     // Restore the trusted mode (e.g. after a copy that lost it).

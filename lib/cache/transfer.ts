@@ -12,7 +12,7 @@ import { InterruptedError } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, md5FileDos2Unix } from "../hash/md5.ts";
 import { type DirEntry, parseListing } from "../hash/dir_listing.ts";
-import { OBJECT_MODE, ObjectStore } from "./object_store.ts";
+import { CorruptObjectError, OBJECT_MODE, ObjectStore } from "./object_store.ts";
 import type { Remote } from "../plugin/remote.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
 
@@ -61,6 +61,14 @@ export interface FailedObject extends TransferObject {
   wire: WireError;
 }
 
+/** An object whose bytes did not match its md5 (lib/cache/corrupt.ts says it to the user). */
+export interface CorruptTransferObject extends TransferObject {
+  /** `cache`: the local copy, removed; `remote`: the remote's copy, download discarded. */
+  source: "cache" | "remote";
+  /** cache path or remote key. */
+  location: string;
+}
+
 export interface TransferResult {
   /** objects moved by this call */
   transferred: TransferObject[];
@@ -72,6 +80,12 @@ export interface TransferResult {
   failed: FailedObject[];
   /** `.dir` objects not pushed because a file of theirs is missing or failed */
   skippedDirs: TransferObject[];
+  /**
+   * objects found corrupted: push never uploads a corrupted local object (it
+   * is removed, and not in `missing`); fetch discards a corrupted download
+   * (also in `failed`) and replaces a corrupted local copy.
+   */
+  corrupt: CorruptTransferObject[];
   /** bytes moved */
   bytes: number;
 }
@@ -250,6 +264,7 @@ class Pool {
     missing: [],
     failed: [],
     skippedDirs: [],
+    corrupt: [],
     bytes: 0,
   };
   #progress: TransferProgress;
@@ -368,7 +383,7 @@ class Pool {
                   r = {
                     ok: false,
                     error: {
-                      name: "VerifyError",
+                      name: err instanceof CorruptDownload ? "CorruptObject" : "VerifyError",
                       message: (err as Error).message,
                       transient: true,
                     },
@@ -379,7 +394,11 @@ class Pool {
               if (wire.fatal) {
                 this.#fatal ??= this.#remote.itemError(wire);
                 fail(w, wire);
-              } else if (wire.transient && w.attempts < retries && !this.#stopped(signal)) {
+              } else if (
+                wire.transient && !this.#stopped(signal) &&
+                // a corrupted remote copy stays corrupted: one retry rules out the wire
+                w.attempts < (wire.name === "CorruptObject" ? 1 : retries)
+              ) {
                 hooks.drop?.(w);
                 this.#undoPartial(w);
                 const delay = backoff * 2 ** w.attempts * (0.75 + Math.random() / 2);
@@ -450,19 +469,32 @@ function statSize(path: string): number | undefined {
 function expandLocal(
   store: ObjectStore,
   dirs: TransferObject[],
-): { files: Map<string, TransferObject[]>; unreadable: TransferObject[] } {
+): {
+  files: Map<string, TransferObject[]>;
+  unreadable: TransferObject[];
+  corrupt: CorruptTransferObject[];
+} {
   const files = new Map<string, TransferObject[]>();
   const unreadable: TransferObject[] = [];
+  const corrupt: CorruptTransferObject[] = [];
   for (const d of dirs) {
     try {
       const entries = store.readDirObject(d.md5, { legacy: d.legacy });
       files.set(id(d), entries.map((e) => ({ md5: e.md5, legacy: !!d.legacy })));
-    } catch {
-      unreadable.push(d);
+    } catch (err) {
+      if (err instanceof CorruptObjectError) corrupt.push(corruptLocal(store, d));
+      else unreadable.push(d);
     }
   }
-  return { files, unreadable };
+  return { files, unreadable, corrupt };
 }
+
+function corruptLocal(store: ObjectStore, o: TransferObject): CorruptTransferObject {
+  return { ...o, source: "cache", location: store.pathFor(o.md5, { legacy: o.legacy }) };
+}
+
+/** A download whose bytes do not match the object's md5. */
+class CorruptDownload extends Error {}
 
 /**
  * Upload `objects` (and, for `.dir` objects, every file they list) that the
@@ -493,7 +525,7 @@ export async function pushObjects(
   const trust = opts.trustRemoteDirs !== false;
   const remoteDirs = trust && dirs.length ? await remoteHas(remote, dirs, { jobs }) : new Set();
   const localDirs = dirs.filter((d) => !remoteDirs.has(id(d)));
-  const { files: dirFiles, unreadable } = expandLocal(odb, localDirs);
+  const { files: dirFiles, unreadable, corrupt: corruptDirs } = expandLocal(odb, localDirs);
 
   // Files listed by a `.dir` already on the remote are there too (it went up last), so
   // callers that pass expanded listings do not pay a check per file.
@@ -515,17 +547,21 @@ export async function pushObjects(
     missing: [...unreadable],
     failed: [],
     skippedDirs: [],
+    corrupt: [...corruptDirs],
     bytes: 0,
   };
 
-  // Local side: an object must exist and be intact (0444 trusted, else re-hashed).
+  // Local side: an object must exist and be intact (0444 trusted, else re-hashed;
+  // a corrupted one is removed by verify and never uploaded).
   const local: TransferObject[] = [];
   const missingLocal = new Set<string>(unreadable.map(id));
   for (const o of candidates) {
-    if (odb.verify(o.md5, { legacy: o.legacy }) === "ok") local.push(o);
+    const v = odb.verify(o.md5, { legacy: o.legacy });
+    if (v === "ok") local.push(o);
     else {
       missingLocal.add(id(o));
-      result.missing.push(o);
+      if (v === "corrupt") result.corrupt.push(corruptLocal(odb, o));
+      else result.missing.push(o);
     }
   }
 
@@ -634,7 +670,9 @@ export async function fetchObjects(
       }
       if (!ok) {
         removeQuiet(tmp);
-        throw new Error(`downloaded ${w.key} does not match its md5 (corrupt transfer)`);
+        throw new CorruptDownload(
+          `remote '${remote.name}': ${w.key} is corrupted (its content does not match its md5)`,
+        );
       }
       Deno.chmodSync(tmp, OBJECT_MODE);
       Deno.renameSync(tmp, w.path);
@@ -650,8 +688,12 @@ export async function fetchObjects(
     // 1. `.dir` objects the cache lacks.
     const dirTodo: Work[] = [];
     for (const d of dirs) {
-      if (odb.verify(d.md5, { legacy: d.legacy }) === "ok") present.push(d);
-      else dirTodo.push(prepare(d));
+      const v = odb.verify(d.md5, { legacy: d.legacy });
+      if (v === "ok") present.push(d);
+      else {
+        if (v === "corrupt") pool.result.corrupt.push(corruptLocal(odb, d)); // fetched again
+        dirTodo.push(prepare(d));
+      }
     }
     pool.addTotal(dirTodo.length);
     await pool.run(dirTodo, hooks);
@@ -662,15 +704,29 @@ export async function fetchObjects(
     const candidates = dedupe([...all.filter((o) => !isDir(o)), ...[...files.values()].flat()]);
     const todo: Work[] = [];
     for (const o of candidates) {
-      if (odb.verify(o.md5, { legacy: o.legacy }) === "ok") present.push(o);
-      else todo.push(prepare(o));
+      const v = odb.verify(o.md5, { legacy: o.legacy });
+      if (v === "ok") present.push(o);
+      else {
+        if (v === "corrupt") pool.result.corrupt.push(corruptLocal(odb, o)); // fetched again
+        todo.push(prepare(o));
+      }
     }
     pool.addTotal(todo.length);
     await pool.run(todo, hooks);
   } finally {
     off();
   }
-  return { ...pool.result, present };
+  const r = pool.result;
+  const isCorrupt = (f: FailedObject) => f.wire.name === "CorruptObject";
+  r.corrupt.push(
+    ...r.failed.filter(isCorrupt).map((f): CorruptTransferObject => ({
+      md5: f.md5,
+      legacy: f.legacy,
+      source: "remote",
+      location: remoteKey(f),
+    })),
+  );
+  return { ...r, present };
 }
 
 function checkListings(
@@ -713,6 +769,8 @@ export interface RemoteStatus {
   missing: TransferObject[];
   /** both */
   ok: TransferObject[];
+  /** found corrupted: a local copy (removed, so counted as not local) or a remote `.dir` */
+  corrupt: CorruptTransferObject[];
 }
 
 /**
@@ -729,21 +787,27 @@ export async function remoteStatus(
   const odb = typeof store === "string" ? new ObjectStore(store) : store;
   const all = dedupe(objects);
   const expanded: TransferObject[] = [...all];
+  const corrupt: CorruptTransferObject[] = [];
   for (const d of all.filter(isDir)) {
     let entries: { md5: string }[] | undefined;
     try {
       entries = odb.readDirObject(d.md5, { legacy: d.legacy });
-    } catch {
+    } catch (err) {
+      if (err instanceof CorruptObjectError) corrupt.push(corruptLocal(odb, d));
       const bytes = await remote.readBytes(remoteKey(d));
       if (bytes && md5Bytes(bytes) === d.md5.replace(/\.dir$/, "")) entries = parseListing(bytes);
+      else if (bytes) corrupt.push({ ...d, source: "remote", location: remoteKey(d) });
     }
     for (const e of entries ?? []) expanded.push({ md5: e.md5, legacy: d.legacy });
   }
   const objs = dedupe(expanded);
   const onRemote = await remoteHas(remote, objs, opts);
-  const out: RemoteStatus = { new: [], deleted: [], missing: [], ok: [] };
+  const out: RemoteStatus = { new: [], deleted: [], missing: [], ok: [], corrupt };
   for (const o of objs) {
-    const local = odb.has(o.md5, { legacy: o.legacy });
+    // verify: a stat for read-only objects; others re-hashed, a corrupted one removed
+    const v = odb.verify(o.md5, { legacy: o.legacy });
+    if (v === "corrupt" && !isDir(o)) corrupt.push(corruptLocal(odb, o));
+    const local = v === "ok";
     const there = onRemote.has(id(o));
     if (local && there) out.ok.push(o);
     else if (local) out.new.push(o);

@@ -7,12 +7,12 @@ import { CheckoutError } from "../errors.ts";
 import { checkoutOutput, type CheckoutResult, guardListing } from "../cache/checkout.ts";
 import { CorruptObjectError, MissingObjectError, ObjectStore } from "../cache/object_store.ts";
 import { Linker } from "../cache/link.ts";
+import { type CorruptObject, describeCorrupt } from "../cache/corrupt.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { checkInterrupted } from "../interrupt.ts";
 import { cacheContext } from "./cache_context.ts";
-import { allOutputs, collectStages, type OutputOf, stageAbsPath } from "./collect.ts";
-import { removeLinks, saveLink, unusedLinks } from "./workspace_links.ts";
+import { type OutputOf, stageAbsPath } from "./collect.ts";
 import type { Repo } from "./repo.ts";
 import { selectOutputs } from "./targets.ts";
 
@@ -41,6 +41,8 @@ export interface CheckoutSummary {
   deleted: string[];
   /** outputs that could not be checked out (missing cache objects). */
   failed: string[];
+  /** local cache objects found corrupted (removed, not checked out); also in `failed`. */
+  corrupt?: CorruptObject[];
 }
 
 function isCheckoutable(o: OutputOf): boolean {
@@ -69,13 +71,6 @@ export async function checkout(
       deleted: [],
       failed: [],
     };
-    if (!targets.length) {
-      // outputs cairn wrote earlier that nothing tracks now (DVC: unused links)
-      const used = new Set(allOutputs(collectStages(repo)).map((o) => o.rel));
-      const unused = unusedLinks(ctx, used);
-      removeLinks(ctx, unused);
-      summary.deleted.push(...unused.map((l) => (l.isDir ? `${l.path}/` : l.path)));
-    }
     for (const o of outs) {
       checkInterrupted();
       const abs = stageAbsPath(repo, o.stage, o.out.path);
@@ -90,11 +85,18 @@ export async function checkout(
       });
       summary.outputs.push({ path: o.rel, isDir, result });
       const shown = isDir ? `${o.rel}/` : o.rel;
+      for (const c of result.corrupt) {
+        (summary.corrupt ??= []).push({
+          md5: c.md5,
+          source: "cache",
+          location: c.path,
+          paths: [c.relpath ? `${o.rel}/${c.relpath}` : o.rel],
+        });
+      }
       if (result.status === "missing") {
         if (!opts.allowMissing) summary.failed.push(o.rel);
       } else if (result.status === "added") summary.added.push(shown);
       else if (result.status === "modified") summary.modified.push(shown);
-      if (result.status === "added" || result.status === "modified") saveLink(ctx, abs);
     }
     if (summary.failed.length) throw new CheckoutFailed(summary);
     return summary;
@@ -124,11 +126,19 @@ function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): void {
   }
 }
 
-/** CheckoutError that still carries what did get checked out. */
+/**
+ * CheckoutError that still carries what did get checked out. Corrupted
+ * objects (the summary's, and `corrupt` found elsewhere, e.g. on a remote
+ * by pull) are named in the message, not left to read as "missing".
+ */
 export class CheckoutFailed extends CheckoutError {
   summary: CheckoutSummary;
-  constructor(summary: CheckoutSummary) {
-    super(summary.failed);
-    this.summary = summary;
+  constructor(summary: CheckoutSummary, corrupt: CorruptObject[] = []) {
+    const all = [...(summary.corrupt ?? []), ...corrupt];
+    super(
+      summary.failed,
+      all.map((c) => describeCorrupt(c, c.source === "cache" ? "and not checked out" : "")),
+    );
+    this.summary = { ...summary, corrupt: all };
   }
 }

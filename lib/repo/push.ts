@@ -10,6 +10,7 @@ import { guardListing } from "../cache/checkout.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import {
+  type CorruptTransferObject,
   type FailedObject,
   fetchObjects,
   gcRemote,
@@ -24,7 +25,8 @@ import { allOutputs, collectStages, stagePath } from "./collect.ts";
 import { selectOutputs } from "./targets.ts";
 import { type RevisionSelection, type UsedObject, usedObjects } from "./used_objects.ts";
 import { openRepoRemote, resolveRemote } from "./remote.ts";
-import { checkout, type CheckoutSummary } from "./checkout.ts";
+import { checkout, CheckoutFailed, type CheckoutSummary } from "./checkout.ts";
+import type { CorruptObject } from "../cache/corrupt.ts";
 import type { Repo } from "./repo.ts";
 
 export interface SyncOptions extends RevisionSelection {
@@ -53,6 +55,11 @@ export interface SyncResult {
   failed: FailedObject[];
   /** neither in the cache nor on the remote. */
   missing: MissingObject[];
+  /**
+   * objects found corrupted: local ones were removed (push: not uploaded;
+   * fetch: downloaded again), remote ones not downloaded.
+   */
+  corrupt: CorruptObject[];
   /** remotes used. */
   remotes: string[];
 }
@@ -125,6 +132,20 @@ function listingGuard(
   };
 }
 
+function corruptOf(
+  objs: CorruptTransferObject[],
+  used: Map<string, UsedObject>,
+  remote: string,
+): CorruptObject[] {
+  return objs.map((o) => ({
+    md5: o.md5,
+    source: o.source,
+    remote: o.source === "remote" ? remote : undefined,
+    location: o.location,
+    paths: [...(used.get(`${o.legacy ? "L" : ""}${o.md5}`)?.paths ?? [])],
+  }));
+}
+
 function missingOf(objs: TransferObject[], used: Map<string, UsedObject>): MissingObject[] {
   return objs.map((o) => ({
     md5: o.md5,
@@ -140,7 +161,14 @@ async function sync(
 ): Promise<SyncResult> {
   // Repo imports are never pushed, and fetched from their source repo (see fetch).
   const { groups, used } = collect(repo, targets, opts, direction === "push", true);
-  const result: SyncResult = { transferred: 0, runCache: 0, failed: [], missing: [], remotes: [] };
+  const result: SyncResult = {
+    transferred: 0,
+    runCache: 0,
+    failed: [],
+    missing: [],
+    corrupt: [],
+    remotes: [],
+  };
   if (!groups.length && opts.runCache) groups.push({ remote: opts.remote, objects: [] });
   // Fail before moving anything if a remote is not configured.
   for (const g of groups) resolveRemote(repo, g.remote, direction);
@@ -158,8 +186,11 @@ async function sync(
         ? await pushObjects(store, remote, g.objects, topts)
         : await fetchObjects(store, remote, g.objects, topts);
       result.transferred += r.transferred.length;
-      result.failed.push(...r.failed);
+      // a corrupted remote copy is reported as such (corrupt), not as a failed download
+      const badCopy = new Set(r.corrupt.filter((c) => c.source === "remote").map((c) => c.md5));
+      result.failed.push(...r.failed.filter((f) => !badCopy.has(f.md5)));
       result.missing.push(...missingOf(r.missing, used));
+      result.corrupt.push(...corruptOf(r.corrupt, used, remote.name));
       if (opts.runCache) {
         const rc = await transferRunCache(
           repo.cacheDir,
@@ -232,12 +263,21 @@ export async function pull(
   opts: PullOptions = {},
 ): Promise<PullResult> {
   const fetched = await fetch(repo, targets, opts);
-  const summary = await checkout(repo, targets, {
-    force: opts.force,
-    withDeps: opts.withDeps,
-    recursive: opts.recursive,
-    allowMissing: opts.allowMissing,
-  });
+  let summary: CheckoutSummary;
+  try {
+    summary = await checkout(repo, targets, {
+      force: opts.force,
+      withDeps: opts.withDeps,
+      recursive: opts.recursive,
+      allowMissing: opts.allowMissing,
+    });
+  } catch (err) {
+    // what fetch found corrupted explains why checkout found nothing to use
+    if (err instanceof CheckoutFailed && fetched.corrupt.length) {
+      throw new CheckoutFailed(err.summary, fetched.corrupt);
+    }
+    throw err;
+  }
   return { ...fetched, checkout: summary };
 }
 
@@ -248,6 +288,8 @@ export interface CloudStatusResult {
   remote: string;
   /** output path (and paths inside directory outputs) -> "new" | "deleted" | "missing". */
   changes: Record<string, "new" | "deleted" | "missing">;
+  /** objects found corrupted while comparing (a local copy is removed: then not "new"). */
+  corrupt: CorruptObject[];
 }
 
 /** `status -c`: used objects compared between the cache and the remote. */
@@ -260,6 +302,7 @@ export async function cloudStatus(
   const name = resolveRemote(repo, opts.remote, "status").name;
   for (const g of groups) resolveRemote(repo, g.remote, "status");
   const changes: CloudStatusResult["changes"] = {};
+  const corrupt: CorruptObject[] = [];
   const mark = (objs: TransferObject[], what: "new" | "deleted" | "missing") => {
     for (const o of objs) {
       for (const p of used.get(`${o.legacy ? "L" : ""}${o.md5}`)?.paths ?? []) changes[p] = what;
@@ -275,11 +318,12 @@ export async function cloudStatus(
       mark(st.new, "new");
       mark(st.deleted, "deleted");
       mark(st.missing, "missing");
+      corrupt.push(...corruptOf(st.corrupt, used, remote.name));
     } finally {
       await remote.close();
     }
   }
-  return { remote: name, changes };
+  return { remote: name, changes, corrupt };
 }
 
 export interface GcCloudResult {

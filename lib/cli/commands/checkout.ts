@@ -2,6 +2,7 @@ import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { checkout, CheckoutFailed } from "../../repo/checkout.ts";
 import { renderCheckout } from "../render/checkout.ts";
+import { describeCorrupt } from "../../cache/corrupt.ts";
 import { Progress } from "../progress.ts";
 
 interface Opts {
@@ -46,6 +47,8 @@ export function register(program: Command, ctx: CliContext): void {
           onProgress: progress.update,
         });
         progress.done();
+        // with --allow-missing a corrupted object does not fail checkout: still say so
+        for (const c of s.corrupt ?? []) ctx.io.warn(describeCorrupt(c, "and not checked out"));
         renderCheckout(ctx.io, s, !!o.summary);
         if (o.relink) ctx.io.info("Relinked successfully");
       } catch (err) {

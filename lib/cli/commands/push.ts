@@ -11,6 +11,7 @@ import {
 } from "../../repo/push.ts";
 import { CheckoutFailed } from "../../repo/checkout.ts";
 import { CairnError, UsageError } from "../../errors.ts";
+import { describeCorrupt } from "../../cache/corrupt.ts";
 import { Progress } from "../progress.ts";
 import { checkoutStats, renderCheckout, summaryLine } from "../render/checkout.ts";
 import type { Io } from "../io.ts";
@@ -88,6 +89,31 @@ function reportMissing(io: Io, r: SyncResult): void {
   );
 }
 
+/** Corrupted objects, each named with where it was and what was done (never "missing"). */
+function reportCorrupt(io: Io, r: SyncResult, push: boolean): void {
+  // fetch replaces a corrupted local object unless the remote could not give a good one
+  const notReplaced = new Set([
+    ...r.corrupt.filter((c) => c.source === "remote").map((c) => c.md5),
+    ...r.missing.map((m) => m.md5),
+    ...r.failed.map((f) => f.md5),
+  ]);
+  for (const c of r.corrupt) {
+    const then = c.source === "remote"
+      ? ""
+      : push
+      ? "and not pushed"
+      : notReplaced.has(c.md5)
+      ? ""
+      : "and fetched again";
+    io.warn(describeCorrupt(c, then));
+  }
+}
+
+/** Exit 1 when something was corrupted and not replaced (push: never sent; fetch: not downloaded). */
+function corruptFails(r: SyncResult, push: boolean): boolean {
+  return r.corrupt.some((c) => push || c.source === "remote");
+}
+
 function failIfFailed(r: SyncResult, what: string, verb: string): void {
   if (!r.failed.length) return;
   const first = r.failed[0];
@@ -114,10 +140,11 @@ export function register(program: Command, ctx: CliContext): void {
         progress.done();
       }
       reportMissing(ctx.io, r);
+      reportCorrupt(ctx.io, r, true);
       failIfFailed(r, "push data to the cloud", "upload");
       const n = r.transferred + r.runCache;
       ctx.io.info(n ? `${plural(n, "file")} pushed` : "Everything is up to date.");
-      if (r.missing.length) ctx.exitCode = 1;
+      if (r.missing.length || corruptFails(r, true)) ctx.exitCode = 1;
     },
   );
   defineCommand(
@@ -136,10 +163,12 @@ export function register(program: Command, ctx: CliContext): void {
         progress.done();
       }
       reportMissing(ctx.io, r);
+      reportCorrupt(ctx.io, r, false);
       failIfFailed(r, "fetch data from the cloud", "download");
       const n = r.transferred + r.runCache;
-      ctx.io.info(n ? `${plural(n, "file")} fetched` : "Everything is up to date.");
-      if (r.missing.length) ctx.exitCode = 1;
+      if (n) ctx.io.info(`${plural(n, "file")} fetched`);
+      else if (!corruptFails(r, false)) ctx.io.info("Everything is up to date.");
+      if (r.missing.length || corruptFails(r, false)) ctx.exitCode = 1;
     },
   );
   defineCommand(
@@ -171,6 +200,10 @@ export function register(program: Command, ctx: CliContext): void {
       }
       progress.done();
       reportMissing(ctx.io, r);
+      reportCorrupt(ctx.io, r, false);
+      for (const c of r.checkout.corrupt ?? []) {
+        ctx.io.warn(describeCorrupt(c, "and not checked out"));
+      }
       renderCheckout(ctx.io, r.checkout, false);
       failIfFailed(r, "pull data from the cloud", "download");
       // DVC: fetched count first, then the checkout's file counts
@@ -178,7 +211,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.io.info(
         summaryLine([...stats, ...checkoutStats(r.checkout)]) || "Everything is up to date.",
       );
-      if (r.missing.length && !o.allowMissing) ctx.exitCode = 1;
+      if ((r.missing.length || corruptFails(r, false)) && !o.allowMissing) ctx.exitCode = 1;
     },
   );
 }

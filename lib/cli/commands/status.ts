@@ -5,6 +5,7 @@ import { status, statusJson } from "../../repo/status.ts";
 import { describeStage } from "../../repo/collect.ts";
 import { pyJsonDumps } from "../../py/json_dumps.ts";
 import { EMPTY_PROJECT, renderStatus, UP_TO_DATE } from "../render/status.ts";
+import { describeCorrupt } from "../../cache/corrupt.ts";
 
 interface Opts {
   cloud?: boolean;
@@ -61,6 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
           recursive: o.recursive,
         });
         const entries = Object.entries(r.changes);
+        for (const c of r.corrupt) ctx.io.warn(describeCorrupt(c));
         if (o.quiet || ctx.io.quiet) ctx.exitCode = entries.length ? 1 : 0;
         else if (o.json) {
           ctx.io.out(pyJsonDumps(r.changes, { indent: ctx.io.stdoutIsTTY ? 2 : undefined }));
