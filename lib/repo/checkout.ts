@@ -12,9 +12,10 @@ import type { ProgressFn } from "../hash/hash_files.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { checkInterrupted } from "../interrupt.ts";
 import { cacheContext } from "./cache_context.ts";
-import { type OutputOf, stageAbsPath } from "./collect.ts";
+import { allOutputs, collectStages, type OutputOf, stageAbsPath } from "./collect.ts";
 import type { Repo } from "./repo.ts";
 import { selectOutputs } from "./targets.ts";
+import { removeLinks, saveLink, unusedLinks } from "./workspace_links.ts";
 
 export interface CheckoutOptions {
   force?: boolean;
@@ -71,6 +72,13 @@ export async function checkout(
       deleted: [],
       failed: [],
     };
+    if (!targets.length) {
+      // outputs cairn wrote earlier that nothing tracks now (DVC: unused links)
+      const used = new Set(allOutputs(collectStages(repo)).map((o) => o.rel));
+      const unused = unusedLinks(ctx, used);
+      removeLinks(ctx, unused);
+      summary.deleted.push(...unused.map((l) => (l.isDir ? `${l.path}/` : l.path)));
+    }
     for (const o of outs) {
       checkInterrupted();
       const abs = stageAbsPath(repo, o.stage, o.out.path);
@@ -84,7 +92,6 @@ export async function checkout(
         source: o.stage.file,
       });
       summary.outputs.push({ path: o.rel, isDir, result });
-      const shown = isDir ? `${o.rel}/` : o.rel;
       for (const c of result.corrupt) {
         (summary.corrupt ??= []).push({
           md5: c.md5,
@@ -93,10 +100,12 @@ export async function checkout(
           paths: [c.relpath ? `${o.rel}/${c.relpath}` : o.rel],
         });
       }
+      const shown = isDir ? `${o.rel}/` : o.rel;
       if (result.status === "missing") {
         if (!opts.allowMissing) summary.failed.push(o.rel);
       } else if (result.status === "added") summary.added.push(shown);
       else if (result.status === "modified") summary.modified.push(shown);
+      if (result.status === "added" || result.status === "modified") saveLink(ctx, abs);
     }
     if (summary.failed.length) throw new CheckoutFailed(summary);
     return summary;
