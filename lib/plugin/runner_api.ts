@@ -27,6 +27,13 @@ export interface RunnerManifest extends PluginManifest {
     /** what commands it handles, for `runners list`. */
     commands?: string;
     /**
+     * what confines a stage under each policy, in words (`runners list`).
+     * Built-in runners are cairn's own code and run in its process with
+     * cairn's permissions; they declare no permissions of their own and say
+     * here what confines the stage instead (bwrap, Deno's flags).
+     */
+    confinement?: Partial<Record<SandboxPolicy, string>>;
+    /**
      * the runner runs commands whose form it recognises only (accepts());
      * stages with other commands are refused when it is chosen.
      */

@@ -43,6 +43,14 @@ export interface PluginInfo {
   resolved?: Partial<Record<PermissionKind, string[]>>;
   /** project plugins run only when trusted as they are now (`cairn plugins trust NAME`). */
   trust: TrustState;
+  /**
+   * where the plugin's own code runs: "cairn" (built-in runners: cairn's
+   * process and permissions) or "worker" (a Deno Worker with only the
+   * permissions shown).
+   */
+  runsIn: "cairn" | "worker";
+  /** runners: what confines a stage under each policy. */
+  confinement?: Partial<Record<SandboxPolicy, string>>;
 }
 
 export interface ListPluginsOptions {
@@ -51,6 +59,27 @@ export interface ListPluginsOptions {
 
 function flat(entries: (string | string[])[] | undefined): string[] {
   return (entries ?? []).map((e) => Array.isArray(e) ? e.join(" | ") : e);
+}
+
+function perms(p: Partial<Record<string, string[]>>): string {
+  const parts = Object.entries(p).filter(([, l]) => l && l.length)
+    .map(([k, l]) => `${k}: ${l!.map((x) => (x === "*" ? "all" : x)).join(", ")}`);
+  return parts.length ? parts.join("; ") : "none";
+}
+
+/** What holds a stage run by a project runner (lib/plugin/runner.ts). */
+function workerConfinement(info: PluginInfo): Partial<Record<SandboxPolicy, string>> {
+  const out: Partial<Record<SandboxPolicy, string>> = {};
+  for (const pol of info.policies ?? []) {
+    out[pol] = pol === "off"
+      ? `a Deno Worker with the permissions its manifest declares (${
+        perms(info.resolved ?? info.permissions)
+      })`
+      : `a Deno Worker with only the stage's declaration: read ${
+        pol === "on" ? "everything" : "deps, outs, read grants and its own code"
+      }, write outs and write grants, net/env the grants, never run`;
+  }
+  return out;
 }
 
 /** Installed plugins; `repo` null outside a project (built-ins only). */
@@ -84,6 +113,7 @@ export async function listPlugins(
       description: m.description,
       permissions,
       trust: trustState(spec),
+      runsIn: m.kind === "runner" && spec.builtin ? "cairn" : "worker",
     };
     if (m.kind === "remote") info.schemes = m.schemes ?? [];
     else {
@@ -97,6 +127,7 @@ export async function listPlugins(
         resolved[k] = l.map((t) => t === "*" ? "*" : fillTemplate(t, values) ?? t);
       }
       info.resolved = resolved;
+      info.confinement = spec.builtin ? { ...r?.confinement } : workerConfinement(info);
     }
     out.push(info);
   }

@@ -12,15 +12,19 @@ export const manifest: RunnerManifest = {
   kind: "runner",
   description:
     "Deno scripts (`deno run x.ts`, `x.ts`) under Deno permissions from deps/outs/grants",
-  permissions: {
-    run: ["{deno}", "strace"],
-    read: ["{repoRoot}"],
-    write: ["{repoRoot}"],
-    env: ["*"],
-  },
+  // Part of cairn, run in its process: no permissions of its own (see runner_shell).
+  permissions: {},
   runner: {
     policies: ["off", "on", "hermetic"],
     requires: { on: ["deno"], hermetic: ["deno"] },
+    confinement: {
+      off: "none: the command runs through the shell as DVC runs it",
+      on: "Deno's permissions on the script's process: --allow-read = deps, script, outs and " +
+        "read grants; --allow-write = outs and write grants; --allow-net/--allow-env = the " +
+        "grants; never run, ffi or sys",
+      hermetic: "Deno's permissions as under on (Deno grants named paths only, so on already " +
+        "reads only what is declared)",
+    },
     commands: "deno run [flags] script.ts [args] | script.ts [args] (no shell syntax)",
     matchesCommands: true,
   },

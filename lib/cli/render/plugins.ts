@@ -35,12 +35,14 @@ export function pluginText(p: PluginInfo): string {
       }`,
     );
     if (p.commands) lines.push(`  commands: ${p.commands}`);
-    lines.push(`  permissions: ${perms(p.resolved ?? p.permissions)}`);
-    if (!p.builtin) {
-      lines.push(
-        "  runs in a Worker with these permissions (policy off), or with only the " +
-          "stage's declaration (on/hermetic)",
-      );
+    if (p.runsIn === "cairn") {
+      lines.push("  runs in cairn's process (built-in code); a stage is confined by:");
+    } else {
+      lines.push(`  permissions: ${perms(p.resolved ?? p.permissions)}`);
+      lines.push("  runs in a Worker; a stage is confined by:");
+    }
+    for (const [pol, what] of Object.entries(p.confinement ?? {})) {
+      lines.push(`    ${pol}: ${what}`);
     }
   }
   return lines.join("\n");
