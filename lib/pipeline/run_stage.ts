@@ -43,6 +43,11 @@ export interface StageRunOptions {
   onInputs?: (address: string, report: InputsReport, info: CommandInfo) => void;
   /** things the sandbox stopped that did not fail the stage (a tool's cache write...). */
   onNotice?: (address: string, violations: Violation[], info: CommandInfo) => void;
+  /**
+   * extra environment of the commands (a queued experiment's DVC_EXP_NAME,
+   * a stage's CUDA_VISIBLE_DEVICES): per run, where the process env is shared.
+   */
+  env?: Record<string, string>;
 }
 
 export interface CommandInfo {
@@ -298,6 +303,7 @@ export async function runStageCommand(
   const address = opts.address ?? stageAddress(stage);
   const env: Record<string, string> = {
     ...Deno.env.toObject(),
+    ...opts.env,
     DVC_ROOT: repo.root,
     DVC_STAGE: address,
   };

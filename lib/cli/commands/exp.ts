@@ -12,6 +12,8 @@ import { diffTable, formatTable, type TableFormat } from "../render/metrics_tabl
 import { compareCodePoints } from "../../py/canonical_json.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
 import { registerQueue } from "./exp_queue.ts";
+import { registerExpRemote } from "./exp_remote.ts";
+import { registerExpGc } from "./exp_gc.ts";
 import type { ExpExecutorJson, ExpNode, FileJson } from "../../repo/exp/show.ts";
 
 function collect(value: string, prev: string[]): string[] {
@@ -421,24 +423,36 @@ export function register(program: Command, ctx: CliContext): void {
     exp,
     ctx,
     "list",
-    "List experiments of HEAD (or of every commit with -A).",
+    "List local experiments, or those on a Git remote.",
     (c) =>
-      c.option("-A, --all-commits", "List experiments of every baseline commit.")
-        .option("--name-only, --names-only", "Print only the experiment names."),
-    async (o: { allCommits?: boolean; nameOnly?: boolean; namesOnly?: boolean }) => {
-      const { listExperiments } = await import("../../repo/exp/show.ts");
-      const groups = listExperiments(repoFor(ctx), { all: o.allCommits });
-      const lines: string[] = [];
-      for (const g of groups) {
-        if (o.nameOnly || o.namesOnly) lines.push(...g.exps.map((e) => e.name));
-        else {
-          lines.push(`${g.label}:`);
-          for (const e of g.exps) lines.push(`\t${e.sha.slice(0, 7)} [${e.name}]`);
-        }
-      }
-      if (lines.length) ctx.io.out(lines.join("\n"));
+      c.argument("[git_remote]", "Git remote name or Git URL (default: this repository).")
+        .option("-A, --all-commits", "List all experiments in the repository.")
+        .option(
+          "--rev <commit>",
+          "List experiments derived from the specified commit.",
+          collect,
+          [],
+        )
+        .option("-n, --num <num>", "List experiments from the last 'num' commits (first parents).")
+        .option("--name-only, --names-only", "Print only the experiment names.")
+        .option("--sha-only", "Only output experiment commit SHAs.")
+        .option("--json", "Show output in JSON format."),
+    async (
+      gitRemote: string | undefined,
+      o: {
+        allCommits?: boolean;
+        rev: string[];
+        num?: string;
+        nameOnly?: boolean;
+        namesOnly?: boolean;
+        shaOnly?: boolean;
+        json?: boolean;
+      },
+    ) => {
+      const { expList } = await import("./exp_remote.ts");
+      await expList(ctx, gitRemote, o);
     },
-  );
+  ).alias("ls");
 
   defineCommand(
     exp,
@@ -571,5 +585,7 @@ export function register(program: Command, ctx: CliContext): void {
     },
   ).alias("rm");
 
+  registerExpRemote(exp, ctx);
+  registerExpGc(exp, ctx);
   registerQueue(program, ctx);
 }

@@ -24,6 +24,7 @@ import {
   CELERY_FAILED_STASH,
   execTmpDir,
   type ExecutorInfo,
+  listRuns,
   lockQueue,
   pushStash,
   type QueueEntry,
@@ -32,7 +33,7 @@ import {
   writeInfo,
 } from "./queue_store.ts";
 import { ARGS_FILE, readQueuedArgs } from "./queue.ts";
-import { lockRun } from "./run_lock.ts";
+import { lockRun, runIsAlive } from "./run_lock.ts";
 
 export interface RunQueuedOptions {
   /**
@@ -207,4 +208,33 @@ export async function runQueuedExperiment(
     if (wt) removeWorktree(repo, wt);
     runLock.release();
   }
+}
+
+/**
+ * `exp clean`: temp worktrees under `.dvc/tmp/exps/` whose run is not alive
+ * (a crashed or SIGKILLed worker), removed; their runs recorded as failed.
+ * Returns how many worktrees went.
+ */
+export function cleanQueueState(repo: Repo): number {
+  let n = 0;
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = [...Deno.readDirSync(execTmpDir(repo))];
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const live = new Set<string>();
+  for (const [rev, i] of listRuns(repo)) {
+    if (i.root_dir && runIsAlive(repo, rev)) live.add(i.root_dir);
+  }
+  for (const e of entries) {
+    const dir = join(execTmpDir(repo), e.name);
+    if (!e.isDirectory || !e.name.startsWith("tmp") || live.has(dir)) continue;
+    removeWorktree(repo, dir);
+    n++;
+  }
+  try {
+    gitEnv(["worktree", "prune"], scmRootOf(repo));
+  } catch { /* nothing to prune */ }
+  return n;
 }
