@@ -65,6 +65,8 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   exp,
   experiments: exp,
   queue: exp,
+  nb: () => import("./commands/nb.ts"),
+  notebook: () => import("./commands/nb.ts"),
 };
 
 /** Options of the program itself (before the command name). */

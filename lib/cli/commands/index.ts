@@ -22,6 +22,7 @@ import * as remote from "./remote.ts";
 import * as push from "./push.ts";
 import * as exp from "./exp.ts";
 import * as imports from "./imports.ts";
+import * as nb from "./nb.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -49,4 +50,5 @@ export const COMMANDS: CommandModule[] = [
   push,
   imports,
   exp,
+  nb,
 ];

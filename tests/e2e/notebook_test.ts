@@ -1,0 +1,254 @@
+/**
+ * `cairn nb run` and `cairn nb migrate` on the committed example notebook
+ * (examples/notebook/train.ipynb, Deno kernel format) and on a Python
+ * notebook run for real through jupyter nbconvert (scripts/ci_deps.d/notebook.sh
+ * installs it); the migrated pipeline reproduces to the notebook's metrics.
+ */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
+import {
+  CAIRN,
+  cairn,
+  cairnOk,
+  git,
+  makeRepo,
+  readText,
+  removeDir,
+  ROOT,
+  run,
+  writeFiles,
+} from "../_rig/rig.ts";
+
+const EXAMPLE = join(ROOT, "examples", "notebook");
+const MOD_URL = pathToFileURL(join(ROOT, "mod.ts")).href;
+
+/** The example copied into a fresh repo, its `../../mod.ts` import pointed at this checkout. */
+function exampleRepo(): string {
+  const dir = makeRepo();
+  run("cp", ["-r", `${EXAMPLE}/.`, dir], { cwd: dir });
+  const nb = readText(dir, "train.ipynb").replaceAll("../../mod.ts", MOD_URL);
+  Deno.writeTextFileSync(join(dir, "train.ipynb"), nb);
+  git(["add", "-A"], dir);
+  git(["commit", "-qm", "notebook"], dir);
+  return dir;
+}
+
+interface NbCell {
+  cell_type: string;
+  execution_count?: number;
+  metadata: { tags?: string[] };
+  source: string[];
+  outputs?: { output_type: string; text?: string[]; data?: Record<string, string> }[];
+}
+
+Deno.test("nb run: a Deno notebook runs headless, -p injected, outputs captured per cell", () => {
+  const dir = exampleRepo();
+  try {
+    const r = cairnOk(["nb", "run", "train.ipynb", "-p", "lr=0.05", "-o", "out.ipynb"], {
+      cwd: dir,
+    });
+    assertMatch(r.stdout, /30 training points, 10 test points\n/);
+    assertEquals(readText(dir, "dvclive/params.yaml"), "epochs: 40\nlr: 0.05\n");
+    const out = JSON.parse(readText(dir, "out.ipynb")) as { cells: NbCell[] };
+    const code = out.cells.filter((c) => c.cell_type === "code");
+    assertEquals(code.map((c) => c.execution_count), [1, 2, 3, 4, 5]);
+    assert(code[0].metadata.tags!.includes("injected-parameters"));
+    assertMatch(code[0].source.join(""), /const lr = 0\.05;/);
+    assertEquals(code[2].outputs, [{
+      output_type: "stream",
+      name: "stdout",
+      text: ["30 training points, 10 test points\n"],
+    } as never]);
+    const mse = JSON.parse(readText(dir, "metrics.json")).mse;
+    assertEquals(code[4].outputs![0].output_type, "display_data");
+    assertEquals(code[4].outputs![0].data, { "text/markdown": `**test MSE**: ${mse}` });
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("nb run: a failing cell is named, its error kept in the executed notebook", () => {
+  const dir = makeRepo();
+  try {
+    const nb = {
+      cells: [
+        { cell_type: "code", metadata: {}, outputs: [], source: ['console.log("one");'] },
+        { cell_type: "markdown", metadata: {}, source: ["# text"] },
+        {
+          cell_type: "code",
+          metadata: {},
+          outputs: [],
+          source: ['console.log("two");\nthrow new Error("broken model");'],
+        },
+        { cell_type: "code", metadata: {}, outputs: [], source: ['console.log("never");'] },
+      ],
+      metadata: { kernelspec: { name: "deno", language: "typescript" } },
+      nbformat: 4,
+      nbformat_minor: 4,
+    };
+    writeFiles(dir, { "bad.ipynb": JSON.stringify(nb) });
+    const r = cairn(["nb", "run", "bad.ipynb", "-o", "out.ipynb"], { cwd: dir });
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, /failed in cell 3 \(console\.log\("two"\);\)/);
+    assert(!r.stdout.includes("never"));
+    const out = JSON.parse(readText(dir, "out.ipynb")) as { cells: NbCell[] };
+    const errOut = out.cells[2].outputs!.find((o) => o.output_type === "error") as
+      | { evalue: string }
+      | undefined;
+    assertMatch(errOut!.evalue, /broken model/);
+    assertEquals(out.cells[3].outputs, []);
+
+    writeFiles(dir, { "notjson.ipynb": "{ nope" });
+    const bad = cairn(["nb", "run", "notjson.ipynb"], { cwd: dir });
+    assertEquals(bad.code, 1);
+    assertMatch(bad.stderr, /'notjson\.ipynb' is not a notebook/);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+const PY_NB = {
+  cells: [
+    {
+      cell_type: "code",
+      execution_count: null,
+      id: "p1",
+      metadata: { tags: ["parameters"] },
+      outputs: [],
+      source: ["alpha = 1\n", "name = 'x'\n"],
+    },
+    {
+      cell_type: "code",
+      execution_count: null,
+      id: "p2",
+      metadata: {},
+      outputs: [],
+      source: [
+        "import json\n",
+        "print('alpha', alpha, name)\n",
+        "json.dump({'double': alpha * 2, 'name': name}, open('out.json', 'w'))\n",
+      ],
+    },
+  ],
+  metadata: {
+    kernelspec: { display_name: "Python 3", language: "python", name: "python3" },
+    language_info: { name: "python" },
+  },
+  nbformat: 4,
+  nbformat_minor: 5,
+};
+
+Deno.test("nb run: a Python notebook through jupyter nbconvert, params from params.yaml and -p", () => {
+  const dir = makeRepo();
+  try {
+    writeFiles(dir, { "p.ipynb": JSON.stringify(PY_NB), "params.yaml": "alpha: 5\nother: 1\n" });
+    const r = cairnOk(["nb", "run", "p.ipynb", "-p", "name=yy", "-o", "done.ipynb"], { cwd: dir });
+    assertEquals(r.stdout, "alpha 5 yy\n");
+    assertEquals(JSON.parse(readText(dir, "out.json")), { double: 10, name: "yy" });
+    const done = JSON.parse(readText(dir, "done.ipynb")) as { cells: NbCell[] };
+    // papermill's injected cell, right after the parameters cell
+    assertEquals(done.cells[1].metadata.tags, ["injected-parameters"]);
+    assertEquals(done.cells[1].source.join(""), "# Parameters\nalpha = 5\nname = 'yy'\n");
+    assertEquals(done.cells[2].outputs![0].text!.join(""), "alpha 5 yy\n");
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("nb run: a Python notebook without Jupyter says what to install", () => {
+  const dir = makeRepo();
+  const bin = Deno.makeTempDirSync({ prefix: "cairn-nb-bin-" });
+  try {
+    for (const tool of ["bash", "git", "env", "dirname"]) {
+      const p = run("sh", ["-c", `command -v ${tool}`], { cwd: dir }).stdout.trim();
+      Deno.symlinkSync(p, join(bin, tool));
+    }
+    Deno.symlinkSync(Deno.execPath(), join(bin, "deno"));
+    writeFiles(dir, { "p.ipynb": JSON.stringify(PY_NB) });
+    const r = run("/bin/bash", [CAIRN, "nb", "run", "p.ipynb"], {
+      cwd: dir,
+      env: { PATH: bin },
+    });
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, /needs Jupyter: install papermill or nbconvert/);
+    assertMatch(r.stderr, /apt-get install jupyter-nbconvert python3-ipykernel/);
+  } finally {
+    removeDir(dir);
+    removeDir(bin);
+  }
+});
+
+interface StageJson {
+  cmd: string;
+  deps?: string[];
+  params?: string[];
+  outs?: unknown[];
+  metrics?: unknown[];
+  plots?: unknown[];
+}
+
+Deno.test("nb migrate: three traced stages that reproduce to the notebook's metrics", () => {
+  const dir = exampleRepo();
+  try {
+    // the notebook's own results
+    cairnOk(["nb", "run", "train.ipynb"], { cwd: dir });
+    const nbMetrics = readText(dir, "metrics.json");
+    const nbLive = readText(dir, "dvclive/metrics.json");
+    for (const p of ["metrics.json", "model.json", "prepared", "dvclive", "dvc.yaml"]) {
+      Deno.removeSync(join(dir, p), { recursive: true });
+    }
+
+    const r = cairnOk(["nb", "migrate", "train.ipynb", "--json"], { cwd: dir });
+    const inferred = JSON.parse(r.stdout);
+    assertEquals(inferred.stages.map((s: { name: string }) => s.name), [
+      "load",
+      "train",
+      "evaluate",
+    ]);
+    assertEquals(inferred.params, { epochs: 40, lr: 0.1, testShare: 0.25 });
+    assertEquals(readText(dir, "params.yaml"), "epochs: 40\nlr: 0.1\ntestShare: 0.25\n");
+
+    const yaml = readText(dir, "dvc.yaml");
+    const stages = parseStages(dir);
+    assertEquals(stages.load.deps, ["data/points.csv", "stages/load.ts"]);
+    assertEquals(stages.load.params, ["testShare"]);
+    assertEquals(stages.load.outs, ["prepared/test.json", "prepared/train.json"]);
+    assertEquals(stages.train.deps, ["prepared/train.json", "stages/train.ts"]);
+    assertEquals(stages.train.params, ["epochs", "lr"]);
+    assertEquals(stages.train.metrics, [{ "dvclive/metrics.json": { cache: false } }]);
+    assertEquals(stages.train.plots, [{ "dvclive/plots": { cache: false } }]);
+    assertEquals(stages.evaluate.deps, ["model.json", "prepared/test.json", "stages/evaluate.ts"]);
+    assertEquals(stages.evaluate.metrics, [{ "metrics.json": { cache: false } }]);
+    assertMatch(yaml, /^plots:\n- dvclive\/plots\/metrics:\n {4}x: step\n/m);
+
+    // refuses to overwrite without --force, and changes nothing
+    const before = readText(dir, "stages/train.ts");
+    const again = cairn(["nb", "migrate", "train.ipynb"], { cwd: dir });
+    assertEquals(again.code, 1);
+    assertMatch(again.stderr, /would overwrite stages\/load\.ts/);
+    assertEquals(readText(dir, "stages/train.ts"), before);
+
+    // reproduce from scratch: same metrics as the notebook run
+    for (const p of ["metrics.json", "model.json", "prepared", "dvclive"]) {
+      Deno.removeSync(join(dir, p), { recursive: true });
+    }
+    cairnOk(["repro"], { cwd: dir });
+    assertEquals(readText(dir, "metrics.json"), nbMetrics);
+    assertEquals(readText(dir, "dvclive/metrics.json"), nbLive);
+    const status = cairnOk(["status", "--json"], { cwd: dir }).stdout.trim();
+    assertEquals(JSON.parse(status), {});
+  } finally {
+    removeDir(dir);
+  }
+});
+
+function parseStages(dir: string): Record<string, StageJson> {
+  // dvc.yaml read back through the CLI's own JSON of the file (no YAML parser in tests)
+  const r = run(Deno.execPath(), [
+    "eval",
+    `import { parse } from "npm:yaml@^2.9.1"; console.log(JSON.stringify(parse(Deno.readTextFileSync("dvc.yaml")).stages))`,
+  ], { cwd: dir });
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
