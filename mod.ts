@@ -34,7 +34,11 @@ export {
 } from "./lib/repo/reproduce.ts";
 export { status, statusJson, type StatusOptions, type StatusResult } from "./lib/repo/status.ts";
 export { stageAdd, type StageAddOptions, type StageAddResult } from "./lib/repo/stage_add.ts";
-export { get, getUrl, importRepo, importUrl, update } from "./lib/repo/imports.ts";
+export { importRepo } from "./lib/repo/import.ts";
+export { get } from "./lib/repo/get.ts";
+export { importUrl } from "./lib/repo/import_url.ts";
+export { getUrl } from "./lib/repo/get_url.ts";
+export { update } from "./lib/repo/update.ts";
 export { type ExpRunOptions, type ExpRunResult, runExperiment } from "./lib/repo/exp/run.ts";
 export { applyExperiment, branchExperiment, removeExperiments } from "./lib/repo/exp/manage.ts";
 export { listExpRefs } from "./lib/repo/exp/refs.ts";

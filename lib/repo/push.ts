@@ -233,7 +233,7 @@ export async function fetch(
   opts: SyncOptions = {},
 ): Promise<SyncResult> {
   const result = await sync(repo, targets, opts, "fetch");
-  const { fetchImports } = await import("./imports.ts");
+  const { fetchImports } = await import("./fetch_imports.ts");
   const imp = await fetchImports(repo, targetFilter(repo, targets, opts));
   result.transferred += imp.fetched;
   for (const f of imp.failed) {

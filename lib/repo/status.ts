@@ -248,7 +248,7 @@ export async function stageStatusItems(ctx: StatusContext, stage: Stage): Promis
     if (Object.keys(deps).length) items.push({ "changed deps": deps });
   } else if (stage.deps.length === 1 && stage.deps[0].repo?.revLock) {
     // DVC checks repo imports for updates even though they are frozen.
-    const { importUpdateStatus } = await import("./imports.ts");
+    const { importUpdateStatus } = await import("./_import_source.ts");
     const s = importUpdateStatus(ctx.repo, stage);
     if (s) items.push({ "changed deps": s });
   }

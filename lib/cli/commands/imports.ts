@@ -41,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("-f, --force", "Override destination file or folder if exists.")
         .option("--remote <name>", "Remote of the source repository to download from."),
     async (url: string, path: string, o: ImportOpts) => {
-      const { importRepo } = await import("../../repo/imports.ts");
+      const { importRepo } = await import("../../repo/import.ts");
       const repo = repoFor(ctx);
       const r = await importRepo(repo, { url, path }, {
         out: o.out,
@@ -77,7 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
       path: string,
       o: { out?: string; rev?: string; force?: boolean; remote?: string },
     ) => {
-      const { get } = await import("../../repo/imports.ts");
+      const { get } = await import("../../repo/get.ts");
       await get(ctx.cwd, { url, path }, {
         out: o.out,
         rev: o.rev,
@@ -104,7 +104,7 @@ export function register(program: Command, ctx: CliContext): void {
       out: string | undefined,
       o: { exec: boolean; download: boolean; force?: boolean; fsConfig?: string[] },
     ) => {
-      const { importUrl } = await import("../../repo/imports.ts");
+      const { importUrl } = await import("../../repo/import_url.ts");
       const repo = repoFor(ctx);
       const r = await importUrl(repo, url, {
         out,
@@ -131,7 +131,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("-f, --force", "Override destination file or folder if exists.")
         .option("--fs-config <key=value...>", "Config options for the target url."),
     async (url: string, out: string | undefined, o: { force?: boolean; fsConfig?: string[] }) => {
-      const { getUrl } = await import("../../repo/imports.ts");
+      const { getUrl } = await import("../../repo/get_url.ts");
       await getUrl(ctx.cwd, url, { out, force: o.force, fsConfig: keyValues(o.fsConfig) });
     },
   );
@@ -147,7 +147,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--no-download", "Update .dvc file hash value(s) but do not download the data")
         .option("-R, --recursive", "Update all stages in the specified directory."),
     async (targets: string[], o: { rev?: string; download: boolean; recursive?: boolean }) => {
-      const { update } = await import("../../repo/imports.ts");
+      const { update } = await import("../../repo/update.ts");
       const repo = repoFor(ctx);
       const r = await update(repo, targets, {
         rev: o.rev,
