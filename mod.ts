@@ -59,18 +59,12 @@ export {
 } from "./lib/repo/plots/show.ts";
 export { plotsJson, writePlotsHtml } from "./lib/plots/output.ts";
 export { openRevision, type Revision, selectRevisions } from "./lib/repo/revisions.ts";
-export {
-  cloudStatus,
-  type CloudStatusResult,
-  fetch,
-  gcCloud,
-  pull,
-  type PullOptions,
-  type PullResult,
-  push,
-  type SyncOptions,
-  type SyncResult,
-} from "./lib/repo/push.ts";
+export { push } from "./lib/repo/push.ts";
+export { fetch } from "./lib/repo/fetch.ts";
+export { pull, type PullOptions, type PullResult } from "./lib/repo/pull.ts";
+export { type SyncOptions, type SyncResult } from "./lib/repo/_sync.ts";
+export { cloudStatus, type CloudStatusResult } from "./lib/repo/cloud_status.ts";
+export { gcCloud } from "./lib/repo/gc_cloud.ts";
 export {
   remoteAdd,
   remoteDefault,

@@ -309,10 +309,10 @@ interface RunState {
   unlocked: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-/** `pull` of some targets through the data layer (lib/repo/push.ts); false when it failed. */
+/** `pull` of some targets through the data layer (lib/repo/pull.ts); false when it failed. */
 async function pullData(st: RunState, targets: string[]): Promise<boolean> {
   try {
-    const { pull } = await import("./push.ts");
+    const { pull } = await import("./pull.ts");
     const r = await st.unlocked(() => pull(st.repo, targets, { jobs: st.opts.jobs }));
     st.status = new StatusContext(st.repo);
     return r.failed.length === 0 && r.missing.length === 0;

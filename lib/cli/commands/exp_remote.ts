@@ -140,7 +140,7 @@ export function registerExpRemote(exp: Command, ctx: CliContext): void {
       } else ctx.io.out("No experiments to pull.");
       const fetched = exps.filter((e) => pulled.includes(e.name));
       if (o.cache !== false && fetched.length) {
-        const { fetch } = await import("../../repo/push.ts");
+        const { fetch } = await import("../../repo/fetch.ts");
         const r = await fetch(repo, [], {
           revs: fetched.map((e) => e.sha),
           workspace: false,

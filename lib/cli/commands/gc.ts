@@ -2,7 +2,7 @@ import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { gc, type GcOptions, hasScope } from "../../repo/gc.ts";
 import { CairnError, UsageError } from "../../errors.ts";
-import { gcCloud } from "../../repo/push.ts";
+import { gcCloud } from "../../repo/gc_cloud.ts";
 
 interface Opts {
   workspace?: boolean;
@@ -87,7 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.info("No unused 'local' cache to remove.");
       }
       if (o.cloud || o.remote) {
-        // Remote side (lib/repo/push.ts): same kept set, objects deleted on the remote.
+        // Remote side (lib/repo/gc_cloud.ts): same kept set, objects deleted on the remote.
         const c = await gcCloud(repo, {
           ...opts,
           remote: o.remote,

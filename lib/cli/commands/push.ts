@@ -1,14 +1,10 @@
 /** `push`, `fetch`, `pull`: data between the cache and remotes, with DVC's flags and messages. */
 import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
-import {
-  fetch,
-  pull,
-  type PullResult,
-  push,
-  type SyncOptions,
-  type SyncResult,
-} from "../../repo/push.ts";
+import { push } from "../../repo/push.ts";
+import { fetch } from "../../repo/fetch.ts";
+import { pull, type PullResult } from "../../repo/pull.ts";
+import type { SyncOptions, SyncResult } from "../../repo/_sync.ts";
 import { CheckoutFailed } from "../../repo/checkout.ts";
 import { CairnError, UsageError } from "../../errors.ts";
 import { describeCorrupt } from "../../cache/corrupt.ts";

@@ -49,9 +49,9 @@ export function register(program: Command, ctx: CliContext): void {
     async (targets: string[], o: Opts) => {
       const repo = repoFor(ctx);
       if (o.cloud || o.remote) {
-        // Remote status (spec §7.3): lib/repo/push.ts does the work (loaded
+        // Remote status (spec §7.3): lib/repo/cloud_status.ts does the work (loaded
         // only here: it pulls in the remote plugins, slow to load for local status).
-        const { cloudStatus } = await import("../../repo/push.ts");
+        const { cloudStatus } = await import("../../repo/cloud_status.ts");
         const r = await cloudStatus(repo, targets, {
           remote: o.remote,
           jobs: o.jobs ? Number(o.jobs) : undefined,

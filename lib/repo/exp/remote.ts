@@ -2,7 +2,7 @@
  * `exp push|pull|list <git remote>` (DVC's experiments/{push,pull,ls}.py):
  * experiment refs move with refspec `<ref>:<ref>` (git push/fetch, so any
  * git remote or URL works), their DVC-cached data through the DVC remote
- * (lib/repo/push.ts) unless `--no-cache`.
+ * (lib/repo/_sync.ts) unless `--no-cache`.
  */
 import { CairnError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
