@@ -6,6 +6,7 @@
 import { CairnError, fsError } from "../errors.ts";
 import { type FileStamp, stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import { PathGuard } from "../fs/path_guard.ts";
+import { sweepOnce } from "../fs/temp_files.ts";
 import { wasRemovedCorrupt } from "./corrupt.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import { hashFiles, type ProgressFn } from "../hash/hash_files.ts";
@@ -538,6 +539,8 @@ async function checkoutFile(
 ): Promise<CheckoutResult> {
   const legacy = hash.hashName !== "md5";
   const result = newResult(path);
+  // A killed checkout leaves its temp next to the file: gone before the next one looks.
+  sweepOnce(path.slice(0, path.lastIndexOf("/")) || "/");
   const st = lstatOrNull(path);
   const want: Want = {
     relpath: "",

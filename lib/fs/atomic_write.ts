@@ -5,16 +5,8 @@
  */
 import { fsError } from "../errors.ts";
 
-let counter = 0;
-
-/** A unique temp path next to `path` (same filesystem, so rename is atomic). */
-export function tempPathFor(path: string): string {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
-  const base = slash >= 0 ? path.slice(slash + 1) : path;
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  return `${dir}.${base}.${Deno.pid}.${++counter}.${rand}.tmp`;
-}
+export { tempPathFor } from "./temp_files.ts";
+import { tempPathFor } from "./temp_files.ts";
 
 export interface AtomicWriteOptions {
   /** file mode applied before the rename (e.g. 0o444 for cache objects). */

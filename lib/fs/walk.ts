@@ -2,9 +2,11 @@
  * Fast recursive listing of the files under a directory, with `.dvcignore`
  * applied and symlinked directories not followed (spec §5.3). Sync calls on
  * purpose: readDirSync/lstatSync are 4-15x faster than async ones in Deno.
+ * Temp files left by a killed cairn are removed on the way (fs/temp_files.ts).
  */
 import { CairnError, fsError } from "../errors.ts";
 import { DVCIGNORE, type DvcIgnore, isBuiltinIgnored } from "./dvcignore.ts";
+import { isStaleTemp, parseTempName } from "./temp_files.ts";
 
 /** What the state index needs to recognise an unchanged file. */
 export interface FileStamp {
@@ -85,6 +87,13 @@ export function walkFiles(dir: string, opts: WalkOptions = {}): WalkResult {
         if (info.isDirectory) continue;
         isDir = false;
       } else if (!isDir && !e.isFile) continue; // fifo, socket, device
+      // A temp file of a cairn process killed mid-write is not data: removed, not listed.
+      if (e.isFile && parseTempName(name) && isStaleTemp(abs, name)) {
+        try {
+          Deno.removeSync(childAbs);
+          continue;
+        } catch { /* cannot remove: list it like any file */ }
+      }
       if (rules ? rules.ignores(name, isDir) : isBuiltinIgnored(name, isDir)) {
         continue;
       }

@@ -2,11 +2,13 @@
  * `gc`: remove cache objects not used by the workspace and the selected
  * revisions (spec §16). The run-cache is never collected. `.dir` objects are
  * removed before file objects, so an interrupted gc never leaves a listing
- * whose files are gone while the listing remains.
+ * whose files are gone while the listing remains. Temp files of killed
+ * cairn processes in the cache are removed too.
  */
 import { CairnError, UsageError } from "../errors.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
+import { removeStaleTemps } from "../fs/temp_files.ts";
 import { checkInterrupted } from "../interrupt.ts";
 import { type RevisionSelection, usedObjects } from "./used_objects.ts";
 import type { Repo } from "./repo.ts";
@@ -27,6 +29,22 @@ export interface GcResult {
 export function hasScope(opts: GcOptions): boolean {
   return !!(opts.workspace || opts.allBranches || opts.allTags || opts.allCommits ||
     opts.allExperiments || (opts.revs && opts.revs.length));
+}
+
+/** Temp files of killed cairn processes anywhere in the cache (fan-out folders and roots). */
+function removeStaleCacheTemps(store: ObjectStore): void {
+  for (const root of [store.cacheDir, store.filesDir]) {
+    removeStaleTemps(root);
+    let prefixes: Deno.DirEntry[];
+    try {
+      prefixes = [...Deno.readDirSync(root)];
+    } catch {
+      continue;
+    }
+    for (const p of prefixes) {
+      if (p.isDirectory && /^[0-9a-f]{2}$/.test(p.name)) removeStaleTemps(`${root}/${p.name}`);
+    }
+  }
 }
 
 export async function gc(repo: Repo, opts: GcOptions): Promise<GcResult> {
@@ -56,6 +74,7 @@ export async function gc(repo: Repo, opts: GcOptions): Promise<GcResult> {
         checkInterrupted();
         store.remove(o.md5, { legacy: o.legacy });
       }
+      removeStaleCacheTemps(store);
     }
     return {
       removed: garbage.map((o) => ({ md5: o.md5, legacy: o.legacy })),
