@@ -190,8 +190,14 @@ function hashOf(raw: unknown): HashInfo | undefined {
   return h;
 }
 
-/** Replace hard/sym links to cache objects by private copies (a persistent output is edited in place). */
-function unprotect(abs: string): void {
+/**
+ * Replace hard/sym links to cache objects by private copies (a persistent
+ * output is edited in place). A symlink leading anywhere but the cache is
+ * left alone: copying it would read a file the repo pointed at (a hidden one,
+ * under the sandbox) on the stage's behalf; the sandbox's output check
+ * judges it instead.
+ */
+function unprotect(abs: string, cacheDir: string): void {
   let st: Deno.FileInfo;
   try {
     st = Deno.lstatSync(abs);
@@ -199,8 +205,23 @@ function unprotect(abs: string): void {
     return;
   }
   if (st.isDirectory) {
-    for (const e of Deno.readDirSync(abs)) unprotect(`${abs}/${e.name}`);
+    for (const e of Deno.readDirSync(abs)) unprotect(`${abs}/${e.name}`, cacheDir);
     return;
+  }
+  if (st.isSymlink) {
+    let real: string;
+    try {
+      real = Deno.realPathSync(abs);
+    } catch {
+      return; // dangling: nothing to copy
+    }
+    let cache: string;
+    try {
+      cache = Deno.realPathSync(cacheDir);
+    } catch {
+      return; // no cache yet: the link cannot lead into it
+    }
+    if (real !== cache && !real.startsWith(cache + "/")) return;
   }
   if (!st.isSymlink && (st.nlink ?? 1) <= 1) {
     if (((st.mode ?? 0o644) & 0o200) === 0) Deno.chmodSync(abs, (st.mode ?? 0o444) | 0o200);
@@ -522,7 +543,7 @@ async function reproduceStage(
       checkParams(st, stage);
       for (const o of stage.outs) {
         const abs = stageAbsPath(st.repo, stage, o.path);
-        if (o.persist) unprotect(abs);
+        if (o.persist) unprotect(abs, st.repo.cacheDir);
         else removeOutput(abs);
       }
     }

@@ -25,6 +25,14 @@ export interface OutputView {
   outs: readonly string[];
   cwd: string;
   repoRoot: string;
+  /**
+   * declared outputs that were symlinks before the run, with their targets:
+   * one still pointing the same way is left alone (a persisted output checked
+   * out as a link into the cache is the user's, not something the stage made).
+   */
+  linksBefore?: ReadonlyMap<string, string>;
+  /** the DVC cache (real path): the only place an unchanged output link may lead. */
+  cacheDir?: string;
 }
 
 /** Paths bwrap replaces with fresh instances (`--dev`, `--proc`), never the host's. */
@@ -147,7 +155,17 @@ export function checkOutputs(view: OutputView): Violation[] {
       refuse(p, `${via}, which the stage could not read`);
     }
   };
-  for (const o of outsReal) visit(o);
+  view.outs.forEach((lexical, i) => {
+    const before = view.linksBefore?.get(lexical);
+    if (before !== undefined) {
+      try {
+        const same = Deno.readLinkSync(outsReal[i]) === before;
+        const c = view.cacheDir;
+        if (same && c && isWithin(Deno.realPathSync(outsReal[i]), c)) return;
+      } catch { /* no longer a link, or dangling: check it */ }
+    }
+    visit(outsReal[i]);
+  });
   return violations;
 }
 

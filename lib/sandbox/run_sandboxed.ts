@@ -312,6 +312,9 @@ export async function runSandboxed(
       extraRw: [{ src: ctl, dest: CTL_MOUNT }],
       tmpBase: opts.tmpBase,
     });
+    // Outputs that are symlinks already (a persisted output checked out as a
+    // link into the cache): unchanged ones are the user's, not the stage's.
+    const linksBefore = outputLinks(plan.outs);
     prepareSandbox(plan);
 
     const { env, withheld } = filterEnv(opts.env, grants.env);
@@ -383,7 +386,7 @@ export async function runSandboxed(
     const checks = finishSandbox(plan);
     plan = undefined;
     // Then judge them as the sandbox saw them, before anything hashes them.
-    checks.push(...checkOutputs({ mounts, outs: planOuts, cwd, repoRoot }));
+    checks.push(...checkOutputs({ mounts, outs: planOuts, cwd, repoRoot, linksBefore, cacheDir }));
     const ctx: ViolationContext & { exitCode: number } = {
       repoRoot,
       cacheDir,
@@ -461,6 +464,19 @@ export async function runSandboxed(
     await proxy?.close();
     await Deno.remove(ctl, { recursive: true }).catch(() => {});
   }
+}
+
+/** Declared outputs that are symlinks, with their targets. */
+function outputLinks(outs: string[]): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const o of outs) {
+    try {
+      if (Deno.lstatSync(o).isSymlink) links.set(o, Deno.readLinkSync(o));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return links;
 }
 
 /** Many refused writes into one folder outside the project (tool caches): one entry. */

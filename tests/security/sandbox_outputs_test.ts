@@ -288,3 +288,64 @@ Deno.test("sandbox outputs: links the stage could read itself, and links between
     removeDir(repo);
   }
 });
+
+Deno.test("sandbox outputs: a persisted output checked out as a link into the cache stays usable (hermetic)", async () => {
+  const repo = makeRepo();
+  try {
+    writeFiles(repo, {
+      "in.txt": "in\n",
+      "dvc.yaml": [
+        "stages:",
+        "  s:",
+        `    cmd: "[ -e keep.txt ] || echo kept > keep.txt; cat in.txt > out.txt"`,
+        "    deps: [in.txt]",
+        "    outs: [out.txt, {keep.txt: {persist: true}}]",
+        "",
+      ].join("\n"),
+    });
+    const cfg = await cairnWatched(["config", "cache.type", "symlink"], { cwd: repo });
+    assertEquals(cfg.code, 0, cfg.stderr);
+    git(["add", "-A"], repo);
+    git(["commit", "-qm", "pipeline"], repo);
+    const first = await cairnWatched(["repro"], { cwd: repo });
+    assertEquals(first.code, 0, first.stdout + first.stderr);
+    assert(Deno.lstatSync(`${repo}/keep.txt`).isSymlink, "checkout did not link keep.txt");
+    const r = await cairnWatched(["repro", "-f", "--sandbox=hermetic"], { cwd: repo });
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertEquals(Deno.readTextFileSync(`${repo}/keep.txt`), "kept\n");
+  } finally {
+    removeDir(repo);
+  }
+});
+
+Deno.test("sandbox outputs: a persisted output planted as a link to a hidden file is still refused", async () => {
+  const repo = makeRepo();
+  const secret = Deno.makeTempFileSync({ prefix: "cairn-hidden-" });
+  try {
+    Deno.writeTextFileSync(secret, SECRET + "\n");
+    writeFiles(repo, {
+      "in.txt": "in\n",
+      "dvc.yaml": [
+        "stages:",
+        "  s:",
+        `    cmd: "cat in.txt > out.txt"`,
+        "    deps: [in.txt]",
+        "    outs: [out.txt, {keep.txt: {persist: true}}]",
+        "",
+      ].join("\n"),
+    });
+    Deno.symlinkSync(secret, `${repo}/keep.txt`);
+    git(["add", "-A"], repo);
+    git(["commit", "-qm", "pipeline with a planted link"], repo);
+    const r = await cairnWatched(["repro", "--sandbox=on"], { cwd: repo });
+    assert(r.code !== 0, r.stdout + r.stderr);
+    assertMatch(
+      r.stderr,
+      /output 'keep\.txt' is a symlink to '\/tmp\/[^']+', which the sandbox hid/,
+    );
+    assertEquals(filesContaining(`${repo}/.dvc/cache`, SECRET), []);
+  } finally {
+    removeDir(repo);
+    Deno.removeSync(secret);
+  }
+});
