@@ -30,6 +30,7 @@ import { executeJobs, type OnError } from "../pipeline/execute.ts";
 import { planDependencies, planRepro } from "../pipeline/plan.ts";
 import type { OutputSink } from "../pipeline/run_command.ts";
 import type { StageRunOptions } from "../pipeline/run_stage.ts";
+import type { PullOptions } from "./pull.ts";
 import { gitAdd } from "../scm/git.ts";
 import { isPlainMapping, mapEntries, pyEquals } from "../py/value.ts";
 import type { HashInfo, Stage } from "../stage/types.ts";
@@ -102,8 +103,13 @@ export interface ReproOptions {
   noCommit?: boolean;
   /** `--no-run-cache`: never restore from the run-cache. */
   noRunCache?: boolean;
-  /** `-j N`: stages running at once (default 1). */
+  /** `-j N`: stages running at once (default 1). Not the transfers of `--pull`: see `transferJobs`. */
   jobs?: number;
+  /**
+   * `--pull`: object batches in flight (default: the remote's `jobs`, else
+   * DVC's 4 x cores). A separate value from `jobs`, which counts stages.
+   */
+  transferJobs?: number;
   signal?: AbortSignal;
   onEvent?: (event: ReproEvent) => void;
   /**
@@ -330,11 +336,16 @@ interface RunState {
   unlocked: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
+/** What `repro --pull` asks of `pull`: transfer jobs are the remote's, not repro's `-j`. */
+export function pullOptionsFor(opts: ReproOptions): PullOptions {
+  return { jobs: opts.transferJobs };
+}
+
 /** `pull` of some targets through the data layer (lib/repo/pull.ts); false when it failed. */
 async function pullData(st: RunState, targets: string[]): Promise<boolean> {
   try {
     const { pull } = await import("./pull.ts");
-    const r = await st.unlocked(() => pull(st.repo, targets, { jobs: st.opts.jobs }));
+    const r = await st.unlocked(() => pull(st.repo, targets, pullOptionsFor(st.opts)));
     st.status = new StatusContext(st.repo);
     return r.failed.length === 0 && r.missing.length === 0;
   } catch {
