@@ -11,8 +11,8 @@
  *
  * A missing file means DVC's behaviour (policy off, built-in plugins only).
  */
-import { parse } from "npm:yaml@^2.9.1";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, DvcFileSyntaxError } from "../errors.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 
 /** How strictly stages are confined (lib/sandbox/grants.ts re-exports these). */
 export type SandboxPolicy = "off" | "on" | "hermetic";
@@ -45,9 +45,14 @@ export function parseCairnConfig(text: string, file: string): CairnConfig {
   };
   let raw: unknown;
   try {
-    raw = parse(text);
+    // the repo's file is untrusted: cairn's YAML reader bounds aliases and depth, says
+    // file:line, and (unlike the library's own parse) never prints warnings
+    raw = loadYaml(text, file);
   } catch (err) {
-    bad((err as Error).message.split("\n")[0]);
+    if (!(err instanceof DvcFileSyntaxError)) throw err;
+    throw new ConfigError(err.message, {
+      hint: "see docs/sandbox.md for its keys (sandbox.policy, plugins)",
+    });
   }
   const out: CairnConfig = { sandbox: {}, plugins: [], file };
   if (raw === null || raw === undefined) return out;

@@ -101,6 +101,10 @@ export function parseListing(
     if (
       !e || typeof e.md5 !== "string" || typeof e.relpath !== "string"
     ) throw new CairnError(`${what} has a malformed entry at index ${i}`);
+    // the md5 becomes a cache path: only an md5 is one (listings come from remotes)
+    if (!/^[0-9a-f]{32}$/.test(e.md5)) {
+      throw new CairnError(`${what} has an invalid md5 at index ${i}: '${e.md5.slice(0, 40)}'`);
+    }
     out[i] = { md5: e.md5, relpath: e.relpath };
   }
   return out;

@@ -8,10 +8,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
-import { cairn, cairnOk, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
+import { cairn, cairnOk, FIXTURES, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
 import { checkConfig } from "../../lib/config/schema.ts";
-
-const SHARED_FIXTURES = join(import.meta.dirname!, "..", "..", "..", "shared", "fixtures");
 
 function statusIn(dir: string, env?: Record<string, string>) {
   return cairn(["status"], { cwd: dir, env });
@@ -326,14 +324,12 @@ Deno.test("a config with every kind of valid DVC key is accepted (no false refus
     const r = statusIn(dir);
     assertEquals(r.code, 0, r.stderr);
     // configs DVC itself wrote (fixtures) load too
-    for (const set of ["dvc3-current", "dvc3"]) {
-      for (const name of ["config", "config_after_edits"]) {
-        const text = Deno.readTextFileSync(join(SHARED_FIXTURES, set, "remote_layout", name));
-        assertEquals(checkConfig(parseSections(text)), undefined, `${set}/${name}`);
-        writeFiles(dir, { ".dvc/config": text });
-        const s = statusIn(dir);
-        assert(s.code !== 251, `${set}/${name}: ${s.stderr}`);
-      }
+    for (const name of ["config", "config_after_edits"]) {
+      const text = Deno.readTextFileSync(join(FIXTURES, "remote_layout", name));
+      assertEquals(checkConfig(parseSections(text)), undefined, name);
+      writeFiles(dir, { ".dvc/config": text });
+      const s = statusIn(dir);
+      assert(s.code !== 251, `${name}: ${s.stderr}`);
     }
   } finally {
     removeDir(dir);
