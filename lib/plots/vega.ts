@@ -188,7 +188,8 @@ export function fillTemplate(
       tooltip();
       for (const a of [...optional]) {
         take(a);
-        set(a, {});
+        // dvc-render fills the unused ones in place, even with --split
+        content = fillAnchor(content, anchor(a), {});
       }
       varied = [];
     } else {

@@ -6,6 +6,8 @@
 import { CairnError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
+import { lockPathFor } from "../dvcfile/pipeline_file.ts";
+import { join } from "node:path";
 import { saveDvcFile } from "../dvcfile/dvc_file.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
@@ -30,6 +32,17 @@ export interface CommitOptions {
 
 export interface CommitResult {
   committed: string[];
+  /** lock files whose entry for a committed stage changed (DVC logs "Updating lock file"). */
+  lockUpdates: { file: string; generated: boolean }[];
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
 }
 
 /** Names of deps/outs whose recorded hash differs from the workspace (asks for -f). */
@@ -63,7 +76,7 @@ export async function commit(
       withDeps: opts.withDeps,
     });
     const ctx = cacheContext(repo);
-    const result: CommitResult = { committed: [] };
+    const result: CommitResult = { committed: [], lockUpdates: [] };
     for (const stage of stages) {
       checkInterrupted();
       if (!opts.force && stage.kind === "pipeline") {
@@ -103,7 +116,12 @@ export async function commit(
           saveDvcFile(repo.root, stage);
         }
       } else {
+        const lockFile = lockPathFor(stage.file);
+        const before = readOrNull(join(repo.root, lockFile));
         await recordStage(repo, stage, { relink: !opts.noRelink, onProgress: opts.onProgress });
+        if (readOrNull(join(repo.root, lockFile)) !== before) {
+          result.lockUpdates.push({ file: lockFile, generated: before === null });
+        }
       }
       result.committed.push(stageAddress(stage));
     }

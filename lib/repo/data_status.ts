@@ -141,7 +141,12 @@ export async function dataStatus(repo: Repo, opts: DataStatusOptions = {}): Prom
     }
     compare(recorded, work, result.uncommitted);
     if (opts.withUnchanged) {
-      for (const [p, h] of work) if (recorded.get(p) === h) result.unchanged.push(p);
+      // DVC: unchanged both in the workspace and since HEAD (when there is one)
+      for (const [p, h] of work) {
+        if (recorded.get(p) === h && (result.noCommits || head.get(p) === h)) {
+          result.unchanged.push(p);
+        }
+      }
     }
   }
   if (opts.untrackedFiles && repo.scmRoot) {

@@ -106,9 +106,10 @@ Deno.test("remote config edits write DVC's text", () => {
       Deno.readTextFileSync(join(LAYOUT, "config_after_edits")),
     );
     assertEquals(cairnOk(["remote", "list"], { cwd: repo }).stdout.trim().split("\n"), [
-      "local\t../../remote",
-      "backup\ts3://example-bucket/dvc-store",
-      "second\t../../second-remote",
+      // DVC 3.64: name<TAB>url<TAB>(default) printed through rich (tabs expanded)
+      "local   ../../remote",
+      "backup  s3://example-bucket/dvc-store",
+      "second  ../../second-remote     (default)",
     ]);
 
     // Secrets go to config.local with --local.

@@ -1,4 +1,5 @@
 import type { Command } from "npm:commander@^15.1.0";
+import { join, relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { commit } from "../../repo/commit.ts";
 import { Progress } from "../progress.ts";
@@ -32,13 +33,18 @@ export function register(program: Command, ctx: CliContext): void {
       const repo = repoFor(ctx);
       const progress = new Progress("Committing", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
       try {
-        await commit(repo, targets, {
+        const r = await commit(repo, targets, {
           force: o.force,
           withDeps: o.withDeps,
           recursive: o.recursive,
           noRelink: !o.relink,
           onProgress: progress.update,
         });
+        progress.done();
+        for (const u of r.lockUpdates) {
+          const shown = relative(ctx.cwd, join(repo.root, u.file)).split("\\").join("/");
+          ctx.io.info(`${u.generated ? "Generating" : "Updating"} lock file '${shown}'`);
+        }
       } finally {
         progress.done();
       }

@@ -24,8 +24,9 @@ export function register(program: Command, ctx: CliContext): void {
         force: opts.force,
         subdir: opts.subdir,
       });
+      // DVC's text (without its "What's next?" links to dvc.org)
       ctx.io.info("Initialized DVC repository.\n");
-      if (opts.scm) ctx.io.info("You can now commit the changes to git.\n");
+      if (opts.scm) ctx.io.info("\nYou can now commit the changes to git.\n");
     },
   );
 }

@@ -14,6 +14,7 @@ import {
 import type { ConfigLevel } from "../../config/config.ts";
 import { UsageError } from "../../errors.ts";
 import { join } from "node:path";
+import { richPlain } from "../render/rich.ts";
 
 interface LevelOpts {
   global?: boolean;
@@ -64,7 +65,12 @@ export function register(program: Command, ctx: CliContext): void {
     "List all available data remotes.",
     (c) => withLevels(c),
     (o: LevelOpts) => {
-      const lines = remoteList(scopeOf(ctx, o)).map((r) => `${r.name}\t${r.url}`);
+      const scope = scopeOf(ctx, o);
+      const dflt = remoteDefault(undefined, scope);
+      // DVC writes `name<TAB>url[<TAB>(default)]` through rich, which expands the tabs
+      const lines = remoteList(scope).map((r) =>
+        richPlain(`${r.name}\t${r.url}${r.name === dflt ? "\t(default)" : ""}`)
+      );
       if (lines.length) ctx.io.out(lines.join("\n"));
     },
   );

@@ -28,6 +28,11 @@ export function richText(markup: string, width = richWidth()): string {
   return richWrap(stripRichMarkup(markup), width).join("\n");
 }
 
+/** A rich `Text` object as rich prints it (no markup: tabs expanded, wrapped). */
+export function richPlain(text: string, width = richWidth()): string {
+  return richWrap(text, width).join("\n");
+}
+
 /** Print like DVC's styled `ui.write` (stdout, suppressed by -q). */
 export function richInfo(io: Io, markup: string): void {
   io.info(richText(markup));
