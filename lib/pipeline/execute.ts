@@ -20,6 +20,14 @@ export type JobOutcome =
 export interface JobContext {
   /** force this job (`--force`, or `--force-downstream` after a changed upstream). */
   force: boolean;
+  /** env from the job's resource lease (CUDA_VISIBLE_DEVICES). */
+  env?: Record<string, string>;
+}
+
+/** Resources held by a started job (see ExecuteOptions.tryStart). */
+export interface JobLease {
+  env?: Record<string, string>;
+  release(): void;
 }
 
 export interface ExecuteOptions {
@@ -34,6 +42,13 @@ export interface ExecuteOptions {
   onSkip?: (job: number, because: number) => void;
   /** a job failed (before the next decision is taken). */
   onFailure?: (job: number, error: unknown) => void;
+  /**
+   * Take the resources job i needs (resources.ts): a lease, or null while
+   * they are busy (the job waits, others may start). Absent: no accounting.
+   */
+  tryStart?: (job: number) => JobLease | null;
+  /** how often a job waiting for resources tries again (ms, default 50). */
+  retryMs?: number;
 }
 
 export interface ExecuteResult {
@@ -106,11 +121,24 @@ export async function executeJobs(
       },
     );
 
+  const retryMs = opts.retryMs ?? 50;
+  const sleep = () => new Promise<void>((r) => setTimeout(r, retryMs));
+  /** run job i under its lease; the lease is released when it ends. */
+  const runLeased = (i: number, lease: JobLease | null) =>
+    Promise.resolve().then(() => run(i, { force: force[i], env: lease?.env }))
+      .finally(() => lease?.release());
+
   if (jobs === 1) {
     for (let i = 0; i < count; i++) {
       if (stop || aborted()) break;
       if (skipped.has(i)) continue;
-      await finish(i, Promise.resolve().then(() => run(i, { force: force[i] })));
+      let lease: JobLease | null = null;
+      if (opts.tryStart) {
+        // wait for resources other processes hold
+        while (!(lease = opts.tryStart(i)) && !aborted()) await sleep();
+        if (aborted()) break;
+      }
+      await finish(i, runLeased(i, lease));
     }
     return { outcomes, failed, interrupted: aborted() };
   }
@@ -122,11 +150,17 @@ export async function executeJobs(
     !started[i] && !skipped.has(i) &&
     deps[i].every((d) => done[d] && (outcomes[d].status === "done" || onError === "ignore"));
   for (;;) {
+    let blocked = false;
     if (!stop && !aborted()) {
       for (let i = 0; i < count && running.size < jobs; i++) {
         if (!ready(i)) continue;
+        const lease = opts.tryStart ? opts.tryStart(i) : null;
+        if (opts.tryStart && !lease) {
+          blocked = true; // its resources are busy: later, maybe another job fits now
+          continue;
+        }
         started[i] = true;
-        const p = finish(i, Promise.resolve().then(() => run(i, { force: force[i] })))
+        const p = finish(i, runLeased(i, lease))
           .then(() => {
             done[i] = true;
             running.delete(i);
@@ -134,8 +168,9 @@ export async function executeJobs(
         running.set(i, p);
       }
     }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
+    if (running.size === 0 && !(blocked && !aborted())) break;
+    // a job waiting for resources held elsewhere is retried after a short pause
+    await Promise.race(blocked ? [...running.values(), sleep()] : running.values());
   }
   return { outcomes, failed, interrupted: aborted() };
 }

@@ -26,7 +26,8 @@ import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { hashPath } from "../hash/hash_path.ts";
 import { interruptSignal, onInterrupt } from "../interrupt.ts";
 import { buildGraph, pathKey, type StageGraph } from "../pipeline/graph.ts";
-import { executeJobs, type OnError } from "../pipeline/execute.ts";
+import { executeJobs, type JobLease, type OnError } from "../pipeline/execute.ts";
+import { checkFits, machineResources, stageResources, tryAcquire } from "../pipeline/resources.ts";
 import { planDependencies, planRepro } from "../pipeline/plan.ts";
 import type { OutputSink } from "../pipeline/run_command.ts";
 import type { StageRunOptions } from "../pipeline/run_stage.ts";
@@ -124,6 +125,8 @@ export interface ReproOptions {
   freshFiles?: string[];
   /** flush a partial line of a stage's output after its last command. */
   onOutputEnd?: (address: string) => void;
+  /** `--gpus N`: the machine's GPUs for `meta.resources` (default: `nvidia-smi -L`). */
+  gpus?: number;
   /** sandbox policy, --explain-inputs and their reports (lib/pipeline/run_stage.ts). */
   stageRun?: StageRunOptions;
 }
@@ -442,7 +445,12 @@ async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boo
   return true;
 }
 
-async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<void> {
+async function runCommands(
+  st: RunState,
+  stage: Stage,
+  dry: boolean,
+  env?: Record<string, string>,
+): Promise<void> {
   const address = addressing(st.repo, stage);
   st.emit({ type: "running", address });
   const sink: OutputSink | null = st.capture && st.opts.onOutput
@@ -458,6 +466,8 @@ async function runCommands(st: RunState, stage: Stage, dry: boolean): Promise<vo
       const r = await st.unlocked(() =>
         runStageCommand(st.repo, stage, cmd, {
           ...st.opts.stageRun,
+          // the stage's resource lease (CUDA_VISIBLE_DEVICES) on top of the run's env
+          env: env ? { ...st.opts.stageRun?.env, ...env } : st.opts.stageRun?.env,
           address,
           sink,
           signal: st.signal,
@@ -514,6 +524,7 @@ async function reproduceStage(
   stage: Stage,
   planPos: number,
   force: boolean,
+  env?: Record<string, string>,
 ): Promise<StageOutcomeStatus> {
   const address = addressing(st.repo, stage);
   const dry = !!st.opts.dryRun;
@@ -560,7 +571,7 @@ async function reproduceStage(
     }
     let restored = false;
     if (!force) restored = await tryRestore(st, stage, dry);
-    if (!restored || dry) await runCommands(st, stage, dry);
+    if (!restored || dry) await runCommands(st, stage, dry, env);
     status = restored ? "restored" : "ran";
   } else {
     if (!dry) {
@@ -664,6 +675,31 @@ export function planStages(
 }
 
 /** `repro [targets]`. Throws ReproductionError (exit 255) when a stage failed. */
+/**
+ * The scheduler's resource gate (lib/pipeline/resources.ts) when some planned
+ * stage declares `meta.resources`; a request the machine can never meet
+ * fails here, before anything runs.
+ */
+function resourceGate(
+  repo: Repo,
+  graph: StageGraph,
+  plan: number[],
+  opts: ReproOptions,
+): ((pos: number) => JobLease | null) | undefined {
+  const requests = plan.map((i) =>
+    stageResources(graph.stages[i], `stage '${addressing(repo, graph.stages[i])}'`)
+  );
+  if (!requests.some(Boolean)) return undefined;
+  const machine = machineResources({ gpus: opts.gpus });
+  requests.forEach((r, pos) => {
+    if (r) checkFits(r, machine, `stage '${addressing(repo, graph.stages[plan[pos]])}'`);
+  });
+  return (pos) => {
+    const r = requests[pos];
+    return r ? tryAcquire(r, machine) : { release: () => {} };
+  };
+}
+
 export async function reproduce(
   repo: Repo,
   targets: readonly string[] = [],
@@ -721,13 +757,14 @@ export async function reproduce(
     const errors = new Map<number, unknown>();
     let previousChanged = false;
     const onError: OnError = opts.ignoreErrors ? "ignore" : opts.keepGoing ? "keep-going" : "fail";
+    const tryStart = opts.dryRun ? undefined : resourceGate(repo, graph, plan, opts);
     const exec = await executeJobs(
       plan.length,
       planDependencies(graph, plan),
       async (pos, ctx) => {
         if (jobs === 1 && previousChanged) st.emit({ type: "separator" });
         previousChanged = false;
-        const s = await reproduceStage(st, graph.stages[plan[pos]], pos, ctx.force);
+        const s = await reproduceStage(st, graph.stages[plan[pos]], pos, ctx.force, ctx.env);
         outcomes[pos].status = s;
         const changed = s !== "unchanged";
         previousChanged = changed;
@@ -739,6 +776,7 @@ export async function reproduce(
         force: opts.force,
         forceDownstream: opts.forceDownstream,
         signal,
+        tryStart,
         onFailure: (pos, error) => {
           errors.set(pos, error);
           outcomes[pos].status = "failed";

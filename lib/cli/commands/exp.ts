@@ -383,6 +383,7 @@ export function register(program: Command, ctx: CliContext): void {
           "Show the last `num` commits from each baseline (first-parent history).",
         )
         .option("--no-pager", "Do not pipe output into a pager (cairn never pages).")
+        .option("--no-fetch", "Do not fetch running experiments (cairn reads them in place).")
         .option("--hide-queued", "Hide queued experiments in the table.")
         .option("--hide-failed", "Hide failed experiments in the table.")
         .option("--hide-workspace", "Hide workspace row in the table.")
@@ -584,6 +585,22 @@ export function register(program: Command, ctx: CliContext): void {
       } else ctx.io.out("No experiments to remove.");
     },
   ).alias("rm");
+
+  defineCommand(
+    exp,
+    ctx,
+    "rename",
+    "Rename experiments.",
+    (c) =>
+      c.argument("<experiment>", "Experiment to rename.")
+        .argument("<name>", "Name of new experiment.")
+        .option("-f, --force", "Replace experiment with the same name."),
+    async (name: string, newName: string, o: { force?: boolean }) => {
+      const { renameExperiment } = await import("../../repo/exp/manage.ts");
+      renameExperiment(repoFor(ctx), name, newName, o);
+      ctx.io.out(`Renamed experiments: '${name}'`);
+    },
+  );
 
   registerExpRemote(exp, ctx);
   registerExpGc(exp, ctx);

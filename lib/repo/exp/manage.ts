@@ -1,10 +1,21 @@
-/** `exp apply`, `exp branch`, `exp remove` (dvc-spec §14.4). */
+/** `exp apply`, `exp branch`, `exp remove`, `exp rename` (dvc-spec §14.4). */
 import { join } from "node:path";
 import { CairnError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import { checkout } from "../checkout.ts";
 import { invalidateIndex } from "../collect.ts";
-import { type ExpRef, gitEnv, headSha, listExpRefs, resolveExp, scmRootOf } from "./refs.ts";
+import {
+  checkExpName,
+  ExperimentExistsError,
+  expExists,
+  type ExpRef,
+  expRefName,
+  gitEnv,
+  headSha,
+  listExpRefs,
+  resolveExp,
+  scmRootOf,
+} from "./refs.ts";
 
 /**
  * Write the experiment commit's files into the workspace (HEAD and the
@@ -75,4 +86,23 @@ export function removeExperiments(
   }
   for (const e of picked.values()) gitEnv(["update-ref", "-d", e.ref], cwd);
   return [...picked.values()];
+}
+
+/** `exp rename OLD NEW`: the ref moves to the new name (same baseline, same commit). */
+export function renameExperiment(
+  repo: Repo,
+  name: string,
+  newName: string,
+  opts: { force?: boolean } = {},
+): ExpRef {
+  const exp = resolveExp(repo, name);
+  const cwd = scmRootOf(repo);
+  checkExpName(newName, cwd);
+  if (!opts.force && expExists(repo, exp.baseline, newName)) {
+    throw new ExperimentExistsError(newName);
+  }
+  const ref = expRefName(exp.baseline, newName);
+  gitEnv(["update-ref", ref, exp.sha], cwd);
+  gitEnv(["update-ref", "-d", exp.ref, exp.sha], cwd);
+  return { ...exp, ref, name: newName };
 }

@@ -45,6 +45,7 @@ export type QueuedReproArgs = Pick<
   | "noCommit"
   | "noRunCache"
   | "jobs"
+  | "gpus"
 >;
 
 /** What a queued experiment runs with, stored in its stash commit. */

@@ -32,6 +32,8 @@ export interface RunSink {
 export interface WorkerOptions {
   /** experiments at once (default 1); read again on every turn when a function. */
   jobs?: number | (() => number);
+  /** `--gpus N` for every run (default: each run's stored flag, else detection). */
+  gpus?: number;
   /** stops every run (Ctrl-C, SIGTERM). */
   signal?: AbortSignal;
   /** where a run's events and output go. */
@@ -121,7 +123,11 @@ export async function runQueue(repo: Repo, opts: WorkerOptions = {}): Promise<Wo
     const sink = opts.sinkFor?.(entry) ?? {};
     opts.onStart?.(entry);
     const done = runQueuedExperiment(repo, entry, {
-      repro: { ...sink.repro, signal: AbortSignal.any(signals) },
+      repro: {
+        ...sink.repro,
+        ...(opts.gpus === undefined ? {} : { gpus: opts.gpus }),
+        signal: AbortSignal.any(signals),
+      },
     }).then(
       (r) => {
         result.succeeded.push({ entry, result: r });
