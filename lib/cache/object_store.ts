@@ -336,6 +336,9 @@ export class ObjectStore {
   }
 
   #removePath(path: string): boolean {
+    // A folder inside the cache that is a symlink (planted by a clone) leads
+    // elsewhere: never delete through it.
+    if (this.#throughSymlink(path)) return false;
     try {
       Deno.removeSync(path);
       return true;
@@ -343,6 +346,20 @@ export class ObjectStore {
       if (err instanceof Deno.errors.NotFound) return false;
       throw fsError(err, "removing", path);
     }
+  }
+
+  #throughSymlink(path: string): boolean {
+    if (!path.startsWith(this.cacheDir + "/")) return false;
+    let p = this.cacheDir;
+    for (const part of path.slice(this.cacheDir.length + 1).split("/").slice(0, -1)) {
+      p = `${p}/${part}`;
+      try {
+        if (Deno.lstatSync(p).isSymlink) return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
   }
 
   #writeNew(tmp: string, data: Uint8Array): void {

@@ -154,9 +154,14 @@ Deno.test("host: a symlink planted inside the cache is not handed to a plugin (p
     Deno.writeTextFileSync(`${w.outside}/${MD5.slice(2)}`, "private key material\n");
     Deno.symlinkSync(w.outside, dir);
     const r = cairn(["push"], { cwd: w.repo });
-    // Refused either by the cache's own checks (object missing) or by the host's symlink check.
-    assertMatch(r.stdout + r.stderr, /is a symlink|Missing cache files/);
+    // Refused by the cache's own checks (the content does not match) or by the host's symlink check.
+    assertMatch(r.stdout + r.stderr, /is a symlink|Missing cache files|is corrupted/);
     assertEquals(tree(w.remote), [], "the file behind the link was pushed");
+    assertEquals(
+      Deno.readTextFileSync(`${w.outside}/${MD5.slice(2)}`),
+      "private key material\n",
+      "a file outside the repo was deleted through the link",
+    );
   } finally {
     w.cleanup();
   }
