@@ -31,6 +31,9 @@ import { mergeLockIntoStages, readLockFile } from "./lock_file.ts";
 export type { ParsingConfig, TrackedVars } from "./_context.ts";
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
+/** Most stages one `matrix` may generate (real ones have tens; 8 lists of 10 make 10^8). */
+export const MAX_MATRIX_STAGES = 10_000;
+
 /** Joins a foreach/matrix group name and its key: `build@us`. */
 export const JOIN = "@";
 
@@ -655,13 +658,24 @@ class Resolver {
       }
       dims.push([keyString(k), list]);
     }
-    const combos: [string, unknown][][] = [[]];
+    // A few short lists multiply into millions of stages (a cloned repo's dvc.yaml is
+    // untrusted): refuse before building them.
+    const count = dims.reduce((n, [, list]) => n * list.length, 1);
+    if (count > MAX_MATRIX_STAGES) {
+      this.error(
+        `failed to resolve 'stages.${name}.matrix' in '${this.file}': it generates ${count} stages (more than ${MAX_MATRIX_STAGES})`,
+        undefined,
+        def,
+        "matrix",
+      );
+    }
+    let combos: [string, unknown][][] = [[]];
     for (const [k, list] of dims) {
       const next: [string, unknown][][] = [];
       for (const c of combos) {
         list.forEach((v, i) => next.push([...c, [`${k}\u0000${i}`, v]]));
       }
-      combos.splice(0, combos.length, ...next);
+      combos = next;
     }
     const byKey = new Map<string, [string, unknown][]>();
     for (const combo of combos) {

@@ -245,3 +245,19 @@ Deno.test("CLI: billion-laughs metrics and plots data files end with file:line",
     removeDir(dir);
   }
 });
+
+Deno.test("dvc.yaml matrix: lists that multiply into millions of stages are refused with file:line", () => {
+  const dims = (n: number) =>
+    Array.from({ length: n }, (_, i) => `      k${i}: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n`).join("");
+  const text = (n: number) => `stages:\n  s:\n    matrix:\n${dims(n)}    cmd: echo \${item.k0}\n`;
+  let err: unknown;
+  try {
+    parsePipelineFile(text(8), "dvc.yaml");
+  } catch (e) {
+    err = e;
+  }
+  assert(err instanceof DvcFileSyntaxError, `expected a clean error, got ${err}`);
+  assertMatch(err.message, /dvc\.yaml:\d+:\d+: .*generates 100000000 stages/);
+  // a real-sized matrix still expands
+  assertEquals(parsePipelineFile(text(3), "dvc.yaml").stages.length, 1000);
+});
