@@ -127,6 +127,60 @@ export class ReproductionError extends CairnError {
   }
 }
 
+/**
+ * DVC's `ConfigError` as its CLI prints it, "configuration error - config file
+ * error: DETAIL" (exit code 251).
+ */
+export class ConfigFileError extends ConfigError {
+  /** what is wrong, without the prefix. */
+  detail: string;
+  /** `detail`: what is wrong with the configuration. */
+  constructor(detail: string, opts: CairnErrorOptions = {}) {
+    super(`configuration error - config file error: ${detail}`, opts);
+    this.detail = detail;
+  }
+}
+
+/** No remote given and no default remote (DVC's `NoRemoteError`, exit code 251). */
+export class NoRemoteError extends ConfigFileError {}
+
+/** A remote name that is not configured (DVC's `RemoteNotFoundError`, exit code 251). */
+export class RemoteNotFoundError extends ConfigFileError {
+  /** `name`: the remote asked for. */
+  constructor(name: string, opts: CairnErrorOptions = {}) {
+    super(`remote '${name}' doesn't exist`, opts);
+  }
+}
+
+/** A git revision that names no commit. */
+export class UnknownRevisionError extends CairnError {
+  /** `rev`: as given; `repo`: the repository searched, when it is not the current one. */
+  constructor(rev: string, repo?: string) {
+    super(`unknown Git revision '${rev}'${repo === undefined ? "" : ` in '${repo}'`}`);
+  }
+}
+
+/** A git command that failed (DVC's `SCMError`). */
+export class ScmError extends CairnError {
+  /** `what` failed; `detail`: git's own message. */
+  constructor(what: string, detail: string, opts: CairnErrorOptions = {}) {
+    super(`${what}: ${detail}`, opts);
+  }
+}
+
+/** An output that is already there (and overwriting it was not asked for). */
+export class PathExistsError extends CairnError {
+  /** `path`: as the user gave it. */
+  constructor(path: string, hint?: string) {
+    super(`'${path}' already exists`, { hint });
+  }
+}
+
+/** In a `catch`: a missing file is expected (and ignored), anything else is thrown on. */
+export function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof Deno.errors.NotFound)) throw err;
+}
+
 /** Translate Deno filesystem errors into a user-facing CairnError. */
 export function fsError(
   err: unknown,

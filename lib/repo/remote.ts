@@ -3,7 +3,7 @@
  * config files, with DVC's semantics and messages (dvc/commands/remote.py),
  * plus choosing and opening the remote a data command uses.
  */
-import { CairnError, ConfigError } from "../errors.ts";
+import { ConfigError, ConfigFileError, NoRemoteError, RemoteNotFoundError } from "../errors.ts";
 import {
   CONFIG_LEVELS,
   type ConfigLevel,
@@ -239,20 +239,20 @@ export function resolveRemote(
 ): { name: string; config: RemoteConfig } {
   const chosen = (name ?? repo.config.core.remote)?.toLowerCase();
   if (!chosen) {
-    throw new CairnError(
-      `config file error: no remote specified in ${
+    throw new NoRemoteError(
+      `no remote specified in ${
         configPath("repo", repo.dvcDir)
       }. Setup default remote with\n    cairn remote add -d <name> <url>\nor use:\n    cairn ${command} -r <name>`,
     );
   }
   const config = repo.config.remote[chosen];
   if (!config) {
-    throw new CairnError(`config file error: remote '${chosen}' doesn't exist`, {
+    throw new RemoteNotFoundError(chosen, {
       hint: "cairn remote list shows the configured remotes",
     });
   }
   if (!config.url) {
-    throw new CairnError(`config file error: remote '${chosen}' has no url`, {
+    throw new ConfigFileError(`remote '${chosen}' has no url`, {
       hint: `cairn remote modify ${chosen} url URL`,
     });
   }

@@ -165,8 +165,11 @@ Deno.test("pull from a remote DVC pushed, and clear errors for bad remotes", () 
     );
 
     const noRemote = cairn(["push", "-r", "nope"], { cwd: repo });
-    assertEquals(noRemote.code, 1);
-    assertMatch(noRemote.stderr, /remote 'nope' doesn't exist/);
+    assertEquals(noRemote.code, 251); // DVC's RemoteNotFoundError is a ConfigError
+    assertMatch(
+      noRemote.stderr,
+      /^ERROR: configuration error - config file error: remote 'nope' doesn't exist$/m,
+    );
     cairnOk(["remote", "add", "gcs", "gs://bucket/x"], { cwd: repo });
     const scheme = cairn(["push", "-r", "gcs"], { cwd: repo });
     assertEquals(scheme.code, 1);
@@ -177,8 +180,11 @@ Deno.test("pull from a remote DVC pushed, and clear errors for bad remotes", () 
     assertMatch(down.stderr, /cannot reach ssh server 127\.0\.0\.1:1/);
     cairnOk(["remote", "default", "--unset"], { cwd: repo });
     const unset = cairn(["push"], { cwd: repo });
-    assertEquals(unset.code, 1);
-    assertMatch(unset.stderr, /no remote specified/);
+    assertEquals(unset.code, 251); // DVC's NoRemoteError is a ConfigError
+    assertMatch(
+      unset.stderr,
+      /^ERROR: configuration error - config file error: no remote specified/m,
+    );
   } finally {
     removeDir(wrap);
   }
