@@ -20,8 +20,8 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--outs", "Remove outputs as well."),
     async (targets: string[], o: { outs?: boolean }) => {
       const repo = repoFor(ctx);
-      const r = await remove(repo, targets, { outs: o.outs });
-      if (repo.scmRoot && r.gitFiles.length) ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
+      // DVC's remove prints nothing (no git hint, unlike add/move)
+      await remove(repo, targets, { outs: o.outs });
     },
   );
   defineCommand(
