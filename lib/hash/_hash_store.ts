@@ -42,6 +42,32 @@ function namesIn(dir: string, groupShared?: boolean): Set<string> {
   return names;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Run `put` (which writes into fan-out dir `dir`); if it fails because the
+ * dir is gone since it was listed (the cache was removed while this process
+ * lives on: a library host, an in-process test), list/create it again and
+ * retry once.
+ */
+function intoDir<T>(dir: string, groupShared: boolean | undefined, put: () => T): T {
+  try {
+    return put();
+  } catch (err) {
+    if (isDirectory(dir)) throw err;
+    known.delete(dir);
+    namesIn(dir, groupShared);
+    return put();
+  }
+}
+
 /** An object already there and trusted (mode 0444, as DVC trusts it). */
 function trusted(path: string): boolean {
   try {
@@ -135,8 +161,8 @@ export async function hashAndStoreLarge(
       return { md5, stored: false };
     }
     Deno.chmodSync(tmp, 0o444);
-    Deno.renameSync(tmp, `${dir}/${rest}`);
-    names.add(rest);
+    intoDir(dir, store.groupShared, () => Deno.renameSync(tmp, `${dir}/${rest}`));
+    namesIn(dir, store.groupShared).add(rest);
     return { md5, stored: true };
   } catch (err) {
     drop();
@@ -164,7 +190,7 @@ export function hashAndStore(
   const obj = `${dir}/${rest}`;
   const names = namesIn(dir, store.groupShared);
   if (names.has(rest) && trusted(obj)) return { md5, stored: false };
-  writeObject(obj, data, path);
-  names.add(rest);
+  intoDir(dir, store.groupShared, () => writeObject(obj, data, path));
+  namesIn(dir, store.groupShared).add(rest);
   return { md5, stored: true };
 }
