@@ -11,6 +11,7 @@ import { commandModulesFor } from "./command_map.ts";
 import { DVC_COMPAT_VERSION } from "../version.ts";
 import { hasInterruptHandlers, triggerInterrupt } from "../interrupt.ts";
 import { traceMark, traceReport } from "../trace.ts";
+import { answerUnknownCommands } from "./unknown_command.ts";
 // registers the built-in plugins (remotes, runners) with lib/plugin
 import "../../plugins/builtin.ts";
 
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext, modules: readonly CommandModule[])
     }
   });
   for (const mod of modules) mod.register(program, ctx);
+  answerUnknownCommands(program, ctx.io);
   // Subcommands inherit exit/output behaviour.
   const propagate = (c: Command) => {
     for (const sub of c.commands) {

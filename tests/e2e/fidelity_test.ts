@@ -148,3 +148,22 @@ Deno.test("checkout removes outputs the checked-out version no longer tracks, an
     removeDir(dir);
   }
 });
+
+Deno.test("an unknown command is DVC's usage error: help on stdout, invalid choice + closest on stderr, 254", () => {
+  const dir = makeRepo();
+  try {
+    const r = cairn(["chekout"], { cwd: dir });
+    assertEquals(r.code, 254);
+    assertMatch(r.stdout, /^Usage: cairn /);
+    assertMatch(
+      r.stderr,
+      /^ERROR: argument command: invalid choice: 'chekout' \(choose from 'init', .*'checkout'.*\)\n/,
+    );
+    assertMatch(
+      r.stderr,
+      /\nDid you mean 'checkout'\?\nUse `cairn --help` to list the commands\.\n$/,
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
