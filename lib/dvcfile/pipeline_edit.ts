@@ -136,7 +136,12 @@ class YamlText {
   doc;
   lc = new LineCounter();
   constructor(readonly text: string, readonly file: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lc, keepSourceTokens: false });
+    // uniqueKeys off: the library checks duplicates in quadratic time; loadYaml did it
+    this.doc = parseDocument(text, {
+      lineCounter: this.lc,
+      keepSourceTokens: false,
+      uniqueKeys: false,
+    });
   }
 
   lineStart(off: number): number {

@@ -243,7 +243,8 @@ function spliceBlock(
 
 function editYaml(text: string, items: ParamOverride[]): string {
   for (const o of items) {
-    const doc = parseDocument(text, { keepSourceTokens: true });
+    // uniqueKeys off: the library checks duplicates in quadratic time; parseParams did it
+    const doc = parseDocument(text, { keepSourceTokens: true, uniqueKeys: false });
     const segs = segsOf(o.key);
     if (o.kind === "delete") {
       doc.deleteIn(segs);
