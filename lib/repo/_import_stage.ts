@@ -3,7 +3,7 @@
  * output goes, the frozen stage written for it, and git staging.
  */
 import { dirname, join, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, PathExistsError } from "../errors.ts";
 import { computeStageMd5 } from "../dvcfile/dvc_file.ts";
 import { gitAdd } from "../scm/git.ts";
 import { assertIgnorable } from "../scm/gitignore.ts";
@@ -62,7 +62,7 @@ export function planOut(repo: Repo, given: string, force?: boolean): { abs: stri
     }
   }
   if (!force && (pathExists(abs) || pathExists(join(repo.root, dvcFile)))) {
-    throw new CairnError(`'${rel}' already exists`, { hint: "use --force to overwrite it" });
+    throw new PathExistsError(rel, "use --force to overwrite it");
   }
   return { abs, rel };
 }

@@ -5,7 +5,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CairnError } from "../errors.ts";
+import { CairnError, UsageError } from "../errors.ts";
 import { hashPath } from "../hash/hash_path.ts";
 import { openRemote } from "../plugin/remote.ts";
 import type { HashInfo, Stage } from "../stage/types.ts";
@@ -60,7 +60,7 @@ export async function downloadUrl(
   const base = url.slice(0, slash);
   const key = decodeURIComponent(url.slice(slash + 1));
   if (!key || /^[a-zA-Z][a-zA-Z0-9+.-]*:\/?$/.test(base)) {
-    throw new CairnError(`'${url}' does not name a file`, { exitCode: 254 });
+    throw new UsageError(`'${url}' does not name a file`);
   }
   const tmp = Deno.makeTempDirSync({ prefix: "cairn-get-url-" });
   try {

@@ -5,7 +5,7 @@
  * in a list changes nothing.
  */
 import { dirname, join, relative, resolve } from "node:path";
-import { CairnError, fsError } from "../errors.ts";
+import { CairnError, fsError, UsageError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
 import { hashPath } from "../hash/hash_path.ts";
@@ -122,7 +122,7 @@ interface Planned {
 function plan(repo: Repo, targets: string[], opts: AddOptions): Planned[] {
   if (!targets.length) throw new CairnError("add: at least one target is required");
   if (opts.out && targets.length > 1) {
-    throw new CairnError("--out can't be used with multiple targets", { exitCode: 254 });
+    throw new UsageError("--out can't be used with multiple targets");
   }
   const index = collectStages(repo);
   const outputs = allOutputs(index);

@@ -4,7 +4,7 @@
  */
 import { ObjectStore } from "../cache/object_store.ts";
 import { hashPath } from "../hash/hash_path.ts";
-import { CairnError } from "../errors.ts";
+import { CairnError, UnknownRevisionError } from "../errors.ts";
 import { gitRevParse } from "../scm/git.ts";
 import type { Stage } from "../stage/types.ts";
 import { cacheContext } from "./cache_context.ts";
@@ -113,13 +113,13 @@ export async function diff(
   }
   // No commits yet: everything is new (DVC compares against an empty tree).
   const hasA = gitRevParse(aRev, repo.scmRoot) !== null;
-  if (!hasA && aRev !== "HEAD") throw new CairnError(`unknown Git revision '${aRev}'`);
+  if (!hasA && aRev !== "HEAD") throw new UnknownRevisionError(aRev);
   const a = hasA ? treeOfStages(collectStagesAtRev(repo, aRev), store) : new Map<string, string>();
   const notInCache = new Set<string>();
   let b: Tree;
   if (bRev === undefined) b = await workspaceTree(repo, notInCache);
   else {
-    if (!gitRevParse(bRev, repo.scmRoot)) throw new CairnError(`unknown Git revision '${bRev}'`);
+    if (!gitRevParse(bRev, repo.scmRoot)) throw new UnknownRevisionError(bRev);
     b = treeOfStages(collectStagesAtRev(repo, bRev), store);
   }
   const added: DiffEntry[] = [];

@@ -1,6 +1,6 @@
 /** `get URL PATH`: download a path of another repository; nothing tracked or cached. */
 import { basename, dirname, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { PathExistsError } from "../errors.ts";
 import {
   locate,
   materialize,
@@ -18,9 +18,7 @@ export async function get(
 ): Promise<string> {
   const abs = resolve(cwd, opts.out ?? basename(normPath(source.path)));
   if (pathExists(abs) && !opts.force) {
-    throw new CairnError(`'${opts.out ?? basename(abs)}' already exists`, {
-      hint: "choose another path with -o",
-    });
+    throw new PathExistsError(opts.out ?? basename(abs), "choose another path with -o");
   }
   const src = openSource(source.url, cwd, { rev: opts.rev, remote: opts.remote });
   const tmp = tempContext(dirname(abs));

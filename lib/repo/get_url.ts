@@ -1,6 +1,6 @@
 /** `get-url URL [OUT]`: download a URL; nothing tracked or cached. */
 import { basename, dirname, join, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { PathExistsError } from "../errors.ts";
 import { pathExists, removePath } from "./_import_source.ts";
 import { downloadUrl } from "./_url_source.ts";
 
@@ -14,7 +14,7 @@ export async function getUrl(
   const name = basename(url.replace(/\/+$/, "").replace(/^file:\/\//, ""));
   const abs = resolve(cwd, out ?? name);
   if (pathExists(abs) && !opts.force) {
-    throw new CairnError(`'${out ?? name}' already exists`, { hint: "choose another output path" });
+    throw new PathExistsError(out ?? name, "choose another output path");
   }
   Deno.mkdirSync(dirname(abs), { recursive: true });
   const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-get-" });

@@ -3,7 +3,7 @@
  * inside tracked directories), as `dvc ls` does.
  */
 import { join, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { ScmError } from "../errors.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import { git, gitRaw } from "../scm/git.ts";
 import { allOutputs, collectStages, isInside } from "./collect.ts";
@@ -41,7 +41,7 @@ export function repoForUrl(
   const r = gitRaw(["clone", "-q", "--no-checkout", src, tmp], { cwd });
   if (r.code !== 0) {
     Deno.removeSync(tmp, { recursive: true });
-    throw new CairnError(`failed to clone '${url}': ${r.stderr.trim()}`);
+    throw new ScmError(`failed to clone '${url}'`, r.stderr.trim());
   }
   git(["checkout", "-q", rev ?? "HEAD"], tmp);
   return {

@@ -1,5 +1,5 @@
 /** git through the real `git` CLI (no libgit2): small synchronous helpers. */
-import { CairnError } from "../errors.ts";
+import { CairnError, ScmError } from "../errors.ts";
 
 const dec = new TextDecoder();
 
@@ -39,9 +39,7 @@ export function gitRaw(args: string[], opts: { cwd: string }): GitResult {
 export function git(args: string[], cwd: string): string {
   const r = gitRaw(args, { cwd });
   if (r.code !== 0) {
-    throw new CairnError(
-      `git ${args[0]} failed: ${r.stderr.trim() || `exit ${r.code}`}`,
-    );
+    throw new ScmError(`git ${args[0]} failed`, r.stderr.trim() || `exit ${r.code}`);
   }
   return r.stdout;
 }

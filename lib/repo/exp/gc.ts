@@ -7,7 +7,7 @@
  * `exp clean`: temporary queue state left behind (stale worktrees, dead
  * runs' records).
  */
-import { CairnError } from "../../errors.ts";
+import { CairnError, UsageError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import { type ExpRef, gitEnv, listExpRefs, scmRootOf } from "./refs.ts";
 import { removeFromQueue } from "./queue.ts";
@@ -58,10 +58,9 @@ function keptBaselines(repo: Repo, opts: ExpGcOptions): Set<string> {
 /** The experiments `exp gc` would remove (nothing changes). */
 export function expGcCandidates(repo: Repo, opts: ExpGcOptions): ExpRef[] {
   if (!opts.workspace && !opts.allBranches && !opts.allTags && !opts.allCommits && !opts.date) {
-    throw new CairnError(
+    throw new UsageError(
       "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, " +
         "`--all-commits` or `--date` needs to be set.",
-      { exitCode: 254 },
     );
   }
   const kept = keptBaselines(repo, opts);

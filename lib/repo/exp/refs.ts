@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { CairnError } from "../../errors.ts";
+import { CairnError, ScmError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import { canonicalJson } from "../../py/canonical_json.ts";
 
@@ -58,8 +58,9 @@ export function gitEnv(
     env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...env },
   }).outputSync();
   if (out.code !== 0) {
-    throw new CairnError(
-      `git ${args[0]} failed: ${dec.decode(out.stderr).trim() || `exit ${out.code}`}`,
+    throw new ScmError(
+      `git ${args[0]} failed`,
+      dec.decode(out.stderr).trim() || `exit ${out.code}`,
     );
   }
   return dec.decode(out.stdout);

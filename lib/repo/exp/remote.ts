@@ -4,7 +4,7 @@
  * git remote or URL works), their DVC-cached data through the DVC remote
  * (lib/repo/_sync.ts) unless `--no-cache`.
  */
-import { CairnError } from "../../errors.ts";
+import { CairnError, ScmError, UnknownRevisionError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import {
   type ExpRef,
@@ -41,7 +41,7 @@ function baselineShas(repo: Repo, revs: string[], num: number): Set<string> {
         stderr: "null",
       }).outputSync();
       if (r.code !== 0) {
-        if (n === 0) throw new CairnError(`unknown Git revision '${rev}'`);
+        if (n === 0) throw new UnknownRevisionError(rev);
         break;
       }
       out.add(dec.decode(r.stdout).trim());
@@ -113,8 +113,9 @@ export function pushExperimentRefs(
     if (m) flags.set(m[3], m[1]);
   }
   if (!flags.size && out.code !== 0) {
-    throw new CairnError(
-      `failed to push experiments to '${gitRemote}': ${dec.decode(out.stderr).trim()}`,
+    throw new ScmError(
+      `failed to push experiments to '${gitRemote}'`,
+      dec.decode(out.stderr).trim(),
     );
   }
   for (const e of exps) {

@@ -8,7 +8,7 @@ import { openRevision, type Revision, stageOutPath, WORKSPACE } from "../revisio
 import { metricsAt } from "../metrics/show.ts";
 import { paramsAt } from "../params/show.ts";
 import type { FileResult, RevisionResult } from "../metrics/show.ts";
-import { CairnError } from "../../errors.ts";
+import { UnknownRevisionError } from "../../errors.ts";
 import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
 import { queueStatus, type QueueStatusRow } from "./queue.ts";
 import { logFilePath } from "./queue_store.ts";
@@ -176,7 +176,7 @@ function baselines(repo: Repo, opts: ExpShowOptions): string[] {
     const sha = resolveCommit(cwd, rev);
     if (!sha) {
       if (rev === "HEAD") continue; // no commits yet: the workspace alone
-      throw new CairnError(`unknown Git revision '${rev}'`);
+      throw new UnknownRevisionError(rev);
     }
     for (let n = 0; n < num; n++) {
       const s = n === 0 ? sha : resolveCommit(cwd, `${sha}~${n}`);
