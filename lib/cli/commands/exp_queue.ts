@@ -14,7 +14,7 @@ import type { ReproOptions } from "../../repo/reproduce.ts";
 import type { QueuedReproArgs } from "../../repo/exp/queue.ts";
 import type { QueueEntry } from "../../repo/exp/queue_store.ts";
 import type { RunSink, WorkerResult } from "../../repo/exp/worker.ts";
-import type { ReproFlags } from "./repro.ts";
+import { gpusOf, type ReproFlags } from "./repro.ts";
 
 const enc = new TextEncoder();
 
@@ -50,6 +50,7 @@ export function queuedReproArgs(o: ReproFlags): QueuedReproArgs {
     allowMissing: o.allowMissing,
     noCommit: o.commit === false,
     noRunCache: o.runCache === false,
+    gpus: gpusOf(o.gpus),
   };
 }
 
@@ -86,7 +87,7 @@ async function runQueueHere(
   ctx: CliContext,
   repo: Repo,
   jobs: number | (() => number),
-  opts: { quiet?: boolean; signal?: AbortSignal; stayIdle?: boolean } = {},
+  opts: { quiet?: boolean; signal?: AbortSignal; stayIdle?: boolean; gpus?: number } = {},
 ): Promise<WorkerResult> {
   const { runQueue, stopRequestPath } = await import("../../repo/exp/worker.ts");
   try {
@@ -99,6 +100,7 @@ async function runQueueHere(
   try {
     return await runQueue(repo, {
       jobs,
+      gpus: opts.gpus,
       stayIdle: opts.stayIdle,
       signal: opts.signal ? AbortSignal.any([ctrl.signal, opts.signal]) : ctrl.signal,
       sinkFor,
@@ -166,7 +168,9 @@ export async function expRunQueued(
   const repo = repoFor(ctx);
   if (o.runAll) {
     if (o.queue || o.temp) throw new UsageError("--run-all cannot be combined with --queue/--temp");
-    const res = await runQueueHere(ctx, repo, intArg(o.jobs, "-j/--jobs", 1));
+    const res = await runQueueHere(ctx, repo, intArg(o.jobs, "-j/--jobs", 1), {
+      gpus: gpusOf(o.gpus),
+    });
     reportRun(ctx, res);
     return;
   }
@@ -274,9 +278,12 @@ export function registerQueue(program: Command, ctx: CliContext): void {
     ctx,
     "start",
     "Start the experiments queue worker (detached; survives the terminal).",
-    (c) => c.option("-j, --jobs <number>", "Experiments to run at once. Defaults to 1."),
-    async (o: { jobs?: string }) => {
+    (c) =>
+      c.option("-j, --jobs <number>", "Experiments to run at once. Defaults to 1.")
+        .option("--gpus <number>", "GPUs of this machine (default: nvidia-smi -L) (cairn only)."),
+    async (o: { jobs?: string; gpus?: string }) => {
       const jobs = intArg(o.jobs, "-j/--jobs", 1);
+      const gpus = gpusOf(o.gpus);
       const repo = repoFor(ctx);
       const { workerAlive, stopRequestPath } = await import("../../repo/exp/worker.ts");
       const { execTmpDir } = await import("../../repo/exp/queue_store.ts");
@@ -291,7 +298,11 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         Deno.removeSync(stopRequestPath(repo));
       } catch { /* none */ }
       writeTextAtomic(jobsFile, `${jobs}\n`, { mkdirs: true });
-      const [exe, ...args] = selfCommand(["queue", "_worker"]);
+      const [exe, ...args] = selfCommand([
+        "queue",
+        "_worker",
+        ...(gpus === undefined ? [] : ["--gpus", String(gpus)]),
+      ]);
       const child = new Deno.Command(exe, {
         args,
         cwd: repo.root,
@@ -307,8 +318,8 @@ export function registerQueue(program: Command, ctx: CliContext): void {
     },
   );
 
-  const worker = queue.command("_worker", { hidden: true });
-  worker.action(async () => {
+  const worker = queue.command("_worker", { hidden: true }).option("--gpus <number>");
+  worker.action(async (wo: { gpus?: string }) => {
     const repo = repoFor(ctx);
     const { lockWorker } = await import("../../repo/exp/worker.ts");
     const { execTmpDir } = await import("../../repo/exp/queue_store.ts");
@@ -330,7 +341,11 @@ export function registerQueue(program: Command, ctx: CliContext): void {
     const ignore = () => {};
     Deno.addSignalListener("SIGHUP", ignore);
     try {
-      await runQueueHere(ctx, repo, jobs, { quiet: true, signal: ctrl.signal });
+      await runQueueHere(ctx, repo, jobs, {
+        quiet: true,
+        signal: ctrl.signal,
+        gpus: gpusOf(wo.gpus),
+      });
     } finally {
       for (const s of sigs) Deno.removeSignalListener(s, stop);
       Deno.removeSignalListener("SIGHUP", ignore);

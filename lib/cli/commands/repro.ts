@@ -27,7 +27,10 @@ export interface ReproFlags extends SandboxFlags {
   allowMissing?: boolean;
   commit?: boolean;
   runCache?: boolean;
+  /** no closing "Use `cairn push`..." / up-to-date line (`stage add --run`, as DVC). */
+  quietSummary?: boolean;
   jobs?: string;
+  gpus?: string;
 }
 
 /** The repro flags shared by `repro` and `run`-like commands. */
@@ -64,7 +67,19 @@ export function addReproFlags(c: Command): Command {
     .addOption(
       new Option("-j, --jobs <number>", "Run up to N independent stages at once (cairn only).")
         .default(undefined),
+    )
+    .option(
+      "--gpus <number>",
+      "GPUs of this machine for stages' meta.resources (default: nvidia-smi -L) (cairn only).",
     );
+}
+
+/** `--gpus N`. */
+export function gpusOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`argument --gpus: invalid value '${v}'`);
+  return n;
 }
 
 function jobsOf(v: string | undefined): number {
@@ -130,6 +145,7 @@ export function reproOptionsFor(
     noCommit: flags.commit === false,
     noRunCache: flags.runCache === false,
     jobs,
+    gpus: gpusOf(flags.gpus),
     onEvent: (e) => {
       onEventType?.(e.type);
       const line = reproEventLine(e, parallel);
@@ -142,6 +158,8 @@ export function reproOptionsFor(
         const p = prefixer(address);
         (stream === "stdout" ? p.out : p.err).push(data);
       }
+      : ctx.io.childOutput
+      ? (_address, stream, data) => ctx.io.childOutput!(stream, data)
       : undefined,
     onOutputEnd: (address) => {
       const p = prefixers.get(address);
@@ -171,7 +189,7 @@ export async function runRepro(
   if (flags.explainInputs && !flags.dry && stageRun.reported() === 0) {
     ctx.io.info("No stage ran, so no inputs were traced: use -f to run and explain every stage.");
   }
-  ctx.io.info(result.changed.length ? PUSH_HINT : UP_TO_DATE);
+  if (!flags.quietSummary) ctx.io.info(result.changed.length ? PUSH_HINT : UP_TO_DATE);
 }
 
 export function register(program: Command, ctx: CliContext): void {

@@ -14,8 +14,8 @@
  */
 import { join, relative } from "node:path";
 import { CairnError, InterruptedError } from "../../errors.ts";
-import { readLevel, writeLevel } from "../../config/config.ts";
-import { openRepo, type Repo } from "../repo.ts";
+import { loadConfig, readLevel, writeLevel } from "../../config/config.ts";
+import type { Repo } from "../repo.ts";
 import { reproduce, type ReproOptions, type ReproResult } from "../reproduce.ts";
 import { checkout } from "../checkout.ts";
 import { experimentFiles, lockEntries } from "./run.ts";
@@ -32,7 +32,7 @@ import {
   TaskStatus,
   writeInfo,
 } from "./queue_store.ts";
-import { ARGS_FILE, readQueuedArgs } from "./queue.ts";
+import { ARGS_FILE, type QueuedArgs } from "./queue.ts";
 import { lockRun, runIsAlive } from "./run_lock.ts";
 
 export interface RunQueuedOptions {
@@ -64,6 +64,21 @@ function addWorktree(repo: Repo, rev: string): string {
   Deno.removeSync(dir); // git worktree add creates it
   gitEnv(["worktree", "add", "--detach", "--quiet", dir, rev], scmRootOf(repo));
   return dir;
+}
+
+/** The Repo of the worktree (what openRepo gives, without asking git for the top level). */
+function worktreeRepo(repo: Repo, wt: string, wtRoot: string): Repo {
+  const dvcDir = join(wtRoot, ".dvc");
+  const config = loadConfig(dvcDir);
+  return {
+    root: wtRoot,
+    dvcDir,
+    tmpDir: join(dvcDir, "tmp"),
+    config,
+    cacheDir: repo.cacheDir, // what shareCache wrote into its config.local
+    scmRoot: wt,
+    cwd: wtRoot,
+  };
 }
 
 /** Remove a temp worktree, whatever state it is in. */
@@ -152,14 +167,17 @@ export async function runQueuedExperiment(
     const wtRoot = join(wt, relative(scmRootOf(repo), repo.root));
     writeInfo(repo, entry.stashRev, info(repo, entry, wt, TaskStatus.RUNNING));
     shareCache(repo, join(wtRoot, ".dvc"));
-    const args = readQueuedArgs(repo, entry.stashRev);
-    // the args file is bookkeeping, not part of the experiment
+    // the args file is bookkeeping, not part of the experiment: read it, then drop it
+    const argsPath = join(wtRoot, ARGS_FILE);
+    let args: QueuedArgs;
     try {
-      Deno.removeSync(join(wt, relative(scmRootOf(repo), join(repo.root, ARGS_FILE))));
+      args = JSON.parse(Deno.readTextFileSync(argsPath));
+      Deno.removeSync(argsPath);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
+      args = { targets: [], repro: {}, setParams: [] }; // queued by DVC: its defaults
     }
-    const wtRepo = openRepo(wtRoot, { cwd: wtRoot });
+    const wtRepo = worktreeRepo(repo, wt, wtRoot);
     const signal = opts.repro?.signal;
     if (signal?.aborted) throw new InterruptedError();
     await checkout(wtRepo, [], { force: true, allowMissing: true }).catch((err) => {
