@@ -57,6 +57,33 @@ export interface StageAddResult {
   created: boolean;
   /** a stage of that name was replaced (`-f`). */
   replaced: boolean;
+  /** absolute path -> content before the add (null: did not exist), for undoStageAdd. */
+  before: Map<string, string | null>;
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * Put back the stage file and `.gitignore`s as they were before `r`'s add
+ * (DVC 2's `run` wrote the stage only once its command succeeded).
+ */
+export function undoStageAdd(r: StageAddResult): void {
+  for (const [path, text] of r.before) {
+    if (text === null) {
+      try {
+        Deno.removeSync(path);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    } else writeTextAtomic(path, text);
+  }
 }
 
 /** DVC: a stage with this name cannot be addressed. */
@@ -199,6 +226,8 @@ export async function stageAdd(repo: Repo, opts: StageAddOptions): Promise<Stage
     const gitFiles: string[] = [];
     let created = false;
     let replaced = false;
+    const before = new Map<string, string | null>();
+    before.set(join(repo.root, stage.file), readOrNull(join(repo.root, stage.file)));
     if (stage.kind === "pipeline") {
       const r = addStage(repo.root, stage, { force: opts.force, root: repo.root });
       created = r.created;
@@ -213,6 +242,8 @@ export async function stageAdd(repo: Repo, opts: StageAddOptions): Promise<Stage
         const abs = stageAbsPath(repo, stage, o.path);
         // DVC only warns when the parent dir does not exist yet; repro writes the entry.
         if (!isDir(dirname(abs))) continue;
+        const giPath = join(dirname(abs), ".gitignore");
+        if (!before.has(giPath)) before.set(giPath, readOrNull(giPath));
         const gi = ignoreInGit(abs, { scmRoot: repo.scmRoot });
         if (gi) gitFiles.push(gi);
       }
@@ -223,7 +254,7 @@ export async function stageAdd(repo: Repo, opts: StageAddOptions): Promise<Stage
       gitAdd(gitFiles, repo.root);
       autostaged = true;
     }
-    return { stage, file: stage.file, gitFiles, autostaged, created, replaced };
+    return { stage, file: stage.file, gitFiles, autostaged, created, replaced, before };
   } finally {
     lock.release();
   }

@@ -167,3 +167,33 @@ Deno.test("an unknown command is DVC's usage error: help on stdout, invalid choi
     removeDir(dir);
   }
 });
+
+Deno.test("legacy run writes the stage only if its command succeeds; stage add --run keeps it, exit 255 (item 5)", () => {
+  const dir = makeRepo();
+  try {
+    const failed = cairn(["run", "-n", "s1", "-o", "out.txt", "exit 3"], { cwd: dir });
+    assertEquals(failed.code, 255);
+    assertEquals(exists(join(dir, "dvc.yaml")), false);
+    assertEquals(exists(join(dir, ".gitignore")), false);
+    // the retry needs no --force
+    cairnOk(["run", "-n", "s1", "-o", "out.txt", "echo ok > out.txt"], { cwd: dir });
+    assertMatch(readText(dir, "dvc.yaml"), /cmd: echo ok > out\.txt/);
+    const before = readText(dir, "dvc.yaml");
+    assertEquals(
+      cairn(["run", "-f", "-n", "s1", "-o", "out.txt", "exit 5"], { cwd: dir }).code,
+      255,
+    );
+    assertEquals(readText(dir, "dvc.yaml"), before);
+
+    // DVC 3.64's stage add --run, as a real DVC printed it
+    const add = cairn(["stage", "add", "--run", "-n", "s2", "-o", "o2.txt", "exit 4"], {
+      cwd: dir,
+    });
+    assertEquals(add.code, 255);
+    assertEquals(add.stdout, "Added stage 's2' in 'dvc.yaml'\nRunning stage 's2':\n> exit 4\n");
+    assertEquals(add.stderr, "ERROR: failed to run: exit 4, exited with 4\n");
+    assertMatch(readText(dir, "dvc.yaml"), /\n {2}s2:\n {4}cmd: exit 4\n/);
+  } finally {
+    removeDir(dir);
+  }
+});

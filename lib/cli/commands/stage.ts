@@ -3,6 +3,7 @@ import type { Command } from "npm:commander@^15.1.0";
 import { Option } from "npm:commander@^15.1.0";
 import { join, relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { CairnError, ExitCode, ReproductionError } from "../../errors.ts";
 import type { StageAddOptions } from "../../repo/stage_add.ts";
 import { gitAddHint } from "../render/git_hint.ts";
 import { displayWidth } from "../../py/table.ts";
@@ -124,18 +125,26 @@ function toOptions(command: string[], o: AddFlags): StageAddOptions {
   };
 }
 
+/**
+ * `stage add [--run]` (DVC 3) or the legacy `run` (DVC 2). DVC 3's stage add
+ * says `Added stage 'x' in 'dvc.yaml'` and keeps the stage when `--run`
+ * fails (exit 255, "failed to run: ..."); DVC 2's run printed the dvc.yaml
+ * messages and wrote the stage only once the command succeeded.
+ */
 async function addAndMaybeRun(
   ctx: CliContext,
   command: string[],
   o: AddFlags,
   run: boolean,
+  legacy = false,
 ): Promise<void> {
-  const { stageAdd, targetFor } = await import("../../repo/stage_add.ts");
+  const { stageAdd, targetFor, undoStageAdd } = await import("../../repo/stage_add.ts");
   const repo = repoFor(ctx);
   const r = await stageAdd(repo, toOptions(command, o));
-  if (r.stage.kind === "pipeline") {
+  const rel = relative(repo.cwd, join(repo.root, r.file)).split("\\").join("/");
+  if (!legacy) ctx.io.info(`Added stage '${r.stage.name}' in '${rel}'`);
+  else if (r.stage.kind === "pipeline") {
     // DVC `_dump_pipeline_file` messages
-    const rel = relative(repo.cwd, join(repo.root, r.file)).split("\\").join("/");
     if (r.created) ctx.io.info(`Creating '${rel}'`);
     ctx.io.info(`${r.replaced ? "Modifying" : "Adding"} stage '${r.stage.name}' in '${rel}'`);
   }
@@ -143,9 +152,23 @@ async function addAndMaybeRun(
     if (!r.autostaged && repo.scmRoot) ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
     return;
   }
-  const flags: ReproFlags = { commit: o.commit, runCache: o.runCache, singleItem: true };
+  const flags: ReproFlags = {
+    commit: o.commit,
+    runCache: o.runCache,
+    singleItem: true,
+    quietSummary: !legacy,
+  };
   const fresh = r.stage.kind === "dvcfile" ? [r.file] : [];
-  await runRepro(ctx, [targetFor(repo, r.stage)], flags, { freshFiles: fresh }, r.gitFiles);
+  try {
+    await runRepro(ctx, [targetFor(repo, r.stage)], flags, { freshFiles: fresh }, r.gitFiles);
+  } catch (err) {
+    if (legacy) undoStageAdd(r);
+    // stage.run()'s own error, without repro's "failed to reproduce 'x':" wrapper
+    if (!legacy && err instanceof ReproductionError && err.cause instanceof Error) {
+      throw new CairnError(err.cause.message, { exitCode: ExitCode.other });
+    }
+    throw err;
+  }
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -198,7 +221,7 @@ export function register(program: Command, ctx: CliContext): void {
     "Generate a stage and run it at once (DVC 2.x `dvc run`; = `stage add` + `repro`).",
     (c) => addStageFlags(c, true),
     async (command: string[], o: AddFlags) => {
-      await addAndMaybeRun(ctx, command, o, o.exec !== false);
+      await addAndMaybeRun(ctx, command, o, o.exec !== false, true);
     },
   );
 }
