@@ -236,10 +236,26 @@ export function validateLevels(levels: { doc: IniDoc; file: string }[]): void {
   });
 }
 
-/** Reject a `cairn config` edit of a key DVC's schema does not have. */
-export function validateConfigKey(section: string, key: string, url?: string): void {
-  if (knownKey(section, key, url)) return;
-  const entries: [string, string][] = url === undefined ? [] : [["url", url]];
+/**
+ * Reject a `cairn config` / `remote modify` edit DVC's schema refuses: an
+ * unknown section or key (for a remote: by its `url`'s scheme), or a
+ * `value` DVC would not accept (plain sections; remote values are checked
+ * when the config is next loaded).
+ */
+export function validateConfigKey(
+  section: string,
+  key: string,
+  opts: { url?: string; value?: string } = {},
+): void {
+  const entries: [string, string][] = opts.url === undefined ? [] : [["url", opts.url]];
+  if (knownKey(section, key, opts.url)) {
+    if (opts.value === undefined || NAMED.test(section)) return;
+    const bad = checkConfig([[section, [[key, opts.value]]]]);
+    if (!bad) return;
+    throw new ConfigError(`configuration error - config file error: ${bad.message}`, {
+      hint: `invalid value of '${key}' in [${section}]`,
+    });
+  }
   const p = checkConfig([[section, [...entries, [key, ""]]]]);
   const dym = p?.suggestion === undefined ? "" : ` (did you mean '${p.suggestion}'?)`;
   throw new ConfigError(

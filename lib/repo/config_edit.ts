@@ -47,7 +47,7 @@ export function configSet(
   scope: ConfigScope,
 ): void {
   const { section, key } = splitConfigName(name);
-  validateConfigKey(section, key);
+  validateConfigKey(section, key, { value });
   const level = levelOf(scope);
   const doc = readLevel(level, scope.dvcDir);
   const sec = doc.get(section) ?? new Map<string, string>();

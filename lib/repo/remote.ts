@@ -147,7 +147,7 @@ export function remoteModify(
     for (const l of levelsUpTo(undefined, scope.dvcDir)) {
       url = remotesOf(readLevel(l, scope.dvcDir)).get(name.toLowerCase())?.get("url") ?? url;
     }
-    validateConfigKey(sec, option, option === "url" ? value : url);
+    validateConfigKey(sec, option, { url: option === "url" ? value : url });
   }
   const keys = doc.get(sec) ?? new Map<string, string>();
   if (scope.unset) keys.delete(option);

@@ -116,6 +116,12 @@ Deno.test("cairn config / remote modify refuse unknown keys and leave the file a
     assertEquals(m.code, 251, m.stderr);
     assertMatch(m.stderr, /data\['remote'\]\['s'\]\['regoin'\]/);
     assertMatch(m.stderr, /did you mean 'region'/);
+    const v = cairn(["config", "core.autostage", "maybe"], { cwd: dir });
+    assertEquals(v.code, 251, v.stderr);
+    assertMatch(
+      v.stderr,
+      /expected true or false for dictionary value @ data\['core'\]\['autostage'\]/,
+    );
     assertEquals(Deno.readTextFileSync(join(dir, ".dvc/config")), before);
     cairnOk(["remote", "modify", "s", "region", "eu-west-1"], { cwd: dir });
     cairnOk(["remote", "modify", "s", "endpointurl", "http://127.0.0.1:9000"], { cwd: dir });
