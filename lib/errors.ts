@@ -176,9 +176,14 @@ export class PathExistsError extends CairnError {
   }
 }
 
-/** In a `catch`: a missing file is expected (and ignored), anything else is thrown on. */
+/**
+ * In a `catch`: a missing path (NotFound, or a parent that is a file; also as
+ * the cause of an `fsError`) is expected and ignored; anything else
+ * (permissions, I/O) is thrown on.
+ */
 export function ignoreNotFound(err: unknown): void {
-  if (!(err instanceof Deno.errors.NotFound)) throw err;
+  const e = err instanceof CairnError && err.cause !== undefined ? err.cause : err;
+  if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw err;
 }
 
 /** Translate Deno filesystem errors into a user-facing CairnError. */

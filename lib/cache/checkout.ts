@@ -3,7 +3,7 @@
  * output. Results are typed per-path outcomes; nothing is printed, and the
  * decision to overwrite uncached data is the caller's (force / confirm).
  */
-import { CairnError, fsError } from "../errors.ts";
+import { CairnError, fsError, ignoreNotFound } from "../errors.ts";
 import { type FileStamp, stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import { PathGuard } from "../fs/path_guard.ts";
 import { sweepOnce } from "../fs/temp_files.ts";
@@ -107,7 +107,8 @@ function lstatOrNull(path: string): Deno.FileInfo | null {
 function statOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.statSync(path);
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return null;
   }
 }
@@ -123,7 +124,8 @@ function readLinkOrNull(path: string): string | null {
 function inoOf(path: string): number | undefined {
   try {
     return Deno.statSync(path).ino ?? undefined;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return undefined;
   }
 }
@@ -504,7 +506,9 @@ function fileAsWalk(path: string, st: Deno.FileInfo): WalkFile {
   if (st.isSymlink) {
     try {
       s = Deno.statSync(path);
-    } catch { /* broken link: keep lstat */ }
+    } catch (err) {
+      ignoreNotFound(err); // broken link: keep lstat
+    }
   }
   const w: WalkFile = {
     ...stampOf(s),

@@ -5,7 +5,7 @@
  * are read-only (0444), and a corrupt object is removed, never used.
  */
 import { tempPathFor } from "../fs/atomic_write.ts";
-import { CairnError, fsError } from "../errors.ts";
+import { CairnError, fsError, ignoreNotFound } from "../errors.ts";
 import { noteRemovedCorrupt } from "./corrupt.ts";
 import {
   buildDirObject,
@@ -100,7 +100,8 @@ export class ObjectStore {
   has(md5: string, opts: NamespaceOptions = {}): boolean {
     try {
       return Deno.statSync(this.pathFor(md5, opts)).isFile;
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       return false;
     }
   }
@@ -124,7 +125,9 @@ export class ObjectStore {
           for (const e of Deno.readDirSync(`${root}/${pre}`)) {
             if (e.isFile) names.add(e.name);
           }
-        } catch { /* no such fan-out dir */ }
+        } catch (err) {
+          ignoreNotFound(err); // no such fan-out dir
+        }
         listed.set(pre, names);
       }
       return names.has(m.slice(2));
@@ -269,7 +272,8 @@ export class ObjectStore {
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(path);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       return "missing";
     }
     if (!info.isFile) return "missing";
@@ -280,7 +284,8 @@ export class ObjectStore {
       got = opts.legacy ? md5FileDos2Unix(path) : md5File(path);
       // Legacy .dir objects were hashed as text; plain md5 also accepted.
       if (got !== want && opts.legacy) got = md5File(path);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err); // removed meanwhile
       return "missing";
     }
     if (got !== want) {
@@ -303,7 +308,8 @@ export class ObjectStore {
       let prefixes: Deno.DirEntry[];
       try {
         prefixes = [...Deno.readDirSync(root)];
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         continue;
       }
       for (const p of prefixes) {
@@ -328,7 +334,8 @@ export class ObjectStore {
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(path);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       return false;
     }
     if ((info.mode! & 0o777) === OBJECT_MODE) return true;
@@ -355,7 +362,8 @@ export class ObjectStore {
       p = `${p}/${part}`;
       try {
         if (Deno.lstatSync(p).isSymlink) return true;
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         return false;
       }
     }

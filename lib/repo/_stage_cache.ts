@@ -11,6 +11,7 @@ import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { isPlainMapping, keyString, mapEntries, PyFloat, setKeyOrder } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";
 import { VERSION } from "../version.ts";
+import { ignoreNotFound } from "../errors.ts";
 
 const FORMAT = 1;
 /** A file modified this recently may change again within its mtime tick: not cached. */
@@ -36,7 +37,8 @@ export function stampOf(root: string, rel: string): Stamp {
   try {
     const st = Deno.statSync(`${root}/${rel}`);
     return [rel, st.ino ?? 0, st.mtime?.getTime() ?? 0, st.size];
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return [rel];
   }
 }

@@ -16,7 +16,7 @@ import type { ParsingConfig } from "../dvcfile/_context.ts";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import { gitRaw } from "../scm/git.ts";
 import { type Output, type Stage, stageAddress } from "../stage/types.ts";
-import { CairnError, fsError, StageNotFoundError } from "../errors.ts";
+import { CairnError, fsError, ignoreNotFound, StageNotFoundError } from "../errors.ts";
 import { StageCache, type Stamp, stampOf } from "./_stage_cache.ts";
 import { type Repo, repoRelative } from "./repo.ts";
 import { guardStageOutputs } from "./guard_stages.ts";
@@ -55,7 +55,8 @@ export function walkOrder(a: string, b: string): number {
 function isFile(p: string): boolean {
   try {
     return Deno.statSync(p).isFile;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }
@@ -88,6 +89,7 @@ export function findStageFiles(repo: Repo): string[] {
       try {
         entries = [...Deno.readDirSync(dirAbs)];
       } catch {
+        // unreadable: skipped, as DVC's os.walk skips it
         return;
       }
       for (const e of entries) {
@@ -329,7 +331,9 @@ export function collectTarget(
     let isDir = false;
     try {
       isDir = Deno.statSync(abs).isDirectory;
-    } catch { /* not a dir */ }
+    } catch (err) {
+      ignoreNotFound(err); // not a dir
+    }
     if (isDir) {
       const dir = rel(target) ?? "";
       return stages.filter((s) => isInside(s.file, dir));

@@ -7,7 +7,7 @@
  * reported as `missing`, not as an error.
  */
 import { join, posix, relative } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 import type { Repo } from "./repo.ts";
 import type { Output, Stage } from "../stage/types.ts";
 import {
@@ -254,7 +254,8 @@ export class RevisionView {
     if (this.isWorkspace) {
       try {
         return Deno.readFileSync(this.#abs(p));
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         return undefined;
       }
     }
@@ -273,7 +274,8 @@ export class RevisionView {
       try {
         const st = Deno.statSync(this.#abs(p));
         return st.isDirectory ? "dir" : "file";
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         return undefined;
       }
     }
@@ -402,7 +404,8 @@ export class RevisionView {
         bytes: Deno.readFileSync(this.#objectPath(o.out, fileMd5)),
         source: "cache",
       };
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       return { status: "missing", md5: fileMd5, output: o.path };
     }
   }
@@ -445,6 +448,7 @@ export class RevisionView {
         try {
           entries = [...Deno.readDirSync(this.#abs(rel))];
         } catch {
+          // unreadable: skipped, as DVC's os.walk skips it
           return;
         }
         for (const e of entries) {
