@@ -1,101 +1,104 @@
 /**
- * cairn as a library: open a repository, run the verbs, read results as
- * typed values. Nothing here prints or exits; failures are CairnError
- * subclasses carrying DVC's exit codes.
+ * cairn as a library: DVC-compatible data versioning and pipelines as typed
+ * functions. Open a repository, define stages, reproduce them, move data to
+ * and from remotes, read params/metrics/plots and run experiments; log
+ * training runs with `Live` (DVCLive's file layout) and run or migrate
+ * notebooks. Nothing here prints or exits: failures are `CairnError`s
+ * carrying DVC's exit codes.
  *
- * ```ts
- * import { add, openRepo, status } from "./mod.ts";
+ * Works when imported by file or HTTP(S) URL with no import map (its npm
+ * packages are named in full); plugin remotes run in Workers with their own
+ * permissions, so run with `--unstable-worker-options`.
+ *
+ * @example A migration script
+ * ```ts ignore
+ * import { openRepo, reproduce, runExperiment, stageAdd, compareExperiments } from "@cairn/cairn";
  * const repo = openRepo(".");
- * await add(repo, ["data/raw.csv"]);
+ * await stageAdd(repo, {
+ *   name: "train",
+ *   cmd: "deno run -A train.ts",
+ *   deps: ["train.ts", "data/train.csv"],
+ *   params: ["lr"],
+ *   outs: ["model.json"],
+ *   metricsNoCache: ["metrics.json"],
+ * });
+ * await reproduce(repo, [], { onProgress: (p) => console.log(p.stage, p.event) });
+ * await runExperiment(repo, { params: { lr: 0.05 } });
+ * console.table(compareExperiments(repo).map((r) => ({ name: r.name, ...r.metrics })));
  * ```
  *
- * Inside a pipeline stage: `readParams("params.yaml", "train.lr")`,
- * `logMetrics("metrics.json", {acc: 0.93})`, `logPlotPoint("loss.csv", {step, loss})`.
+ * @module
  */
-export { findRoot, openRepo, type OpenRepoOptions, type Repo } from "./lib/repo/repo.ts";
-export { init, type InitOptions, type InitResult } from "./lib/repo/init.ts";
-export { type Config, loadConfig } from "./lib/config/config.ts";
-export { add, type AddOptions, type AddResult } from "./lib/repo/add.ts";
-export { checkout, type CheckoutOptions, type CheckoutSummary } from "./lib/repo/checkout.ts";
-export { commit, type CommitOptions } from "./lib/repo/commit.ts";
-export { gc, type GcOptions, type GcResult } from "./lib/repo/gc.ts";
-export { diff, type DiffOptions, type DiffResult } from "./lib/repo/diff.ts";
-export { type DataStatus, dataStatus } from "./lib/repo/data_status.ts";
-export { ls, type LsEntry } from "./lib/repo/ls.ts";
-export { destroy, move, remove, unprotect } from "./lib/repo/manage.ts";
-export { collectStages, type RepoIndex } from "./lib/repo/collect.ts";
-export { logMetrics, logPlotPoint, readParams } from "./lib/repo/stage_io.ts";
-export {
-  reproduce,
-  type ReproEvent,
-  type ReproOptions,
-  type ReproResult,
-  type StageOutcome,
-} from "./lib/repo/reproduce.ts";
-export { status, statusJson, type StatusOptions, type StatusResult } from "./lib/repo/status.ts";
-export { stageAdd, type StageAddOptions, type StageAddResult } from "./lib/repo/stage_add.ts";
-export { importRepo } from "./lib/repo/import.ts";
-export { get } from "./lib/repo/get.ts";
-export { importUrl } from "./lib/repo/import_url.ts";
-export { getUrl } from "./lib/repo/get_url.ts";
-export { update } from "./lib/repo/update.ts";
-export { type ExpRunOptions, type ExpRunResult, runExperiment } from "./lib/repo/exp/run.ts";
-export { applyExperiment, branchExperiment, removeExperiments } from "./lib/repo/exp/manage.ts";
-export { listExpRefs } from "./lib/repo/exp/refs.ts";
+// Registers the built-in remotes and runners (lib/plugin never imports plugins/).
+import "./plugins/builtin.ts";
 
 export {
+  add,
+  type AddedData,
+  type AddOptions,
+  type AddResult,
+  type ChangeLists,
+  checkout,
+  type CheckoutOptions,
+  type CheckoutResult,
+  commit,
+  type CommitOptions,
+  dataStatus,
+  type DataStatusOptions,
+  type DataStatusResult,
+  findRoot,
+  init,
+  type InitOptions,
+  type InitResult,
+  openRepo,
+  type OpenRepoOptions,
+  type Repo,
+} from "./lib/api/repo.ts";
+export {
+  listStages,
+  logMetrics,
+  logPlotPoint,
+  readParams,
+  removeStage,
+  reproduce,
+  type ReproduceOptions,
+  type ReproduceResult,
+  stageAdd,
+  type StageAddResult,
+  type StageDefinition,
+  type StageProgress,
+  type StageResult,
+  type StageSummary,
+  status,
+} from "./lib/api/pipeline.ts";
+export {
+  addRemote,
+  applyExperiment,
+  type ChangesByFile,
+  compareExperiments,
+  type CompareOptions,
+  type ExperimentInfo,
+  type ExperimentRow,
+  fetch,
+  listExperiments,
+  metricsDiff,
+  paramsDiff,
+  plotsData,
+  type PlotsDataOptions,
+  pull,
+  push,
+  removeExperiments,
+  type RevisionOptions,
+  runExperiment,
+  type RunExperimentOptions,
+  saveExperiment,
   showMetrics,
-  type ShowMetricsOptions,
-  type ShowResult as MetricsShowResult,
-} from "./lib/repo/metrics/show.ts";
-export { diffMetrics, type DiffResult as MetricsDiffResult } from "./lib/repo/metrics/diff.ts";
-export { diffParams, type ParamsDiffOptions } from "./lib/repo/params/diff.ts";
-export { showParams, type ShowParamsOptions } from "./lib/repo/params/show.ts";
-export {
-  diffRevisions as plotsDiffRevisions,
-  type PlotsOptions,
-  type PlotsResult,
-  showPlots,
-} from "./lib/repo/plots/show.ts";
-export { plotsJson, writePlotsHtml } from "./lib/plots/output.ts";
-export { openRevision, type Revision, selectRevisions } from "./lib/repo/revisions.ts";
-export { push } from "./lib/repo/push.ts";
-export { fetch } from "./lib/repo/fetch.ts";
-export { pull, type PullOptions, type PullResult } from "./lib/repo/pull.ts";
-export { type SyncOptions, type SyncResult } from "./lib/repo/_sync.ts";
-export { cloudStatus, type CloudStatusResult } from "./lib/repo/cloud_status.ts";
-export { gcCloud } from "./lib/repo/gc_cloud.ts";
-export {
-  remoteAdd,
-  remoteDefault,
-  remoteList,
-  remoteModify,
-  remoteRemove,
-  remoteRename,
-} from "./lib/repo/remote.ts";
-export {
-  openRemote,
-  type OpenRemoteOptions,
-  Remote,
-  type RemoteConfig,
-} from "./lib/plugin/remote.ts";
-export { PluginRegistry } from "./lib/plugin/registry.ts";
-export { BUILTIN_PLUGINS } from "./plugins/builtin.ts";
-export { PluginError, PluginPermissionError, type PluginSpec } from "./lib/plugin/loader.ts";
-export type { PluginManifest } from "./lib/plugin/manifest.ts";
-export type { CreateRemote, RemoteImpl, RemoteInfo } from "./lib/plugin/remote_api.ts";
-export {
-  fetchObjects,
-  pushObjects,
-  type TransferObject,
+  showParams,
   type TransferOptions,
-  type TransferProgress,
-  type TransferResult,
-} from "./lib/cache/transfer.ts";
-export { interruptSignal, triggerInterrupt } from "./lib/interrupt.ts";
-export * from "./lib/errors.ts";
-export type * from "./lib/stage/types.ts";
-export { VERSION } from "./lib/version.ts";
+  type TransferSummary,
+  type ValueChange,
+  type ValuesByRevision,
+} from "./lib/api/results.ts";
 export {
   Live,
   type LiveEndResult,
@@ -105,3 +108,19 @@ export {
   type MetricValue,
   type ParamValue,
 } from "./lib/live/live.ts";
+export {
+  NotebookRunError,
+  runNotebook,
+  type RunNotebookOptions,
+  type RunNotebookResult,
+} from "./lib/notebook/run.ts";
+export { NotebookError, type NotebookLanguage } from "./lib/notebook/ipynb.ts";
+export type { NotebookParams } from "./lib/notebook/params.ts";
+export {
+  type MigratedStage,
+  migrateNotebook,
+  type MigrateOptions,
+  type MigrateResult,
+} from "./lib/notebook/migrate.ts";
+export * from "./lib/errors.ts";
+export { VERSION } from "./lib/version.ts";

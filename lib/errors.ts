@@ -6,24 +6,52 @@
 
 /** DVC's exit codes (dvc/cli/__init__.py). */
 export const ExitCode = {
+  /** success. */
   ok: 0,
+  /** a command failed. */
   failure: 1,
+  /** bad configuration. */
   config: 251,
+  /** interrupted (Ctrl-C). */
   interrupted: 252,
+  /** not inside a repository. */
   notARepo: 253,
+  /** bad command line. */
   usage: 254,
+  /** anything else. */
   other: 255,
 } as const;
 
+/** Options of `new CairnError()`. */
 export interface CairnErrorOptions {
+  /** what the user can do about it (printed after the message). */
   hint?: string;
+  /** the underlying error. */
   cause?: unknown;
+  /** exit code (default 1). */
   exitCode?: number;
 }
 
+/**
+ * Every failure cairn reports: a message, an optional hint and the exit code
+ * DVC would use.
+ *
+ * @example
+ * ```ts
+ * import { CairnError, openRepo } from "@cairn/cairn";
+ * try {
+ *   openRepo("/");
+ * } catch (e) {
+ *   if (e instanceof CairnError) console.log(e.exitCode, e.message); // 253 ...
+ * }
+ * ```
+ */
 export class CairnError extends Error {
+  /** the process exit code for this error (DVC's). */
   exitCode: number;
+  /** what the user can do about it. */
   hint?: string;
+  /** An error with `message` (exit code 1 unless `opts.exitCode`). */
   constructor(message: string, opts: CairnErrorOptions = {}) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
@@ -32,7 +60,9 @@ export class CairnError extends Error {
   }
 }
 
+/** Not inside a repository (exit code 253). */
 export class NotARepoError extends CairnError {
+  /** `dir`: where the search started. */
   constructor(dir: string) {
     super(
       `you are not inside of a DVC repository (checked up to mount point '/')`,
@@ -41,19 +71,25 @@ export class NotARepoError extends CairnError {
   }
 }
 
+/** Bad arguments (exit code 254). */
 export class UsageError extends CairnError {
+  /** A usage error with an optional hint. */
   constructor(message: string, hint?: string) {
     super(message, { exitCode: ExitCode.usage, hint });
   }
 }
 
+/** Bad configuration (exit code 251). */
 export class ConfigError extends CairnError {
+  /** A configuration error. */
   constructor(message: string, opts: CairnErrorOptions = {}) {
     super(message, { ...opts, exitCode: ExitCode.config });
   }
 }
 
+/** Stopped by the user (exit code 252). */
 export class InterruptedError extends CairnError {
+  /** The interruption. */
   constructor() {
     super("interrupted by the user", { exitCode: ExitCode.interrupted });
   }
@@ -61,9 +97,13 @@ export class InterruptedError extends CairnError {
 
 /** A YAML/INI/JSON file that cannot be parsed or does not fit its schema. */
 export class DvcFileSyntaxError extends CairnError {
+  /** the file. */
   path: string;
+  /** 1-based line of the problem, when known. */
   line?: number;
+  /** 1-based column, when known. */
   column?: number;
+  /** `detail` says what is wrong at `pos`. */
   constructor(
     path: string,
     detail: string,
@@ -79,27 +119,36 @@ export class DvcFileSyntaxError extends CairnError {
   }
 }
 
+/** The stages depend on each other in a circle. */
 export class CyclicGraphError extends CairnError {
+  /** the stages on the cycle. */
   cycle: string[];
+  /** The cycle's stages. */
   constructor(cycle: string[]) {
     super(`Pipeline has a cycle involving: ${cycle.join(", ")}.`, { exitCode: ExitCode.other });
     this.cycle = cycle;
   }
 }
 
+/** A path that is no stage's output. */
 export class OutputNotFoundError extends CairnError {
+  /** The path asked for. */
   constructor(path: string) {
     super(`output '${path}' does not exist`);
   }
 }
 
+/** A target that names no stage or file. */
 export class StageNotFoundError extends CairnError {
+  /** The target asked for. */
   constructor(target: string) {
     super(`'${target}' does not exist`);
   }
 }
 
+/** Some outputs could not be checked out (their data is not in the cache). */
 export class CheckoutError extends CairnError {
+  /** the outputs that failed. */
   targets: string[];
   /** `details`: lines after the targets saying why (e.g. a corrupted cache object). */
   constructor(targets: string[], details: string[] = []) {
@@ -112,7 +161,9 @@ export class CheckoutError extends CairnError {
   }
 }
 
+/** Another cairn or DVC process holds the repository lock. */
 export class RepoLockedError extends CairnError {
+  /** `lockPath`: the lock file. */
   constructor(lockPath: string) {
     super(
       `Unable to acquire lock. Most likely another DVC or cairn process is running or was terminated abruptly.`,
@@ -121,7 +172,9 @@ export class RepoLockedError extends CairnError {
   }
 }
 
+/** A stage failed during `repro`. */
 export class ReproductionError extends CairnError {
+  /** What failed. */
   constructor(message: string, opts: CairnErrorOptions = {}) {
     super(message, opts);
   }

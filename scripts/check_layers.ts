@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
  * one way only. A folder is `lib/<name>`, `plugins/<name>` or a top-level file.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["cli.ts", "mod.ts", "lib/cli"],
+  ["cli.ts", "mod.ts", "lib/cli", "lib/api"],
   ["lib/repo", "lib/live", "lib/notebook"],
   ["plugins"],
   [

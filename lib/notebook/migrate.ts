@@ -383,7 +383,20 @@ function liveDirsOf(code: string): string[] {
   return [...dirs];
 }
 
-/** Turn a Deno notebook into scripts and dvc.yaml stages (see the module doc). */
+/**
+ * `cairn nb migrate`: turn a Deno notebook into one script per stage plus
+ * dvc.yaml stages. Cells tagged `stage:NAME` (or markdown headings named in
+ * `split`) start stages; each script is run once under strace to find its
+ * deps and outs; the `parameters` cell moves to params.yaml; `Live` output
+ * becomes uncached metrics and plots. Refuses to overwrite without `force`.
+ *
+ * @example
+ * ```ts ignore
+ * import { migrateNotebook } from "@cairn/cairn";
+ * const r = await migrateNotebook("train.ipynb");
+ * for (const s of r.stages) console.log(s.name, s.deps, s.outs);
+ * ```
+ */
 export async function migrateNotebook(
   notebook: string,
   opts: MigrateOptions = {},

@@ -384,7 +384,30 @@ async function runPython(
   return { engine, executed };
 }
 
-/** Execute a notebook top to bottom (see the module doc). */
+/**
+ * `cairn nb run`: execute a notebook top to bottom. Deno notebooks run under
+ * `deno run` (no Jupyter needed); Python ones through papermill or
+ * `jupyter nbconvert`. Parameters follow papermill's convention (the cell
+ * tagged `parameters`), from `params` and the params file. A failing cell
+ * throws `NotebookRunError` naming it (the executed notebook is still written).
+ *
+ * @example Run a notebook with a parameter
+ * ```ts
+ * import { runNotebook } from "@cairn/cairn";
+ * const dir = Deno.makeTempDirSync();
+ * const cell = (source: string, tags: string[] = []) =>
+ *   ({ cell_type: "code", metadata: { tags }, outputs: [], source });
+ * Deno.writeTextFileSync(`${dir}/nb.ipynb`, JSON.stringify({
+ *   cells: [cell("const n = 1;", ["parameters"]), cell("console.log(n * 2);")],
+ *   metadata: { kernelspec: { name: "deno", language: "typescript" } },
+ *   nbformat: 4,
+ *   nbformat_minor: 5,
+ * }));
+ * let printed = "";
+ * await runNotebook(`${dir}/nb.ipynb`, { params: { n: 21 }, onOutput: (_, t) => printed += t });
+ * console.log(printed); // 42
+ * ```
+ */
 export async function runNotebook(
   notebook: string,
   opts: RunNotebookOptions = {},

@@ -16,8 +16,8 @@ const dir = Deno.cwd();
 lib.init(dir);
 await Deno.writeTextFile("data.txt", "hello\\n");
 await Deno.writeTextFile("params.yaml", "train:\\n  lr: 0.25\\n");
-lib.remoteAdd("store", Deno.args[1], { dvcDir: dir + "/.dvc", cwd: dir }, { default: true });
-const repo = lib.openRepo(dir);
+lib.addRemote(lib.openRepo(dir), "store", Deno.args[1], { default: true });
+const repo = lib.openRepo(dir); // opened again: a repo handle keeps the config it was opened with
 const added = await lib.add(repo, ["data.txt"]);
 const pushed = await lib.push(repo);
 await Deno.remove(".dvc/cache", { recursive: true });
