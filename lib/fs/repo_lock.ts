@@ -6,6 +6,7 @@
  * with RepoLockedError, so two writers never interleave.
  */
 import { fsError, RepoLockedError } from "../errors.ts";
+import { forgetSweeps } from "./temp_files.ts";
 
 /** DVC's DEFAULT_TIMEOUT (seconds) for acquiring the lock. */
 export const LOCK_TIMEOUT_MS = 3000;
@@ -49,6 +50,7 @@ export function tryAcquireRepoLock(lockPath: string): RepoLock | null {
     file.close();
     return null;
   }
+  forgetSweeps(); // a new operation: look for temps of killed processes again
   try {
     // zc.lockfile's content: " {pid}\n"
     const text = new TextEncoder().encode(` ${Deno.pid}\n`);

@@ -40,6 +40,16 @@ export function tempPathFor(path: string): string {
   return `${dir}.${base}.${Deno.pid}.${++counter}.${hostTag()}${rand}.tmp`;
 }
 
+/**
+ * A new empty staging folder next to `path`, named like a temp file, so a
+ * folder left by a killed cairn is removed like one (see removeStaleTemps).
+ */
+export function makeTempDirNear(path: string): string {
+  const dir = tempPathFor(path);
+  Deno.mkdirSync(dir);
+  return dir;
+}
+
 const TEMP_RE = /^\..+\.(\d+)\.\d+\.([0-9a-z]{4})[0-9a-z]+\.tmp$/;
 
 /** pid and host tag of a cairn temp file name; null for any other name. */
@@ -102,7 +112,7 @@ export function isStaleTemp(dir: string, name: string): boolean {
   let changed: number;
   try {
     const st = Deno.lstatSync(`${dir}/${name}`);
-    if (!st.isFile) return false;
+    if (!st.isFile && !st.isDirectory) return false;
     const c = st.ctime ?? st.mtime;
     if (!c) return false;
     changed = c.getTime() / 1000;
@@ -113,7 +123,7 @@ export function isStaleTemp(dir: string, name: string): boolean {
   return start > changed + CLOCK_SLACK_S;
 }
 
-/** Remove the stale cairn temps directly in `dir`; returns how many. Never throws. */
+/** Remove the stale cairn temps (files, staging folders) directly in `dir`; returns how many. Never throws. */
 export function removeStaleTemps(dir: string): number {
   let removed = 0;
   let entries: Iterable<Deno.DirEntry>;
@@ -123,9 +133,11 @@ export function removeStaleTemps(dir: string): number {
     return 0;
   }
   for (const e of entries) {
-    if (!e.isFile || !parseTempName(e.name) || !isStaleTemp(dir, e.name)) continue;
+    if (!(e.isFile || e.isDirectory) || !parseTempName(e.name) || !isStaleTemp(dir, e.name)) {
+      continue;
+    }
     try {
-      Deno.removeSync(`${dir}/${e.name}`);
+      Deno.removeSync(`${dir}/${e.name}`, { recursive: e.isDirectory });
       removed++;
     } catch { /* raced with someone else's cleanup */ }
   }
@@ -134,7 +146,16 @@ export function removeStaleTemps(dir: string): number {
 
 const swept = new Set<string>();
 
-/** removeStaleTemps(dir), at most once per folder per process. */
+/**
+ * Start a new operation: folders are swept again (a long-lived process, a
+ * library user or the in-process test rig, outlives the operation that swept
+ * them). Called when the repository lock is taken.
+ */
+export function forgetSweeps(): void {
+  swept.clear();
+}
+
+/** removeStaleTemps(dir), at most once per folder per operation (see forgetSweeps). */
 export function sweepOnce(dir: string): void {
   if (swept.has(dir)) return;
   swept.add(dir);

@@ -7,6 +7,7 @@
  * that commit.
  */
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { makeTempDirNear } from "../fs/temp_files.ts";
 import { fileURLToPath } from "node:url";
 import { CairnError, fsError } from "../errors.ts";
 import { checkoutOutput, commitOutput } from "../cache/checkout.ts";
@@ -277,7 +278,7 @@ export async function materialize(
   opts: { commit: boolean },
 ): Promise<HashInfo> {
   // Written next to the destination first, so a failure leaves the old data.
-  const stagingDir = Deno.makeTempDirSync({ dir: dirname(dest), prefix: ".cairn-import-" });
+  const stagingDir = makeTempDirNear(dest);
   const staged = join(stagingDir, basename(dest));
   try {
     let hash: HashInfo;

@@ -1,5 +1,6 @@
 /** `import-url URL [OUT]`: a frozen `.dvc` stage whose dep is the URL and its checksum. */
 import { basename, dirname, join, relative } from "node:path";
+import { makeTempDirNear } from "../fs/temp_files.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
@@ -67,7 +68,7 @@ export async function importUrl(
     let hash: HashInfo | undefined;
     if (!opts.noExec) {
       Deno.mkdirSync(dirname(abs), { recursive: true });
-      const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-import-" });
+      const stagingDir = makeTempDirNear(abs);
       try {
         const staged = join(stagingDir, basename(abs));
         src = await downloadUrl(url, repo.cwd, staged, opts.fsConfig);

@@ -1,5 +1,6 @@
 /** `update TARGET.dvc`: move an import (repo or URL) to its source's current state. */
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { makeTempDirNear } from "../fs/temp_files.ts";
 import { CairnError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { computeStageMd5, loadDvcFile, saveDvcFile } from "../dvcfile/dvc_file.ts";
@@ -127,7 +128,7 @@ async function updateUrl(repo: Repo, stage: Stage, opts: UpdateOptions): Promise
     ? dep.path
     : join(repo.root, stage.wdir, dep.path);
   const abs = join(repo.root, stagePath(stage, stage.outs[0].path));
-  const stagingDir = Deno.makeTempDirSync({ dir: dirname(abs), prefix: ".cairn-import-" });
+  const stagingDir = makeTempDirNear(abs);
   try {
     const staged = join(stagingDir, basename(abs));
     const fsConfig = dep.extra?.fs_config as Record<string, string> | undefined;

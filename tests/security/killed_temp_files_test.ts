@@ -95,6 +95,11 @@ async function killWithTempLeft(
   }
 }
 
+/** The next run: a new `scripts/cairn` process (an `env` makes the rig spawn one). */
+function next(args: string[], cwd: string) {
+  return cairnOk(args, { cwd, env: { CAIRN_TEST_NEXT_RUN: "1" } });
+}
+
 /** `n` files of `size` bytes (default 16 KiB) with distinct content under `dir`, in 8 sub-folders. */
 function writeMany(dir: string, n: number, size = 16 << 10, seed = 0): void {
   const block = new Uint8Array(size);
@@ -122,7 +127,7 @@ Deno.test("item 10: a killed checkout's temp files are removed by the next plain
     const partial = (ts: string[]) => ts.some((t) => Deno.statSync(t).size < size);
     const { temps } = await killWithTempLeft(["checkout"], a.ws, join(a.ws, "data"), partial);
     for (const t of temps) assert(Deno.lstatSync(t).isFile, `left behind: ${t}`);
-    const r = cairnOk(["checkout"], { cwd: a.ws });
+    const r = next(["checkout"], a.ws);
     assert(!/-f|force/.test(r.stderr), r.stderr);
     assertEquals(tempsBelow(join(a.ws, "data")), [], "no temp file left in the workspace");
     const st = cairnOk(["status"], { cwd: a.ws });
@@ -147,15 +152,41 @@ Deno.test("item 10: a killed add's temp files in the cache are removed by the ne
     writeMany(join(a.ws, "data"), 40, size);
     const first = await killWithTempLeft(["add", "data"], a.ws, cache, inFanOut);
     for (const t of first.temps) assert(Deno.lstatSync(t).isFile, `left behind: ${t}`);
-    cairnOk(["status"], { cwd: a.ws });
-    cairnOk(["add", "data"], { cwd: a.ws });
+    next(["status"], a.ws);
+    next(["add", "data"], a.ws);
     assertEquals(tempsBelow(cache), [], "the next add removed the dead process's temps");
 
     writeMany(join(a.ws, "more"), 40, size, 1);
     const second = await killWithTempLeft(["add", "more"], a.ws, cache, inFanOut);
     assert(second.temps.length > 0);
-    cairnOk(["gc", "-w", "-f"], { cwd: a.ws });
+    next(["gc", "-w", "-f"], a.ws);
     assertEquals(tempsBelow(cache), [], "gc removed the dead process's temps");
+  } finally {
+    removeDir(a.outer);
+  }
+});
+
+Deno.test("item 10: a killed import-url's staging folder is removed by the next run", async () => {
+  const a = makeArena();
+  try {
+    const src = join(a.outer, "src.bin");
+    const big = new Uint8Array(96 << 20);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i & 0xff;
+    Deno.writeFileSync(src, big);
+    const stagingDirs = () =>
+      [...Deno.readDirSync(a.ws)].filter((e) => e.isDirectory && parseTempName(e.name))
+        .map((e) => join(a.ws, e.name));
+    const child = await killWithTempLeft(
+      ["import-url", src, "imported.bin"],
+      a.ws,
+      a.ws,
+      () => stagingDirs().length > 0,
+    );
+    assert(child.pid > 0);
+    assert(stagingDirs().length > 0, "the killed run left its staging folder");
+    next(["import-url", "--force", src, "imported.bin"], a.ws);
+    assertEquals(stagingDirs(), [], "the next run removed it");
+    assertEquals(Deno.statSync(join(a.ws, "imported.bin")).size, big.length);
   } finally {
     removeDir(a.outer);
   }
