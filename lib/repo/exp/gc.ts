@@ -34,7 +34,7 @@ function keptBaselines(repo: Repo, opts: ExpGcOptions): Set<string> {
     } catch { /* no commits */ }
   }
   if (opts.allCommits) {
-    for (const l of lines(["rev-list", "--all", "--exclude=refs/exps/*"])) kept.add(l);
+    for (const l of lines(["rev-list", "--exclude=refs/exps/*", "--all"])) kept.add(l);
   }
   if (opts.allBranches) {
     for (const l of lines(["for-each-ref", "--format=%(objectname)", "refs/heads"])) kept.add(l);
@@ -49,7 +49,7 @@ function keptBaselines(repo: Repo, opts: ExpGcOptions): Set<string> {
       throw new CairnError(`invalid date '${opts.date}': expected YYYY-MM-DD`);
     }
     for (
-      const l of lines(["rev-list", "--all", "--exclude=refs/exps/*", `--since=${opts.date} 00:00`])
+      const l of lines(["rev-list", "--exclude=refs/exps/*", "--all", `--since=${opts.date} 00:00`])
     ) kept.add(l);
   }
   return kept;

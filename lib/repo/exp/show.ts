@@ -186,7 +186,7 @@ function baselines(repo: Repo, opts: ExpShowOptions): string[] {
   }
   const lines = (args: string[]) => gitEnv(args, cwd).split("\n").filter(Boolean);
   if (opts.allCommits) {
-    for (const l of lines(["rev-list", "--all", "--exclude=refs/exps/*", "--exclude=refs/stash"])) {
+    for (const l of lines(["rev-list", "--exclude=refs/exps/*", "--exclude=refs/stash", "--all"])) {
       add(l);
     }
   } else {
