@@ -273,6 +273,20 @@ export class TemplateNotFoundError extends CairnError {
 
 export class BadTemplateError extends CairnError {}
 
+const MAX_TEMPLATE_DEPTH = 500;
+
+/** Whether JSON data nests deeper than `max` (checked without recursion). */
+function nestedDeeperThan(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== "object") continue;
+    if (d > max) return true;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) stack.push([y, d + 1]);
+  }
+  return false;
+}
+
 function isFile(p: string): boolean {
   try {
     return Deno.statSync(p).isFile;
@@ -309,6 +323,12 @@ export function getTemplate(
     }
     if (content === null || typeof content !== "object" || Array.isArray(content)) {
       throw new BadTemplateError(`Template '${n}' ('${c}') must be a JSON object`);
+    }
+    if (nestedDeeperThan(content, MAX_TEMPLATE_DEPTH)) {
+      // templates come with the repo; filling one walks it recursively
+      throw new BadTemplateError(
+        `Template '${n}' ('${c}') is nested too deeply (more than ${MAX_TEMPLATE_DEPTH} levels)`,
+      );
     }
     return { name: n, content, builtin: false };
   }

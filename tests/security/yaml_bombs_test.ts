@@ -18,6 +18,7 @@ import { parseParams } from "../../lib/params/load.ts";
 import { parseMetricText } from "../../lib/metrics/read.ts";
 import { METRIC_SETTINGS_FILE, parseMetricSettings } from "../../lib/metrics/settings.ts";
 import { parseCairnConfig } from "../../lib/config/cairn_config.ts";
+import { getTemplate } from "../../lib/plots/templates.ts";
 
 /** `levels` anchors, each a list of `fanout` aliases of the previous one (fanout^levels leaves). */
 function laughs(levels = 10, fanout = 10, indent = ""): string {
@@ -260,4 +261,24 @@ Deno.test("dvc.yaml matrix: lists that multiply into millions of stages are refu
   assertMatch(err.message, /dvc\.yaml:\d+:\d+: .*generates 100000000 stages/);
   // a real-sized matrix still expands
   assertEquals(parsePipelineFile(text(3), "dvc.yaml").stages.length, 1000);
+});
+
+Deno.test("a plots template nested 200,000 deep (repo's .dvc/plots) is refused, not a stack overflow", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-template-" });
+  try {
+    const n = 200_000;
+    writeFiles(dir, {
+      "deep.json": `{"a": ${"[".repeat(n)}${
+        "]".repeat(n)
+      }, "data": {"values": "<DVC_METRIC_DATA>"}}`,
+      "ok.json": `{"a": [[[1]]], "data": {"values": "<DVC_METRIC_DATA>"}}`,
+    });
+    assertThrows(
+      () => getTemplate("deep", { templatesDir: dir }),
+      (e: unknown) => e instanceof CairnError && /nested too deeply/.test(e.message),
+    );
+    assertEquals(getTemplate("ok", { templatesDir: dir }).builtin, false);
+  } finally {
+    removeDir(dir);
+  }
 });
