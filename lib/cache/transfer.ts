@@ -8,7 +8,7 @@
  * last and only if every file in it is on the remote. Never prints: progress
  * goes to a callback, outcomes come back as data.
  */
-import { InterruptedError } from "../errors.ts";
+import { ignoreNotFound, InterruptedError } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, md5FileDos2Unix } from "../hash/md5.ts";
 import { type DirEntry, parseListing } from "../hash/dir_listing.ts";
@@ -460,7 +460,8 @@ class Pool {
 function statSize(path: string): number | undefined {
   try {
     return Deno.statSync(path).size;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return undefined;
   }
 }
@@ -757,7 +758,9 @@ function checkListings(
 function removeQuiet(path: string): void {
   try {
     Deno.removeSync(path);
-  } catch { /* gone already */ }
+  } catch (err) {
+    ignoreNotFound(err); // gone already
+  }
 }
 
 export interface RemoteStatus {
@@ -885,7 +888,8 @@ export async function transferRunCache(
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(`${cacheDir}/${rel}`)];
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       return;
     }
     for (const e of entries) {

@@ -149,7 +149,7 @@ export class StateIndex {
     for (const suffix of ["", "-wal", "-shm", "-journal"]) {
       try {
         Deno.removeSync(this.path + suffix);
-      } catch { /* absent */ }
+      } catch { /* absent, or a read-only repo: connecting fails and the index is off */ }
     }
     try {
       this.#connect();

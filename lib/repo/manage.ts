@@ -3,12 +3,13 @@
  * `unprotect`, `destroy` (spec §19.5).
  */
 import { basename, dirname, join, posix, relative, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 import { removeStage } from "../dvcfile/pipeline_edit.ts";
 import { saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { assertIgnorable, ignoreInGit, unignoreInGit } from "../scm/gitignore.ts";
+import { PathGuard } from "../fs/path_guard.ts";
 import { allOutputs, collectStages, invalidateIndex, stageAbsPath } from "./collect.ts";
 import { type Repo, repoRelative } from "./repo.ts";
 import { collectTarget } from "./collect.ts";
@@ -86,9 +87,13 @@ export async function move(repo: Repo, src: string, dst: string): Promise<Remove
     }
     try {
       if (Deno.statSync(dstAbs).isDirectory) dstAbs = join(dstAbs, basename(srcAbs));
-    } catch { /* destination does not exist */ }
+    } catch (err) {
+      ignoreNotFound(err); // destination does not exist
+    }
     const dstRel = repoRelative(repo, dstAbs);
     if (repo.scmRoot && owner.out.cache) assertIgnorable(dstAbs, dst);
+    const sym = new PathGuard(repo.root).symlinkProblem(dstAbs);
+    if (sym) throw new CairnError(`cannot move to '${dst}': it ${sym.reason} (to '${sym.real}')`);
     const stage = owner.stage;
     const result: RemoveResult = { removed: [], gitFiles: [] };
     Deno.mkdirSync(dirname(dstAbs), { recursive: true });
@@ -144,7 +149,8 @@ export function unprotect(repo: Repo, targets: string[]): string[] {
     let st: Deno.FileInfo;
     try {
       st = Deno.lstatSync(abs);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       throw new CairnError(`'${t}' does not exist`);
     }
     if (st.isDirectory) {
@@ -172,7 +178,9 @@ export async function destroy(repo: Repo): Promise<void> {
       const abs = stageAbsPath(repo, o.stage, o.out.path);
       try {
         unprotect(repo, [abs]);
-      } catch { /* missing output: nothing to keep */ }
+      } catch (err) {
+        ignoreNotFound(err); // missing output: nothing to keep
+      }
       if (o.out.cache && repo.scmRoot) unignoreInGit(abs);
     }
     for (const s of index.stages) {

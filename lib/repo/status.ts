@@ -25,7 +25,7 @@ import { loadParamsFile, selectParams } from "../params/load.ts";
 import { isPlainMapping, pyEquals } from "../py/value.ts";
 import type { Dependency, HashInfo, Output, ParamDependency, Stage } from "../stage/types.ts";
 import { stageAddress } from "../stage/types.ts";
-import { fsError } from "../errors.ts";
+import { fsError, ignoreNotFound } from "../errors.ts";
 import { span } from "../trace.ts";
 
 export type EntryStatus = "modified" | "deleted" | "new" | "not in cache" | "update available";
@@ -144,7 +144,9 @@ async function differs(ctx: StatusContext, abs: string, recorded: HashInfo | und
     // DVC 2.x entry: compare with its legacy dos2unix hash.
     try {
       if (Deno.statSync(abs).isFile) return md5FileDos2Unix(abs) !== recorded.md5;
-    } catch { /* fall through */ }
+    } catch (err) {
+      ignoreNotFound(err); // fall through
+    }
   }
   const h = await hashPathInfo(abs, { state: ctx.cache.state, ignore: ctx.cache.ignore });
   return h.md5 !== recorded.md5;
