@@ -120,13 +120,17 @@ export function checkOutputs(view: OutputView): Violation[] {
     if (!st) return;
     if (st.isFile) return;
     if (st.isDirectory) {
-      let names: string[];
+      let entries: Deno.DirEntry[];
       try {
-        names = [...Deno.readDirSync(p)].map((e) => e.name);
+        entries = [...Deno.readDirSync(p)];
       } catch {
         return; // unreadable: hashing will report it
       }
-      for (const n of names) visit(`${p}/${n}`);
+      for (const e of entries) {
+        // The folder's own entry types (d_type) spare an lstat per plain file.
+        if (e.isFile) continue;
+        visit(`${p}/${e.name}`);
+      }
       return;
     }
     if (!st.isSymlink) {

@@ -25,7 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
     plugins,
     ctx,
     "list",
-    "List built-in and project plugins with the permissions their manifests declare.",
+    "List built-in and project plugins: the permissions their manifests declare, and trust.",
     (c) =>
       c.option("--json", "Show output in JSON format.")
         .option("--kind <kind>", "Only plugins of this kind: remote or runner."),
