@@ -90,7 +90,7 @@ export const YAML_LIMITS = {
   aliases: 10_000,
   /** source characters the aliases copy in, nested copies counted again. */
   aliasChars: 4 * 1024 * 1024,
-  /** mappings/sequences inside each other. */
+  /** mappings/sequences inside each other (below where the library itself overflows, ~800). */
   depth: 500,
   /** digits of a decimal int (Python's int/str conversion limit). */
   intDigits: 4300,
