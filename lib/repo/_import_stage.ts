@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { CairnError, PathExistsError } from "../errors.ts";
 import { computeStageMd5 } from "../dvcfile/dvc_file.ts";
 import { gitAdd } from "../scm/git.ts";
+import { PathGuard } from "../fs/path_guard.ts";
 import { assertIgnorable } from "../scm/gitignore.ts";
 import type { Dependency, HashInfo, Output, Stage } from "../stage/types.ts";
 import { configBool } from "../config/config.ts";
@@ -52,6 +53,8 @@ export function planOut(repo: Repo, given: string, force?: boolean): { abs: stri
     throw new CairnError(`cannot import to '${given}': it is the repository or its metadata`);
   }
   if (repo.scmRoot) assertIgnorable(abs, given);
+  const sym = new PathGuard(repo.root).symlinkProblem(abs);
+  if (sym) throw new CairnError(`cannot import to '${given}': it ${sym.reason} (to '${sym.real}')`);
   const dvcFile = `${rel}.dvc`;
   for (const o of allOutputs(collectStages(repo))) {
     if (o.stage.file === dvcFile) continue;

@@ -14,6 +14,7 @@ import { loadDvcFile, saveDvcFile } from "../dvcfile/dvc_file.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { gitAdd, gitTracked } from "../scm/git.ts";
 import { assertIgnorable, ignoreInGit } from "../scm/gitignore.ts";
+import { PathGuard } from "../fs/path_guard.ts";
 import type { HashInfo, Output, Stage } from "../stage/types.ts";
 import { checkInterrupted } from "../interrupt.ts";
 import { cacheContext } from "./cache_context.ts";
@@ -141,6 +142,14 @@ function plan(repo: Repo, targets: string[], opts: AddOptions): Planned[] {
       throw new CairnError(`cannot add '${t}': it is the repository itself or its metadata`);
     }
     if (repo.scmRoot) assertIgnorable(abs, t);
+    // DVC: "Cannot add files inside symlinked directories": the .dvc file and the
+    // .gitignore entry would land where the link points.
+    const sym = new PathGuard(repo.root).symlinkProblem(abs);
+    if (sym) {
+      throw new CairnError(`cannot add '${t}': it ${sym.reason} (to '${sym.real}')`, {
+        hint: "add the data where it really is, inside the project",
+      });
+    }
     const ctx = cacheContext(repo);
     if (ctx.ignore?.isIgnored(abs, isDirPath(source ?? abs))) {
       throw new CairnError(`'${t}' is ignored by .dvcignore`, {

@@ -331,6 +331,32 @@ Deno.test("item 1: import and update refuse a source whose .dir listing leads ou
   }
 });
 
+Deno.test("item 1: add, import-url and move refuse a target behind a symlinked folder that leads out", async (t) => {
+  const a = arenaWithLinks();
+  try {
+    writeFiles(a.outer, { "theirs.txt": "outside\n" });
+    writeFiles(a.ws, { "good.txt": "fine\n" });
+    cairnOk(["add", "good.txt"], { cwd: a.ws });
+    const cases: [string, string[]][] = [
+      ["add", ["add", "out_link/theirs.txt"]],
+      ["add -o", ["add", "good.txt", "-o", "out_link/copy.txt"]],
+      ["import-url", ["import-url", join(a.outer, "theirs.txt"), "out_link/imp.txt"]],
+      ["move", ["move", "good.txt", "out_link/moved.txt"]],
+    ];
+    for (const [what, args] of cases) {
+      await t.step(what, () => {
+        const before = snapshot(a.outer);
+        const r = cairn(args, { cwd: a.ws });
+        assertEquals(r.code, 1, r.stderr);
+        assertMatch(r.stderr, /symlink that leads outside/);
+        assertEquals(snapshotDiff(before, snapshot(a.outer)), "", "nothing written");
+      });
+    }
+  } finally {
+    removeDir(a.outer);
+  }
+});
+
 Deno.test("item 1: legitimate paths keep working (external deps, uncached external out, import-url, cache.dir elsewhere, symlink inside)", () => {
   const a = makeArena();
   try {
