@@ -140,3 +140,33 @@ Deno.test("project runner: trusted, it runs in a Worker with exactly its manifes
     Deno.removeSync(outside);
   }
 });
+
+Deno.test("deno runner: a stage cannot hand back a symlink (Deno refuses links without unscoped grants)", () => {
+  const repo = makeRepo();
+  const hidden = Deno.makeTempFileSync({ prefix: "cairn-hidden-" });
+  try {
+    Deno.writeTextFileSync(hidden, "hidden\n");
+    writeFiles(repo, {
+      "mk.ts": `Deno.symlinkSync(${JSON.stringify(hidden)}, "out.txt");\n`,
+      "dvc.yaml": [
+        "stages:",
+        "  s:",
+        "    cmd: deno run mk.ts",
+        "    deps: [mk.ts]",
+        "    outs: [out.txt]",
+        "",
+      ].join("\n"),
+    });
+    git(["add", "-A"], repo);
+    git(["commit", "-qm", "pipeline"], repo);
+    for (const policy of ["on", "hermetic"]) {
+      const r = cairn(["repro", `--sandbox=${policy}`], { cwd: repo });
+      assert(r.code !== 0, `${policy}: ${r.stdout}${r.stderr}`);
+      assertMatch(r.stderr, /symlinkSync\(\) requires unscoped --allow-read and --allow-write/);
+      assert(!exists(`${repo}/out.txt`), `${policy}: the stage made a link`);
+    }
+  } finally {
+    removeDir(repo);
+    Deno.removeSync(hidden);
+  }
+});
