@@ -1,5 +1,6 @@
 /** What every command handler gets: terminal io and the user's directory. */
 import { type Command, Option } from "npm:commander@^15.1.0";
+import { resolve } from "node:path";
 import type { Io } from "./io.ts";
 import { pyJsonDumps } from "../py/json_dumps.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
@@ -33,10 +34,20 @@ export function withCommon(cmd: Command): Command {
 export function applyCommon(ctx: CliContext, opts: CommonOptions): void {
   if (opts.quiet) ctx.io.quiet = true;
   if (opts.verbose) ctx.io.verbose = true;
-  if (opts.cd) {
-    Deno.chdir(opts.cd);
-    ctx.cwd = Deno.cwd();
+  if (opts.cd) ctx.cwd = changeDir(ctx.cwd, opts.cd);
+}
+
+/**
+ * `--cd PATH`: the directory commands act from, as the real path getcwd()
+ * would give after a chdir. The process's own cwd is left alone, so main()
+ * can run in-process next to other work (tests, a host program).
+ */
+export function changeDir(from: string, path: string): string {
+  const abs = Deno.realPathSync(resolve(from, path));
+  if (!Deno.statSync(abs).isDirectory) {
+    throw new Deno.errors.NotADirectory(`Not a directory (os error 20): chdir '${path}'`);
   }
+  return abs;
 }
 
 export function repoFor(ctx: CliContext): Repo {

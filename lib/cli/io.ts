@@ -13,6 +13,14 @@ export interface Io {
   debug(text: string): void;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /** stdin is a terminal: confirmation prompts may ask (otherwise they refuse). */
+  readonly stdinIsTTY: boolean;
+  /**
+   * Receives what stage commands print. Absent: they write to cairn's own
+   * stdout/stderr directly (the terminal); an in-memory Io sets it so a
+   * command run in-process (tests) captures their output too.
+   */
+  childOutput?: (stream: "stdout" | "stderr", data: Uint8Array) => void;
   quiet: boolean;
   verbose: boolean;
 }
@@ -29,6 +37,7 @@ export function terminalIo(): Io {
     verbose: false,
     stdoutIsTTY: Deno.stdout.isTerminal(),
     stderrIsTTY: Deno.stderr.isTerminal(),
+    stdinIsTTY: Deno.stdin.isTerminal(),
     out: (t) => writeAll(Deno.stdout, t),
     err: (t) => writeAll(Deno.stderr, t),
     info: (t) => {
@@ -51,6 +60,7 @@ export function bufferIo(): Io & { stdout: string[]; stderr: string[] } {
     verbose: false,
     stdoutIsTTY: false,
     stderrIsTTY: false,
+    stdinIsTTY: false,
     stdout,
     stderr,
     out: (t: string) => void stdout.push(t),
@@ -62,6 +72,42 @@ export function bufferIo(): Io & { stdout: string[]; stderr: string[] } {
     debug: (t: string) => {
       if (io.verbose) stderr.push(`DEBUG: ${t}`);
     },
+  };
+  return io;
+}
+
+/**
+ * Collects everything as a terminal would receive it through pipes: text
+ * with the same newline rule as terminalIo, and stage commands' output
+ * (childOutput) in between. For running main() in-process (tests).
+ */
+export function captureIo(): Io & { stdoutText(): string; stderrText(): string } {
+  let out = "";
+  let err = "";
+  const line = (t: string) => t.endsWith("\n") ? t : t + "\n";
+  const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  const io = {
+    quiet: false,
+    verbose: false,
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    stdinIsTTY: false,
+    out: (t: string) => void (out += line(t)),
+    err: (t: string) => void (err += line(t)),
+    info: (t: string) => {
+      if (!io.quiet) out += line(t);
+    },
+    warn: (t: string) => void (err += line(`WARNING: ${t}`)),
+    debug: (t: string) => {
+      if (io.verbose) err += line(`DEBUG: ${t}`);
+    },
+    childOutput: (stream: "stdout" | "stderr", data: Uint8Array) => {
+      const text = dec[stream].decode(data, { stream: true });
+      if (stream === "stdout") out += text;
+      else err += text;
+    },
+    stdoutText: () => out,
+    stderrText: () => err,
   };
   return io;
 }

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from "npm:commander@^15.1.0";
 import { CairnError, ExitCode } from "../errors.ts";
 import { type Io, terminalIo } from "./io.ts";
-import type { CliContext } from "./context.ts";
+import { changeDir, type CliContext } from "./context.ts";
 import type { CommandModule } from "./commands/index.ts";
 import { commandModulesFor } from "./command_map.ts";
 import { DVC_COMPAT_VERSION } from "../version.ts";
@@ -38,10 +38,7 @@ export function buildProgram(ctx: CliContext, modules: readonly CommandModule[])
     const o = cmd.opts();
     if (o.quiet) ctx.io.quiet = true;
     if (o.verbose) ctx.io.verbose = true;
-    if (o.cd) {
-      Deno.chdir(o.cd);
-      ctx.cwd = Deno.cwd();
-    }
+    if (o.cd) ctx.cwd = changeDir(ctx.cwd, o.cd);
   });
   for (const mod of modules) mod.register(program, ctx);
   answerUnknownCommands(program, ctx.io);
@@ -60,12 +57,23 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** How main() runs when it is not the whole process (tests, a host program). */
+export interface MainOptions {
+  /** the directory the command runs from (default: the process's cwd, which main never changes). */
+  cwd?: string;
+  /** own Ctrl-C: exit 252 on SIGINT (default true; off when main runs inside another program). */
+  handleSignals?: boolean;
+}
+
+/** Run one command line; returns DVC's exit code. Output goes to `io` only. */
 export async function main(
   argv: string[],
   io: Io = terminalIo(),
+  opts: MainOptions = {},
 ): Promise<number> {
   traceMark("modules loaded");
-  const ctx: CliContext = { io, cwd: Deno.cwd(), exitCode: 0 };
+  const cwd = opts.cwd === undefined ? Deno.cwd() : Deno.realPathSync(opts.cwd);
+  const ctx: CliContext = { io, cwd, exitCode: 0 };
   // Ctrl-C: exit at once (every write is atomic) unless an operation
   // registered cleanup (e.g. stage processes to stop); then let it finish
   // within 5 s. A second Ctrl-C always exits.
@@ -84,10 +92,12 @@ export async function main(
     Deno.unrefTimer(timer);
   };
   let sigintInstalled = false;
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-    sigintInstalled = true;
-  } catch { /* not supported (e.g. Windows without console) */ }
+  if (opts.handleSignals !== false) {
+    try {
+      Deno.addSignalListener("SIGINT", onSigint);
+      sigintInstalled = true;
+    } catch { /* not supported (e.g. Windows without console) */ }
+  }
   try {
     const program = buildProgram(ctx, await commandModulesFor(argv));
     if (argv.length === 0) {

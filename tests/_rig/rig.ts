@@ -1,6 +1,10 @@
 /**
- * Test rig: temp git repos and running the real CLI (`scripts/cairn`, the
- * same command and permission set users get) as a subprocess.
+ * Test rig: temp git repos and running the CLI. `cairn()` runs `main(argv)`
+ * in-process (in a Worker of the test process, see cli_worker.ts: modules
+ * load once per test module, not once per command); with `subprocess: true`,
+ * an `env`, or CAIRN_TEST_SUBPROCESS=1 it spawns the real `scripts/cairn`
+ * (the same command and permission set users get). Each test file keeps a few
+ * subprocess cases per command family, so start-up and permissions stay tested.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,19 +50,46 @@ export function run(
   };
 }
 
-/** Run `scripts/cairn ARGS` in `cwd`. */
-export function cairn(
-  args: string[],
-  opts: { cwd: string; env?: Record<string, string> },
-): RunResult {
-  return run(CAIRN, args, opts);
+export interface CairnOptions {
+  cwd: string;
+  /** added to the environment: needs its own process, so implies `subprocess`. */
+  env?: Record<string, string>;
+  /** spawn the real `scripts/cairn` instead of calling main() in-process. */
+  subprocess?: boolean;
+}
+
+/** Every call as a subprocess (compare, or rule out the in-process rig). */
+const ALL_SUBPROCESS = !!Deno.env.get("CAIRN_TEST_SUBPROCESS");
+
+/** Run `cairn ARGS` in `cwd` (in-process unless told otherwise; see the module comment). */
+export function cairn(args: string[], opts: CairnOptions): RunResult {
+  if (opts.subprocess || opts.env || ALL_SUBPROCESS) return run(CAIRN, args, opts);
+  return callMain(args, opts.cwd);
+}
+
+let worker: Worker | undefined;
+const ctl = new SharedArrayBuffer(8);
+// deno-lint-ignore no-explicit-any
+const data = new (SharedArrayBuffer as any)(1 << 16, {
+  maxByteLength: 1 << 30,
+}) as SharedArrayBuffer;
+
+/** main(args) with `cwd`, in this process's cairn Worker; blocks like outputSync(). */
+function callMain(args: string[], cwd: string): RunResult {
+  worker ??= new Worker(new URL("./cli_worker.ts", import.meta.url), { type: "module" });
+  const state = new Int32Array(ctl);
+  Atomics.store(state, 0, 0);
+  worker.postMessage({ argv: args, cwd, ctl, data });
+  let waited = 0;
+  while (Atomics.wait(state, 0, 0, 60_000) === "timed-out") {
+    console.error(`rig: cairn ${args.join(" ")} still running after ${++waited} min`);
+  }
+  const bytes = new Uint8Array(data, 0, Atomics.load(state, 1)).slice();
+  return JSON.parse(dec.decode(bytes)) as RunResult;
 }
 
 /** Like cairn() but throws with the output when the exit code is not 0. */
-export function cairnOk(
-  args: string[],
-  opts: { cwd: string; env?: Record<string, string> },
-): RunResult {
+export function cairnOk(args: string[], opts: CairnOptions): RunResult {
   const r = cairn(args, opts);
   if (r.code !== 0) {
     throw new Error(

@@ -97,10 +97,10 @@ Deno.test("compat pipeline_repo: repro prints DVC's lines in DVC's order", () =>
     }
     Deno.removeSync(join(dir, "dvc.lock"));
     Deno.removeSync(join(dir, ".dvc", "cache", "runs"), { recursive: true });
-    const out = cairnOk(["repro"], { cwd: dir }).stdout;
+    const out = cairnOk(["repro"], { cwd: dir, subprocess: true }).stdout;
     const want = Deno.readTextFileSync(join(FIXTURES, "pipeline_repo", "expected", "repro.txt"));
     assertEquals(normalize(out), normalize(want));
-    const again = cairnOk(["repro"], { cwd: dir }).stdout;
+    const again = cairnOk(["repro"], { cwd: dir, subprocess: true }).stdout;
     assertEquals(
       again,
       Deno.readTextFileSync(join(FIXTURES, "pipeline_repo", "expected", "repro_again.txt")),

@@ -31,12 +31,12 @@ Deno.test("add: .dvc, .gitignore and cache are byte-identical to DVC's", () => {
   const dir = makeRepo();
   try {
     addRepoInputs(dir);
-    const a = cairnOk(["add", "data.csv"], { cwd: dir });
+    const a = cairnOk(["add", "data.csv"], { cwd: dir, subprocess: true });
     // DVC's output, with the hint naming the command the user runs
     const asCairn = (t: string) =>
       t.replace("dvc config core.autostage", "cairn config core.autostage");
     assertEquals(a.stdout, asCairn(readText(ADD_REPO, "expected/add_data.txt")));
-    const b = cairnOk(["add", "images/"], { cwd: dir });
+    const b = cairnOk(["add", "images/"], { cwd: dir, subprocess: true });
     assertEquals(b.stdout, asCairn(readText(ADD_REPO, "expected/add_images.txt")));
     assertEquals(readText(dir, "data.csv.dvc"), readText(ADD_REPO, "repo/data.csv.dvc"));
     assertEquals(readText(dir, "images.dvc"), readText(ADD_REPO, "repo/images.dvc"));
@@ -51,9 +51,9 @@ Deno.test("add: .dvc, .gitignore and cache are byte-identical to DVC's", () => {
     assertEquals(Deno.readTextFileSync(obj), readText(dir, "data.csv"));
     // the workspace copy stays a normal writable file with the default cache.type
     assertEquals(Deno.statSync(join(dir, "data.csv")).mode! & 0o200, 0o200);
-    const st = cairnOk(["status"], { cwd: dir });
+    const st = cairnOk(["status"], { cwd: dir, subprocess: true });
     assertEquals(st.stdout, readText(ADD_REPO, "expected/status.txt"));
-    assertEquals(cairnOk(["status", "--json"], { cwd: dir }).stdout.trim(), "{}");
+    assertEquals(cairnOk(["status", "--json"], { cwd: dir, subprocess: true }).stdout.trim(), "{}");
   } finally {
     removeDir(dir);
   }

@@ -128,12 +128,21 @@ Deno.test("a second writer waits for the repo lock, then fails clearly", async (
     const reader = holder.stdout.getReader();
     const first = await reader.read();
     assertMatch(new TextDecoder().decode(first.value), /locked/);
-    const t0 = performance.now();
-    const r = cairn(["add", "a.txt"], { cwd: dir });
-    const waited = performance.now() - t0;
-    assertEquals(r.code, 1);
-    assertMatch(r.stderr, /Unable to acquire lock/);
-    assert(waited > 1000, "it waited before giving up");
+    // A second process, spawned without blocking this thread, so that an event
+    // scheduled 1 s in can fire while it waits: its failure must come after it.
+    let waitedPastOneSecond = false;
+    const timer = setTimeout(() => (waitedPastOneSecond = true), 1000);
+    const out = await new Deno.Command(CAIRN, {
+      args: ["add", "a.txt"],
+      cwd: dir,
+      env: GIT_ENV,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    clearTimeout(timer);
+    assertEquals(out.code, 1);
+    assertMatch(new TextDecoder().decode(out.stderr), /Unable to acquire lock/);
+    assert(waitedPastOneSecond, "it waited before giving up");
     assert(!exists(join(dir, "a.txt.dvc")));
     holder.kill();
     reader.releaseLock();
@@ -148,13 +157,13 @@ Deno.test("a second writer waits for the repo lock, then fails clearly", async (
 Deno.test("usage errors exit 254, --cd and -q work, help has DVC's shape", () => {
   const dir = makeRepo();
   try {
-    assertEquals(cairn(["frobnicate"], { cwd: dir }).code, 254);
-    assertEquals(cairn(["checkout", "--no-such-flag"], { cwd: dir }).code, 254);
+    assertEquals(cairn(["frobnicate"], { cwd: dir, subprocess: true }).code, 254);
+    assertEquals(cairn(["checkout", "--no-such-flag"], { cwd: dir, subprocess: true }).code, 254);
     writeFiles(dir, { "sub/x.txt": "x\n" });
-    cairnOk(["--cd", "sub", "add", "x.txt"], { cwd: dir });
+    cairnOk(["--cd", "sub", "add", "x.txt"], { cwd: dir, subprocess: true });
     assert(exists(join(dir, "sub/x.txt.dvc")));
-    assertEquals(cairnOk(["add", "-q", "sub/x.txt"], { cwd: dir }).stdout, "");
-    const h = cairnOk(["add", "-h"], { cwd: dir });
+    assertEquals(cairnOk(["add", "-q", "sub/x.txt"], { cwd: dir, subprocess: true }).stdout, "");
+    const h = cairnOk(["add", "-h"], { cwd: dir, subprocess: true });
     assertMatch(h.stdout, /Usage: cairn add \[options\] <targets\.\.\.>/);
     assertMatch(h.stdout, /--no-commit/);
   } finally {

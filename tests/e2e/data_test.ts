@@ -27,14 +27,14 @@ Deno.test("checkout: restores modified/missing outputs, removes extra files of a
   const dir = makeRepo();
   try {
     writeFiles(dir, { "data/a.txt": "a1\n", "data/sub/b.txt": "b1\n", "f.txt": "f1\n" });
-    cairnOk(["add", "data", "f.txt"], { cwd: dir });
+    cairnOk(["add", "data", "f.txt"], { cwd: dir, subprocess: true });
     commitAll(dir, "v1");
     writeFiles(dir, { "data/a.txt": "a2\n", "data/new.txt": "n\n", "f.txt": "f2\n" });
     Deno.removeSync(join(dir, "data/sub/b.txt"));
-    cairnOk(["add", "data", "f.txt"], { cwd: dir });
+    cairnOk(["add", "data", "f.txt"], { cwd: dir, subprocess: true });
     commitAll(dir, "v2");
     git(["checkout", "-q", "HEAD~1"], dir);
-    const r = cairnOk(["checkout"], { cwd: dir });
+    const r = cairnOk(["checkout"], { cwd: dir, subprocess: true });
     assertMatch(r.stdout, /M\s+data[/\\]/);
     assertMatch(r.stdout, /M\s+f\.txt/);
     assertEquals(readText(dir, "data/a.txt"), "a1\n");
@@ -43,11 +43,14 @@ Deno.test("checkout: restores modified/missing outputs, removes extra files of a
     assertEquals(readText(dir, "f.txt"), "f1\n");
     git(["checkout", "-q", "main"], dir);
     Deno.removeSync(join(dir, "f.txt"));
-    const s = cairnOk(["checkout", "--summary"], { cwd: dir });
+    const s = cairnOk(["checkout", "--summary"], { cwd: dir, subprocess: true });
     assertMatch(s.stdout, /added|modified/);
     assertEquals(readText(dir, "f.txt"), "f2\n");
     assertEquals(readText(dir, "data/new.txt"), "n\n");
-    assertEquals(cairnOk(["checkout", "--summary"], { cwd: dir }).stdout.trim(), "No changes.");
+    assertEquals(
+      cairnOk(["checkout", "--summary"], { cwd: dir, subprocess: true }).stdout.trim(),
+      "No changes.",
+    );
   } finally {
     removeDir(dir);
   }

@@ -73,12 +73,16 @@ Deno.test("exp run -S: exp refs and commits, HEAD unmoved, workspace keeps resul
   try {
     const head = git(["rev-parse", "HEAD"], dir).trim();
     const branchBefore = git(["rev-parse", "refs/heads/main"], dir).trim();
-    const r1 = cairnOk(["exp", "run", "-S", "train.lr=0.5", "-n", "exp-one"], { cwd: dir });
+    const r1 = cairnOk(["exp", "run", "-S", "train.lr=0.5", "-n", "exp-one"], {
+      cwd: dir,
+      subprocess: true,
+    });
     assertMatch(r1.stdout + r1.stderr, /Reproducing experiment 'exp-one'/);
     assertMatch(r1.stdout + r1.stderr, /Running stage 'train'/);
     assertMatch(r1.stdout + r1.stderr, /Ran experiment\(s\): exp-one/);
     cairnOk(["exp", "run", "-S", "train.lr=0.1", "-S", "train.epochs=5", "-n", "exp-two"], {
       cwd: dir,
+      subprocess: true,
     });
 
     // HEAD, the branch and the index did not move
@@ -112,7 +116,7 @@ Deno.test("exp run -S: exp refs and commits, HEAD unmoved, workspace keeps resul
     assertMatch(status, / M params.yaml/);
 
     // a random name when -n is missing
-    const r3 = cairnOk(["exp", "run", "-S", "train.lr=0.01"], { cwd: dir });
+    const r3 = cairnOk(["exp", "run", "-S", "train.lr=0.01"], { cwd: dir, subprocess: true });
     const m = /Ran experiment\(s\): ([a-z]+-[a-z]+)/.exec(r3.stdout + r3.stderr);
     assert(m, r3.stdout + r3.stderr);
     assert(expRefs(dir).has(`${base}/${m[1]}`));

@@ -70,7 +70,7 @@ function tree(dir: string): string[] {
 Deno.test("import: DVC-tracked file, .dvc bytes and stage md5 as DVC writes them", () => {
   const { wrap, src, dst } = setup();
   try {
-    const r = cairnOk(["import", src, "foo"], { cwd: dst });
+    const r = cairnOk(["import", src, "foo"], { cwd: dst, subprocess: true });
     assertMatch(r.stdout + r.stderr, /Importing 'foo \(.*src\)' -> 'foo'/);
     const lock = head(src);
     // §2.4: canonical JSON without frozen/size, keys sorted.
@@ -88,8 +88,8 @@ Deno.test("import: DVC-tracked file, .dvc bytes and stage md5 as DVC writes them
     assertEquals(readText(dst, ".gitignore"), "/foo\n");
     assert(exists(join(dst, ".dvc/cache/files/md5/d3/b07384d113edec49eaa6238ad5ff00")));
     // the stage is clean and frozen: repro does nothing
-    assertEquals(cairnOk(["status", "--json"], { cwd: dst }).stdout.trim(), "{}");
-    cairnOk(["repro", "foo.dvc"], { cwd: dst });
+    assertEquals(cairnOk(["status", "--json"], { cwd: dst, subprocess: true }).stdout.trim(), "{}");
+    cairnOk(["repro", "foo.dvc"], { cwd: dst, subprocess: true });
     assertEquals(readText(dst, "foo"), "foo\n");
   } finally {
     removeDir(wrap);

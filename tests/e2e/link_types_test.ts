@@ -41,9 +41,9 @@ Deno.test("cache.type: hardlink, symlink, copy and the reflink,copy fallback; --
 Deno.test("cache.shared=group: cache dirs are group-writable", () => {
   const dir = makeRepo();
   try {
-    cairnOk(["config", "cache.shared", "group"], { cwd: dir });
+    cairnOk(["config", "cache.shared", "group"], { cwd: dir, subprocess: true });
     writeFiles(dir, { "s.txt": "s\n" });
-    cairnOk(["add", "s.txt"], { cwd: dir });
+    cairnOk(["add", "s.txt"], { cwd: dir, subprocess: true });
     const sub = join(dir, ".dvc/cache/files/md5/", "f4");
     assertEquals(Deno.statSync(sub).mode! & 0o2775, 0o2775);
   } finally {

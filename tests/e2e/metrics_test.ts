@@ -81,7 +81,7 @@ Deno.test("metrics show: workspace, -T (one row per tag), -a, --rev, --json, --m
   try {
     const cwd = dir;
     assertEquals(
-      cairnOk(["metrics", "show"], { cwd }).stdout,
+      cairnOk(["metrics", "show"], { cwd, subprocess: true }).stdout,
       [
         "Path          acc    auc    loss.test    loss.train",
         "metrics.json  0.75   -      0.875        0.5",
@@ -91,7 +91,7 @@ Deno.test("metrics show: workspace, -T (one row per tag), -a, --rev, --json, --m
     );
     // Workspace equals the tag but not a branch: -T keeps it.
     assertEquals(
-      cairnOk(["metrics", "show", "-T"], { cwd }).stdout,
+      cairnOk(["metrics", "show", "-T"], { cwd, subprocess: true }).stdout,
       [
         "Revision    Path          acc    auc      loss.test    loss.train",
         "workspace   metrics.json  0.75   -        0.875        0.5",
@@ -104,14 +104,22 @@ Deno.test("metrics show: workspace, -T (one row per tag), -a, --rev, --json, --m
       ].join("\n"),
     );
     // -a: main equals the workspace, so the workspace row is hidden (DVC).
-    const a = cairnOk(["metrics", "show", "-a", "-T"], { cwd }).stdout;
+    const a = cairnOk(["metrics", "show", "-a", "-T"], { cwd, subprocess: true }).stdout;
     assert(!a.includes("workspace"), a);
     assertMatch(a, /^main,v2\s+metrics\.json\s+0\.75/m);
-    assert(cairnOk(["metrics", "show", "-a", "--all"], { cwd }).stdout.includes("workspace"));
-    const rev = cairnOk(["metrics", "show", "--rev", "v1", "--precision", "2"], { cwd }).stdout;
+    assert(
+      cairnOk(["metrics", "show", "-a", "--all"], { cwd, subprocess: true }).stdout.includes(
+        "workspace",
+      ),
+    );
+    const rev =
+      cairnOk(["metrics", "show", "--rev", "v1", "--precision", "2"], { cwd, subprocess: true })
+        .stdout;
     assertMatch(rev, /^v1\s+summary\.json\s+-\s+0\.61\s/m);
     assertEquals(
-      JSON.parse(cairnOk(["metrics", "show", "--json", "--rev", "v1"], { cwd }).stdout),
+      JSON.parse(
+        cairnOk(["metrics", "show", "--json", "--rev", "v1"], { cwd, subprocess: true }).stdout,
+      ),
       {
         workspace: {
           data: {
@@ -128,15 +136,15 @@ Deno.test("metrics show: workspace, -T (one row per tag), -a, --rev, --json, --m
       },
     );
     assertEquals(
-      cairnOk(["metrics", "show", "--md", "summary.json"], { cwd }).stdout,
+      cairnOk(["metrics", "show", "--md", "summary.json"], { cwd, subprocess: true }).stdout,
       "| Path         | auc   |\n|--------------|-------|\n| summary.json | 0.8   |\n\n",
     );
     assertEquals(
-      cairnOk(["metrics", "show", "--csv", "summary.json"], { cwd }).stdout,
+      cairnOk(["metrics", "show", "--csv", "summary.json"], { cwd, subprocess: true }).stdout,
       "Path,auc\nsummary.json,0.8\n",
     );
     // -A keys commits by sha
-    const all = cairnOk(["metrics", "show", "-A", "--json"], { cwd }).stdout;
+    const all = cairnOk(["metrics", "show", "-A", "--json"], { cwd, subprocess: true }).stdout;
     const parsed = JSON.parse(all);
     const keys = Object.keys(parsed);
     // workspace (not a branch key: shas) + 3 commits; the init commit has no metrics

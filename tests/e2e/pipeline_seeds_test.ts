@@ -333,7 +333,7 @@ json.dump({"acc": len(m) / 40}, open("model/metrics.json", "w"))
     commitAll(dir, "add config");
     let r = cairnOk(
       ["run", "-f", "load.dvc", "-d", "config/load.json", "-o", "data", "python3", "code/load.py"],
-      { cwd: dir },
+      { cwd: dir, subprocess: true },
     );
     assertEquals(ran(r.stdout), ["load.dvc"]);
     assertEquals(readText(dir, ".gitignore"), "/data\n");
@@ -353,7 +353,7 @@ json.dump({"acc": len(m) / 40}, open("model/metrics.json", "w"))
       "model/model.h5",
       "python3",
       "code/train.py",
-    ], { cwd: dir });
+    ], { cwd: dir, subprocess: true });
     cairnOk(
       [
         "run",
@@ -366,10 +366,10 @@ json.dump({"acc": len(m) / 40}, open("model/metrics.json", "w"))
         "python3",
         "code/evaluate.py",
       ],
-      { cwd: dir },
+      { cwd: dir, subprocess: true },
     );
     commitAll(dir, "0.1");
-    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir });
+    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir, subprocess: true });
     assertEquals(ran(r.stdout), []);
     assertEquals(
       r.stdout,
@@ -377,22 +377,25 @@ json.dump({"acc": len(m) / 40}, open("model/metrics.json", "w"))
         "Stage 'evaluate.dvc' didn't change, skipping\nData and pipelines are up to date.\n",
     );
     writeFiles(dir, { "config/load.json": '{ "num_images" : 2000 }\n' });
-    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir });
+    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir, subprocess: true });
     assertEquals(ran(r.stdout), ["load.dvc", "train.dvc", "evaluate.dvc"]);
     commitAll(dir, "0.2");
     writeFiles(dir, { "config/train.json": '{ "num_conv_filters" : 64 }\n' });
-    r = cairnOk(["repro", "train.dvc"], { cwd: dir });
+    r = cairnOk(["repro", "train.dvc"], { cwd: dir, subprocess: true });
     assertEquals(ran(r.stdout), ["train.dvc"]);
     assertMatch(r.stdout, /^Stage 'load.dvc' didn't change, skipping\n/);
-    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir });
+    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir, subprocess: true });
     assertEquals(ran(r.stdout), ["evaluate.dvc"]);
     writeFiles(dir, { "config/load.json": '{ "num_images" : 3000 }\n' });
-    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir });
+    r = cairnOk(["repro", "evaluate.dvc"], { cwd: dir, subprocess: true });
     assertEquals(ran(r.stdout), ["load.dvc", "train.dvc", "evaluate.dvc"]);
-    assertEquals(cairnOk(["status", "--json"], { cwd: dir }).stdout.trim(), "{}");
+    assertEquals(cairnOk(["status", "--json"], { cwd: dir, subprocess: true }).stdout.trim(), "{}");
     // the .dvc files record the new hashes (git diff shows them change)
     assertMatch(git(["diff", "--stat"], dir), /load.dvc/);
-    const dag = cairn(["pipeline", "show", "--ascii", "evaluate.dvc"], { cwd: dir });
+    const dag = cairn(["pipeline", "show", "--ascii", "evaluate.dvc"], {
+      cwd: dir,
+      subprocess: true,
+    });
     if (dag.code === 0) {
       for (const s of ["load.dvc", "train.dvc", "evaluate.dvc"]) {
         assertMatch(dag.stdout, new RegExp(s));

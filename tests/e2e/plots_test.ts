@@ -50,29 +50,41 @@ Deno.test("plots modify: props written into dvc.yaml, used by show; --unset; unk
       "PR",
     ], {
       cwd: dir,
+      subprocess: true,
     });
     assertEquals(
       readText(dir, "dvc.yaml"),
       "stages:\n  eval:\n    cmd: python eval.py\n    plots:\n    - prc.csv:\n        cache: false\n" +
         "        template: simple\n        x: recall\n        y: precision\n        title: PR\n",
     );
-    const j = JSON.parse(cairnOk(["plots", "show", "--json"], { cwd: dir }).stdout);
+    const j = JSON.parse(
+      cairnOk(["plots", "show", "--json"], { cwd: dir, subprocess: true }).stdout,
+    );
     const spec = j.data["prc.csv"][0].content;
     assertEquals(spec.title.text, "PR");
     assertEquals(spec.encoding.x.field, "recall");
     assertEquals(spec.mark.type, "line");
-    cairnOk(["plots", "modify", "prc.csv", "--unset", "title", "template"], { cwd: dir });
+    cairnOk(["plots", "modify", "prc.csv", "--unset", "title", "template"], {
+      cwd: dir,
+      subprocess: true,
+    });
     assertMatch(
       readText(dir, "dvc.yaml"),
       /cache: false\n {8}x: recall\n {8}y: precision\n$/,
     );
-    const bad = cairn(["plots", "modify", "prc.csv", "--unset", "nope"], { cwd: dir });
+    const bad = cairn(["plots", "modify", "prc.csv", "--unset", "nope"], {
+      cwd: dir,
+      subprocess: true,
+    });
     assertEquals(bad.code, 1);
     assertMatch(bad.stderr, /display properties \['nope'\] not found/);
-    const badT = cairn(["plots", "modify", "prc.csv", "-t", "nosuch"], { cwd: dir });
+    const badT = cairn(["plots", "modify", "prc.csv", "-t", "nosuch"], {
+      cwd: dir,
+      subprocess: true,
+    });
     assertEquals(badT.code, 1);
     assertMatch(badT.stderr, /Template 'nosuch' not found[\s\S]*built-in templates: simple/);
-    const notOut = cairn(["plots", "modify", "d.csv", "-x", "a"], { cwd: dir });
+    const notOut = cairn(["plots", "modify", "d.csv", "-x", "a"], { cwd: dir, subprocess: true });
     assertEquals(notOut.code, 1);
   } finally {
     removeDir(dir);

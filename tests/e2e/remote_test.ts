@@ -47,25 +47,28 @@ function fixtureListing(name: string): string[] {
 Deno.test("remote add / status -c / push / push --run-cache as DVC does", () => {
   const { wrap, repo } = fixtureRepo();
   try {
-    const add = cairnOk(["remote", "add", "-d", "local", "../remote"], { cwd: repo });
+    const add = cairnOk(["remote", "add", "-d", "local", "../remote"], {
+      cwd: repo,
+      subprocess: true,
+    });
     assertEquals(add.stdout.trim(), "Setting 'local' as a default remote.");
     assertEquals(
       Deno.readTextFileSync(join(repo, ".dvc", "config")),
       Deno.readTextFileSync(join(LAYOUT, "config")),
     );
 
-    const before = cairnOk(["status", "--cloud", "--json"], { cwd: repo });
+    const before = cairnOk(["status", "--cloud", "--json"], { cwd: repo, subprocess: true });
     assertEquals(
       JSON.parse(before.stdout),
       JSON.parse(Deno.readTextFileSync(join(LAYOUT, "expected", "status_cloud_before.json"))),
     );
     const lines = (t: string) => t.split("\n").filter((l) => l.trim()).sort();
     assertEquals(
-      lines(cairnOk(["status", "--cloud"], { cwd: repo }).stdout),
+      lines(cairnOk(["status", "--cloud"], { cwd: repo, subprocess: true }).stdout),
       lines(Deno.readTextFileSync(join(LAYOUT, "expected", "status_cloud_before.txt"))),
     );
 
-    const push = cairnOk(["push"], { cwd: repo });
+    const push = cairnOk(["push"], { cwd: repo, subprocess: true });
     assertEquals(push.stdout.trim(), "14 files pushed");
     const remote = join(wrap, "remote");
     assertEquals(listing(remote), fixtureListing("remote_after_push.txt"));
@@ -77,13 +80,22 @@ Deno.test("remote add / status -c / push / push --run-cache as DVC does", () => 
         rel,
       );
     }
-    assertEquals(cairnOk(["status", "--cloud", "--json"], { cwd: repo }).stdout.trim(), "{}");
     assertEquals(
-      cairnOk(["status", "--cloud"], { cwd: repo }).stdout.trim(),
+      cairnOk(["status", "--cloud", "--json"], { cwd: repo, subprocess: true }).stdout.trim(),
+      "{}",
+    );
+    assertEquals(
+      cairnOk(["status", "--cloud"], { cwd: repo, subprocess: true }).stdout.trim(),
       "Cache and remote 'local' are in sync.",
     );
-    assertEquals(cairnOk(["push"], { cwd: repo }).stdout.trim(), "Everything is up to date.");
-    assertEquals(cairnOk(["push", "--run-cache"], { cwd: repo }).stdout.trim(), "10 files pushed");
+    assertEquals(
+      cairnOk(["push"], { cwd: repo, subprocess: true }).stdout.trim(),
+      "Everything is up to date.",
+    );
+    assertEquals(
+      cairnOk(["push", "--run-cache"], { cwd: repo, subprocess: true }).stdout.trim(),
+      "10 files pushed",
+    );
     assertEquals(listing(remote), fixtureListing("remote_after_push_run_cache.txt"));
   } finally {
     removeDir(wrap);

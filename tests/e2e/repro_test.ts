@@ -57,9 +57,9 @@ Deno.test("repro -j 2 runs independent stages at once; results equal -j 1", () =
       writeFiles(d, { "dvc.yaml": PARALLEL_YAML, "in.txt": "x\n" });
       commitAll(d, "pipeline");
     }
-    const r1 = cairnOk(["repro"], { cwd: one });
+    const r1 = cairnOk(["repro"], { cwd: one, subprocess: true });
     assertEquals(ran(r1.stdout), ["a", "b", "c"]);
-    const r2 = cairnOk(["repro", "-j", "2"], { cwd: two });
+    const r2 = cairnOk(["repro", "-j", "2"], { cwd: two, subprocess: true });
     assertEquals(ran(r2.stdout).sort(), ["a", "b", "c"]);
     // a and b overlapped; c started after both ended
     assert(time(two, "a.start") < time(two, "b.end") && time(two, "b.start") < time(two, "a.end"));
@@ -69,7 +69,7 @@ Deno.test("repro -j 2 runs independent stages at once; results equal -j 1", () =
     assertEquals(readText(two, "dvc.lock"), readText(one, "dvc.lock"));
     assertEquals(readText(two, "c.out"), "A\nB\n");
     assertMatch(r2.stdout, /\[a\] > mkdir -p t/);
-    assertEquals(cairnOk(["status", "--json"], { cwd: two }).stdout.trim(), "{}");
+    assertEquals(cairnOk(["status", "--json"], { cwd: two, subprocess: true }).stdout.trim(), "{}");
   } finally {
     removeDir(one);
     removeDir(two);

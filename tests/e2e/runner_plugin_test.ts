@@ -62,14 +62,14 @@ function project(cmd: string): string {
 Deno.test("project runner plugin: listed, chosen per stage, runs in a Worker", () => {
   const repo = project("copy in.txt out.txt");
   try {
-    const list = cairn(["runners", "list"], { cwd: repo });
+    const list = cairn(["runners", "list"], { cwd: repo, subprocess: true });
     assertEquals(list.code, 0, list.stderr);
     assertMatch(
       list.stdout,
       /^copy \(runner plugin runner_copy, .*tools\/runner_copy\): copy SRC DST/m,
     );
     assertMatch(list.stdout, /runs in a Worker/);
-    const r = cairn(["repro"], { cwd: repo });
+    const r = cairn(["repro"], { cwd: repo, subprocess: true });
     assertEquals(r.code, 0, r.stderr);
     assertMatch(r.stdout, /copied in\.txt -> out\.txt/);
     assertEquals(Deno.readTextFileSync(`${repo}/out.txt`), "input\n");
@@ -85,7 +85,7 @@ Deno.test("project runner plugin: hermetic confines the Worker to the stage's de
     // Policy off: the manifest grants the whole project.
     const off = cairn(["repro"], { cwd: repo });
     assertEquals(off.code, 0, off.stderr);
-    const r = cairn(["repro", "-f", "--sandbox=hermetic"], { cwd: repo });
+    const r = cairn(["repro", "-f", "--sandbox=hermetic"], { cwd: repo, subprocess: true });
     assert(r.code !== 0);
     assertMatch(r.stderr, /policy hermetic, runner copy/);
     assertMatch(r.stderr, /tried to read 'secret\.txt', which is not a declared dependency/);
@@ -98,7 +98,7 @@ Deno.test("project runner plugin: hermetic confines the Worker to the stage's de
 Deno.test("project runner plugin: under on, a write outside the outs is refused", () => {
   const repo = project("copy in.txt other.txt");
   try {
-    const r = cairn(["repro", "--sandbox=on"], { cwd: repo });
+    const r = cairn(["repro", "--sandbox=on"], { cwd: repo, subprocess: true });
     assert(r.code !== 0);
     assertMatch(r.stderr, /other\.txt', which is not a declared output/);
     assert(!exists(`${repo}/other.txt`));

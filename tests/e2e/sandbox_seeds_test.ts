@@ -160,9 +160,9 @@ function lockOf(files: Record<string, string>, policy: "off" | "on"): string {
     }
     git(["add", "-A"], repo);
     git(["commit", "-qm", "pipeline"], repo);
-    const r = cairn(["repro"], { cwd: repo });
+    const r = cairn(["repro"], { cwd: repo, subprocess: true });
     assertEquals(r.code, 0, `${policy}: ${r.stdout}\n${r.stderr}`);
-    const st = cairnOk(["status"], { cwd: repo });
+    const st = cairnOk(["status"], { cwd: repo, subprocess: true });
     assertMatch(st.stdout, /Data and pipelines are up to date/);
     return Deno.readTextFileSync(`${repo}/dvc.lock`);
   } finally {
@@ -189,7 +189,7 @@ Deno.test("sandbox seeds: --explain-inputs names the helper module the five-stag
     writeFiles(repo, FIVE_STAGE);
     git(["add", "-A"], repo);
     git(["commit", "-qm", "pipeline"], repo);
-    const r = cairn(["repro", "--explain-inputs", "train"], { cwd: repo });
+    const r = cairn(["repro", "--explain-inputs", "train"], { cwd: repo, subprocess: true });
     assertEquals(r.code, 0, r.stderr);
     assertMatch(
       r.stdout,

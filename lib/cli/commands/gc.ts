@@ -62,7 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
       }
       if (!o.force && !o.dry) {
-        if (!Deno.stdin.isTerminal()) {
+        if (!ctx.io.stdinIsTTY) {
           throw new CairnError(
             "This will remove all cache except items used in the workspace of the current repo. Use `-f` to confirm without a prompt.",
           );

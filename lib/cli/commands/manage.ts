@@ -61,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!o.force) {
         const msg =
           "This will destroy all information about your pipelines, all data files, as well as cache in .dvc/cache.";
-        if (!Deno.stdin.isTerminal()) throw new CairnError(`${msg} Use \`-f\` to force.`);
+        if (!ctx.io.stdinIsTTY) throw new CairnError(`${msg} Use \`-f\` to force.`);
         if (!confirm(`${msg}\nAre you sure you want to continue?`)) return;
       }
       await destroy(repo);
