@@ -94,12 +94,19 @@ export function unprivilegedUser(): Unprivileged | null {
   );
   const src = (JSON.parse(rootDeno) as { denoDir: string }).denoDir;
   if (src !== denoDir) {
-    // Same modules the suite already downloaded; refreshed every run (cheap, hard links not
-    // possible across owners), so a new dependency is there too.
+    // Same modules the suite already downloaded, added to every run so a new dependency is
+    // there too. No-clobber (cache paths are content- or version-keyed) and under a lock:
+    // test files run in parallel, and one may be running cairn as the user meanwhile.
     run("mkdir", ["-p", denoDir], { cwd: "/" });
-    const r = run("cp", ["-a", "--no-preserve=ownership", `${src}/.`, `${denoDir}/`], {
-      cwd: "/",
-    });
+    const r = run("flock", [
+      `${home}/.cache/deno.lock`,
+      "cp",
+      "-a",
+      "-n",
+      "--no-preserve=ownership",
+      `${src}/.`,
+      `${denoDir}/`,
+    ], { cwd: "/" });
     if (r.code !== 0) throw new Error(`copying the Deno cache failed: ${r.stderr}`);
   }
   run("chown", ["-R", `${uid}:${gid}`, home], { cwd: "/" });
