@@ -238,6 +238,23 @@ Deno.test("nb migrate: three traced stages that reproduce to the notebook's metr
     assertEquals(readText(dir, "dvclive/metrics.json"), nbLive);
     const status = cairnOk(["status", "--json"], { cwd: dir }).stdout.trim();
     assertEquals(JSON.parse(status), {});
+
+    // an experiment with -S, compared with the baseline in exp show; Live's curve as a plot
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "pipeline"], dir);
+    cairnOk(["exp", "run", "-S", "lr=0.05", "-n", "slow"], { cwd: dir });
+    const exps = JSON.parse(cairnOk(["exp", "show", "--json"], { cwd: dir }).stdout);
+    const base = exps.find((n: { rev: string }) => n.rev !== "workspace");
+    const slow = base.experiments[0].revs[0];
+    assertEquals(slow.name, "slow");
+    assertEquals(slow.data.params["params.yaml"].data.lr, 0.05);
+    assertEquals(base.data.params["params.yaml"].data.lr, 0.1);
+    assertEquals(base.data.metrics["metrics.json"].data, JSON.parse(nbMetrics));
+    const slowMse = slow.data.metrics["metrics.json"].data.mse;
+    assert(slowMse !== JSON.parse(nbMetrics).mse, "the -S value changed the result");
+    const plots = JSON.parse(cairnOk(["plots", "show", "--json"], { cwd: dir }).stdout);
+    const curve = plots.data["dvclive/plots/metrics/train/mse.tsv"][0].content.data.values;
+    assertEquals(curve.length, 40);
   } finally {
     removeDir(dir);
   }
