@@ -4,7 +4,7 @@
  * relative to the config file's directory and resolved on load (spec §1.1).
  */
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, ConfigFileError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { dumpIni, type IniDoc, iniLineOf, parseIni } from "./ini.ts";
 import { checkConfig, knownKey } from "./schema.ts";
@@ -231,9 +231,7 @@ export function validateLevels(levels: { doc: IniDoc; file: string }[]): void {
     : p.key === undefined
     ? ` (did you mean [${p.suggestion}]?)`
     : ` (did you mean '${p.suggestion}'?)`;
-  throw new ConfigError(`configuration error - config file error: ${p.message}`, {
-    hint: `${where}: ${what}${dym}`,
-  });
+  throw new ConfigFileError(p.message, { hint: `${where}: ${what}${dym}` });
 }
 
 /**
@@ -252,16 +250,12 @@ export function validateConfigKey(
     if (opts.value === undefined || NAMED.test(section)) return;
     const bad = checkConfig([[section, [[key, opts.value]]]]);
     if (!bad) return;
-    throw new ConfigError(`configuration error - config file error: ${bad.message}`, {
-      hint: `invalid value of '${key}' in [${section}]`,
-    });
+    throw new ConfigFileError(bad.message, { hint: `invalid value of '${key}' in [${section}]` });
   }
   const p = checkConfig([[section, [...entries, [key, ""]]]]);
   const dym = p?.suggestion === undefined ? "" : ` (did you mean '${p.suggestion}'?)`;
-  throw new ConfigError(
-    `configuration error - config file error: ${
-      p?.message ?? `extra keys not allowed @ data['${section}']['${key}']`
-    }`,
+  throw new ConfigFileError(
+    p?.message ?? `extra keys not allowed @ data['${section}']['${key}']`,
     {
       hint: p?.key === undefined
         ? `unknown section [${section}]${dym}`
