@@ -269,3 +269,52 @@ function parseStages(dir: string): Record<string, StageJson> {
   if (r.code !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }
+
+Deno.test("nb run as a stage command: params.yaml values, and --sandbox applies to the notebook", () => {
+  const dir = makeRepo();
+  try {
+    const nb = (body: string) =>
+      JSON.stringify({
+        cells: [
+          {
+            cell_type: "code",
+            metadata: { tags: ["parameters"] },
+            outputs: [],
+            source: "const k = 2;",
+          },
+          { cell_type: "code", metadata: {}, outputs: [], source: body },
+        ],
+        metadata: { kernelspec: { name: "deno", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      });
+    const ok = "const x = Number(Deno.readTextFileSync('in.txt'));\n" +
+      "Deno.writeTextFileSync('out.txt', String(x * k) + '\\n');";
+    writeFiles(dir, { "nb.ipynb": nb(ok), "in.txt": "21\n", "params.yaml": "k: 3\n" });
+    cairnOk([
+      "stage",
+      "add",
+      "-n",
+      "nb",
+      "-d",
+      "nb.ipynb",
+      "-d",
+      "in.txt",
+      "-p",
+      "k",
+      "-o",
+      "out.txt",
+      `${CAIRN} nb run nb.ipynb`,
+    ], { cwd: dir });
+    cairnOk(["repro", "--sandbox"], { cwd: dir });
+    assertEquals(readText(dir, "out.txt"), "63\n");
+
+    // an undeclared write inside a cell is stopped like any stage command's
+    writeFiles(dir, { "nb.ipynb": nb(ok + "\nDeno.writeTextFileSync('undeclared.txt', 'x');") });
+    const r = cairn(["repro", "--sandbox"], { cwd: dir });
+    assert(r.code !== 0);
+    assertMatch(r.stderr, /wrote 'undeclared\.txt', which is not a declared output/);
+  } finally {
+    removeDir(dir);
+  }
+});
