@@ -13,6 +13,7 @@ import { loadYaml } from "../py/yaml_parse.ts";
 import type { LockEntry } from "../dvcfile/lock_file.ts";
 import { isPlainMapping, mapEntries } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";
+import { ignoreNotFound } from "../errors.ts";
 
 const EXCLUDE = new Set(["size", "nfiles"]);
 
@@ -101,7 +102,9 @@ export function saveRun(cacheDir: string, entry: LockEntry): SaveRunResult {
   try {
     Deno.statSync(path);
     return { key, value, written: false };
-  } catch { /* not there yet */ }
+  } catch (err) {
+    ignoreNotFound(err); // not there yet
+  }
   writeTextAtomic(path, emitYaml(entry), { mkdirs: true, mode: 0o444 });
   return { key, value, written: true };
 }

@@ -5,7 +5,7 @@
  * in a list changes nothing.
  */
 import { dirname, join, relative, resolve } from "node:path";
-import { CairnError, fsError, UsageError } from "../errors.ts";
+import { CairnError, fsError, ignoreNotFound, UsageError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
 import { hashPath } from "../hash/hash_path.ts";
@@ -105,7 +105,8 @@ function exists(p: string): boolean {
   try {
     Deno.lstatSync(p);
     return true;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }
@@ -199,7 +200,8 @@ function plan(repo: Repo, targets: string[], opts: AddOptions): Planned[] {
 function isDirPath(p: string): boolean {
   try {
     return Deno.statSync(p).isDirectory;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }

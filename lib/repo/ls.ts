@@ -3,7 +3,7 @@
  * inside tracked directories), as `dvc ls` does.
  */
 import { join, resolve } from "node:path";
-import { ScmError } from "../errors.ts";
+import { ignoreNotFound, ScmError } from "../errors.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import { git, gitRaw } from "../scm/git.ts";
 import { allOutputs, collectStages, isInside } from "./collect.ts";
@@ -34,7 +34,9 @@ export function repoForUrl(
   let isLocalDir = false;
   try {
     isLocalDir = Deno.statSync(local).isDirectory;
-  } catch { /* not a local path */ }
+  } catch (err) {
+    ignoreNotFound(err); // not a local path
+  }
   if (isLocalDir && !rev) return { repo: openRepo(local, { cwd: local }), cleanup: () => {} };
   const tmp = Deno.makeTempDirSync({ prefix: "cairn-ls-" });
   const src = isLocalDir ? local : url;
@@ -110,7 +112,9 @@ export function ls(repo: Repo, path = "", opts: LsOptions = {}): LsEntry[] {
       let st: Deno.FileInfo | undefined;
       try {
         st = Deno.statSync(join(repo.root, f));
-      } catch { /* deleted */ }
+      } catch (err) {
+        ignoreNotFound(err); // deleted
+      }
       add({
         isout: false,
         isdir: false,

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { CairnError, ScmError } from "../../errors.ts";
+import { CairnError, ignoreNotFound, ScmError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import { canonicalJson } from "../../py/canonical_json.ts";
 
@@ -188,7 +188,8 @@ export function commitExperiment(repo: Repo, opts: CommitExpOptions): string {
       try {
         Deno.lstatSync(join(cwd, p));
         return true;
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         return false;
       }
     });
