@@ -275,6 +275,9 @@ export async function startPlugin(
   return new PluginHandle(spec, permissions, rpc, ready.info, opts);
 }
 
+/** How long reading a plugin's manifest may take (it is static data). */
+const MANIFEST_TIMEOUT_MS = 10_000;
+
 /**
  * Read a third-party plugin's manifest without trusting it: its module is
  * imported in a Worker that has no permissions at all.
@@ -286,8 +289,24 @@ export async function readManifest(moduleUrl: string, source: string): Promise<P
     dir ? { ...NO_PERMISSIONS, read: [dir] } as Deno.PermissionOptionsObject : "none",
   );
   const rpc = new RpcClient(worker);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const res = await rpc.start({ t: "manifest", module: moduleUrl }) as {
+    // An untrusted manifest.ts runs here (with no permissions): one that never
+    // finishes loading must not hang every command that lists plugins.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() =>
+        reject(
+          new ConfigError(
+            `cannot load plugin from '${source}': its manifest did not load within ` +
+              `${MANIFEST_TIMEOUT_MS / 1000} s`,
+            { hint: "a manifest.ts exports plain data and does no work" },
+          ),
+        ), MANIFEST_TIMEOUT_MS);
+    });
+    const res = await Promise.race([
+      rpc.start({ t: "manifest", module: moduleUrl }),
+      timeout,
+    ]) as {
       ok: boolean;
       manifest?: unknown;
       error?: WireError;
@@ -302,6 +321,7 @@ export async function readManifest(moduleUrl: string, source: string): Promise<P
       cause: err,
     });
   } finally {
+    clearTimeout(timer);
     rpc.terminate();
   }
 }

@@ -16,7 +16,7 @@ import {
   type RunResult,
   writeFiles,
 } from "../_rig/rig.ts";
-import { cairnAsUser, chownTo, unprivilegedUser } from "./_sec.ts";
+import { cairnAsUser, cairnWatched, chownTo, unprivilegedUser } from "./_sec.ts";
 
 /** A remote plugin that asks for everything; creating it leaves a marker file. */
 function evilRemote(marker: string): Record<string, string> {
@@ -234,5 +234,21 @@ Deno.test("trust: as an unprivileged user, trust lives in ~/.config/cairn and wo
     try {
       Deno.removeSync(marker);
     } catch { /* not created */ }
+  }
+});
+
+Deno.test("trust: a manifest that never finishes loading does not hang cairn", async () => {
+  const p = project();
+  try {
+    writeFiles(p.repo, {
+      "tools/remote_evil/manifest.ts":
+        "while (true) { /* never returns */ }\nexport const manifest = {};\n",
+    });
+    const r = await cairnWatched(["plugins", "list"], { cwd: p.repo, env: p.env });
+    assert(!r.killed, "cairn hung on the manifest");
+    assert(r.code !== 0);
+    assertMatch(r.stderr, /tools\/remote_evil'?: its manifest did not load within 10 s/);
+  } finally {
+    p.cleanup();
   }
 });
