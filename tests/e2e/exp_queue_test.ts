@@ -122,10 +122,11 @@ function started(gate: string): { c: string; pid: number }[] {
     .map((m) => ({ c: m[1], pid: Number(m[2]) }));
 }
 
+/** A process that exists and is not a zombie (an orphan may wait for a reaper). */
 function alive(pid: number): boolean {
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.split(") ")[1]?.[0] !== "Z";
   } catch {
     return false;
   }
@@ -333,6 +334,45 @@ Deno.test("exp run --temp: runs in a temp workspace, the workspace is untouched"
     assertEquals(worktrees(dir).length, 1);
     assertEquals(tmpDirs(dir), []);
   } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("queue start: the worker ignores SIGHUP (terminal closed); queue stop --kill stops every run", async () => {
+  const dir = setup();
+  const gate = Deno.makeTempDirSync({ prefix: "cairn-gate-" });
+  const env = { GATE_DIR: gate };
+  try {
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=100,200,300", "-n", "s"], { cwd: dir });
+    cairnOk(["queue", "start", "-j", "2"], { cwd: dir, env });
+    await waitUntil("two stages running", () => started(gate).length === 2);
+    const workerPid = Number(
+      Deno.readTextFileSync(join(dir, ".dvc/tmp/exps/cairn-worker.lock")).trim(),
+    );
+    assert(workerPid > 0 && alive(workerPid));
+    // the worker runs in its own session, not the caller's
+    const sid = (pid: number) =>
+      Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[3];
+    assert(sid(workerPid) !== sid(Deno.pid), "worker shares the test's session");
+    Deno.kill(workerPid, "SIGHUP");
+    const st = statusRows(dir);
+    assertEquals([st.get("s-1"), st.get("s-2"), st.get("s-3")], ["Running", "Running", "Queued"]);
+    assert(alive(workerPid), "SIGHUP must not stop the worker");
+    const r = cairnOk(["queue", "stop", "--kill"], { cwd: dir });
+    assertMatch(r.stdout + r.stderr, /have been killed/);
+    await waitUntil("worker exit", () => !alive(workerPid));
+    const after = statusRows(dir);
+    assertEquals([after.get("s-1"), after.get("s-2"), after.get("s-3")], [
+      "Failed",
+      "Failed",
+      "Queued",
+    ]);
+    for (const x of started(gate)) assert(!alive(x.pid), `stage ${x.pid} still runs`);
+    assertEquals(worktrees(dir).length, 1);
+    assertEquals(tmpDirs(dir), []);
+  } finally {
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    removeDir(gate);
     removeDir(dir);
   }
 });

@@ -160,11 +160,17 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
     assertEquals(doc[1].name, "main");
     assertMatch(doc[1].data.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     assertEquals(doc[1].data.params["params.yaml"].data.train.lr, 0.001);
+    // DVC's order: newest first (timestamp, then rev, descending)
+    type Range = { name: string; revs: { rev: string; data: { timestamp: string } }[] };
+    const key = (e: Range) => `${e.revs[0].data.timestamp} ${e.revs[0].rev}`;
+    const names = doc[1].experiments.map((e: Range) => e.name);
+    assertEquals([...names].sort(), ["exp-one", "exp-two"]);
     assertEquals(
-      doc[1].experiments.map((e: { name: string }) => e.name),
-      ["exp-one", "exp-two"],
+      names,
+      [...doc[1].experiments].sort((a: Range, b: Range) => key(b).localeCompare(key(a)))
+        .map((e: Range) => e.name),
     );
-    const e1 = doc[1].experiments[0];
+    const e1 = doc[1].experiments.find((e: Range) => e.name === "exp-one");
     assertEquals(e1.executor, null);
     assertEquals(e1.revs[0].rev, one);
     assertEquals(e1.revs[0].name, "exp-one");
@@ -189,8 +195,14 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
     assertMatch(lines[0], /^Experiment +Created +loss +lr +train\.lr +train\.epochs/);
     assertMatch(lines[1], /^workspace +- +0\.032258 +0\.1 /);
     assertMatch(lines[2], /^main /);
-    assertMatch(lines[3], new RegExp(`^├── ${one.slice(0, 7)} \\[exp-one\\] .* 0\\.5 `));
-    assertMatch(lines[4], new RegExp(`^└── ${two.slice(0, 7)} \\[exp-two\\] .* 0\\.1 `));
+    const [first, second] = names[0] === "exp-one"
+      ? [`${one.slice(0, 7)} \\[exp-one\\] .* 0\\.5 `, `${two.slice(0, 7)} \\[exp-two\\] .* 0\\.1 `]
+      : [
+        `${two.slice(0, 7)} \\[exp-two\\] .* 0\\.1 `,
+        `${one.slice(0, 7)} \\[exp-one\\] .* 0\\.5 `,
+      ];
+    assertMatch(lines[3], new RegExp(`^├── ${first}`));
+    assertMatch(lines[4], new RegExp(`^└── ${second}`));
 
     // csv: DVC's extra columns
     const csv = cairnOk(["exp", "show", "--csv"], { cwd: dir }).stdout.split("\r\n");
@@ -201,7 +213,7 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
     assertMatch(csv[1], /^,workspace,baseline,,,/);
     assertMatch(csv[2], /^,main,baseline,\d{4}-/);
     assertMatch(
-      csv[3],
+      csv[names[0] === "exp-one" ? 3 : 4],
       new RegExp(`^exp-one,${one.slice(0, 7)},branch_base,.*,0\\.5,0\\.5,3,"\\[16, 8\\]",`),
     );
 
@@ -286,7 +298,7 @@ Deno.test("exp: bad input is refused with a clear message and no change", () => 
 
     r = cairn(["exp", "run", "-S", "train.lr=0.1,0.2"], { cwd: dir });
     assertEquals(r.code, 1);
-    assertMatch(r.stderr, /sweep/);
+    assertMatch(r.stderr, /Sweep overrides can't be used without `--queue`/);
 
     for (
       const args of [["apply", "nosuch"], ["branch", "nosuch"], ["remove", "nosuch"], [
@@ -299,9 +311,11 @@ Deno.test("exp: bad input is refused with a clear message and no change", () => 
       assertMatch(r.stderr, /'nosuch' does not appear to be an experiment reference/);
     }
 
-    r = cairn(["exp", "run", "--queue", "-S", "train.lr=0.2"], { cwd: dir });
-    assertEquals(r.code, 254);
-    assertMatch(r.stderr, /not supported/);
+    // --queue checks the overrides before queueing anything
+    r = cairn(["exp", "run", "--queue", "-S", "train.nosuch=0.2"], { cwd: dir });
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, /train\.nosuch.*params\.yaml/);
+    assertEquals(git(["for-each-ref", "refs/exps/celery"], dir), "");
     assertEquals(readText(dir, "params.yaml"), before);
 
     r = cairn(["exp", "run", "-n", "bad/name"], { cwd: dir });

@@ -75,7 +75,7 @@ export function parseOverride(text: string): ParamOverride {
   const raw = text.slice(eq + 1);
   if (isSweep(raw)) {
     throw new ParamOverrideError(
-      `'${text}' is a parameter sweep: sweeps need '--queue', which cairn does not support`,
+      `Sweep overrides can't be used without \`--queue\` ('${text}')`,
     );
   }
   const value = raw.trim() === "" ? "" : loadYaml(raw, "-S value");
