@@ -318,3 +318,38 @@ Deno.test("nb run as a stage command: params.yaml values, and --sandbox applies 
     removeDir(dir);
   }
 });
+
+Deno.test("the example notebook in a real Deno Jupyter kernel (nbconvert) imports mod.ts by URL", () => {
+  const dir = exampleRepo();
+  const jupyterPath = Deno.makeTempDirSync({ prefix: "cairn-jupyter-" });
+  try {
+    // the kernelspec `deno jupyter --install` writes, in a private JUPYTER_PATH
+    writeFiles(jupyterPath, {
+      "kernels/deno/kernel.json": JSON.stringify({
+        argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+        display_name: "Deno",
+        language: "typescript",
+      }),
+    });
+    const r = run(
+      "jupyter-nbconvert",
+      ["--to", "notebook", "--execute", "train.ipynb", "--output", "kernel-run.ipynb"],
+      { cwd: dir, env: { JUPYTER_PATH: jupyterPath } },
+    );
+    assertEquals(r.code, 0, r.stderr);
+    const inKernel = readText(dir, "metrics.json");
+    const executed = JSON.parse(readText(dir, "kernel-run.ipynb")) as { cells: NbCell[] };
+    const shown = executed.cells.flatMap((c) => c.outputs ?? [])
+      .find((o) => o.data?.["text/markdown"]);
+    // nbformat may store a mime value as a list of lines
+    const md = [shown?.data?.["text/markdown"] ?? ""].flat().join("");
+    assertEquals(md, `**test MSE**: ${JSON.parse(inKernel).mse}`);
+    // nb run (no Jupyter) gives the same results as the kernel
+    Deno.removeSync(join(dir, "metrics.json"));
+    cairnOk(["nb", "run", "train.ipynb"], { cwd: dir });
+    assertEquals(readText(dir, "metrics.json"), inKernel);
+  } finally {
+    removeDir(dir);
+    removeDir(jupyterPath);
+  }
+});
