@@ -131,7 +131,8 @@ export function emptyConfig(): Config {
 }
 
 function mergeDoc(into: Config, doc: IniDoc, file: string) {
-  for (const [name, keys] of doc) {
+  for (const [written, keys] of doc) {
+    const name = written.toLowerCase(); // DVC lower-cases every name (`[Core]` is core)
     const named = NAMED.exec(name);
     let target: Section;
     if (named && named[1] === "remote") {

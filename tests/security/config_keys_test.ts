@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { cairn, cairnOk, FIXTURES, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
 import { checkConfig } from "../../lib/config/schema.ts";
+import { loadConfig } from "../../lib/config/config.ts";
 
 function statusIn(dir: string, env?: Record<string, string>) {
   return cairn(["status"], { cwd: dir, env });
@@ -382,4 +383,20 @@ Deno.test("schema unit: messages, suggestions, remote type by url scheme", () =>
   // a scheme DVC does not know belongs to a remote plugin: its keys are its own
   assertEquals(checkConfig([['remote "p"', [["url", "foo://h/x"], ["whatever", "1"]]]]), undefined);
   assertEquals(checkConfig([["frobnicate", [["x", "1"]]]])?.suggestion, undefined, "nothing close");
+});
+
+Deno.test("section names are read case-insensitively, as DVC lower-cases them", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-cfg-" });
+  try {
+    writeFiles(dir, {
+      ".dvc/config":
+        "[Core]\n    remote = S\n    autostage = true\n['Remote \"S\"']\n    url = /x\n",
+    });
+    const cfg = loadConfig(join(dir, ".dvc"), { levels: ["repo"] });
+    assertEquals(cfg.core.autostage, "true");
+    assertEquals(cfg.core.remote, "s");
+    assertEquals(cfg.remote.s?.url, "/x");
+  } finally {
+    removeDir(dir);
+  }
 });
