@@ -4,7 +4,7 @@
  * the hidden `queue _worker` a detached `queue start` runs.
  */
 import { fileURLToPath } from "node:url";
-import type { Command } from "commander";
+import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { InterruptedError, UsageError } from "../../errors.ts";
 import { onInterrupt } from "../../interrupt.ts";
@@ -186,6 +186,7 @@ export async function expRunQueued(
     message: o.message,
     repro: queuedReproArgs(o),
     force: o.force,
+    noQueue: o.temp,
   });
   if (o.queue) {
     for (const q of queued) {
@@ -196,19 +197,9 @@ export async function expRunQueued(
     }
     return;
   }
-  // --temp: take our entry off the queue and run it here, output to the terminal
-  const { CELERY_STASH, dropStash, listQueued, lockQueue } = await import(
-    "../../repo/exp/queue_store.ts"
-  );
+  // --temp: our stash commit never went on the queue; run it here, output to the terminal
   const { runQueuedExperiment } = await import("../../repo/exp/run_queued.ts");
   const entry = queued[0].entry;
-  const lock = await lockQueue(repo);
-  try {
-    const mine = listQueued(repo).find((e) => e.stashRev === entry.stashRev);
-    if (mine) dropStash(repo, CELERY_STASH, [mine.index]);
-  } finally {
-    lock.release();
-  }
   const ctrl = new AbortController();
   const unregister = onInterrupt(() => ctrl.abort(new InterruptedError()));
   try {
@@ -346,6 +337,13 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         signal: ctrl.signal,
         gpus: gpusOf(wo.gpus),
       });
+    } catch (err) {
+      // nobody sees a detached worker's stderr: keep the reason next to its lock
+      const msg = err instanceof Error ? err.stack ?? err.message : String(err);
+      Deno.writeTextFileSync(`${execTmpDir(repo)}/cairn-worker.log`, `${msg}\n`, {
+        append: true,
+      });
+      throw err;
     } finally {
       for (const s of sigs) Deno.removeSignalListener(s, stop);
       Deno.removeSignalListener("SIGHUP", ignore);

@@ -68,6 +68,11 @@ export interface QueueOptions {
   repro?: QueuedReproArgs;
   /** queue a sweep of more than 10,000 points. */
   force?: boolean;
+  /**
+   * make the stash commits but do not put them on the queue (`--temp`: the
+   * caller runs them itself, no worker may take them).
+   */
+  noQueue?: boolean;
 }
 
 export interface QueuedExp {
@@ -194,7 +199,7 @@ export async function queueExperiments(
       files.set(argsPath, JSON.stringify(args, null, 2) + "\n");
       const message = stashMessage(head, head, names[i]);
       const sha = stashCommit(repo, head, files, message);
-      pushStash(repo, CELERY_STASH, sha, message);
+      if (!opts.noQueue) pushStash(repo, CELERY_STASH, sha, message);
       const timestamp = Number(gitIn(scm, ["log", "-1", "--format=%ct", sha]));
       out.push({
         entry: {
