@@ -147,13 +147,19 @@ export function pushStash(repo: Repo, ref: string, sha: string, message: string)
   gitEnv(["update-ref", "--create-reflog", "-m", `commit: ${message}`, ref, sha], scmRootOf(repo));
 }
 
-/** Drop entries (by reflog index) from a stash ref, as `git stash drop` does. Hold lockQueue. */
-export function dropStash(repo: Repo, ref: string, indexes: number[]): void {
+/**
+ * Drop entries (by reflog index) from a stash ref, as `git stash drop` does.
+ * `total`: how many entries the ref has, when the caller just listed them
+ * (saves listing again). Hold lockQueue.
+ */
+export function dropStash(repo: Repo, ref: string, indexes: number[], total?: number): void {
   const cwd = scmRootOf(repo);
-  for (const i of [...new Set(indexes)].sort((a, b) => b - a)) {
+  const drop = [...new Set(indexes)].sort((a, b) => b - a);
+  for (const i of drop) {
     gitEnv(["reflog", "delete", "--updateref", "--rewrite", `${ref}@{${i}}`], cwd);
   }
-  if (listStash(repo, ref).length === 0) {
+  const left = total !== undefined ? total - drop.length : listStash(repo, ref).length;
+  if (left <= 0) {
     try {
       gitEnv(["update-ref", "-d", ref], cwd);
     } catch { /* already gone */ }

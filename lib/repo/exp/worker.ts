@@ -100,8 +100,9 @@ function readText(path: string): string | undefined {
 export async function popQueued(repo: Repo): Promise<QueueEntry | undefined> {
   const lock = await lockQueue(repo);
   try {
-    const next = listQueued(repo)[0];
-    if (next) dropStash(repo, CELERY_STASH, [next.index]);
+    const queued = listQueued(repo);
+    const next = queued[0];
+    if (next) dropStash(repo, CELERY_STASH, [next.index], queued.length);
     return next;
   } finally {
     lock.release();
