@@ -11,8 +11,13 @@
 import { ignoreNotFound, InterruptedError } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, md5FileDos2Unix } from "../hash/md5.ts";
-import { type DirEntry, parseListing } from "../hash/dir_listing.ts";
-import { CorruptObjectError, OBJECT_MODE, ObjectStore } from "./object_store.ts";
+import { type DirEntry, DirListingError, parseListing } from "../hash/dir_listing.ts";
+import {
+  CorruptObjectError,
+  MissingObjectError,
+  OBJECT_MODE,
+  ObjectStore,
+} from "./object_store.ts";
 import type { Remote } from "../plugin/remote.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
 
@@ -740,8 +745,13 @@ function checkListings(
     let entries: DirEntry[];
     try {
       entries = odb.readDirObject(d.md5, { legacy: d.legacy });
-    } catch {
-      continue; // missing or corrupt: reported by the file phase as before
+    } catch (err) {
+      // missing or corrupt: reported by the file phase as before
+      if (
+        err instanceof MissingObjectError || err instanceof CorruptObjectError ||
+        err instanceof DirListingError
+      ) continue;
+      throw err;
     }
     try {
       check(d, entries);

@@ -82,6 +82,9 @@ export function buildDirObject(entries: DirEntry[]): DirObject {
   };
 }
 
+/** A `.dir` listing that is not DVC's JSON list of `{md5, relpath}` entries. */
+export class DirListingError extends CairnError {}
+
 /** Parse `.dir` object bytes (DVC 2 and 3 write the same shape). */
 export function parseListing(
   bytes: Uint8Array | string,
@@ -92,18 +95,20 @@ export function parseListing(
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new CairnError(`${what} is not valid JSON`, { cause: err });
+    throw new DirListingError(`${what} is not valid JSON`, { cause: err });
   }
-  if (!Array.isArray(raw)) throw new CairnError(`${what} is not a list`);
+  if (!Array.isArray(raw)) throw new DirListingError(`${what} is not a list`);
   const out: DirEntry[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const e = raw[i] as Record<string, unknown> | null;
     if (
       !e || typeof e.md5 !== "string" || typeof e.relpath !== "string"
-    ) throw new CairnError(`${what} has a malformed entry at index ${i}`);
+    ) throw new DirListingError(`${what} has a malformed entry at index ${i}`);
     // the md5 becomes a cache path: only an md5 is one (listings come from remotes)
     if (!/^[0-9a-f]{32}$/.test(e.md5)) {
-      throw new CairnError(`${what} has an invalid md5 at index ${i}: '${e.md5.slice(0, 40)}'`);
+      throw new DirListingError(
+        `${what} has an invalid md5 at index ${i}: '${e.md5.slice(0, 40)}'`,
+      );
     }
     out[i] = { md5: e.md5, relpath: e.relpath };
   }
