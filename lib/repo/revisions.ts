@@ -144,18 +144,27 @@ export function selectRevisions(repo: Repo, opts: SelectRevisionsOptions = {}): 
   const named = revs.filter((r) => r !== "workspace");
   if (!named.length && !opts.allBranches && !opts.allTags && !opts.allCommits) return out;
   const cwd = scmCwd(repo);
-  const names: string[] = [...named];
-  if (opts.allCommits) names.push(...allCommits(cwd));
+  // [what to resolve, the name shown]: branches and tags resolve by full ref so a
+  // tag and a branch of the same name each show as the plain name, as in DVC
+  const names: [string, string][] = named.map((n) => [n, n]);
+  if (opts.allCommits) names.push(...allCommits(cwd).map((c): [string, string] => [c, c]));
   else {
-    if (opts.allBranches) names.push(...gitBranches(cwd));
-    if (opts.allTags) names.push(...gitTags(cwd));
+    if (opts.allBranches) {
+      names.push(...gitBranches(cwd).map((b): [string, string] => [`refs/heads/${b}`, b]));
+    }
+    if (opts.allTags) {
+      names.push(...gitTags(cwd).map((t): [string, string] => [`refs/tags/${t}`, t]));
+    }
   }
   const bySha = new Map<string, string[]>();
-  for (const name of names) {
-    const sha = resolveRevision(repo, name);
+  const seen = new Set<string>();
+  for (const [rev, name] of names) {
+    if (seen.has(rev)) continue;
+    seen.add(rev);
+    const sha = resolveRevision(repo, rev);
     const list = bySha.get(sha);
     if (!list) bySha.set(sha, [name]);
-    else if (!list.includes(name)) list.push(name);
+    else list.push(name);
   }
   for (const [sha, list] of bySha) out.push({ key: list.join(","), sha });
   return out;
@@ -379,7 +388,8 @@ export class RevisionView {
 
   #readFromCache(p: string): ReadResult {
     const o = this.#outputFor(p);
-    if (!o || !o.out.hash?.md5) return { status: "not-found" };
+    // like DVC's data index: a `cache: false` output is only what git has
+    if (!o || !o.out.hash?.md5 || !o.out.cache) return { status: "not-found" };
     const md5 = o.out.hash.md5;
     let fileMd5: string;
     if (md5.endsWith(".dir")) {

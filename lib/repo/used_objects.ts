@@ -87,8 +87,8 @@ export function selectRevisions(repo: Repo, sel: RevisionSelection): Map<string,
     if (!names.includes(name)) names.push(name);
     out.set(sha, names);
   };
-  if (sel.allBranches) { for (const b of gitBranches(cwd)) addRev(b, b); }
-  if (sel.allTags) { for (const t of gitTags(cwd)) addRev(t, t); }
+  if (sel.allBranches) { for (const b of gitBranches(cwd)) addRev(`refs/heads/${b}`, b); }
+  if (sel.allTags) { for (const t of gitTags(cwd)) addRev(`refs/tags/${t}`, t); }
   if (sel.allCommits) { for (const c of gitAllCommits(cwd)) addRev(c, c.slice(0, 7)); }
   if (sel.allExperiments) {
     const refs = git(["for-each-ref", "--format=%(refname)", "refs/exps"], cwd).split("\n")

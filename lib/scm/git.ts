@@ -101,12 +101,12 @@ export function gitHasCommits(cwd: string): boolean {
 }
 
 export function gitBranches(cwd: string): string[] {
-  return git(["for-each-ref", "--format=%(refname:short)", "refs/heads"], cwd)
+  return git(["for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads"], cwd)
     .split("\n").filter(Boolean);
 }
 
 export function gitTags(cwd: string): string[] {
-  return git(["for-each-ref", "--format=%(refname:short)", "refs/tags"], cwd)
+  return git(["for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags"], cwd)
     .split("\n").filter(Boolean);
 }
 

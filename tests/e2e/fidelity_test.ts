@@ -197,3 +197,53 @@ Deno.test("legacy run writes the stage only if its command succeeds; stage add -
     removeDir(dir);
   }
 });
+
+Deno.test("metrics show -T / diff read only what git has at a revision; plain names for a tag and branch alike (item 4)", () => {
+  const dir = makeRepo();
+  try {
+    cairnOk(
+      ["stage", "add", "-q", "-n", "m", "-M", "metrics.json", `echo '{"acc": 0.5}' > metrics.json`],
+      { cwd: dir },
+    );
+    cairnOk(["repro", "-q"], { cwd: dir });
+    Deno.writeTextFileSync(join(dir, ".gitignore"), "metrics.json\n", { append: true });
+    git(["add", "dvc.yaml", "dvc.lock", ".gitignore"], dir);
+    git(["commit", "-qm", "one"], dir);
+    git(["tag", "v1"], dir);
+    git(["branch", "x"], dir);
+    git(["tag", "x"], dir);
+    Deno.writeTextFileSync(join(dir, "metrics.json"), '{"acc": 0.7}\n');
+    // as a real DVC 3.64 printed it for these steps
+    const failed = "DVC failed to load some metrics for following revisions: 'main,x,v1,x'.\n";
+    const show = cairnOk(["metrics", "show", "-a", "-T"], { cwd: dir });
+    assertEquals(show.stderr, failed);
+    assertEquals(
+      show.stdout,
+      "Revision     Path          acc\nworkspace    metrics.json  0.7\nmain,x,v1,x  metrics.json  -\n",
+    );
+    assertEquals(
+      JSON.parse(cairnOk(["metrics", "show", "-a", "-T", "--json"], { cwd: dir }).stdout),
+      {
+        workspace: { data: { "metrics.json": { data: { acc: 0.7 } } } },
+        "main,x,v1,x": {
+          data: {
+            "metrics.json": {
+              error: {
+                type: "FileNotFoundError",
+                msg: "[Errno 2] No such file or directory: 'metrics.json'",
+              },
+            },
+          },
+        },
+      },
+    );
+    const diff = cairnOk(["metrics", "diff"], { cwd: dir });
+    assertEquals(diff.stderr, "DVC failed to load some metrics for following revisions: 'HEAD'.\n");
+    assertEquals(
+      diff.stdout,
+      "Path          Metric    HEAD    workspace    Change\nmetrics.json  acc       -       0.7          -\n",
+    );
+  } finally {
+    removeDir(dir);
+  }
+});

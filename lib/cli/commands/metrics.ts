@@ -62,6 +62,11 @@ function relDiff(repo: Repo, diff: DiffData): DiffData {
   return out;
 }
 
+/** A metrics/params file that does not exist at that revision (DVC's FileNotFoundError). */
+function isNotFound(err: Error): boolean {
+  return err.name === "FileNotFoundError" || err instanceof Deno.errors.NotFound;
+}
+
 /** Per-file errors and missing cache objects on stderr; returns the revisions that failed. */
 function reportShowProblems(ctx: CliContext, repo: Repo, res: ShowResult, what: string): string[] {
   const errored: string[] = [];
@@ -75,9 +80,11 @@ function reportShowProblems(ctx: CliContext, repo: Repo, res: ShowResult, what: 
     for (const [p, fr] of Object.entries(r.data ?? {})) {
       const shown = displayPath(repo, p);
       if ("error" in fr) {
-        ctx.io.err(
-          `ERROR: failed to load ${what} '${shown}' in '${revName(rev)}': ${fr.error.message}`,
-        );
+        // a file absent at a revision: DVC names only the revision (below); the
+        // rest (syntax errors...) with file and position
+        const text = `failed to load ${what} '${shown}' in '${revName(rev)}': ${fr.error.message}`;
+        if (isNotFound(fr.error)) ctx.io.debug(text);
+        else ctx.io.err(`ERROR: ${text}`);
         failed = true;
       } else if ("missing" in fr) {
         ctx.io.warn(
@@ -98,9 +105,9 @@ function reportDiffProblems(ctx: CliContext, repo: Repo, res: DiffResult, what: 
       continue;
     }
     for (const [p, e] of Object.entries(errs)) {
-      ctx.io.err(
-        `ERROR: failed to load ${what} '${displayPath(repo, p)}' in '${rev}': ${e.message}`,
-      );
+      const text = `failed to load ${what} '${displayPath(repo, p)}' in '${rev}': ${e.message}`;
+      if (isNotFound(e)) ctx.io.debug(text);
+      else ctx.io.err(`ERROR: ${text}`);
     }
   }
   for (const [rev, paths] of Object.entries(res.missing)) {
