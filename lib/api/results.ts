@@ -32,7 +32,10 @@ export interface RevisionOptions {
   targets?: string[];
 }
 
-/** `{revision: {file: data}}`; a file that could not be read has `{error: message}`. */
+/**
+ * `{revision: {file: data}}` (the workspace is `workspace`); a file that could
+ * not be read has `{error: message}`.
+ */
 export type ValuesByRevision = Record<string, Record<string, unknown>>;
 
 function flatten(r: ShowResult): ValuesByRevision {
@@ -45,7 +48,8 @@ function flatten(r: ShowResult): ValuesByRevision {
       else if ("error" in f) files[path] = { error: f.error.message };
       else files[path] = { error: `not in cache: ${f.missing.output}` };
     }
-    out[rev] = files;
+    // the workspace is "" when no revision was selected; one name for it is simpler to use
+    out[rev === "" ? "workspace" : rev] = files;
   }
   return out;
 }
