@@ -9,7 +9,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { makeTempDirNear } from "../fs/temp_files.ts";
 import { fileURLToPath } from "node:url";
-import { CairnError, fsError } from "../errors.ts";
+import { CairnError, fsError, ignoreNotFound, ScmError, UnknownRevisionError } from "../errors.ts";
 import { checkoutOutput, commitOutput } from "../cache/checkout.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import { fetchObjects, type TransferObject } from "../cache/transfer.ts";
@@ -23,6 +23,16 @@ import type { Dependency, HashInfo, Stage } from "../stage/types.ts";
 import { readLevel } from "../config/config.ts";
 import { allOutputs, collectStages, isInside } from "./collect.ts";
 import { isDir, openRepo, type Repo } from "./repo.ts";
+
+/** A path that the source repository neither tracks with DVC nor with git (DVC's `PathMissingError`). */
+export class PathMissingError extends CairnError {
+  /** `path` in the repository at `url`. */
+  constructor(path: string, url: string) {
+    super(
+      `The path '${path}' does not exist in the target repository '${url}' neither as a DVC output nor as a Git-tracked file.`,
+    );
+  }
+}
 
 /** A clone of the source repository checked out at `revLock`. */
 export interface SourceCheckout {
@@ -68,7 +78,7 @@ export function openSource(
   try {
     const r = gitRaw(["clone", "-q", "--no-checkout", localPath ?? url, tmp], { cwd });
     if (r.code !== 0) {
-      throw new CairnError(`failed to clone '${url}': ${r.stderr.trim()}`);
+      throw new ScmError(`failed to clone '${url}'`, r.stderr.trim());
     }
     let revLock: string | null = null;
     if (opts.revLock) revLock = revParse(opts.revLock, tmp);
@@ -76,16 +86,14 @@ export function openSource(
     else revLock = revParse("HEAD", tmp);
     if (!revLock) {
       const what = opts.revLock ?? opts.rev;
-      throw new CairnError(
-        what
-          ? `unknown Git revision '${what}' in '${url}'`
-          : `'${url}' has no commits to import from`,
-      );
+      throw what
+        ? new UnknownRevisionError(what, url)
+        : new CairnError(`'${url}' has no commits to import from`);
     }
     const co = gitRaw(["-c", "advice.detachedHead=false", "checkout", "-q", revLock], {
       cwd: tmp,
     });
-    if (co.code !== 0) throw new CairnError(`git checkout failed: ${co.stderr.trim()}`);
+    if (co.code !== 0) throw new ScmError("git checkout failed", co.stderr.trim());
     const remote = typeof opts.remote === "string" ? opts.remote : undefined;
     return { url, dir: tmp, revLock, localPath, remote, cleanup };
   } catch (err) {
@@ -122,9 +130,7 @@ export function locate(src: SourceCheckout, path: string): SourceItem {
   if (p !== "" && ls.code === 0 && ls.stdout.trim() !== "") {
     return { kind: "git", abs: join(src.dir, p) };
   }
-  throw new CairnError(
-    `The path '${path}' does not exist in the target repository '${src.url}' neither as a DVC output nor as a Git-tracked file.`,
-  );
+  throw new PathMissingError(path, src.url);
 }
 
 /** The source's remote config, its relative local paths re-based onto the real source. */
@@ -174,9 +180,7 @@ export function subHash(store: ObjectStore, dir: HashInfo, sub: string, url: str
   const inner = listing.filter((e) => e.relpath.startsWith(sub + "/"))
     .map((e) => ({ ...e, relpath: e.relpath.slice(sub.length + 1) }));
   if (!inner.length) {
-    throw new CairnError(
-      `The path '${sub}' does not exist in the target repository '${url}' neither as a DVC output nor as a Git-tracked file.`,
-    );
+    throw new PathMissingError(sub, url);
   }
   const md5 = store.addDirObject(inner, ns).md5;
   const total = inner.reduce((n, e) => n + size(e.md5), 0);
@@ -261,7 +265,8 @@ export function pathExists(p: string): boolean {
   try {
     Deno.lstatSync(p);
     return true;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }
