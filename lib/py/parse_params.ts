@@ -23,11 +23,26 @@ interface Line {
 
 class Unsupported extends Error {}
 
+/** A statement Python itself refuses (raised deep in block(), reported with the path). */
+class PySyntax extends Error {
+  constructor(readonly line: number, message: string) {
+    super(message);
+  }
+}
+const MAX_BLOCK_DEPTH = 100;
+
 /** Parse the text of a `.py` params file into a mapping. */
 export function parsePyParams(text: string, path: string): Record<string, unknown> {
   const lines = logicalLines(text, path);
-  const [result] = block(lines, 0, lines.length ? lines[0].indent : 0, false);
-  return result;
+  try {
+    const [result] = block(lines, 0, lines.length ? lines[0].indent : 0, false);
+    return result;
+  } catch (e) {
+    if (!(e instanceof PySyntax)) throw e;
+    throw new DvcFileSyntaxError(path, `Python file structure is corrupted: ${e.message}`, {
+      line: e.line,
+    });
+  }
 }
 
 const OPS3 = ["**=", "//=", ">>=", "<<=", "..."];
@@ -142,7 +157,16 @@ function logicalLines(text: string, path: string): Line[] {
         j++;
       }
       i = j + q.length;
-      const value = prefix.includes("r") ? raw : unescape(raw);
+      let value = raw;
+      if (!prefix.includes("r")) {
+        try {
+          value = unescape(raw);
+        } catch (e) {
+          // `\xZZ`, `\U7fffffff`: Python refuses the literal too
+          if (!(e instanceof RangeError)) throw e;
+          fail("(unicode error) invalid \\x, \\u or \\U escape", startLine);
+        }
+      }
       cur.push({ t: "str", v: value, line: startLine, f: prefix.includes("f") });
       continue;
     }
@@ -221,7 +245,12 @@ function block(
   start: number,
   indent: number,
   onlySelf: boolean,
+  depth = 0,
 ): [Record<string, unknown>, number] {
+  // Python's tokenizer MAXINDENT
+  if (depth > MAX_BLOCK_DEPTH) {
+    throw new PySyntax(lines[start]?.line ?? 1, "too many levels of indentation");
+  }
   const result: Record<string, unknown> = {};
   const order: string[] = [];
   const set = (k: string, v: unknown) => {
@@ -245,6 +274,10 @@ function block(
     if (head.t === "name" && (head.v === "class" || head.v === "def")) {
       const end = bodyEnd();
       const colon = findTopLevelColon(toks);
+      const after = toks[colon + 1];
+      if (colon >= 0 && after?.t === "name" && (after.v === "class" || after.v === "def")) {
+        throw new PySyntax(ln.line, "invalid syntax"); // `class A: class B: ...`
+      }
       const inline = colon >= 0 && colon < toks.length - 1
         ? [{ indent: indent + 1, toks: toks.slice(colon + 1), line: ln.line }]
         : [];
@@ -252,9 +285,9 @@ function block(
       const name = toks[1]?.t === "name" ? toks[1].v : undefined;
       if (name && body.length) {
         if (head.v === "class") {
-          set(name, block(body, 0, body[0].indent, false)[0]);
+          set(name, block(body, 0, body[0].indent, false, depth + 1)[0]);
         } else if (name === "__init__") {
-          const [r] = block(body, 0, body[0].indent, true);
+          const [r] = block(body, 0, body[0].indent, true, depth + 1);
           for (const k of Object.keys(r)) set(k, r[k]);
         }
       }

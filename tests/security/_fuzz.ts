@@ -106,6 +106,11 @@ const TOKENS = [
   "0o9",
   "..",
   "/etc/passwd",
+  "\\U7fffffff",
+  "\\xZ",
+  "\\N{x}",
+  "class A: ",
+  "class B:\n    ",
 ];
 
 export const MUTATORS: Record<string, Mutator> = {

@@ -129,6 +129,8 @@ Deno.test("deep nesting ends with a clean error in every params format", () => {
     ["p.toml", "a = " + "[".repeat(100000) + "]".repeat(100000)],
     ["p.py", "a = " + "(".repeat(100000) + ")".repeat(100000)],
     ["p.py", "a = " + "{1: ".repeat(10000) + "1" + "}".repeat(10000)],
+    ["p.py", Array.from({ length: 1000 }, (_, i) => `${" ".repeat(i)}class C${i}:\n`).join("")],
+    ["p.py", "class A: ".repeat(50000) + "x = 1\n"],
   ];
   for (const [file, text] of cases) {
     try {
@@ -136,7 +138,11 @@ Deno.test("deep nesting ends with a clean error in every params format", () => {
       assert(false, `${file}: accepted`);
     } catch (e) {
       assert(e instanceof DvcFileSyntaxError, `${file}: ${e}`);
-      assertMatch(e.message, /nest|recursi|alias/i, `${file}: ${e.message}`);
+      assertMatch(
+        e.message,
+        /nest|recursi|alias|indentation|invalid syntax/i,
+        `${file}: ${e.message}`,
+      );
       assert(e.message.includes(file));
     }
   }
@@ -282,4 +288,11 @@ Deno.test("a plots template nested 200,000 deep (repo's .dvc/plots) is refused, 
   } finally {
     removeDir(dir);
   }
+});
+
+Deno.test("Python params: escapes Python refuses are a clean error (were a RangeError)", () => {
+  for (const lit of ['"\\U7fffffff"', '"\\xZZ"', '"\\U0011ffff"']) {
+    assertThrows(() => parseParams(`A = ${lit}\n`, "p.py"), DvcFileSyntaxError);
+  }
+  assertEquals(parseParams('A = "\\u00e9\\x41"\n', "p.py"), { A: "\u00e9A" });
 });
