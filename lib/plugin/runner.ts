@@ -157,9 +157,11 @@ async function runInWorker(
       };
     }
     if (err instanceof CairnError) {
+      // named by stage, keeping the exit code (an interrupt stays 252)
       throw new CairnError(`stage '${req.stage}': ${err.message}`, {
         cause: err,
         hint: err.hint,
+        exitCode: err.exitCode,
       });
     }
     throw err;
