@@ -151,6 +151,11 @@ Deno.test("nb run: a Python notebook through jupyter nbconvert, params from para
     assertEquals(done.cells[1].metadata.tags, ["injected-parameters"]);
     assertEquals(done.cells[1].source.join(""), "# Parameters\nalpha = 5\nname = 'yy'\n");
     assertEquals(done.cells[2].outputs![0].text!.join(""), "alpha 5 yy\n");
+    // migration is for Deno notebooks: a clear refusal, nothing written
+    const m = cairn(["nb", "migrate", "p.ipynb"], { cwd: dir });
+    assertEquals(m.code, 1);
+    assertMatch(m.stderr, /nb migrate handles Deno \(TypeScript\) notebooks; this one is Python/);
+    assertEquals(readText(dir, "params.yaml"), "alpha: 5\nother: 1\n");
   } finally {
     removeDir(dir);
   }
