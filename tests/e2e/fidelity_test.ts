@@ -247,3 +247,35 @@ Deno.test("metrics show -T / diff read only what git has at a revision; plain na
     removeDir(dir);
   }
 });
+
+Deno.test("metrics modify --xpath: the setting is committed with the repo and applies to every revision (item 9)", () => {
+  const dir = makeRepo();
+  try {
+    Deno.writeTextFileSync(join(dir, "m.json"), '{"acc": 0.9, "loss": 0.1}\n');
+    git(["add", "m.json"], dir);
+    git(["commit", "-qm", "metric"], dir);
+    git(["tag", "v0"], dir);
+    const r = cairnOk(["metrics", "modify", "m.json", "-t", "json", "-x", "acc"], { cwd: dir });
+    assertMatch(r.stdout, /\tgit add \.dvc\/cairn\/metrics\.yaml\n/);
+    // a revision committed before the setting existed reads the same way
+    assertEquals(
+      cairnOk(["metrics", "show", "-T", "m.json"], { cwd: dir }).stdout,
+      "Revision    Path    acc\nworkspace   m.json  0.9\nv0          m.json  0.9\n",
+    );
+    // committed, it reaches a clone
+    git(["add", ".dvc/cairn/metrics.yaml"], dir);
+    git(["commit", "-qm", "metric settings"], dir);
+    const clone = Deno.makeTempDirSync({ prefix: "cairn-clone-" });
+    try {
+      git(["clone", "-q", dir, clone], clone);
+      assertEquals(
+        cairnOk(["metrics", "show", "m.json"], { cwd: clone }).stdout,
+        "Path    acc\nm.json  0.9\n",
+      );
+    } finally {
+      removeDir(clone);
+    }
+  } finally {
+    removeDir(dir);
+  }
+});

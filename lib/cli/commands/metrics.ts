@@ -3,6 +3,7 @@ import type { Command } from "npm:commander@^15.1.0";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { displayPath, type Repo } from "../../repo/repo.ts";
 import { UsageError } from "../../errors.ts";
+import { gitAddHint } from "../render/git_hint.ts";
 // The metrics/params code is loaded when one of these commands runs (fast start-up).
 import type { ShowResult } from "../../repo/metrics/show.ts";
 import type { DiffResult } from "../../repo/metrics/diff.ts";
@@ -276,7 +277,8 @@ export function register(program: Command, ctx: CliContext): void {
       const { targetPaths } = await import("../../repo/metrics/show.ts");
       const { modifyMetric } = await import("../../repo/metrics/modify.ts");
       const [rel] = targetPaths(repo, [path]);
-      modifyMetric(repo, rel, o);
+      const r = modifyMetric(repo, rel, o);
+      if (r.gitFiles.length) ctx.io.info(gitAddHint(repo.cwd, r.gitFiles));
     },
   );
 

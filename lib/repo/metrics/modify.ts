@@ -1,6 +1,7 @@
 /**
  * `cairn metrics modify PATH --type T --xpath X`: record how a metrics file is
- * read, in `.dvc/cairn/metrics.yaml` (see lib/metrics/settings.ts).
+ * read, in `.dvc/cairn/metrics.yaml` (see lib/metrics/settings.ts), a file
+ * committed with the project (autostaged, or named in the git hint).
  */
 import { dirname, join } from "node:path";
 import { CairnError, UsageError } from "../../errors.ts";
@@ -9,6 +10,8 @@ import { emitYaml } from "../../py/yaml_emit.ts";
 import { METRIC_TYPES, type MetricSettings } from "../../metrics/read.ts";
 import { METRIC_SETTINGS_FILE, parseMetricSettings } from "../../metrics/settings.ts";
 import type { Repo } from "../repo.ts";
+import { gitAdd } from "../../scm/git.ts";
+import { configBool } from "../../config/config.ts";
 
 const HEADER = "# cairn metrics settings (`cairn metrics modify`); DVC does not read this file.\n";
 
@@ -19,12 +22,20 @@ export interface ModifyMetricOptions {
   unset?: boolean;
 }
 
-/** Record (or remove) how `path` (repo-relative) is read; returns the new settings. */
+/** What `modifyMetric` did. */
+export interface ModifyMetricResult {
+  /** the file's settings now (undefined once unset). */
+  settings: MetricSettings | undefined;
+  /** absolute paths to commit so the settings travel with the repo (empty when autostaged). */
+  gitFiles: string[];
+}
+
+/** Record (or remove) how `path` (repo-relative) is read. */
 export function modifyMetric(
   repo: Repo,
   path: string,
   opts: ModifyMetricOptions,
-): MetricSettings | undefined {
+): ModifyMetricResult {
   if (opts.type !== undefined && !METRIC_TYPES.includes(opts.type.toLowerCase())) {
     throw new UsageError(
       `invalid metric type '${opts.type}'`,
@@ -57,5 +68,11 @@ export function modifyMetric(
   for (const k of sorted) metrics[k] = { ...all[k] };
   Deno.mkdirSync(dirname(file), { recursive: true });
   writeTextAtomic(file, HEADER + emitYaml({ metrics }));
-  return result;
+  // committed with the project, so clones and older revisions read metrics the same way
+  if (!repo.scmRoot) return { settings: result, gitFiles: [] };
+  if (configBool(repo.config.core.autostage)) {
+    gitAdd([file], repo.root);
+    return { settings: result, gitFiles: [] };
+  }
+  return { settings: result, gitFiles: [file] };
 }

@@ -100,11 +100,28 @@ export function collectMetricPaths(
   return expandPaths(view, paths);
 }
 
+/**
+ * `metrics modify` settings for a revision: its own committed file, else the
+ * workspace's (settings made today apply to older revisions too, as DVC 0.x's
+ * did once committed with the metric).
+ */
+export function settingsAt(view: RevisionView): MetricSettingsMap {
+  const own = view.readScmText(METRIC_SETTINGS_FILE);
+  if (own !== undefined || view.isWorkspace) return parseMetricSettings(own);
+  let text: string | undefined;
+  try {
+    text = Deno.readTextFileSync(`${view.repo.root}/${METRIC_SETTINGS_FILE}`);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return parseMetricSettings(text);
+}
+
 /** Read one metrics file at a revision. */
 export function readMetricAt(
   view: RevisionView,
   path: string,
-  settings = parseMetricSettings(view.readScmText(METRIC_SETTINGS_FILE)),
+  settings = settingsAt(view),
 ): FileResult {
   const r = view.read(path);
   if (r.status === "missing") return { missing: { md5: r.md5, output: r.output } };
@@ -126,7 +143,7 @@ export function readMetricAt(
 /** Metrics of one revision. */
 export function metricsAt(view: RevisionView, targets: string[] = []): RevisionResult {
   try {
-    const settings = parseMetricSettings(view.readScmText(METRIC_SETTINGS_FILE));
+    const settings = settingsAt(view);
     const data: Record<string, FileResult> = {};
     for (const p of collectMetricPaths(view, targets, settings)) {
       data[p] = readMetricAt(view, p, settings);
