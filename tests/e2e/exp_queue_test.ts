@@ -376,3 +376,38 @@ Deno.test("queue start: the worker ignores SIGHUP (terminal closed); queue stop 
     removeDir(dir);
   }
 });
+
+Deno.test("exp show marks a running workspace exp run as DVC does (executor 'workspace')", async () => {
+  const dir = setup();
+  const gate = Deno.makeTempDirSync({ prefix: "cairn-gate-" });
+  try {
+    const head = git(["rev-parse", "HEAD"], dir).trim();
+    const child = new Deno.Command(CAIRN, {
+      args: ["exp", "run", "-S", "train.C=100", "-n", "live"],
+      cwd: dir,
+      env: { ...GIT_ENV, GATE_DIR: gate },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await waitUntil("stage running", () => started(gate).length === 1);
+    const doc = JSON.parse(cairnOk(["exp", "show", "--json"], { cwd: dir }).stdout);
+    const base = doc.find((n: { rev: string }) => n.rev === head);
+    const live = base.experiments[0];
+    assertEquals(live.name, "live");
+    assertEquals(live.revs[0].rev, "workspace");
+    assertEquals(live.executor.state, "running");
+    assertEquals(live.executor.name, "workspace");
+    assertEquals(live.executor.local.pid, child.pid);
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    assertEquals((await child.status).code, 0);
+    const after = JSON.parse(cairnOk(["exp", "show", "--json"], { cwd: dir }).stdout);
+    const exps = after.find((n: { rev: string }) => n.rev === head).experiments;
+    assertEquals(exps.map((e: { name: string }) => e.name), ["live"]);
+    assertEquals(exps[0].executor, null);
+  } finally {
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    removeDir(gate);
+    removeDir(dir);
+  }
+});

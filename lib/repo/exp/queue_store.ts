@@ -209,3 +209,63 @@ export function removeRun(repo: Repo, stashRev: string): void {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
 }
+
+/** DVC's WorkspaceQueue `_EXEC_NAME`: a workspace `exp run` in progress. */
+export const WORKSPACE_EXEC = "workspace";
+
+/** `run/workspace/workspace.json`: dvc_task's ProcessInfo of the running `exp run`. */
+export function workspaceProcPath(repo: Repo): string {
+  return join(runDir(repo, WORKSPACE_EXEC), `${WORKSPACE_EXEC}.json`);
+}
+
+/**
+ * Mark a workspace `exp run` as running where DVC (and its VS Code
+ * extension, through `exp show`) looks for it. Returns the cleanup to call
+ * when it ends (DVC: status FINISHED unless failed, ProcessInfo removed).
+ */
+export function markWorkspaceRun(
+  repo: Repo,
+  info: ExecutorInfo,
+): (failed: boolean) => void {
+  Deno.mkdirSync(runDir(repo, WORKSPACE_EXEC), { recursive: true });
+  writeInfo(repo, WORKSPACE_EXEC, info);
+  writeTextAtomic(
+    workspaceProcPath(repo),
+    pyJsonDumps({ pid: Deno.pid, stdin: null, stdout: null, stderr: null, returncode: null }),
+  );
+  return (failed) => {
+    writeInfo(repo, WORKSPACE_EXEC, {
+      ...info,
+      status: failed ? TaskStatus.FAILED : TaskStatus.FINISHED,
+    });
+    try {
+      Deno.removeSync(workspaceProcPath(repo));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  };
+}
+
+/** The running workspace `exp run` (its info and pid), if its process lives. */
+export function activeWorkspaceRun(
+  repo: Repo,
+): { info: ExecutorInfo; pid: number } | undefined {
+  let pid: number;
+  try {
+    pid = JSON.parse(Deno.readTextFileSync(workspaceProcPath(repo))).pid;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    if (stat.split(") ")[1]?.[0] === "Z") return undefined;
+  } catch {
+    return undefined; // gone
+  }
+  const info = readInfo(repo, WORKSPACE_EXEC);
+  if (!info || info.status >= TaskStatus.FAILED || info.status === TaskStatus.SUCCESS) {
+    return undefined;
+  }
+  return { info, pid };
+}

@@ -11,6 +11,7 @@ import { lockPathFor } from "../../dvcfile/pipeline_file.ts";
 import { readLockFile } from "../../dvcfile/lock_file.ts";
 import type { Stage } from "../../stage/types.ts";
 import { applyOverrides, parseOverride } from "./set_params.ts";
+import { markWorkspaceRun, TaskStatus } from "./queue_store.ts";
 import {
   checkExpName,
   commitExperiment,
@@ -112,11 +113,32 @@ export async function runExperiment(
   const overrides = (opts.setParams ?? []).map(parseOverride);
   const paramsFiles = applyOverrides(repo.root, overrides);
   opts.onStart?.(name);
-  const result = await withExpEnv(
-    baseline,
+  const scm = scmRootOf(repo);
+  const done = markWorkspaceRun(repo, {
+    git_url: scm,
+    baseline_rev: baseline,
+    location: "workspace",
+    root_dir: scm,
+    dvc_dir: relative(scm, repo.dvcDir),
     name,
-    () => reproduce(repo, targets, opts.repro ?? {}),
-  );
+    wdir: relative(scm, repo.root) || ".",
+    result_hash: null,
+    result_ref: null,
+    result_force: false,
+    status: TaskStatus.RUNNING,
+  });
+  let failed = true;
+  let result: ReproResult;
+  try {
+    result = await withExpEnv(
+      baseline,
+      name,
+      () => reproduce(repo, targets, opts.repro ?? {}),
+    );
+    failed = false;
+  } finally {
+    done(failed);
+  }
   const hash = expHash(lockEntries(repo, result.changed));
   const sha = commitExperiment(repo, {
     name,

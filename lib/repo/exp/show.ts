@@ -11,7 +11,7 @@ import type { FileResult, RevisionResult } from "../metrics/show.ts";
 import { UnknownRevisionError } from "../../errors.ts";
 import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
 import { queueStatus, type QueueStatusRow } from "./queue.ts";
-import { logFilePath } from "./queue_store.ts";
+import { activeWorkspaceRun, logFilePath } from "./queue_store.ts";
 
 export interface FileJson {
   data?: unknown;
@@ -286,6 +286,25 @@ function queueRanges(repo: Repo, opts: ExpShowOptions) {
     returncode,
     task_id: row.rev,
   });
+  // a workspace `exp run` in progress (DVC's WorkspaceQueue.collect_active_data)
+  const ws = activeWorkspaceRun(repo);
+  if (ws) {
+    push(running, ws.info.baseline_rev, {
+      revs: [{
+        rev: "workspace",
+        name: ws.info.name,
+        data: revData(repo, WORKSPACE, null, opts.paramDeps),
+        error: null,
+        experiments: null,
+      }],
+      executor: {
+        state: "running",
+        name: "workspace",
+        local: { root: ws.info.root_dir, log: null, pid: ws.pid, returncode: null, task_id: null },
+      },
+      name: ws.info.name,
+    });
+  }
   for (const row of queueStatus(repo)) {
     if (row.status === "Queued" && !opts.hideQueued) {
       const r = state(row, false);
