@@ -132,25 +132,32 @@ Deno.test("abort kills the whole process group of a running command", async () =
   const dir = Deno.makeTempDirSync();
   try {
     const ac = new AbortController();
-    const p = runCommand("sleep 30 & echo $! > bg.pid; sleep 31", {
+    // Abort once the command says its background child is running (not after a guessed delay).
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const p = runCommand("sleep 30 & echo $! > bg.pid; echo started; sleep 31", {
       cwd: dir,
       signal: ac.signal,
-      sink: () => {},
+      sink: (_stream, data) => {
+        if (new TextDecoder().decode(data).includes("started")) started();
+      },
       killGraceMs: 200,
     });
-    await sleep(300);
+    await running;
     const bg = Number(Deno.readTextFileSync(`${dir}/bg.pid`).trim());
     ac.abort(new Error("stop"));
     await assertRejects(() => p, Error, "stop");
-    await sleep(700);
-    let alive = true;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${bg}/stat`);
-      alive = !/\) Z /.test(stat);
-    } catch {
-      alive = false;
-    }
-    assert(!alive, "background child still alive");
+    const alive = () => {
+      try {
+        return !/\) Z /.test(Deno.readTextFileSync(`/proc/${bg}/stat`));
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return false;
+        throw err;
+      }
+    };
+    // SIGINT, SIGTERM after 200 ms, SIGKILL after 400 ms: gone well within 10 s.
+    for (let i = 0; i < 100 && alive(); i++) await sleep(100);
+    assert(!alive(), "background child still alive");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
