@@ -84,6 +84,8 @@ export interface LiveEndResult {
   experiment?: string;
   /** the experiment's commit. */
   sha?: string;
+  /** why `save: true` recorded nothing (inside repro, no git repo or no commit yet), as DVCLive warns. */
+  notSaved?: string;
 }
 
 const IMAGE_SUFFIXES = [".jpg", ".jpeg", ".gif", ".png"];
@@ -99,6 +101,14 @@ function cellText(v: MetricValue): string {
 /** Python csv's QUOTE_MINIMAL for a tab-separated field. */
 function tsvField(s: string): string {
   return /[\t"\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** A name logged under `dir`: relative, no `..` (a name must not write outside the folder). */
+function checkName(what: string, name: string): void {
+  const parts = name.split(/[\\/]/);
+  if (!name || name.startsWith("/") || parts.includes("..") || parts.every((p) => p === "")) {
+    throw new CairnError(`${what} name '${name}' must be a relative path without '..'`);
+  }
 }
 
 /** Posix relative path from directory `from` to `to`. */
@@ -245,6 +255,7 @@ export class Live {
    * `{train: {loss}}`). NaN and infinities are written as text, as DVCLive does.
    */
   logMetric(name: string, value: MetricValue, opts: LogMetricOptions = {}): void {
+    checkName("metric", name);
     if (typeof value !== "number" && typeof value !== "string") {
       throw new CairnError(`metric '${name}': cannot log a value of type ${typeof value}`);
     }
@@ -278,6 +289,7 @@ export class Live {
    * encoded file (PNG, JPEG or GIF bytes) or the path of one.
    */
   logImage(name: string, image: Uint8Array | string): void {
+    checkName("image", name);
     let data: Uint8Array;
     if (typeof image === "string") {
       const suffix = extname(image).toLowerCase();
@@ -302,6 +314,7 @@ export class Live {
    * (template, axes, title) in dvc.yaml.
    */
   logPlot(name: string, datapoints: Record<string, unknown>[], opts: LogPlotOptions): void {
+    checkName("plot", name);
     if (!Array.isArray(datapoints) || !datapoints.every(isPlainMapping)) {
       throw new CairnError(`plot '${name}': expected a list of objects`);
     }
@@ -405,8 +418,13 @@ export class Live {
       trackForExperiment(this.dir, this.#dvcFile);
       return {};
     }
-    if (!this.#opts.save || this.insidePipeline) return {};
-    const { saveLiveExperiment } = await import("./save.ts");
+    if (!this.#opts.save) return {};
+    if (this.insidePipeline) {
+      return { notSaved: "repro is running: use exp run to record an experiment" };
+    }
+    const { saveLiveExperiment, cannotSave } = await import("./save.ts");
+    const reason = cannotSave(this.#cwd);
+    if (reason) return { notSaved: reason };
     return saveLiveExperiment(this.#cwd, {
       name: this.#opts.expName,
       message: this.#opts.expMessage,

@@ -5,7 +5,7 @@
  * the workspace as an experiment (`exp save`, untracked Live files included).
  */
 import { relative } from "node:path";
-import { openRepo } from "../repo/repo.ts";
+import { findRoot, openRepo } from "../repo/repo.ts";
 import { experimentFiles, lockEntries } from "../repo/exp/run.ts";
 import { collectStages } from "../repo/collect.ts";
 import {
@@ -41,6 +41,28 @@ export function trackForExperiment(dir: string, dvcFile: string | undefined): vo
     if (!rel.startsWith("..")) paths.push(rel);
   }
   if (paths.length) git(["add", "--", ...paths], top);
+}
+
+/** Why the workspace at `cwd` cannot be saved as an experiment, or undefined if it can. */
+export function cannotSave(cwd: string): string | undefined {
+  const root = findRoot(cwd);
+  if (!root) return "not inside a DVC repository";
+  let repo;
+  try {
+    repo = openRepo(cwd, { cwd });
+  } catch (err) {
+    if (err instanceof CairnError) return err.message; // no git and core.no_scm unset
+    throw err;
+  }
+  if (!repo.scmRoot) return "experiments need a git repository (git init, git commit)";
+  const head = new Deno.Command("git", {
+    args: ["rev-parse", "--verify", "-q", "HEAD^{commit}"],
+    cwd: repo.scmRoot,
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
+  if (!head.success) return "experiments need a commit to start from (git commit)";
+  return undefined;
 }
 
 /** Options of saveLiveExperiment. */

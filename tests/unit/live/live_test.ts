@@ -2,7 +2,7 @@
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals, assertMatch, assertThrows } from "../../_rig/assert.ts";
-import { removeDir } from "../../_rig/rig.ts";
+import { git, removeDir } from "../../_rig/rig.ts";
 import { Live } from "../../../lib/live/live.ts";
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "docs_example");
@@ -169,6 +169,29 @@ Deno.test("Live: values as Python writes them; bad names and values refused", as
     assert(!listFiles(dir).includes("dvc.yaml"));
     assertThrows(() => live.logImage("pic.bmp", PNG), Error, "must end in");
     assertThrows(() => new Live({ cwd: dir, dvcyaml: "x.yaml" }), Error, "dvc.yaml");
+    for (const bad of ["../escape", "/abs", "a/../../b", ""]) {
+      assertThrows(() => live.logMetric(bad, 1), Error, "without '..'");
+    }
+    assertThrows(() => live.logImage("../x.png", PNG), Error, "without '..'");
+    assertThrows(() => live.logPlot("../p", [], { x: "a", y: "b" }), Error, "without '..'");
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("Live: save: true without a repository or a commit records nothing and says why", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-live-" });
+  try {
+    const live = new Live({ cwd: dir, save: true });
+    live.logMetric("acc", 1);
+    assertEquals(await live.end(), { notSaved: "not inside a DVC repository" });
+    git(["init", "-q"], dir);
+    Deno.mkdirSync(join(dir, ".dvc"));
+    Deno.writeTextFileSync(join(dir, ".dvc", "config"), "");
+    const again = new Live({ cwd: dir, save: true });
+    assertEquals(await again.end(), {
+      notSaved: "experiments need a commit to start from (git commit)",
+    });
   } finally {
     removeDir(dir);
   }
