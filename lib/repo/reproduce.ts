@@ -8,7 +8,13 @@
  * with one job: new lock entries keep the serial plan order.
  */
 import { relative } from "node:path";
-import { CairnError, ExitCode, InterruptedError, ReproductionError } from "../errors.ts";
+import {
+  CairnError,
+  ExitCode,
+  ignoreNotFound,
+  InterruptedError,
+  ReproductionError,
+} from "../errors.ts";
 import { checkoutOutput } from "../cache/checkout.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
@@ -175,7 +181,8 @@ function exists(abs: string): boolean {
   try {
     Deno.lstatSync(abs);
     return true;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }
@@ -210,7 +217,8 @@ function unprotect(abs: string, cacheDir: string): void {
   let st: Deno.FileInfo;
   try {
     st = Deno.lstatSync(abs);
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return;
   }
   if (st.isDirectory) {
@@ -222,12 +230,13 @@ function unprotect(abs: string, cacheDir: string): void {
     try {
       real = Deno.realPathSync(abs);
     } catch {
-      return; // dangling: nothing to copy
+      return; // dangling (or a loop): nothing to copy
     }
     let cache: string;
     try {
       cache = Deno.realPathSync(cacheDir);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       return; // no cache yet: the link cannot lead into it
     }
     if (real !== cache && !real.startsWith(cache + "/")) return;
@@ -246,7 +255,8 @@ function unprotect(abs: string, cacheDir: string): void {
 function readMaybe(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return undefined;
   }
 }
@@ -351,7 +361,9 @@ async function pullData(st: RunState, targets: string[]): Promise<boolean> {
     const r = await st.unlocked(() => pull(st.repo, targets, pullOptionsFor(st.opts)));
     st.status = new StatusContext(st.repo);
     return r.failed.length === 0 && r.missing.length === 0;
-  } catch {
+  } catch (err) {
+    // a pull that fails is a miss (the stage runs or reports missing data); bugs and ^C are not
+    if (!(err instanceof CairnError) || err instanceof InterruptedError) throw err;
     return false;
   }
 }
