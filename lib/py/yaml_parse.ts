@@ -113,12 +113,20 @@ export function parseYaml(text: string, path: string): ParsedYaml {
   const lineCounter = new LineCounter();
   // uniqueKeys off: the library checks each key against every earlier one
   // (minutes for a 50k-key file); Converter finds duplicates with a lookup.
-  const doc = parseDocument(text, {
-    schema: "failsafe",
-    lineCounter,
-    prettyErrors: false,
-    uniqueKeys: false,
-  });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, {
+      schema: "failsafe",
+      lineCounter,
+      prettyErrors: false,
+      uniqueKeys: false,
+    });
+  } catch (err) {
+    // The library reports most stack overflows in doc.errors, but not its parser's own
+    // (`a: : : : ...` thousands deep on one line); no position is known then.
+    if (!(err instanceof RangeError)) throw err;
+    throw new DvcFileSyntaxError(path, "document is nested too deeply");
+  }
   if (doc.errors.length) {
     const err = doc.errors[0];
     const lp = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);

@@ -197,6 +197,13 @@ export const MUTATORS: Record<string, Mutator> = {
     return dec.decode(new Uint8Array([...b.slice(0, i), ...bad, ...b.slice(i)]));
   },
   crlf: (t) => t.replaceAll("\n", "\r\n"),
+  // amplification: a short fragment (of the file, or a token) repeated many times in place,
+  // the shape of `class A: class A: ...`, `- - - -`, `{a: {a: ...`
+  repeatFragment: (t, r) => {
+    const i = r.int(t.length + 1);
+    const frag = r.next() < 0.5 ? t.slice(i, i + 1 + r.int(10)) : r.pick(TOKENS);
+    return t.slice(0, i) + frag.repeat(r.pick([10, 100, 1000, 5000])) + t.slice(i);
+  },
   emptyDoc: (_t, r) => r.pick(["", "\n", "---\n", "null\n", "~", "[]", "{}", "42", "'x'", "- a\n"]),
 };
 

@@ -278,3 +278,22 @@ Deno.test("found by fuzzing: a hostile .dvc/cairn.yaml makes no library warnings
   assertEquals(out.code, 0, err);
   assertEquals(err.includes("Warning"), false, err);
 });
+
+Deno.test("found by fuzzing: `path: : : : ...` 5000 deep in dvc.lock overflowed the YAML parser's own stack", () => {
+  const seed = fixture("pipeline_repo/repo/dvc.lock");
+  const text = seed.replace(
+    "    - path: data/prepared\n",
+    `    - path: ${": ".repeat(5000)}data/prepared\n`,
+  );
+  assert(text !== seed);
+  for (const file of ["dvc.lock", "params.yaml"]) {
+    const r = READERS.find((x) => x.name === file)!;
+    try {
+      r.read(text, r.file);
+      assert(false, `${file}: accepted`);
+    } catch (err) {
+      assert(err instanceof CairnError, `${file}: ${err}`);
+      assert(err.message.includes(r.file), err.message);
+    }
+  }
+});
