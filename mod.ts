@@ -100,6 +100,16 @@ export {
   type ValuesByRevision,
 } from "./lib/api/results.ts";
 export {
+  get,
+  getUrl,
+  type ImportedData,
+  type ImportOptions,
+  importRepo,
+  importUrl,
+  update,
+  type UpdatedImport,
+} from "./lib/api/imports.ts";
+export {
   Live,
   type LiveEndResult,
   type LiveOptions,

@@ -11,6 +11,8 @@ import {
   addRemote,
   applyExperiment,
   compareExperiments,
+  get,
+  importRepo,
   listExperiments,
   listStages,
   metricsDiff,
@@ -129,6 +131,19 @@ Deno.test("a migration script: stages, repro, remote, results and experiments th
     assertEquals(readText(dir, "params.yaml"), "k: 5\n");
     assertEquals(removeExperiments(openRepo(dir, { cwd: dir }), ["five"]).length, 1);
     assertEquals(listExperiments(openRepo(dir, { cwd: dir })), []);
+
+    // another project takes data from this one: get (download only) and import (tracked, pinned)
+    const other = makeRepo();
+    try {
+      const got = await get(other, dir, "train.sh", { out: "copied.sh" });
+      assertEquals(Deno.readTextFileSync(got), TRAIN);
+      const imp = await importRepo(openRepo(other, { cwd: other }), dir, "model.txt");
+      assertEquals([imp.path, imp.dvcFile], ["model.txt", "model.txt.dvc"]);
+      assertEquals(imp.revLock, git(["rev-parse", "HEAD"], dir).trim());
+      assertEquals(readText(other, "model.txt"), "2\n");
+    } finally {
+      removeDir(other);
+    }
 
     // remove the stage: the file keeps its comment
     await removeStage(openRepo(dir, { cwd: dir }), "train");
