@@ -252,6 +252,8 @@ export async function startPlugin(
     cacheDir: opts.cacheDir,
     home: opts.env ? opts.env.HOME : Deno.env.get("HOME"),
     realPaths: remotePath ? { "remote.path": realPathLenient(remotePath) } : {},
+    // A project plugin's Worker refuses paths through symlinks leading out (lib/plugin/fs_guard.ts).
+    fsGuard: spec.builtin ? undefined : { read: permissions.read, write: permissions.write },
   };
   let ready: { ok: boolean; info?: unknown; error?: WireError };
   try {

@@ -203,11 +203,25 @@ export function trustPlugin(s: TrustSubject, opts: { file?: string } = {}): Trus
     digest: pluginDigest(folder, s.manifest.name),
     trustedAt: new Date().toISOString(),
   };
-  const data = readTrustFile(file);
-  data.plugins = data.plugins.filter((r) => r.folder !== folder);
-  data.plugins.push(record);
-  writeTextAtomic(file, JSON.stringify(data, null, 2) + "\n", { mkdirs: true });
+  withTrustFileLock(file, () => {
+    const data = readTrustFile(file);
+    data.plugins = data.plugins.filter((r) => r.folder !== folder);
+    data.plugins.push(record);
+    writeTextAtomic(file, JSON.stringify(data, null, 2) + "\n");
+  });
   return record;
+}
+
+/** Read-modify-write of the trust file, one cairn at a time (no lost records). */
+function withTrustFileLock<T>(file: string, fn: () => T): T {
+  Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")) || "/", { recursive: true });
+  const lock = Deno.openSync(`${file}.lock`, { create: true, write: true });
+  try {
+    lock.lockSync(true);
+    return fn();
+  } finally {
+    lock.close(); // releases the lock
+  }
 }
 
 /** Forget the trust in `s`; returns whether there was any. */
@@ -217,10 +231,12 @@ export function untrustPlugin(s: TrustSubject, opts: { file?: string } = {}): bo
   }
   const file = opts.file ?? trustFilePath();
   const folder = pluginFolder(s);
-  const data = readTrustFile(file);
-  const kept = data.plugins.filter((r) => r.folder !== folder);
-  if (kept.length === data.plugins.length) return false;
-  data.plugins = kept;
-  writeTextAtomic(file, JSON.stringify(data, null, 2) + "\n", { mkdirs: true });
-  return true;
+  return withTrustFileLock(file, () => {
+    const data = readTrustFile(file);
+    const kept = data.plugins.filter((r) => r.folder !== folder);
+    if (kept.length === data.plugins.length) return false;
+    data.plugins = kept;
+    writeTextAtomic(file, JSON.stringify(data, null, 2) + "\n");
+    return true;
+  });
 }

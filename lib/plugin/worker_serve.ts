@@ -10,6 +10,7 @@
 import type { HostMessage, WorkerMessage } from "./rpc.ts";
 import { transferables } from "./rpc.ts";
 import { toWireError } from "./remote_api.ts";
+import { type FsGuardRoots, installFsGuard } from "./fs_guard.ts";
 
 // deno-lint-ignore no-explicit-any
 type Impl = Record<string, (...a: any[]) => unknown>;
@@ -44,6 +45,9 @@ async function handle(msg: HostMessage): Promise<void> {
     }
     case "init": {
       try {
+        // Project plugins: no path through a symlink leading out of the grants.
+        const guard = msg.ctx.fsGuard as FsGuardRoots | undefined;
+        if (guard) installFsGuard(guard);
         const mod = await load(msg.module);
         if (typeof mod.create !== "function") {
           throw new Error(`plugin module ${msg.module} has no create() export`);

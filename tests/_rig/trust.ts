@@ -7,11 +7,15 @@
 import type { PluginRegistry } from "../../lib/plugin/registry.ts";
 import { trustPlugin } from "../../lib/plugin/trust.ts";
 
-let dir: string | undefined;
-
-/** A private trust store for this test process (XDG_CONFIG_HOME, inherited by child cairns). */
+/**
+ * A trust store for this test process (XDG_CONFIG_HOME, inherited by child
+ * cairns). The environment is process-wide and `deno test --parallel` runs
+ * several test modules in one process, so every module gets the same folder
+ * (named after the pid); cairn serialises writes to the trust file.
+ */
 export function useTempTrustStore(): string {
-  dir ??= Deno.makeTempDirSync({ prefix: "cairn-test-config-" });
+  const dir = `${Deno.env.get("TMPDIR") || "/tmp"}/cairn-test-config-${Deno.pid}`;
+  Deno.mkdirSync(dir, { recursive: true });
   Deno.env.set("XDG_CONFIG_HOME", dir);
   return dir;
 }

@@ -166,3 +166,66 @@ Deno.test("host: a symlink planted inside the cache is not handed to a plugin (p
     w.cleanup();
   }
 });
+
+/** A trusted project plugin that opens `<root>/<key>` naively, as many would. */
+const NAIVE_MANIFEST = `export const manifest = {
+  name: "remote_naive",
+  apiVersion: 1,
+  kind: "remote",
+  schemes: ["naive"],
+  permissions: { read: ["{remote.path}", "{cacheDir}"], write: ["{remote.path}", "{cacheDir}"] },
+};
+`;
+const NAIVE_MOD = `export function create(config) {
+  const root = new URL(config.url.replace(/^naive:/, "file:")).pathname;
+  const p = (k) => root + "/" + k;
+  const each = (xs, f) => Promise.resolve(xs.map((x) => {
+    try { return f(x); } catch (e) { return { ok: false, error: { name: e.name, message: e.message } }; }
+  }));
+  return {
+    info: () => ({ write: true, traverse: false, listPageSize: 1000, location: root }),
+    exists: (keys) => Promise.resolve(keys.map((k) => { try { Deno.statSync(p(k)); return true; } catch { return false; } })),
+    list: () => Promise.resolve([]),
+    get: (items) => each(items, (it) => { Deno.copyFileSync(p(it.key), it.dest); return { ok: true, bytes: 0 }; }),
+    put: (items) => each(items, (it) => {
+      Deno.mkdirSync(p(it.key).slice(0, p(it.key).lastIndexOf("/")), { recursive: true });
+      Deno.copyFileSync(it.src, p(it.key));
+      return { ok: true, bytes: 0 };
+    }),
+    remove: (keys) => each(keys, (k) => { Deno.removeSync(p(k)); return { ok: true, bytes: 0 }; }),
+    readBytes: (k) => Promise.resolve(Deno.readFileSync(p(k))),
+    writeBytes: (k, d) => Promise.resolve(Deno.writeFileSync(p(k), d)),
+    close: () => Promise.resolve(),
+  };
+}
+`;
+
+Deno.test("project remote plugin: its Worker refuses paths through a symlink inside its granted folder", () => {
+  const w = world();
+  const config = Deno.makeTempDirSync({ prefix: "cairn-xdg-" });
+  const env = { XDG_CONFIG_HOME: config };
+  try {
+    writeFiles(w.repo, {
+      "tools/remote_naive/manifest.ts": NAIVE_MANIFEST,
+      "tools/remote_naive/mod.ts": NAIVE_MOD,
+      ".dvc/cairn.yaml": "plugins:\n  - tools/remote_naive\n",
+    });
+    cairnOk(["remote", "modify", "r", "url", `naive://${w.remote}`], { cwd: w.repo, env });
+    cairnOk(["plugins", "trust", "remote_naive"], { cwd: w.repo, env });
+    Deno.symlinkSync(w.outside, `${w.remote}/files`);
+    const r = cairn(["push"], { cwd: w.repo, env });
+    assert(r.code !== 0, `push wrote through the link\n${r.stdout}${r.stderr}`);
+    assertMatch(
+      r.stdout + r.stderr,
+      /passes through the symlink '[^']*\/files', which leads outside/,
+    );
+    assertEquals(tree(w.outside), [], "the plugin wrote outside its folder");
+    // Without the link the same plugin works: the guard only stops the escape.
+    Deno.removeSync(`${w.remote}/files`);
+    cairnOk(["push"], { cwd: w.repo, env });
+    assertEquals(Deno.readTextFileSync(`${w.remote}/${OBJ}`), DATA);
+  } finally {
+    w.cleanup();
+    removeDir(config);
+  }
+});
