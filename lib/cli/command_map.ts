@@ -67,6 +67,9 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   queue: exp,
   nb: () => import("./commands/nb.ts"),
   notebook: () => import("./commands/nb.ts"),
+  du: () => import("./commands/du.ts"),
+  install: () => import("./commands/install.ts"),
+  "git-hook": () => import("./commands/install.ts"),
 };
 
 /** Options of the program itself (before the command name). */

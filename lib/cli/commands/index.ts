@@ -23,6 +23,8 @@ import * as push from "./push.ts";
 import * as exp from "./exp.ts";
 import * as imports from "./imports.ts";
 import * as nb from "./nb.ts";
+import * as du from "./du.ts";
+import * as install from "./install.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -51,4 +53,6 @@ export const COMMANDS: CommandModule[] = [
   imports,
   exp,
   nb,
+  du,
+  install,
 ];
