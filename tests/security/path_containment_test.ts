@@ -299,7 +299,7 @@ Deno.test("item 1: a hostile remote serving a .dir with ../../x is refused on pu
   }
 });
 
-Deno.test("item 1: import and update refuse a source whose .dir listing leads out", async (t) => {
+Deno.test("item 1: import, update and get refuse a source whose .dir listing leads out", async (t) => {
   const a = makeArena();
   const src = join(a.outer, "src");
   try {
@@ -325,6 +325,13 @@ Deno.test("item 1: import and update refuse a source whose .dir listing leads ou
         path: "../../planted.txt",
       });
       assert(!exists(join(a.ws, "data2.dvc")));
+    });
+    await t.step("get of the hostile source", () => {
+      assertRefused(a, ["get", src, "data", "-o", join(a.outer, "got")], {
+        file: "data.dvc",
+        path: "../../planted.txt",
+      });
+      assert(!exists(join(a.outer, "got")));
     });
   } finally {
     removeDir(a.outer);
