@@ -222,11 +222,13 @@ export function validateLevels(levels: { doc: IniDoc; file: string }[]): void {
       if (line !== undefined) where = `${file}:${line}`;
     } catch { /* the file was readable a moment ago; the path alone will do */ }
   }
+  const short = (x: string) => (x.length > 200 ? `${x.slice(0, 200)}...` : x);
+  const [sec, key] = [short(p.section), short(p.key ?? "")];
   const what = p.key === undefined
-    ? `unknown section [${p.section}]`
+    ? `unknown section [${sec}]`
     : p.message.startsWith("extra keys")
-    ? `unknown key '${p.key}' in [${p.section}]`
-    : `invalid value of '${p.key}' in [${p.section}]`;
+    ? `unknown key '${key}' in [${sec}]`
+    : `invalid value of '${key}' in [${sec}]`;
   const dym = p.suggestion === undefined
     ? ""
     : p.key === undefined

@@ -292,7 +292,9 @@ function pyRepr(s: string): string {
 }
 
 function at(path: string[]): string {
-  return ` @ data[${path.map(pyRepr).join("][")}]`;
+  // a hostile config can hold a 1 MB "key": the message shows its start
+  const short = (p: string) => (p.length > 200 ? `${p.slice(0, 200)}...` : p);
+  return ` @ data[${path.map((p) => pyRepr(short(p))).join("][")}]`;
 }
 
 /** Edit distance, for suggestions (names are short). */
@@ -316,6 +318,7 @@ function distance(a: string, b: string): number {
 
 /** The closest of `names` to `word`, when close enough to be a typo. */
 export function closest(word: string, names: Iterable<string>): string | undefined {
+  if (word.length > 64) return undefined; // no typo is that long (and the distance is quadratic)
   let best: string | undefined;
   let bestD = Infinity;
   for (const n of names) {

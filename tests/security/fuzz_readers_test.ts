@@ -297,3 +297,18 @@ Deno.test("found by fuzzing: `path: : : : ...` 5000 deep in dvc.lock overflowed 
     }
   }
 });
+
+Deno.test("found by fuzzing: a 60,000-character config key gets a short message, no 'did you mean' search", () => {
+  const key = "!!timestamp ".repeat(5000);
+  const text = `[core]\n    remote = local\n['remote "local"']\n${key}= x\n`;
+  const file = "/nonexistent/.dvc/config";
+  try {
+    validateLevels([{ doc: parseIni(text, file), file }]);
+    assert(false, "accepted");
+  } catch (err) {
+    assert(err instanceof CairnError, String(err));
+    assert(err.message.length < 400, `message of ${err.message.length} chars`);
+    assert((err.hint ?? "").length < 600, `hint of ${err.hint?.length} chars`);
+    assert(!/did you mean/.test(err.hint ?? ""));
+  }
+});
