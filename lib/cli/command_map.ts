@@ -70,6 +70,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   du: () => import("./commands/du.ts"),
   install: () => import("./commands/install.ts"),
   "git-hook": () => import("./commands/install.ts"),
+  completion: () => import("./commands/completion.ts"),
 };
 
 /** Options of the program itself (before the command name). */

@@ -80,3 +80,25 @@ Deno.test("du: DVC's table of sizes (naturalsize, two spaces), metafiles hidden,
     removeDir(dir);
   }
 });
+
+Deno.test("completion -s bash completes commands, subcommands and options in a real bash", () => {
+  const dir = makeRepo({ init: false });
+  try {
+    const script = cairnOk(["completion", "-s", "bash"], { cwd: dir }).stdout;
+    Deno.writeTextFileSync(join(dir, "comp.bash"), script);
+    const complete = (...words: string[]) =>
+      run("bash", [
+        "-c",
+        `source comp.bash; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+        `COMP_CWORD=${words.length - 1}; _cairn; echo "\${COMPREPLY[@]}"`,
+      ], { cwd: dir }).stdout.trim();
+    assertEquals(complete("cairn", "sta"), "status stage");
+    assertEquals(complete("cairn", "stage", "a"), "add");
+    assertEquals(complete("cairn", "checkout", "--re"), "--recursive --relink");
+    assertMatch(complete("cairn", "exp", "run", "--"), /(^| )--set-param( |$)/);
+    assertMatch(cairnOk(["completion", "-s", "zsh"], { cwd: dir }).stdout, /^#compdef cairn\n/);
+    assertEquals(cairn(["completion", "-s", "fish"], { cwd: dir }).code, 254);
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -25,6 +25,7 @@ import * as imports from "./imports.ts";
 import * as nb from "./nb.ts";
 import * as du from "./du.ts";
 import * as install from "./install.ts";
+import * as completion from "./completion.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -55,4 +56,5 @@ export const COMMANDS: CommandModule[] = [
   nb,
   du,
   install,
+  completion,
 ];
