@@ -328,7 +328,7 @@ async function runPython(
   if (papermill) {
     engine = "papermill";
     cmd = papermill;
-    args = ["-", "-", "--log-output", "--no-progress-bar", "--cwd", dirname(path)];
+    args = ["-", "-", "--no-progress-bar", "--cwd", dirname(path)];
     if (Object.keys(params).length) args.push("-y", JSON.stringify(params));
     input = notebookText(nb);
   } else if (nbconvert || jupyter) {
