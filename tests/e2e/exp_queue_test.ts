@@ -411,3 +411,33 @@ Deno.test("exp show marks a running workspace exp run as DVC does (executor 'wor
     removeDir(dir);
   }
 });
+
+Deno.test("queue logs -f follows a running experiment until it ends", async () => {
+  const dir = setup();
+  const gate = Deno.makeTempDirSync({ prefix: "cairn-gate-" });
+  try {
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=100", "-n", "follow-me"], { cwd: dir });
+    cairnOk(["queue", "start"], { cwd: dir, env: { GATE_DIR: gate } });
+    await waitUntil("stage running", () => started(gate).length === 1);
+    const follower = new Deno.Command(CAIRN, {
+      args: ["queue", "logs", "-f", "follow-me"],
+      cwd: dir,
+      env: GIT_ENV,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    const out = await follower.output();
+    assertEquals(out.code, 0);
+    const text = new TextDecoder().decode(out.stdout);
+    assertMatch(text, /Reproducing experiment 'follow-me'/);
+    assertMatch(text, /training with 100/);
+    assertMatch(text, /Updating lock file 'dvc\.lock'/); // written after -f attached
+    assertEquals(statusRows(dir).get("follow-me"), "Success");
+  } finally {
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    removeDir(gate);
+    removeDir(dir);
+  }
+});
