@@ -10,6 +10,7 @@ import { noteRemovedCorrupt } from "./corrupt.ts";
 import {
   buildDirObject,
   type DirEntry,
+  DirListingError,
   type DirObject,
   parseListing,
 } from "../hash/dir_listing.ts";
@@ -67,6 +68,15 @@ export class MissingObjectError extends CairnError {
     super(`'${md5}' is not in the cache`);
     this.md5 = md5;
   }
+}
+
+/**
+ * True for what `readDirObject` throws when a listing cannot be used: not in
+ * the cache, corrupted (and removed), or not a listing at all.
+ */
+export function isUnusableListing(err: unknown): boolean {
+  return err instanceof MissingObjectError || err instanceof CorruptObjectError ||
+    err instanceof DirListingError;
 }
 
 const HEX32 = /^[0-9a-f]{32}(\.dir)?$/;

@@ -7,7 +7,7 @@
  * the old data, so unknown keys' positions survive).
  */
 import { createHash } from "node:crypto";
-import { fsError } from "../errors.ts";
+import { fsError, ignoreNotFound } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { canonicalJson } from "../py/canonical_json.ts";
 import { isPlainMapping } from "../py/value.ts";
@@ -241,7 +241,8 @@ export function saveDvcFile(root: string, stage: Stage): void {
   let previous: string | undefined;
   try {
     previous = Deno.readTextFileSync(full);
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     previous = undefined;
   }
   writeTextAtomic(full, formatDvcFile(stage, previous));

@@ -3,7 +3,7 @@
  * (small files are stored from the bytes already read). Used by the hashing
  * engine inline and in Workers, so `add` reads each new file only once.
  */
-import { fsError } from "../errors.ts";
+import { fsError, ignoreNotFound } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, WHOLE_READ_LIMIT } from "./md5.ts";
 
@@ -73,7 +73,8 @@ function trusted(path: string): boolean {
   try {
     const st = Deno.statSync(path);
     return st.isFile && (st.mode! & 0o777) === 0o444;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }

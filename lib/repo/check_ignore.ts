@@ -6,6 +6,7 @@ import { join, relative, resolve } from "node:path";
 import ignore from "npm:ignore@^7.0.16";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import type { Repo } from "./repo.ts";
+import { ignoreNotFound } from "../errors.ts";
 
 export interface IgnoreMatch {
   path: string;
@@ -17,7 +18,8 @@ export interface IgnoreMatch {
 function isDir(p: string): boolean {
   try {
     return Deno.statSync(p).isDirectory;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return p.endsWith("/");
   }
 }
@@ -32,7 +34,9 @@ function matchingRule(repo: Repo, abs: string, dir: boolean): IgnoreMatch["sourc
     let text: string | undefined;
     try {
       text = Deno.readTextFileSync(join(base, ".dvcignore"));
-    } catch { /* none here */ }
+    } catch (err) {
+      ignoreNotFound(err); // none here
+    }
     if (text !== undefined) {
       const sub = relative(base, abs) + (dir ? "/" : "");
       text.split(/\r?\n/).forEach((line, idx) => {

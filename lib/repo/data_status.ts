@@ -4,7 +4,7 @@
  * the recorded hashes and the workspace ("uncommitted"), what is missing
  * from the cache, and (optionally) what is unchanged or untracked by git.
  */
-import { ObjectStore } from "../cache/object_store.ts";
+import { isUnusableListing, ObjectStore } from "../cache/object_store.ts";
 import { hashPath } from "../hash/hash_path.ts";
 import { gitRaw, gitRevParse } from "../scm/git.ts";
 import type { Stage } from "../stage/types.ts";
@@ -12,6 +12,7 @@ import { cacheContext } from "./cache_context.ts";
 import { collectStages, stageAbsPath, stagePath } from "./collect.ts";
 import { collectStagesAtRev } from "./used_objects.ts";
 import type { Repo } from "./repo.ts";
+import { ignoreNotFound } from "../errors.ts";
 
 export interface ChangeLists {
   added?: string[];
@@ -58,7 +59,8 @@ function expand(
   try {
     for (const e of store.readDirObject(md5, { legacy })) tree.set(`${rel}/${e.relpath}`, e.md5);
     return true;
-  } catch {
+  } catch (err) {
+    if (!isUnusableListing(err)) throw err;
     return false;
   }
 }
@@ -128,7 +130,8 @@ export async function dataStatus(repo: Repo, opts: DataStatusOptions = {}): Prom
         const rel = stagePath(s, o.path);
         try {
           Deno.statSync(abs);
-        } catch {
+        } catch (err) {
+          ignoreNotFound(err);
           continue;
         }
         const r = await hashPath(abs, { state: ctx.state, ignore: ctx.ignore });

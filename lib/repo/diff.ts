@@ -2,9 +2,9 @@
  * `diff`: DVC-tracked data changes between two git revisions, or a revision
  * and the workspace (spec §19.6), down to files inside tracked directories.
  */
-import { ObjectStore } from "../cache/object_store.ts";
+import { isUnusableListing, ObjectStore } from "../cache/object_store.ts";
 import { hashPath } from "../hash/hash_path.ts";
-import { CairnError, UnknownRevisionError } from "../errors.ts";
+import { CairnError, ignoreNotFound, UnknownRevisionError } from "../errors.ts";
 import { gitRevParse } from "../scm/git.ts";
 import type { Stage } from "../stage/types.ts";
 import { cacheContext } from "./cache_context.ts";
@@ -49,7 +49,10 @@ function expandInto(tree: Tree, store: ObjectStore, rel: string, md5: string, le
   tree.set(rel + "/", md5);
   try {
     for (const e of store.readDirObject(md5, { legacy })) tree.set(`${rel}/${e.relpath}`, e.md5);
-  } catch { /* listing not in the cache: only the directory entry is known */ }
+  } catch (err) {
+    // listing not in the cache (or unusable): only the directory entry is known
+    if (!isUnusableListing(err)) throw err;
+  }
 }
 
 function treeOfStages(stages: Stage[], store: ObjectStore): Tree {
@@ -74,7 +77,8 @@ async function workspaceTree(repo: Repo, notInCache: Set<string>): Promise<Tree>
       const abs = stageAbsPath(repo, s, o.path);
       try {
         Deno.statSync(abs);
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         continue; // deleted in the workspace
       }
       const r = await hashPath(abs, { state: ctx.state, ignore: ctx.ignore });

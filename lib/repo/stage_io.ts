@@ -6,7 +6,7 @@
 import { dirname, extname } from "node:path";
 import { stringify as tomlStringify } from "npm:smol-toml@^1.9.1";
 import { stringify as yamlStringify } from "npm:yaml@^2.9.1";
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { getParam, loadParamsFile } from "../params/load.ts";
 
@@ -67,7 +67,9 @@ export function logPlotPoint(path: string, row: Record<string, number | string>)
   let text = "";
   try {
     text = Deno.readTextFileSync(path);
-  } catch { /* new file */ }
+  } catch (err) {
+    ignoreNotFound(err); // new file
+  }
   const keys = Object.keys(row);
   if (!text) text = keys.join(sep) + "\n";
   writeTextAtomic(path, text + keys.map((k) => String(row[k])).join(sep) + "\n");
