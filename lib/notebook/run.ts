@@ -20,7 +20,6 @@ import {
   cellSource,
   cellTags,
   type Notebook,
-  NotebookError,
   type NotebookLanguage,
   notebookLanguage,
   notebookText,
@@ -360,6 +359,7 @@ async function runPython(
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
+  // a kernel manager that exits early closes its stdin: its exit status says why
   await writer.write(new TextEncoder().encode(input)).catch(() => {});
   await writer.close().catch(() => {});
   const out = await child.output();
@@ -462,5 +462,3 @@ export async function runNotebook(
   if (output) writeNotebook(output, executed);
   return { language: lang, engine: "deno", cells, params, output };
 }
-
-export { NotebookError };
