@@ -244,6 +244,11 @@ Deno.test("queue: bad input fails before anything is queued; a failed run keeps 
     cairnOk(["exp", "run", "--queue", "-S", "train.C=3", "-n", "later"], { cwd: dir });
     assertMatch(cairnOk(["exp", "remove", "--queue"], { cwd: dir }).stdout, /later/);
     assertEquals(stashLog(dir, "refs/exps/celery/stash"), []);
+    // exp remove NAME takes a queued experiment off the queue, as DVC does
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=4", "-n", "q1"], { cwd: dir });
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=5", "-n", "q2"], { cwd: dir });
+    assertMatch(cairnOk(["exp", "remove", "q1"], { cwd: dir }).stdout, /Removed experiments: q1/);
+    assertEquals(stashLog(dir, "refs/exps/celery/stash").map((l) => l.split(":").at(-1)), ["q2"]);
   } finally {
     removeDir(dir);
   }

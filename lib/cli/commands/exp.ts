@@ -575,13 +575,33 @@ export function register(program: Command, ctx: CliContext): void {
           "Either provide an `experiment` argument, or use the `--rev` or `--all-commits` flag.",
         );
       }
+      const repo = repoFor(ctx);
       const { removeExperiments } = await import("../../repo/exp/manage.ts");
-      const removed = removeExperiments(repoFor(ctx), names, {
-        allCommits: o.allCommits,
-        revs: o.rev,
+      // as DVC: a name that is no experiment ref may be a queued experiment
+      const { resolveExp, UnknownExperimentError } = await import("../../repo/exp/refs.ts");
+      const { listQueued } = await import("../../repo/exp/queue_store.ts");
+      const queuedNames = new Set(listQueued(repo).map((e) => e.name));
+      const fromQueue = names.filter((n) => {
+        if (!queuedNames.has(n)) return false;
+        try {
+          resolveExp(repo, n);
+          return false;
+        } catch (err) {
+          if (err instanceof UnknownExperimentError) return true;
+          throw err;
+        }
       });
+      const refNames = names.filter((n) => !fromQueue.includes(n));
+      const removed = refNames.length || o.allCommits || o.rev.length
+        ? removeExperiments(repo, refNames, { allCommits: o.allCommits, revs: o.rev })
+          .map((e) => e.name)
+        : [];
+      if (fromQueue.length) {
+        const { removeFromQueue } = await import("../../repo/exp/queue.ts");
+        removed.push(...await removeFromQueue(repo, fromQueue));
+      }
       if (removed.length) {
-        ctx.io.out(`Removed experiments: ${removed.map((e) => e.name).join(", ")}`);
+        ctx.io.out(`Removed experiments: ${removed.join(", ")}`);
       } else ctx.io.out("No experiments to remove.");
     },
   ).alias("rm");
