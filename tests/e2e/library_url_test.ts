@@ -85,9 +85,10 @@ const TYPES: Record<string, string> = {
   json: "application/json",
 };
 
-Deno.test("mod.ts by HTTP URL from a static server on 127.0.0.1", async () => {
+/** Serve the checkout on 127.0.0.1 (TLS when `tls` is given), run the client from it. */
+async function viaServer(tls?: { cert: string; key: string; certFile: string }): Promise<void> {
   const served: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+  const handler = async (req: Request) => {
     const path = decodeURIComponent(new URL(req.url).pathname);
     const file = join(ROOT, path);
     if (!file.startsWith(ROOT + "/")) return new Response("forbidden", { status: 403 });
@@ -102,10 +103,15 @@ Deno.test("mod.ts by HTTP URL from a static server on 127.0.0.1", async () => {
       if (e instanceof Deno.errors.NotFound) return new Response("not found", { status: 404 });
       throw e;
     }
-  });
+  };
+  const listen = { hostname: "127.0.0.1", port: 0, onListen() {} };
+  const server = tls
+    ? Deno.serve({ ...listen, cert: tls.cert, key: tls.key }, handler)
+    : Deno.serve(listen, handler);
   const { dir, remote } = clientDir();
   try {
     const host = `127.0.0.1:${server.addr.port}`;
+    const scheme = tls ? "https" : "http";
     const out = await runClient(
       dir,
       [
@@ -116,18 +122,90 @@ Deno.test("mod.ts by HTTP URL from a static server on 127.0.0.1", async () => {
         "--allow-run",
         "--allow-env",
         "--allow-sys",
-        "--reload=http://127.0.0.1",
+        `--reload=${scheme}://127.0.0.1`,
+        ...(tls ? ["--cert", tls.certFile] : []),
       ],
-      `http://${host}/mod.ts`,
+      `${scheme}://${host}/mod.ts`,
       remote,
     );
     assertEquals(out, EXPECTED);
-    // The library and the remote plugin both came over HTTP.
+    // The library and the remote plugin (its Worker) both came from the server.
     assertEquals(served.includes("/mod.ts"), true);
     assertEquals(served.includes("/plugins/remote_local/mod.ts"), true);
   } finally {
     await server.shutdown();
     removeDir(dir);
     removeDir(remote);
+  }
+}
+
+Deno.test("mod.ts by HTTP URL from a static server on 127.0.0.1", () => viaServer());
+
+/** Run openssl; throws with its stderr on failure. */
+function openssl(args: string[], cwd: string): void {
+  const r = new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
+    .outputSync();
+  if (r.code !== 0) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(r.stderr)}`);
+}
+
+Deno.test("mod.ts by HTTPS URL (a test CA passed with --cert)", async () => {
+  const keys = Deno.makeTempDirSync({ prefix: "cairn-liburl-tls-" });
+  try {
+    // a CA and a server certificate for 127.0.0.1 signed by it (rustls refuses a CA as the leaf)
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=cairn test CA",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+    ], keys);
+    openssl([
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-keyout",
+      "key.pem",
+      "-out",
+      "leaf.csr",
+    ], keys);
+    Deno.writeTextFileSync(
+      join(keys, "ext.cnf"),
+      "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    );
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      "ext.cnf",
+      "-out",
+      "cert.pem",
+    ], keys);
+    await viaServer({
+      cert: Deno.readTextFileSync(join(keys, "cert.pem")),
+      key: Deno.readTextFileSync(join(keys, "key.pem")),
+      certFile: join(keys, "ca.pem"),
+    });
+  } finally {
+    removeDir(keys);
   }
 });
