@@ -883,6 +883,9 @@ export interface RunCacheResult {
   failed: { key: string; error: string }[];
 }
 
+/** A run-cache entry's key: `runs/<k[0:2]>/<k>/<v>`, k and v hex (sha256 in DVC). */
+const RUN_KEY_RE = /^runs\/([0-9a-f]{2})\/\1[0-9a-f]*\/[0-9a-f]+$/;
+
 /**
  * Copy run-cache entries (`runs/<k[0:2]>/<k>/<v>`, spec §8) that the other
  * side lacks, in the given direction. Entries are small files written once.
@@ -908,10 +911,19 @@ export async function transferRunCache(
     }
   };
   walk("runs");
-  const remoteKeys = new Set(
-    (await remote.list("runs/")).filter((k) => !k.split("/").pop()!.endsWith(".tmp")),
-  );
   const out: RunCacheResult = { transferred: [], failed: [] };
+  // A remote's key becomes a path under the cache: only `runs/<k[0:2]>/<k>/<v>` (hex) is taken;
+  // a key that would climb out (`..`, empty or `.` parts) is reported, other names are skipped.
+  const remoteKeys = new Set<string>();
+  for (const k of await remote.list("runs/")) {
+    if (RUN_KEY_RE.test(k)) remoteKeys.add(k);
+    else if (k.split("/").some((p) => p === ".." || p === "." || p === "")) {
+      out.failed.push({
+        key: k,
+        error: `refusing the remote's key '${k}': not a run-cache entry (runs/<k[0:2]>/<k>/<v>)`,
+      });
+    }
+  }
   const jobs = opts.jobs ?? defaultJobs(remote);
   if (direction === "push") {
     const todo = [...localKeys].filter((k) => !remoteKeys.has(k));

@@ -443,6 +443,8 @@ async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boo
   for (const o of outs) {
     const hash = hashOf(o);
     if (!hash || !isPlainMapping(o) || typeof o.path !== "string") return false;
+    // Entries come from remotes too: only the stage's own (guarded) outputs are written.
+    if (!stage.outs.some((x) => x.path === o.path)) return false;
     if (!st.status.inCache(hash)) return false;
     restored.push({ path: o.path, hash });
   }
