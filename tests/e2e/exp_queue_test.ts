@@ -446,3 +446,30 @@ Deno.test("queue logs -f follows a running experiment until it ends", async () =
     removeDir(dir);
   }
 });
+
+Deno.test("a worker killed with SIGKILL: its run shows Failed, exp clean removes the stale worktree", async () => {
+  const dir = setup();
+  const gate = Deno.makeTempDirSync({ prefix: "cairn-gate-" });
+  try {
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=100", "-n", "crash"], { cwd: dir });
+    cairnOk(["queue", "start"], { cwd: dir, env: { GATE_DIR: gate } });
+    await waitUntil("stage running", () => started(gate).length === 1);
+    const workerPid = Number(
+      Deno.readTextFileSync(join(dir, ".dvc/tmp/exps/cairn-worker.lock")).trim(),
+    );
+    Deno.kill(workerPid, "SIGKILL");
+    await waitUntil("worker gone", () => !alive(workerPid));
+    // the orphaned stage finishes on its own; nothing else cleans up after a SIGKILL
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    await waitUntil("stage gone", () => started(gate).every((x) => !alive(x.pid)));
+    assertEquals(statusRows(dir).get("crash"), "Failed");
+    assertEquals(tmpDirs(dir).length, 1);
+    cairnOk(["exp", "clean"], { cwd: dir });
+    assertEquals(tmpDirs(dir), []);
+    assertEquals(worktrees(dir).length, 1);
+  } finally {
+    Deno.writeTextFileSync(join(gate, "release"), "");
+    removeDir(gate);
+    removeDir(dir);
+  }
+});

@@ -57,13 +57,19 @@ export interface RunQueuedResult {
 }
 
 /** A git worktree of `rev` under `.dvc/tmp/exps/`; returns its path. */
-function addWorktree(repo: Repo, rev: string): string {
+/**
+ * A fresh path for a temp worktree under `.dvc/tmp/exps/`. The run's info
+ * names it before it exists, so `exp clean` never takes a live one for stale.
+ */
+function worktreePath(repo: Repo): string {
   const base = execTmpDir(repo);
   Deno.mkdirSync(base, { recursive: true });
-  const dir = Deno.makeTempDirSync({ dir: base, prefix: "tmp" });
-  Deno.removeSync(dir); // git worktree add creates it
+  return join(base, `tmp${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`);
+}
+
+/** A detached git worktree of `rev` at `dir`. */
+function addWorktree(repo: Repo, rev: string, dir: string): void {
   gitEnv(["worktree", "add", "--detach", "--quiet", dir, rev], scmRootOf(repo));
-  return dir;
 }
 
 /** The Repo of the worktree (what openRepo gives, without asking git for the top level). */
@@ -162,8 +168,10 @@ export async function runQueuedExperiment(
   const name = entry.name ?? `exp-${entry.stashRev.slice(0, 5)}`;
   let wt: string | undefined;
   try {
-    writeInfo(repo, entry.stashRev, info(repo, entry, "", TaskStatus.PREPARING));
-    wt = addWorktree(repo, entry.stashRev);
+    const path = worktreePath(repo);
+    writeInfo(repo, entry.stashRev, info(repo, entry, path, TaskStatus.PREPARING));
+    wt = path;
+    addWorktree(repo, entry.stashRev, path);
     const wtRoot = join(wt, relative(scmRootOf(repo), repo.root));
     writeInfo(repo, entry.stashRev, info(repo, entry, wt, TaskStatus.RUNNING));
     shareCache(repo, join(wtRoot, ".dvc"));

@@ -21,7 +21,7 @@ import {
   type QueueEntry,
   runDir,
 } from "./queue_store.ts";
-import { runQueuedExperiment, type RunQueuedResult } from "./run_queued.ts";
+import { cleanQueueState, runQueuedExperiment, type RunQueuedResult } from "./run_queued.ts";
 
 export interface RunSink {
   /** event/output sinks for this run (e.g. writing its log file). */
@@ -117,6 +117,8 @@ export async function runQueue(repo: Repo, opts: WorkerOptions = {}): Promise<Wo
   const running = new Map<string, { ctrl: AbortController; done: Promise<void> }>();
   let stopping = false;
   let killAll = false;
+  // worktrees of runs whose process died (SIGKILL, power loss) go first
+  cleanQueueState(repo);
 
   const start = (entry: QueueEntry) => {
     const ctrl = new AbortController();
