@@ -473,3 +473,21 @@ Deno.test("a worker killed with SIGKILL: its run shows Failed, exp clean removes
     removeDir(dir);
   }
 });
+
+Deno.test("queue _run TASK: one queued experiment by name or rev (the batch-job entry point)", () => {
+  const dir = setup();
+  try {
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=1,2", "-n", "one"], { cwd: dir });
+    const rev = git(["rev-parse", "refs/exps/celery/stash@{0}"], dir).trim(); // one-2
+    const r = cairnOk(["queue", "_run", rev.slice(0, 10)], { cwd: dir });
+    assertMatch(r.stdout + r.stderr, /Ran experiment\(s\): one-2/);
+    assertEquals([...expRefs(dir).keys()], ["one-2"]);
+    const st = statusRows(dir);
+    assertEquals([st.get("one-1"), st.get("one-2")], ["Queued", "Success"]);
+    assertMatch(cairnOk(["queue", "logs", "one-2"], { cwd: dir }).stdout, /training with 2/);
+    assertEquals(cairn(["queue", "_run", "one-2"], { cwd: dir }).code, 254);
+    assertEquals(tmpDirs(dir), []);
+  } finally {
+    removeDir(dir);
+  }
+});

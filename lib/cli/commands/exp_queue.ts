@@ -351,6 +351,48 @@ export function registerQueue(program: Command, ctx: CliContext): void {
     }
   });
 
+  // one queued experiment, by name or stash rev (what a batch job on another node runs)
+  queue.command("_run", { hidden: true }).argument("<task>").option("--gpus <number>")
+    .action(async (task: string, ro: { gpus?: string }) => {
+      const repo = repoFor(ctx);
+      const { CELERY_STASH, dropStash, listQueued, lockQueue } = await import(
+        "../../repo/exp/queue_store.ts"
+      );
+      const { runQueuedExperiment } = await import("../../repo/exp/run_queued.ts");
+      const lock = await lockQueue(repo);
+      let entry: QueueEntry | undefined;
+      try {
+        const queued = listQueued(repo);
+        entry = queued.find((e) => e.name === task) ??
+          queued.find((e) => /^[0-9a-f]{4,40}$/.test(task) && e.stashRev.startsWith(task));
+        if (entry) dropStash(repo, CELERY_STASH, [entry.index], queued.length);
+      } finally {
+        lock.release();
+      }
+      if (!entry) throw new UsageError(`'${task}' is not a queued experiment`);
+      const files = new Map<string, RunSink & { file: Deno.FsFile }>();
+      const sink = (await prepareSinks(repo, files)).sinkFor(entry);
+      const ctrl = new AbortController();
+      const unregister = onInterrupt(() => ctrl.abort(new InterruptedError()));
+      try {
+        const res = await runQueuedExperiment(repo, entry, {
+          repro: {
+            ...sink.repro,
+            gpus: gpusOf(ro.gpus),
+            signal: ctrl.signal,
+          },
+        });
+        ctx.io.info(`Ran experiment(s): ${res.name}`);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        files.get(entry.stashRev)?.file.writeSync(enc.encode(`ERROR: ${msg}\n`));
+        throw err;
+      } finally {
+        sink.close?.();
+        unregister();
+      }
+    });
+
   defineCommand(
     queue,
     ctx,
