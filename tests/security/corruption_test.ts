@@ -209,42 +209,43 @@ Deno.test("status -c: a corrupted local object is reported as corrupted", () => 
   }
 });
 
-const ssh = remoteCase("ssh");
-Deno.test({
-  name: "pull from a real SSH server: a corrupted remote object is named and not used",
-  ...testOptions(ssh),
-  fn() {
-    const dir = makeRepo();
-    try {
-      const url = String(ssh.config.url);
-      cairnOk(["remote", "add", "-d", "sshstore", url], { cwd: dir });
-      cairnOk(["remote", "modify", "sshstore", "user", String(ssh.config.user)], { cwd: dir });
-      cairnOk(["remote", "modify", "sshstore", "keyfile", String(ssh.config.keyfile)], {
-        cwd: dir,
-      });
-      writeFiles(dir, { "a.txt": "over ssh\n" });
-      cairnOk(["add", "a.txt"], { cwd: dir });
-      cairnOk(["push"], { cwd: dir });
-      const a = md5("over ssh\n");
-      const onServer = objectPath(ssh.localRoot!, a);
-      assert(exists(onServer), "pushed to the server");
-      flipByte(onServer, 3);
-      const local = objectPath(join(dir, ".dvc", "cache"), a);
-      Deno.chmodSync(local, 0o644);
-      Deno.removeSync(local);
-      Deno.removeSync(join(dir, "a.txt"));
-      const p = cairn(["pull"], { cwd: dir });
-      assertEquals(p.code, 1, p.stderr);
-      assertMatch(
-        p.stderr,
-        new RegExp(`the copy on remote 'sshstore' \\(files/md5/${a.slice(0, 2)}/`),
-      );
-      assertMatch(p.stderr, CORRUPT);
-      assertEquals(exists(local), false);
-      assertEquals(exists(join(dir, "a.txt")), false);
-    } finally {
-      removeDir(dir);
-      if (ssh.localRoot) removeDir(ssh.localRoot);
-    }
-  },
-});
+for (const kind of ["ssh", "webdav"] as const) {
+  const server = remoteCase(kind);
+  Deno.test({
+    name: `pull from a real ${kind} server: a corrupted remote object is named and not used`,
+    ...testOptions(server),
+    fn() {
+      const dir = makeRepo();
+      try {
+        const { url, ...rest } = server.config;
+        cairnOk(["remote", "add", "-d", "srv", String(url)], { cwd: dir });
+        for (const [k, v] of Object.entries(rest)) {
+          cairnOk(["remote", "modify", "srv", k, String(v)], { cwd: dir });
+        }
+        writeFiles(dir, { "a.txt": `over ${kind}\n` });
+        cairnOk(["add", "a.txt"], { cwd: dir });
+        cairnOk(["push"], { cwd: dir });
+        const a = md5(`over ${kind}\n`);
+        const onServer = objectPath(server.localRoot!, a);
+        assert(exists(onServer), "pushed to the server");
+        flipByte(onServer, 3);
+        const local = objectPath(join(dir, ".dvc", "cache"), a);
+        Deno.chmodSync(local, 0o644);
+        Deno.removeSync(local);
+        Deno.removeSync(join(dir, "a.txt"));
+        const p = cairn(["pull"], { cwd: dir });
+        assertEquals(p.code, 1, p.stderr);
+        assertMatch(
+          p.stderr,
+          new RegExp(`the copy on remote 'srv' \\(files/md5/${a.slice(0, 2)}/${a.slice(2)}\\)`),
+        );
+        assertMatch(p.stderr, CORRUPT);
+        assertEquals(exists(local), false);
+        assertEquals(exists(join(dir, "a.txt")), false);
+      } finally {
+        removeDir(dir);
+        if (server.localRoot) removeDir(server.localRoot);
+      }
+    },
+  });
+}
