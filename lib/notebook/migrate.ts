@@ -1,6 +1,8 @@
 /**
- * `nb migrate`: a Deno notebook becomes one script per stage plus dvc.yaml
- * stages, in notebook order.
+ * `nb migrate`: a notebook becomes one script per stage plus dvc.yaml stages,
+ * in notebook order: TypeScript scripts run by `deno run` for Deno notebooks,
+ * Python scripts run by `python3` for Python ones (IPython magics commented
+ * out, `display` falling back to print, params read with PyYAML).
  *
  * - Stages: code cells tagged `stage:NAME` start stage NAME (untagged cells
  *   after it belong to it); or, with `split`, markdown headings with those
@@ -36,7 +38,7 @@ import {
   readNotebook,
 } from "./ipynb.ts";
 import { parametersCellIndex } from "./run.ts";
-import { plainValue, tsDeclaredParams } from "./params.ts";
+import { plainValue, pyDeclaredParams, tsDeclaredParams } from "./params.ts";
 
 /** Options of migrateNotebook. */
 export interface MigrateOptions {
@@ -167,12 +169,28 @@ function rebaseImports(code: string, nbDir: string, scriptDir: string): string {
   );
 }
 
-function paramDefaults(source: string, path: string): Record<string, unknown> {
+/** Python literals YAML reads differently (YAML 1.2: `True` is a string). */
+function pyLiteralAsYaml(text: string): string {
+  return text.replace(
+    /\b(True|False|None)\b(?=(?:[^'"]|'[^']*'|"[^"]*")*$)/g,
+    (w) => w === "True" ? "true" : w === "False" ? "false" : "null",
+  );
+}
+
+function paramDefaults(
+  source: string,
+  path: string,
+  lang: "deno" | "python",
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, text] of tsDeclaredParams(source)) {
+  const declared = lang === "deno" ? tsDeclaredParams(source) : pyDeclaredParams(source);
+  for (const [name, text] of declared) {
     let value: unknown;
     try {
-      value = plainValue(loadYaml(text.replace(/\s+as\s+const\s*$/, ""), path));
+      const literal = lang === "deno"
+        ? text.replace(/\s+as\s+const\s*$/, "")
+        : pyLiteralAsYaml(text);
+      value = plainValue(loadYaml(literal, path));
     } catch (err) {
       if (!(err instanceof CairnError)) throw err;
       throw new NotebookError(
@@ -238,6 +256,38 @@ function scriptText(
     }),\n) as { ${types} };\n`;
   }
   text += "\n" + rebaseImports(body, nbDir, scriptDir).trimEnd() + "\n";
+  return { text, used };
+}
+
+/** A Python stage script: the shared cells, params read back from the params file, the stage's cells. */
+function pythonScriptText(
+  notebook: string,
+  section: Section,
+  prelude: Cell[],
+  params: Record<string, unknown>,
+  paramsFile: string,
+): { text: string; used: string[] } {
+  // IPython-only lines (magics, shell escapes) cannot run under python3
+  const plain = (code: string) =>
+    code.split("\n").map((l) => /^\s*[%!]/.test(l) ? `# (IPython only) ${l}` : l).join("\n");
+  const body = plain(section.cells.map(cellSource).join("\n\n"));
+  const shared = plain(prelude.map(cellSource).join("\n\n"));
+  const used = Object.keys(params).filter((p) => new RegExp(`(?<![\\w.])${p}(?!\\w)`).test(body));
+  let text = `# Stage '${section.name}', migrated from ${notebook} by \`cairn nb migrate\`.\n` +
+    "import os\nimport sys\n\n" +
+    "# local modules next to the notebook import as they did in Jupyter (cwd = its folder)\n" +
+    "sys.path.insert(0, os.getcwd())\n";
+  if (/\bdisplay\(/.test(shared + body)) {
+    text +=
+      "try:\n    from IPython.display import display\nexcept ImportError:\n    display = print\n";
+  }
+  if (used.length) {
+    text += `\nimport yaml as _yaml\n\nwith open(${JSON.stringify(paramsFile)}) as _f:\n` +
+      "    _params = _yaml.safe_load(_f)\n" +
+      used.map((p) => `${p} = _params[${JSON.stringify(p)}]\n`).join("");
+  }
+  if (shared.trim()) text += "\n" + shared.trimEnd() + "\n";
+  text += "\n" + body.trimEnd() + "\n";
   return { text, used };
 }
 
@@ -376,16 +426,18 @@ function classifyOutputs(writes: string[], liveDirs: string[]): {
 /** Live folders a notebook logs to: `new Live()` / `new Live({ dir: "..." })`. */
 function liveDirsOf(code: string): string[] {
   const dirs = new Set<string>();
-  for (const m of code.matchAll(/new\s+Live\s*\(\s*(\{[^)]*\})?\s*\)/g)) {
-    const d = m[1] ? /\bdir\s*:\s*["'`]([^"'`]+)["'`]/.exec(m[1])?.[1] : undefined;
+  // `new Live({dir: "x"})` (cairn) and `Live(dir="x")` (DVCLive in Python)
+  for (const m of code.matchAll(/\bLive\s*\(([^)]*)\)/g)) {
+    const d = /\bdir\s*[:=]\s*["'`]([^"'`]+)["'`]/.exec(m[1])?.[1] ??
+      /^\s*["']([^"']+)["']/.exec(m[1])?.[1];
     dirs.add(d ?? "dvclive");
   }
   return [...dirs];
 }
 
 /**
- * `cairn nb migrate`: turn a Deno notebook into one script per stage plus
- * dvc.yaml stages. Cells tagged `stage:NAME` (or markdown headings named in
+ * `cairn nb migrate`: turn a Deno or Python notebook into one script per
+ * stage plus dvc.yaml stages. Cells tagged `stage:NAME` (or markdown headings named in
  * `split`) start stages; each script is run once under strace to find its
  * deps and outs; the `parameters` cell moves to params.yaml; `Live` output
  * becomes uncached metrics and plots. Refuses to overwrite without `force`.
@@ -404,11 +456,7 @@ export async function migrateNotebook(
   const cwd = resolve(opts.cwd ?? Deno.cwd());
   const path = resolve(cwd, notebook);
   const nb = readNotebook(path, notebook);
-  if (notebookLanguage(nb, notebook) !== "deno") {
-    throw new NotebookError(
-      `'${notebook}': nb migrate handles Deno (TypeScript) notebooks; this one is Python`,
-    );
-  }
+  const lang = notebookLanguage(nb, notebook);
   if (!which("strace")) {
     throw new CairnError("nb migrate traces each stage with strace, which is not installed", {
       hint: "install it: apt-get install strace",
@@ -419,12 +467,13 @@ export async function migrateNotebook(
   const scriptsDir = opts.dir ?? "stages";
   const paramsFile = opts.paramsFile ?? "params.yaml";
   const pi = parametersCellIndex(nb);
-  const params = pi < 0 ? {} : paramDefaults(cellSource(nb.cells[pi]), notebook);
+  const params = pi < 0 ? {} : paramDefaults(cellSource(nb.cells[pi]), notebook, lang);
   const { prelude, sections } = splitStages(nb.cells, pi, opts.split);
 
   // Refuse before writing anything.
   const conflicts: string[] = [];
-  const scripts = sections.map((s) => join(scriptsDir, `${s.name}.ts`));
+  const ext = lang === "deno" ? "ts" : "py";
+  const scripts = sections.map((s) => join(scriptsDir, `${s.name}.${ext}`));
   for (const s of scripts) if (exists(join(nbDir, s))) conflicts.push(s);
   const dvcYaml = join(nbDir, "dvc.yaml");
   let existingStages: Record<string, unknown> = {};
@@ -474,8 +523,12 @@ export async function migrateNotebook(
     const flags = opts.denoFlags ?? ["-A"];
     const stages: MigratedStage[] = [];
     const texts = sections.map((s) =>
-      scriptText(notebook, s, prelude, params, paramsFile, nbDir, scriptDirAbs)
+      lang === "deno"
+        ? scriptText(notebook, s, prelude, params, paramsFile, nbDir, scriptDirAbs)
+        : pythonScriptText(notebook, s, prelude, params, paramsFile)
     );
+    const command = (script: string) =>
+      lang === "deno" ? ["deno", "run", "-q", ...flags, script] : ["python3", script];
     sections.forEach((_, i) => {
       const abs = join(nbDir, scripts[i]);
       const before = exists(abs) ? Deno.readTextFileSync(abs) : undefined;
@@ -488,7 +541,7 @@ export async function migrateNotebook(
     const claimed = new Set<string>();
     const scriptsAbs = scripts.map((s) => join(nbDir, s));
     for (const [i, s] of sections.entries()) {
-      const args = ["deno", "run", "-q", ...flags, scripts[i]];
+      const args = command(scripts[i]);
       const t = await traceScript(
         args,
         nbDir,
@@ -511,7 +564,7 @@ export async function migrateNotebook(
       stages.push({
         name: s.name,
         script: scripts[i],
-        cmd: ["deno", "run", "-q", ...flags, scripts[i]].join(" "),
+        cmd: command(scripts[i]).join(" "),
         deps: [...new Set(deps)],
         params: texts[i].used,
         ...cls,

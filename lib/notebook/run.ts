@@ -313,6 +313,7 @@ function withInjectedCell(nb: Notebook, params: NotebookParams): Notebook {
 
 async function runPython(
   path: string,
+  shown: string,
   nb: Notebook,
   params: NotebookParams,
   opts: RunNotebookOptions,
@@ -346,7 +347,7 @@ async function runPython(
     input = notebookText(withInjectedCell(nb, params));
   } else {
     throw new NotebookRunError(
-      `running the Python notebook '${path}' needs Jupyter: install papermill or nbconvert ` +
+      `running the Python notebook '${shown}' needs Jupyter: install papermill or nbconvert ` +
         "with a Python kernel (Debian: apt-get install jupyter-nbconvert python3-ipykernel; " +
         "pip: pip install nbconvert ipykernel)",
     );
@@ -369,7 +370,7 @@ async function runPython(
     opts.onOutput?.("stderr", err);
     const m = /(\w+(?:Error|Exception)\b.*)\s*$/.exec(err.trim());
     throw new NotebookRunError(
-      `notebook '${path}' failed under ${engine}${m ? `: ${m[1]}` : ` (exit ${out.code})`}`,
+      `notebook '${shown}' failed under ${engine}${m ? `: ${m[1]}` : ` (exit ${out.code})`}`,
     );
   }
   const executed = JSON.parse(dec.decode(out.stdout)) as Notebook;
@@ -420,7 +421,7 @@ export async function runNotebook(
   const output = opts.output === undefined ? undefined : resolve(cwd, opts.output);
   const cells = nb.cells.filter((c) => c.cell_type === "code").length;
   if (lang === "python") {
-    const { engine, executed } = await runPython(path, nb, params, opts);
+    const { engine, executed } = await runPython(path, notebook, nb, params, opts);
     if (output) writeNotebook(output, executed);
     return { language: lang, engine, cells, params, output };
   }

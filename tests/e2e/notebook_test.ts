@@ -151,10 +151,10 @@ Deno.test("nb run: a Python notebook through jupyter nbconvert, params from para
     assertEquals(done.cells[1].metadata.tags, ["injected-parameters"]);
     assertEquals(done.cells[1].source.join(""), "# Parameters\nalpha = 5\nname = 'yy'\n");
     assertEquals(done.cells[2].outputs![0].text!.join(""), "alpha 5 yy\n");
-    // migration is for Deno notebooks: a clear refusal, nothing written
+    // no stage:NAME tags: migrate says how to mark stages, and writes nothing
     const m = cairn(["nb", "migrate", "p.ipynb"], { cwd: dir });
     assertEquals(m.code, 1);
-    assertMatch(m.stderr, /nb migrate handles Deno \(TypeScript\) notebooks; this one is Python/);
+    assertMatch(m.stderr, /no stages found: tag code cells 'stage:NAME'/);
     assertEquals(readText(dir, "params.yaml"), "alpha: 5\nother: 1\n");
   } finally {
     removeDir(dir);
@@ -356,5 +356,84 @@ Deno.test("the example notebook in a real Deno Jupyter kernel (nbconvert) import
   } finally {
     removeDir(dir);
     removeDir(jupyterPath);
+  }
+});
+
+const pyCell = (source: string, tags: string[] = []) => ({
+  cell_type: "code",
+  execution_count: null,
+  metadata: { tags },
+  outputs: [],
+  source,
+});
+
+const PY_PIPELINE = {
+  cells: [
+    pyCell("scale = 2\nuse_bias = True\nname = 'model'", ["parameters"]),
+    pyCell("import json\n%env QUIET=1"),
+    { cell_type: "markdown", metadata: {}, source: "## Prepare" },
+    pyCell(
+      "rows = [l.split(',') for l in open('data.csv').read().split()[1:]]\n" +
+        "pts = [(float(a), float(b)) for a, b in rows]\n" +
+        "json.dump(pts, open('prepared.json', 'w'))\nprint(len(pts), 'points')",
+      ["stage:prepare"],
+    ),
+    pyCell(
+      "pts = json.load(open('prepared.json'))\n" +
+        "w = sum(y for _, y in pts) / sum(x for x, _ in pts) * scale / 2\n" +
+        "json.dump({'w': w, 'name': name}, open('model.json', 'w'))\n" +
+        "json.dump({'w': round(w, 6), 'bias': use_bias}, open('metrics.json', 'w'))\ndisplay(w)",
+      ["stage:train"],
+    ),
+  ],
+  metadata: {
+    kernelspec: { display_name: "Python 3", language: "python", name: "python3" },
+    language_info: { name: "python" },
+  },
+  nbformat: 4,
+  nbformat_minor: 4,
+};
+
+Deno.test("nb migrate: a Python notebook becomes python3 stages that reproduce its results", () => {
+  const dir = makeRepo();
+  try {
+    writeFiles(dir, {
+      "nb.ipynb": JSON.stringify(PY_PIPELINE),
+      "data.csv": "x,y\n1,2\n2,4\n3,6.5\n",
+    });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "notebook"], dir);
+    cairnOk(["nb", "run", "nb.ipynb"], { cwd: dir });
+    const fromNotebook = readText(dir, "metrics.json");
+    for (const f of ["prepared.json", "model.json", "metrics.json"]) Deno.removeSync(join(dir, f));
+
+    const r = JSON.parse(cairnOk(["nb", "migrate", "nb.ipynb", "--json"], { cwd: dir }).stdout);
+    assertEquals(r.params, { scale: 2, use_bias: true, name: "model" });
+    assertEquals(readText(dir, "params.yaml"), "scale: 2\nuse_bias: true\nname: model\n");
+    const [prepare, train] = r.stages;
+    assertEquals([prepare.cmd, prepare.deps, prepare.outs], [
+      "python3 stages/prepare.py",
+      ["stages/prepare.py", "data.csv"],
+      ["prepared.json"],
+    ]);
+    assertEquals([train.deps, train.params, train.outs, train.metrics], [
+      ["stages/train.py", "prepared.json"],
+      ["scale", "use_bias", "name"],
+      ["model.json"],
+      ["metrics.json"],
+    ]);
+    assertMatch(readText(dir, "stages/train.py"), /# \(IPython only\) %env QUIET=1/);
+
+    for (const f of ["prepared.json", "model.json", "metrics.json"]) Deno.removeSync(join(dir, f));
+    cairnOk(["repro"], { cwd: dir });
+    assertEquals(readText(dir, "metrics.json"), fromNotebook);
+    // a params change reruns only the stage that uses it
+    writeFiles(dir, { "params.yaml": "scale: 4\nuse_bias: true\nname: model\n" });
+    const again = cairnOk(["repro"], { cwd: dir }).stdout;
+    assertMatch(again, /Stage 'prepare' didn't change, skipping/);
+    assertEquals(JSON.parse(fromNotebook).w, 2.083333);
+    assertEquals(JSON.parse(readText(dir, "metrics.json")).w, 4.166667);
+  } finally {
+    removeDir(dir);
   }
 });

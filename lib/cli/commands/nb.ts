@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
     "migrate",
     "Turn a notebook into one script per stage plus dvc.yaml stages (deps/outs traced by running it once).",
     (c) =>
-      c.argument("<notebook>", "The .ipynb file (Deno/TypeScript).")
+      c.argument("<notebook>", "The .ipynb file (Deno or Python).")
         .option(
           "--split <headings>",
           "Split at these markdown headings (comma-separated titles) instead of stage:NAME tags.",
