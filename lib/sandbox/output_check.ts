@@ -186,15 +186,23 @@ export class ControlFileTampered extends Error {
 /**
  * Read one of cairn's control files back from the sandbox's control folder,
  * which the stage can write: never through a symlink, only a regular file,
- * at most `cap` bytes. null when absent. The sandbox has exited when this is
+ * at most `cap` bytes (more is an error, or with `truncate` cut off). null
+ * when absent. The sandbox has exited when this is
  * called (its pid namespace is gone), so nothing can swap the file between
  * the lstat and the read; the fstat check guards the rest.
  */
-export function readControlFile(p: string, cap: number = CONTROL_CAP): string | null {
+export function readControlFile(
+  p: string,
+  cap: number = CONTROL_CAP,
+  opts: { truncate?: boolean } = {},
+): string | null {
   const st = lstatOrNull(p);
   if (!st) return null;
   if (!st.isFile) throw new ControlFileTampered(p, `is a ${kindOf(st)}, not a regular file`);
-  if (st.size > cap) throw new ControlFileTampered(p, `is larger than ${cap} bytes`);
+  // A long trace is legitimate (a stage opening very many files): its head is enough.
+  if (st.size > cap && !opts.truncate) {
+    throw new ControlFileTampered(p, `is larger than ${cap} bytes`);
+  }
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(p, { read: true });

@@ -345,9 +345,9 @@ export async function runSandboxed(
     // The control folder is writable inside the sandbox: everything read back
     // from it is read no-follow, regular files only, size-capped.
     const tampered: Violation[] = [];
-    const control = (name: string, cap?: number): string | null => {
+    const control = (name: string, cap?: number, truncate = false): string | null => {
       try {
-        return readControlFile(`${ctl}/${name}`, cap);
+        return readControlFile(`${ctl}/${name}`, cap, { truncate });
       } catch (err) {
         if (!(err instanceof ControlFileTampered)) throw err;
         tampered.push({
@@ -415,7 +415,7 @@ export async function runSandboxed(
       }
     }
     if (traced) {
-      const text = control("trace") ?? "";
+      const text = control("trace", undefined, true) ?? "";
       opts.onTrace?.(text);
       const events = parseStrace(text.split("\n"), { cwd });
       add(violationsFromTrace(events, ctx));
@@ -435,7 +435,7 @@ export async function runSandboxed(
       }
     }
     add(violationsFromEnv(cmd, run.stderr, withheld, exitCode));
-    const left = control("leftover", 1024 * 1024);
+    const left = control("leftover", 1024 * 1024, true);
     if (left) {
       for (const line of left.trim().split("\n")) {
         const [pid, ...name] = line.trim().split(" ");
