@@ -213,7 +213,8 @@ export function remoteDefault(
 ): string | undefined {
   if (name === undefined && !scope.unset) {
     if (scope.level) return readLevel(scope.level, scope.dvcDir).get("core")?.get("remote");
-    return loadConfig(scope.dvcDir).core.remote;
+    // like every config verb (DVC's CmdConfig), not validated: it must work on a broken config
+    return loadConfig(scope.dvcDir, { validate: false }).core.remote;
   }
   const level = levelOf(scope);
   const doc = readLevel(level, scope.dvcDir);

@@ -130,6 +130,9 @@ Deno.test("cairn config / remote modify refuse unknown keys and leave the file a
     // a broken committed config can still be repaired with cairn config --unset
     writeFiles(dir, { ".dvc/config": before + "[core]\n    bogus = 1\n" });
     assertEquals(statusIn(dir).code, 251);
+    // the config verbs still read it, as DVC's do (to show and repair it)
+    assertMatch(cairnOk(["config", "-l"], { cwd: dir }).stdout, /core\.bogus=1/);
+    assertEquals(cairnOk(["remote", "default"], { cwd: dir }).stdout.trim(), "s");
     cairnOk(["config", "--unset", "core.bogus"], { cwd: dir });
     assertEquals(statusIn(dir).code, 0, statusIn(dir).stderr);
   } finally {
