@@ -232,6 +232,8 @@ Deno.test("queue: bad input fails before anything is queued; a failed run keeps 
     const show = JSON.parse(cairnOk(["exp", "show", "--json"], { cwd: dir }).stdout);
     const e = show[1].experiments[0];
     assertEquals(e.executor.state, "failed");
+    assertEquals(e.executor.local.returncode, 1);
+    assertMatch(e.executor.local.log, /\.out$/);
     assertEquals(e.revs[0].error, { msg: "Experiment run failed", type: "" });
     const table = cairnOk(["exp", "show", "--hide-failed", "--csv"], { cwd: dir }).stdout;
     assert(!table.includes("bad"), table);
@@ -266,6 +268,23 @@ Deno.test("queue start: a detached worker runs 2 at once; queue kill stops one, 
     const st = statusRows(dir);
     assertEquals(st.get("k-1"), "Running");
     assertEquals(st.get("k-2"), "Running");
+    // exp show: running, with DVC's executor record and the live workspace data
+    const doc = JSON.parse(cairnOk(["exp", "show", "--json"], { cwd: dir }).stdout);
+    const running = doc[1].experiments.filter((e: { executor: { state: string } }) =>
+      e.executor?.state === "running"
+    );
+    assertEquals(running.length, 2);
+    const workerPid = Number(
+      Deno.readTextFileSync(join(dir, ".dvc/tmp/exps/cairn-worker.lock")).trim(),
+    );
+    for (const e of running) {
+      assertEquals(e.executor.name, "dvc-task");
+      assertEquals(e.executor.local.pid, workerPid);
+      assertMatch(e.executor.local.root, /\.dvc\/tmp\/exps\/tmp[0-9a-f]+$/);
+      assertMatch(e.executor.local.log, /\.out$/);
+      assertEquals(e.revs[0].data.rev, "workspace");
+      assertEquals(e.revs[0].rev, e.executor.local.task_id);
+    }
     const victim = started(gate).find((x) => x.c === "100.0")!;
     cairnOk(["queue", "kill", "k-1"], { cwd: dir });
     await waitUntil("k-1 failed", () => statusRows(dir).get("k-1") === "Failed");

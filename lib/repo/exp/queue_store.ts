@@ -269,3 +269,30 @@ export function activeWorkspaceRun(
   }
   return { info, pid };
 }
+
+/** dvc_task's ProcessInfo of a run (`run/<rev>/<rev>.json`): pid, log path, exit code. */
+export interface ProcessInfo {
+  pid: number;
+  stdin: string | null;
+  stdout: string | null;
+  stderr: string | null;
+  returncode: number | null;
+}
+
+export function procInfoPath(repo: Repo, stashRev: string): string {
+  return join(runDir(repo, stashRev), `${stashRev}.json`);
+}
+
+export function writeProcInfo(repo: Repo, stashRev: string, p: ProcessInfo): void {
+  Deno.mkdirSync(runDir(repo, stashRev), { recursive: true });
+  writeTextAtomic(procInfoPath(repo, stashRev), pyJsonDumps(p));
+}
+
+export function readProcInfo(repo: Repo, stashRev: string): ProcessInfo | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(procInfoPath(repo, stashRev)));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}

@@ -26,11 +26,14 @@ import {
   type ExecutorInfo,
   listRuns,
   lockQueue,
+  logFilePath,
   pushStash,
   type QueueEntry,
+  readProcInfo,
   stashMessage,
   TaskStatus,
   writeInfo,
+  writeProcInfo,
 } from "./queue_store.ts";
 import { ARGS_FILE, type QueuedArgs } from "./queue.ts";
 import { lockRun, runIsAlive } from "./run_lock.ts";
@@ -168,6 +171,15 @@ export async function runQueuedExperiment(
   const name = entry.name ?? `exp-${entry.stashRev.slice(0, 5)}`;
   let wt: string | undefined;
   try {
+    // dvc_task's process record: who runs it and where its log goes
+    const proc = {
+      pid: Deno.pid,
+      stdin: null,
+      stdout: logFilePath(repo, entry.stashRev),
+      stderr: null,
+      returncode: null as number | null,
+    };
+    writeProcInfo(repo, entry.stashRev, proc);
     const path = worktreePath(repo);
     writeInfo(repo, entry.stashRev, info(repo, entry, path, TaskStatus.PREPARING));
     wt = path;
@@ -225,9 +237,12 @@ export async function runQueuedExperiment(
       entry.stashRev,
       info(repo, entry, wt, TaskStatus.SUCCESS, { result_hash: hash, result_ref: ref }),
     );
+    writeProcInfo(repo, entry.stashRev, { ...proc, returncode: 0 });
     return { name, ref, sha, baseline: entry.baselineRev, expHash: hash, repro: result };
   } catch (err) {
     writeInfo(repo, entry.stashRev, info(repo, entry, wt ?? "", TaskStatus.FAILED));
+    const p = readProcInfo(repo, entry.stashRev);
+    if (p) writeProcInfo(repo, entry.stashRev, { ...p, returncode: 1 });
     await recordFailure(repo, entry);
     throw err;
   } finally {

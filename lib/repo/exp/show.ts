@@ -3,7 +3,8 @@
  * commits and their experiments, each with params, metrics, deps and outs.
  * The JSON shape is DVC's (`dvc exp show --json`); rendering is in the CLI.
  */
-import type { Repo } from "../repo.ts";
+import { join } from "node:path";
+import { openRepo, type Repo } from "../repo.ts";
 import { openRevision, type Revision, stageOutPath, WORKSPACE } from "../revisions.ts";
 import { metricsAt } from "../metrics/show.ts";
 import { paramsAt } from "../params/show.ts";
@@ -11,7 +12,7 @@ import type { FileResult, RevisionResult } from "../metrics/show.ts";
 import { UnknownRevisionError } from "../../errors.ts";
 import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
 import { queueStatus, type QueueStatusRow } from "./queue.ts";
-import { activeWorkspaceRun, logFilePath } from "./queue_store.ts";
+import { activeWorkspaceRun, readProcInfo } from "./queue_store.ts";
 
 export interface FileJson {
   data?: unknown;
@@ -279,13 +280,17 @@ function queueRanges(repo: Repo, opts: ExpShowOptions) {
     executor: null,
     name: row.name,
   });
-  const local = (row: QueueStatusRow, returncode: number | null) => ({
-    root: null,
-    log: row.status === "Queued" ? null : logFilePath(repo, row.rev),
-    pid: null,
-    returncode,
-    task_id: row.rev,
-  });
+  // DVC fills `local` from dvc_task's process record (pid, log, exit code)
+  const local = (row: QueueStatusRow, root: string | null = null) => {
+    const p = row.status === "Queued" ? undefined : readProcInfo(repo, row.rev);
+    return {
+      root,
+      log: p?.stdout ?? null,
+      pid: p?.pid ?? null,
+      returncode: root === null ? p?.returncode ?? null : null,
+      task_id: row.rev,
+    };
+  };
   // a workspace `exp run` in progress (DVC's WorkspaceQueue.collect_active_data)
   const ws = activeWorkspaceRun(repo);
   if (ws) {
@@ -308,21 +313,29 @@ function queueRanges(repo: Repo, opts: ExpShowOptions) {
   for (const row of queueStatus(repo)) {
     if (row.status === "Queued" && !opts.hideQueued) {
       const r = state(row, false);
-      r.executor = { state: "queued", name: "dvc-task", local: local(row, null) };
+      r.executor = { state: "queued", name: "dvc-task", local: local(row) };
       push(queued, row.baselineRev, r);
     } else if (row.status === "Running") {
       const r = state(row, false);
-      r.executor = { state: "running", name: "dvc-task", local: local(row, null) };
+      // live data from the run's temporary workspace, as DVC reads its executor's
+      const root = row.info?.root_dir;
+      if (root) {
+        try {
+          const exec = openRepo(join(root, row.info!.wdir ?? "."), { cwd: root });
+          r.revs[0].data = revData(exec, WORKSPACE, null, opts.paramDeps);
+        } catch { /* the worktree is being set up or removed: the queued state */ }
+      }
+      r.executor = { state: "running", name: "dvc-task", local: local(row, root ?? null) };
       push(running, row.baselineRev, r);
     } else if (row.status === "Failed" && !opts.hideFailed) {
       const r = state(row, true);
-      r.executor = { state: "failed", name: null, local: local(row, 1) };
+      r.executor = { state: "failed", name: null, local: local(row) };
       push(failed, row.baselineRev, r);
     } else if (row.status === "Success" && row.info?.result_ref) {
       success.set(row.info.result_ref, {
         state: "success",
         name: "dvc-task",
-        local: local(row, 0),
+        local: local(row),
       });
     }
   }
