@@ -29,6 +29,8 @@ export interface DataStatus {
   untracked: string[];
   /** git has no commits yet. */
   noCommits: boolean;
+  /** git has staged or unstaged changes (and untracked files, when asked for): DVC's is_dirty. */
+  gitDirty?: boolean;
 }
 
 export interface DataStatusOptions {
@@ -156,6 +158,12 @@ export async function dataStatus(repo: Repo, opts: DataStatusOptions = {}): Prom
     result.untracked = gitRaw(["ls-files", "-z", "-o", "--exclude-standard"], { cwd: repo.root })
       .stdout
       .split("\0").filter(Boolean);
+  }
+  if (repo.scmRoot) {
+    const untracked = opts.untrackedFiles ? "all" : "no";
+    result.gitDirty = gitRaw(["status", "--porcelain", `--untracked-files=${untracked}`], {
+      cwd: repo.root,
+    }).stdout.trim() !== "";
   }
   for (const lists of [result.committed, result.uncommitted]) {
     for (const k of Object.keys(lists) as (keyof ChangeLists)[]) lists[k]!.sort();

@@ -279,3 +279,59 @@ Deno.test("metrics modify --xpath: the setting is committed with the repo and ap
     removeDir(dir);
   }
 });
+
+Deno.test("recorded from example-get-started with DVC 3.64: metrics of a dir output not in the cache, data status hints, diff --json keys", () => {
+  const dir = makeRepo();
+  try {
+    cairnOk(
+      [
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "e",
+        "-o",
+        "eval",
+        "mkdir -p eval && echo '{\"acc\": 1}' > eval/metrics.json",
+      ],
+      { cwd: dir },
+    );
+    Deno.writeTextFileSync(join(dir, "dvc.yaml"), "metrics:\n- eval/metrics.json\n", {
+      append: true,
+    });
+    cairnOk(["repro", "-q"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "eval"], dir);
+    git(["tag", "t"], dir);
+    removeDir(join(dir, ".dvc/cache"));
+    removeDir(join(dir, "eval"));
+    const show = cairnOk(["metrics", "show", "-T", "--json"], { cwd: dir });
+    assertEquals(
+      show.stderr,
+      "DVC failed to load some metrics for following revisions: 'workspace, t'.\n",
+    );
+    const dirError = {
+      error: { type: "DataIndexDirError", msg: "failed to load directory ('eval',)" },
+    };
+    assertEquals(JSON.parse(show.stdout), {
+      workspace: { data: { "eval/metrics.json": dirError } },
+      t: { data: { "eval/metrics.json": dirError } },
+    });
+    // data status: DVC's two hints for uncommitted changes, and git's own changes noted
+    Deno.writeTextFileSync(join(dir, "dvc.yaml"), "# edited\n", { append: true });
+    assertEquals(
+      cairnOk(["data", "status"], { cwd: dir }).stdout,
+      'Not in cache:\n  (use "cairn fetch <file>..." to download files)\n        eval/\n\n' +
+        'DVC uncommitted changes:\n  (use "cairn commit <file>..." to track changes)\n' +
+        '  (use "cairn checkout <file>..." to discard changes)\n        deleted: eval/\n' +
+        '(there are other changes not tracked by dvc, use "git status" to see)\n',
+    );
+    // diff between two revisions: no "not in cache" key
+    assertEquals(
+      Object.keys(JSON.parse(cairnOk(["diff", "--json", "t", "HEAD"], { cwd: dir }).stdout)),
+      ["added", "deleted", "modified", "renamed"],
+    );
+  } finally {
+    removeDir(dir);
+  }
+});

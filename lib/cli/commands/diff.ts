@@ -104,6 +104,8 @@ export function register(program: Command, ctx: CliContext): void {
           })),
           "not in cache": r.notInCache.map((e) => entry(e, "not in cache")),
         };
+        // DVC drops the key between two revisions and with --hide-missing
+        if (bRev !== undefined || o.hideMissing) delete out["not in cache"];
         return printJson(ctx, out);
       }
       if (o.md) {

@@ -143,9 +143,13 @@ export function register(program: Command, ctx: CliContext): void {
         return printJson(ctx, out);
       }
       const blocks: string[] = [];
-      const section = (title: string, hint: string, lines: string[]) => {
+      // DVC's labels and hints (none for unchanged files)
+      const section = (title: string, hints: string[], lines: string[]) => {
         if (lines.length) {
-          blocks.push(`${title}:\n  (${hint})\n${lines.map((l) => `        ${l}`).join("\n")}`);
+          blocks.push(
+            [`${title}:`, ...hints.map((h) => `  (${h})`), ...lines.map((l) => `        ${l}`)]
+              .join("\n"),
+          );
         }
       };
       const kinds = (l: ChangeLists) =>
@@ -154,26 +158,36 @@ export function register(program: Command, ctx: CliContext): void {
         );
       section(
         "Not in cache",
-        'use "cairn fetch <file>..." to download files',
+        ['use "cairn fetch <file>..." to download files'],
         s.notInCache.map(show),
       );
       section(
         "DVC committed changes",
-        "git commit the corresponding dvc files to update the repo",
+        ["git commit the corresponding dvc files to update the repo"],
         kinds(s.committed),
       );
       section(
         "DVC uncommitted changes",
-        'use "cairn commit <file>..." to track changes',
+        [
+          'use "cairn commit <file>..." to track changes',
+          'use "cairn checkout <file>..." to discard changes',
+        ],
         kinds(s.uncommitted),
       );
       section(
         "Untracked files",
-        'use "git add <file> ..." or "cairn add <file>..." to commit to git or to dvc',
+        ['use "git add <file> ..." or "cairn add <file>..." to commit to git or to dvc'],
         s.untracked.map(show),
       );
-      section("DVC unchanged files", "no changes", s.unchanged.map(show));
-      ctx.io.out(blocks.length ? blocks.join("\n\n") : "No changes.");
+      section("DVC unchanged files", [], s.unchanged.map(show));
+      const lines = blocks.length
+        ? [blocks.join("\n\n")]
+        : [s.noCommits ? "No changes in an empty git repo." : "No changes."];
+      if (s.gitDirty) {
+        const other = blocks.length ? "other " : "";
+        lines.push(`(there are ${other}changes not tracked by dvc, use "git status" to see)`);
+      }
+      ctx.io.out(lines.join("\n"));
     },
   );
   defineCommand(

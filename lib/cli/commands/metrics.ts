@@ -65,7 +65,8 @@ function relDiff(repo: Repo, diff: DiffData): DiffData {
 
 /** A metrics/params file that does not exist at that revision (DVC's FileNotFoundError). */
 function isNotFound(err: Error): boolean {
-  return err.name === "FileNotFoundError" || err instanceof Deno.errors.NotFound;
+  return err.name === "FileNotFoundError" || err.name === "DataIndexDirError" ||
+    err instanceof Deno.errors.NotFound;
 }
 
 /** Per-file errors and missing cache objects on stderr; returns the revisions that failed. */

@@ -124,7 +124,18 @@ export function readMetricAt(
   settings = settingsAt(view),
 ): FileResult {
   const r = view.read(path);
-  if (r.status === "missing") return { missing: { md5: r.md5, output: r.output } };
+  if (r.status === "missing") {
+    // what DVC's data index says when the object is not in the cache
+    const err = r.md5.endsWith(".dir")
+      ? new CairnError(
+        `failed to load directory (${r.output.split("/").map((p) => `'${p}'`).join(", ")}${
+          r.output.includes("/") ? "" : ","
+        })`,
+      )
+      : new CairnError(`[Errno 2] No storage files available: '${path}'`);
+    err.name = r.md5.endsWith(".dir") ? "DataIndexDirError" : "FileNotFoundError";
+    return { error: err };
+  }
   if (r.status === "not-found") return { error: new MetricFileNotFoundError(path) };
   if (r.status === "dir") return { error: new CairnError(`'${path}' is a directory`) };
   let text: string;
