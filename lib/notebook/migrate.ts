@@ -305,6 +305,17 @@ function isWithin(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith("/") ? dir : dir + "/");
 }
 
+/** Folders whose files are never deps or outs: repository state, caches, environments. */
+const SKIPPED = new Set([
+  ".git",
+  ".dvc",
+  "__pycache__",
+  ".ipynb_checkpoints",
+  "node_modules",
+  ".venv",
+  "venv",
+]);
+
 interface TraceResult {
   reads: string[];
   writes: string[];
@@ -352,7 +363,7 @@ async function traceScript(
     const lines = (await Deno.readTextFile(out)).split("\n");
     const ignored = (p: string) =>
       !isWithin(p, repoRoot) || ignore.some((i) => isWithin(p, i)) ||
-      relative(repoRoot, p).split("/").some((c) => c === ".git" || c === ".dvc");
+      relative(repoRoot, p).split("/").some((c) => SKIPPED.has(c));
     const written = new Set<string>();
     for (const e of parseStrace(lines, { cwd })) {
       if (!e.write || e.ret < 0) continue;
@@ -372,7 +383,7 @@ async function traceScript(
       repoRoot,
       deps: [],
       outs: writes,
-      ignore: [".git", ".dvc", "node_modules", "__pycache__", ".venv", "venv"],
+      ignore: [...SKIPPED],
     });
     const reads = report.suggestedDeps.filter((r) => !ignored(resolve(cwd, r)));
     return { reads, writes: writes.map((w) => relative(cwd, w)) };

@@ -373,8 +373,8 @@ const PY_PIPELINE = {
     pyCell("import json\n%env QUIET=1"),
     { cell_type: "markdown", metadata: {}, source: "## Prepare" },
     pyCell(
-      "rows = [l.split(',') for l in open('data.csv').read().split()[1:]]\n" +
-        "pts = [(float(a), float(b)) for a, b in rows]\n" +
+      "from helper import parse\n" +
+        "pts = parse(open('data.csv').read())\n" +
         "json.dump(pts, open('prepared.json', 'w'))\nprint(len(pts), 'points')",
       ["stage:prepare"],
     ),
@@ -400,6 +400,10 @@ Deno.test("nb migrate: a Python notebook becomes python3 stages that reproduce i
     writeFiles(dir, {
       "nb.ipynb": JSON.stringify(PY_PIPELINE),
       "data.csv": "x,y\n1,2\n2,4\n3,6.5\n",
+      // a local module the notebook imports: a dep of the stage, its __pycache__ no output
+      "helper.py": "def parse(text):\n" +
+        "    rows = [l.split(',') for l in text.split()[1:]]\n" +
+        "    return [(float(a), float(b)) for a, b in rows]\n",
     });
     git(["add", "-A"], dir);
     git(["commit", "-qm", "notebook"], dir);
@@ -413,7 +417,7 @@ Deno.test("nb migrate: a Python notebook becomes python3 stages that reproduce i
     const [prepare, train] = r.stages;
     assertEquals([prepare.cmd, prepare.deps, prepare.outs], [
       "python3 stages/prepare.py",
-      ["stages/prepare.py", "data.csv"],
+      ["stages/prepare.py", "data.csv", "helper.py"],
       ["prepared.json"],
     ]);
     assertEquals([train.deps, train.params, train.outs, train.metrics], [
