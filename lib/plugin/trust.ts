@@ -6,9 +6,11 @@
  * neither can vouch for the other. It runs only after the user said
  * `cairn plugins trust NAME`, which records, outside the repository (in
  * `$XDG_CONFIG_HOME/cairn/trusted.json`, default `~/.config/cairn/`), the
- * plugin's real folder and a SHA-256 digest of every file in it. Any change
- * to the manifest or code changes the digest, and the plugin needs trust
- * again. Built-in plugins are part of the installed binary and need none.
+ * plugin's real folder and a SHA-256 digest of every file in it. Trust
+ * follows the digest: any change to the manifest or code needs trust again,
+ * and a byte-identical copy elsewhere (a re-clone, an experiment's temporary
+ * worktree) is the code the user approved. Built-in plugins are part of the
+ * installed binary and need none.
  *
  * The folder itself is checked too: a symlink in it that leads outside would
  * let the plugin's Worker, which may read its own folder, read elsewhere
@@ -174,13 +176,12 @@ export function pluginDigest(folder: string, name = "plugin"): string {
 export function trustState(s: TrustSubject, opts: { file?: string } = {}): TrustState {
   if (s.builtin) return "built-in";
   const folder = pluginFolder(s);
-  const records = readTrustFile(opts.file ?? trustFilePath()).plugins
-    .filter((r) => r.folder === folder);
-  if (!records.length) return "untrusted";
+  const records = readTrustFile(opts.file ?? trustFilePath()).plugins;
   const digest = pluginDigest(folder, s.manifest.name);
-  return records.some((r) => r.digest === digest && r.name === s.manifest.name)
-    ? "trusted"
-    : "changed";
+  // Trust is in the files, wherever they are: a byte-identical copy (another
+  // clone, an experiment's temporary worktree) is the code the user approved.
+  if (records.some((r) => r.digest === digest && r.name === s.manifest.name)) return "trusted";
+  return records.some((r) => r.folder === folder) ? "changed" : "untrusted";
 }
 
 /** Throw PluginUntrustedError unless `s` is built-in or trusted as it is now. */
@@ -231,9 +232,11 @@ export function untrustPlugin(s: TrustSubject, opts: { file?: string } = {}): bo
   }
   const file = opts.file ?? trustFilePath();
   const folder = pluginFolder(s);
+  const digest = pluginDigest(folder, s.manifest.name);
   return withTrustFileLock(file, () => {
     const data = readTrustFile(file);
-    const kept = data.plugins.filter((r) => r.folder !== folder);
+    // This folder's records, and any record vouching for these very files elsewhere.
+    const kept = data.plugins.filter((r) => r.folder !== folder && r.digest !== digest);
     if (kept.length === data.plugins.length) return false;
     data.plugins = kept;
     writeTextAtomic(file, JSON.stringify(data, null, 2) + "\n");

@@ -159,16 +159,25 @@ Deno.test("trust: a trusted plugin runs; changed after trust it is refused again
   }
 });
 
-Deno.test("trust: a trust record for one folder does not cover a copy of the plugin elsewhere", () => {
+Deno.test("trust: it follows the files: an identical copy elsewhere is trusted, a different one is not", () => {
   const p = project();
   const q = project();
   try {
     ok(cairn(["plugins", "trust", "remote_evil"], { cwd: p.repo, env: p.env }));
-    // Same user config, other clone with a different marker path: not trusted.
+    // Same user config, other clone whose plugin differs (its marker path): not trusted.
     const r = cairn(["push"], { cwd: q.repo, env: p.env });
     assert(r.code !== 0);
     assertMatch(r.stderr, /is not trusted/);
     assert(!exists(q.marker));
+    // A byte-identical copy (a re-clone, an experiment's temp worktree) is the approved code.
+    writeFiles(q.repo, evilRemote(p.marker));
+    ok(cairn(["push"], { cwd: q.repo, env: p.env }));
+    assert(exists(p.marker), "the identical copy did not run");
+    // Untrusting it there withdraws the trust in those files everywhere.
+    Deno.removeSync(p.marker);
+    ok(cairn(["plugins", "untrust", "remote_evil"], { cwd: q.repo, env: p.env }));
+    assert(cairn(["push"], { cwd: p.repo, env: p.env }).code !== 0);
+    assert(!exists(p.marker));
   } finally {
     p.cleanup();
     q.cleanup();
