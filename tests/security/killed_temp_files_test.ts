@@ -216,24 +216,34 @@ Deno.test("item 10: a temp is stale only when its process is gone or its pid was
     // not a cairn temp name
     Deno.writeTextFileSync(join(dir, `.obj.${done.pid}.tmp`), "");
     assert(!isStaleTemp(dir, `.obj.${done.pid}.tmp`));
-    // a reused pid: temps named for the next pids, written before their process starts
-    const last = Number(Deno.readTextFileSync("/proc/sys/kernel/ns_last_pid").trim());
-    const ahead = 3000;
-    for (let p = last + 1; p <= last + ahead; p++) Deno.writeTextFileSync(join(dir, name(p)), "");
-    const written = Date.now();
-    // the owner must start after the temps' ctime plus the clock slack (3 s)
-    while (Date.now() - written < 4200) await new Promise((r) => setTimeout(r, 100));
-    const later = new Deno.Command("sleep", { args: ["60"] }).spawn();
-    try {
-      assert(
-        later.pid > last && later.pid <= last + ahead,
-        `pid ${later.pid} in the prepared range`,
-      );
-      assert(isStaleTemp(dir, name(later.pid)), "pid reused by a younger process");
-    } finally {
-      later.kill("SIGKILL");
-      await later.status;
+    // a reused pid: temps named for the next pids (wrapping at pid_max), written before the
+    // process that gets one of those pids starts; retried if other processes took them all
+    const pidMax = Number(Deno.readTextFileSync("/proc/sys/kernel/pid_max").trim());
+    let judged = false;
+    for (let attempt = 0; attempt < 3 && !judged; attempt++) {
+      const last = Number(Deno.readTextFileSync("/proc/sys/kernel/ns_last_pid").trim());
+      const prepared = new Set<number>();
+      for (let i = 1; prepared.size < 6000; i++) {
+        const p = (last + i) % pidMax;
+        if (p < 300) continue; // the kernel skips these when it wraps
+        prepared.add(p);
+        Deno.writeTextFileSync(join(dir, name(p)), "");
+      }
+      const written = Date.now();
+      // the owner must start after the temps' ctime plus the clock slack (3 s)
+      while (Date.now() - written < 4200) await new Promise((r) => setTimeout(r, 100));
+      const later = new Deno.Command("sleep", { args: ["60"] }).spawn();
+      try {
+        if (!prepared.has(later.pid)) continue;
+        assert(isStaleTemp(dir, name(later.pid)), "pid reused by a younger process");
+        judged = true;
+      } finally {
+        later.kill("SIGKILL");
+        await later.status;
+        for (const p of prepared) Deno.removeSync(join(dir, name(p)));
+      }
     }
+    assert(judged, "a process got one of the prepared pids");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
