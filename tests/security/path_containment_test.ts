@@ -131,6 +131,10 @@ Deno.test("item 1: every verb that reads outputs refuses a hostile .dvc the same
       ["destroy", "-f"],
       ["diff"],
       ["checkout", "p.dvc"],
+      ["update", "p.dvc"],
+      ["repro"],
+      ["exp", "run"],
+      ["ls", "."],
     ];
     for (const path of ["../planted.txt", ".git/hooks/pre-commit", "out_link/planted.txt"]) {
       for (const verb of verbs) {
