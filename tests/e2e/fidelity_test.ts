@@ -335,3 +335,46 @@ Deno.test("recorded from example-get-started with DVC 3.64: metrics of a dir out
     removeDir(dir);
   }
 });
+
+Deno.test("dag draws every edge of a diamond: the long edge bends around the middle box (item 6)", () => {
+  const dir = makeRepo();
+  try {
+    const add = (n: string, deps: string[], out: string) =>
+      cairnOk(
+        [
+          "stage",
+          "add",
+          "-q",
+          "-n",
+          n,
+          ...deps.flatMap((d) => ["-d", d]),
+          "-o",
+          out,
+          `echo > ${out}`,
+        ],
+        { cwd: dir },
+      );
+    add("split", [], "s.txt");
+    add("train", ["s.txt"], "m.txt");
+    add("evaluate", ["s.txt", "m.txt"], "e.txt");
+    const rows = cairnOk(["dag"], { cwd: dir }).stdout.split("\n");
+    const at = (label: string) => rows.findIndex((r) => r.includes(`| ${label} |`));
+    const [s, t, e] = [at("split"), at("train"), at("evaluate")];
+    assertEquals(s < t && t < e, true);
+    // split -> evaluate passes beside train's box, on each of its three rows
+    for (const r of [t - 1, t, t + 1]) {
+      const boxEnd = rows[t].indexOf("| train |") + "| train |".length;
+      assertMatch(rows[r].slice(boxEnd), /\*/);
+    }
+    // the other two edges: below split and above evaluate
+    assertMatch(rows[s + 2], /\*/);
+    assertMatch(rows[e - 2], /\*/);
+    // --dot has all three
+    const dot = cairnOk(["dag", "--dot"], { cwd: dir }).stdout;
+    for (const edge of ['"split" -> "train"', '"split" -> "evaluate"', '"train" -> "evaluate"']) {
+      assertEquals(dot.includes(edge), true, edge);
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
