@@ -190,6 +190,26 @@ function emitAt(key: string, value: unknown, column: number): string {
   return lines.map((l) => (l ? pad + l : l)).join("\n");
 }
 
+/**
+ * `key: [a, b]` as ruamel writes a flow sequence of plain scalars; undefined
+ * when an item is not a one-line scalar that stays plain in flow context (the
+ * caller then writes block style).
+ */
+function flowSeqAt(key: string, value: unknown, column: number): string | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const items: string[] = [];
+  for (const v of value) {
+    if (v !== null && typeof v === "object") return undefined;
+    const text = emitYaml([v]);
+    if (!text.startsWith("- ") || text.indexOf("\n") !== text.length - 1) return undefined;
+    const item = text.slice(2, -1);
+    if (/[,[\]{}]/.test(item) || item === "") return undefined;
+    items.push(item);
+  }
+  const line = `${" ".repeat(column)}${emitAt(key, "x", 0).split(":")[0]}: [${items.join(", ")}]\n`;
+  return line.length > 81 ? undefined : line;
+}
+
 function splice(text: string, edits: { span: Span; text: string }[]): string {
   let out = text;
   for (const e of [...edits].sort((a, b) => b.span.start - a.span.start)) {
@@ -275,7 +295,10 @@ export function editStageText(
     }
     const before = emitAt(k, orig[k], keyCol);
     const after = emitAt(k, merged[k], keyCol);
-    if (before !== after) edits.push({ span, text: after });
+    if (before === after) continue;
+    // ruamel keeps a flow sequence in flow style when apply_diff edits its items
+    const flow = isSeq(p.value) && p.value.flow ? flowSeqAt(k, merged[k], keyCol) : undefined;
+    edits.push({ span, text: flow ?? after });
   }
   const added = mapEntries(merged).filter(([k]) => !origKeys.has(keyString(k)));
   if (added.length) {

@@ -378,3 +378,46 @@ Deno.test("dag draws every edge of a diamond: the long edge bends around the mid
     removeDir(dir);
   }
 });
+
+Deno.test("editing dvc.yaml keeps the user's flow lists and comments, as DVC's round trip (item 8)", () => {
+  const dir = makeRepo();
+  try {
+    const original = [
+      "# my pipeline",
+      "stages:",
+      "  train:",
+      "    cmd: python train.py   # trains",
+      "    deps: [train.py, data.csv]",
+      "    params:",
+      "    - lr",
+      "    - base",
+      "    outs:",
+      "    - model.pkl",
+      "  evaluate:",
+      "    cmd: python eval.py",
+      "    deps:",
+      "    - model.pkl",
+      "    - eval.py",
+      "    plots:",
+      "    - prc.csv",
+      "",
+    ].join("\n");
+    Deno.writeTextFileSync(join(dir, "dvc.yaml"), original);
+    cairnOk(["freeze", "train"], { cwd: dir });
+    // what DVC 3.64 wrote for the same freeze: the edited stage's lists re-sorted
+    // item by item (apply_diff), the flow list still a flow list, the rest untouched
+    const frozen = original
+      .replace("deps: [train.py, data.csv]", "deps: [data.csv, train.py]")
+      .replace("    - lr\n    - base\n", "    - base\n    - lr\n")
+      .replace("    - model.pkl\n  evaluate:", "    - model.pkl\n    frozen: true\n  evaluate:");
+    assertEquals(readText(dir, "dvc.yaml"), frozen);
+    cairnOk(["plots", "modify", "prc.csv", "-x", "r"], { cwd: dir });
+    assertEquals(
+      readText(dir, "dvc.yaml"),
+      frozen.replace("    - model.pkl\n    - eval.py\n", "    - eval.py\n    - model.pkl\n")
+        .replace("    - prc.csv\n", "    - prc.csv:\n        x: r\n"),
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
