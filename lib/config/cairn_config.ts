@@ -87,7 +87,13 @@ function policyOf(v: unknown, bad: (why: string) => never): SandboxPolicy {
   if (v === true) return "on";
   if (v === false) return "off";
   if (typeof v === "string" && (POLICIES as string[]).includes(v)) return v as SandboxPolicy;
-  return bad(`sandbox.policy must be one of off, on, hermetic (got ${JSON.stringify(v)})`);
+  return bad(`sandbox.policy must be one of off, on, hermetic (got ${shown(v)})`);
+}
+
+/** A value from the file, for a message (ints can be bigints; keep it short). */
+function shown(v: unknown): string {
+  const text = typeof v === "bigint" ? String(v) : JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }
 
 /** Read `<root>/.dvc/cairn.yaml` (empty settings when it does not exist). */

@@ -312,3 +312,14 @@ Deno.test("found by fuzzing: a 60,000-character config key gets a short message,
     assert(!/did you mean/.test(err.hint ?? ""));
   }
 });
+
+Deno.test("found by fuzzing: a huge integer as cairn.yaml's sandbox.policy is a config error", () => {
+  try {
+    parseCairnConfig(`sandbox:\n  policy: ${"9".repeat(200)}\n`, ".dvc/cairn.yaml");
+    assert(false, "accepted");
+  } catch (err) {
+    assert(err instanceof CairnError, String(err));
+    assert(/sandbox\.policy must be one of/.test(err.message), err.message);
+    assert(err.message.length < 300, err.message);
+  }
+});
