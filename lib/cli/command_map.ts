@@ -17,9 +17,7 @@ const metrics: Loader = () => import("./commands/metrics.ts");
 const dag: Loader = () => import("./commands/dag.ts");
 const freeze: Loader = () => import("./commands/freeze.ts");
 const plugins: Loader = () => import("./commands/plugins.ts");
-const push: Loader = () => import("./commands/push.ts");
 const exp: Loader = () => import("./commands/exp.ts");
-const imports: Loader = () => import("./commands/imports.ts");
 
 export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   init: () => import("./commands/init.ts"),
@@ -54,14 +52,14 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   plugins,
   runners: plugins,
   remote: () => import("./commands/remote.ts"),
-  push,
-  pull: push,
-  fetch: push,
-  import: imports,
-  get: imports,
-  "import-url": imports,
-  "get-url": imports,
-  update: imports,
+  push: () => import("./commands/push.ts"),
+  pull: () => import("./commands/pull.ts"),
+  fetch: () => import("./commands/fetch.ts"),
+  import: () => import("./commands/import.ts"),
+  get: () => import("./commands/get.ts"),
+  "import-url": () => import("./commands/import_url.ts"),
+  "get-url": () => import("./commands/get_url.ts"),
+  update: () => import("./commands/update.ts"),
   exp,
   experiments: exp,
   queue: exp,

@@ -20,8 +20,14 @@ import * as freeze from "./freeze.ts";
 import * as plugins from "./plugins.ts";
 import * as remote from "./remote.ts";
 import * as push from "./push.ts";
+import * as fetch from "./fetch.ts";
+import * as pull from "./pull.ts";
 import * as exp from "./exp.ts";
-import * as imports from "./imports.ts";
+import * as importRepo from "./import.ts";
+import * as get from "./get.ts";
+import * as importUrl from "./import_url.ts";
+import * as getUrl from "./get_url.ts";
+import * as update from "./update.ts";
 import * as nb from "./nb.ts";
 import * as du from "./du.ts";
 import * as install from "./install.ts";
@@ -51,7 +57,13 @@ export const COMMANDS: CommandModule[] = [
   plugins,
   remote,
   push,
-  imports,
+  fetch,
+  pull,
+  importRepo,
+  get,
+  importUrl,
+  getUrl,
+  update,
   exp,
   nb,
   du,

@@ -1,0 +1,43 @@
+/** `fetch`: download tracked data from remote storage into the cache. */
+import type { Command } from "npm:commander@^15.1.0";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { fetch } from "../../repo/fetch.ts";
+import type { SyncResult } from "../../repo/_sync.ts";
+import { Progress } from "../progress.ts";
+import {
+  common,
+  corruptFails,
+  failIfFailed,
+  type Opts,
+  plural,
+  reportCorrupt,
+  reportMissing,
+  syncOptions,
+} from "./_sync.ts";
+
+export function register(program: Command, ctx: CliContext): void {
+  defineCommand(
+    program,
+    ctx,
+    "fetch",
+    "Download files or directories from remote storage to the cache.",
+    (c) => common(c, "Fetch"),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const progress = new Progress("Fetching", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
+      let r: SyncResult;
+      try {
+        r = await fetch(repo, targets, syncOptions(o, progress));
+      } finally {
+        progress.done();
+      }
+      reportMissing(ctx.io, r);
+      reportCorrupt(ctx.io, r, false);
+      failIfFailed(r, "fetch data from the cloud", "download");
+      const n = r.transferred + r.runCache;
+      if (n) ctx.io.info(`${plural(n, "file")} fetched`);
+      else if (!corruptFails(r, false)) ctx.io.info("Everything is up to date.");
+      if (r.missing.length || corruptFails(r, false)) ctx.exitCode = 1;
+    },
+  );
+}
