@@ -421,3 +421,58 @@ Deno.test("editing dvc.yaml keeps the user's flow lists and comments, as DVC's r
     removeDir(dir);
   }
 });
+
+Deno.test("stage migrate turns legacy run -f stage files into dvc.yaml stages without rerunning (item 10)", () => {
+  const dir = makeRepo();
+  try {
+    Deno.writeTextFileSync(join(dir, "data.csv"), "a,b\n");
+    cairnOk([
+      "run",
+      "-q",
+      "-f",
+      "prep.dvc",
+      "-d",
+      "data.csv",
+      "-o",
+      "out.csv",
+      "cp data.csv out.csv",
+    ], {
+      cwd: dir,
+    });
+    Deno.mkdirSync(join(dir, "sub"));
+    cairnOk(
+      [
+        "run",
+        "-q",
+        "-f",
+        "train.dvc",
+        "-d",
+        "../out.csv",
+        "-o",
+        "model.txt",
+        "wc -l < ../out.csv > model.txt",
+      ],
+      { cwd: join(dir, "sub") },
+    );
+    assertMatch(readText(dir, "prep.dvc"), /^cmd: cp data\.csv out\.csv$/m);
+    const r = cairnOk(["stage", "migrate"], { cwd: dir });
+    assertMatch(r.stdout, /^Migrated 'prep\.dvc' to stage 'prep' in 'dvc\.yaml'$/m);
+    assertMatch(r.stdout, /^Migrated 'sub\/train\.dvc' to stage 'train' in 'sub\/dvc\.yaml'$/m);
+    assertEquals(exists(join(dir, "prep.dvc")) || exists(join(dir, "sub/train.dvc")), false);
+    assertEquals(
+      readText(dir, "dvc.yaml"),
+      "stages:\n  prep:\n    cmd: cp data.csv out.csv\n    deps:\n    - data.csv\n    outs:\n    - out.csv\n",
+    );
+    assertMatch(readText(dir, "sub/dvc.yaml"), /deps:\n    - \.\.\/out\.csv\n/);
+    assertMatch(readText(dir, "dvc.lock"), /^schema: '2\.0'\nstages:\n  prep:\n/);
+    assertEquals(cairnOk(["status"], { cwd: dir }).stdout, "Data and pipelines are up to date.\n");
+    const repro = cairnOk(["repro", "-P"], { cwd: dir }).stdout;
+    assertEquals(repro.includes("Running stage"), false);
+    assertEquals(
+      cairnOk(["stage", "migrate"], { cwd: dir }).stdout,
+      "No legacy stage files to migrate.\n",
+    );
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -187,6 +187,33 @@ export function register(program: Command, ctx: CliContext): void {
   defineCommand(
     stage,
     ctx,
+    "migrate",
+    "Turn legacy stage files (.dvc files with a command) into dvc.yaml stages, keeping their hashes in dvc.lock (cairn only).",
+    (c) => c.argument("[targets...]", "Legacy .dvc stage files (default: all of them)."),
+    async (targets: string[]) => {
+      const { migrateLegacyStages } = await import("../../repo/stage_migrate.ts");
+      const repo = repoFor(ctx);
+      const done = await migrateLegacyStages(repo, targets);
+      if (!done.length) {
+        ctx.io.info("No legacy stage files to migrate.");
+        return;
+      }
+      const rel = (f: string) => relative(repo.cwd, join(repo.root, f)).split("\\").join("/");
+      for (const m of done) {
+        ctx.io.info(`Migrated '${rel(m.from)}' to stage '${m.name}' in '${rel(m.file)}'`);
+      }
+      if (repo.scmRoot) {
+        const files = [...new Set(done.flatMap((m) => [m.file, ...(m.lock ? [m.lock] : [])]))];
+        ctx.io.info(
+          `\nTo track the changes with git, run:\n\n\tgit add ${files.map(rel).join(" ")}\n` +
+            `\tgit rm --cached ${done.map((m) => rel(m.from)).join(" ")}\n`,
+        );
+      }
+    },
+  );
+  defineCommand(
+    stage,
+    ctx,
     "list",
     "List stages.",
     (c) =>
