@@ -463,8 +463,8 @@ Deno.test("stage migrate turns legacy run -f stage files into dvc.yaml stages wi
       readText(dir, "dvc.yaml"),
       "stages:\n  prep:\n    cmd: cp data.csv out.csv\n    deps:\n    - data.csv\n    outs:\n    - out.csv\n",
     );
-    assertMatch(readText(dir, "sub/dvc.yaml"), /deps:\n    - \.\.\/out\.csv\n/);
-    assertMatch(readText(dir, "dvc.lock"), /^schema: '2\.0'\nstages:\n  prep:\n/);
+    assertMatch(readText(dir, "sub/dvc.yaml"), /deps:\n {4}- \.\.\/out\.csv\n/);
+    assertMatch(readText(dir, "dvc.lock"), /^schema: '2\.0'\nstages:\n {2}prep:\n/);
     assertEquals(cairnOk(["status"], { cwd: dir }).stdout, "Data and pipelines are up to date.\n");
     const repro = cairnOk(["repro", "-P"], { cwd: dir }).stdout;
     assertEquals(repro.includes("Running stage"), false);
