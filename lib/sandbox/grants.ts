@@ -10,6 +10,13 @@ import { SandboxGrantError } from "./errors.ts";
 import { absPath, expandVars, isWithin, realPathOf, statOrNull } from "./_paths.ts";
 
 import { POLICIES, type SandboxPolicy } from "../config/cairn_config.ts";
+import { pyJsonDumps } from "../py/json_dumps.ts";
+
+/** A value from dvc.yaml for a message: ints may be bigints (JSON.stringify throws); short. */
+function shown(v: unknown): string {
+  const text = pyJsonDumps(v);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
 
 export { POLICIES, type SandboxPolicy };
 
@@ -58,7 +65,7 @@ export function parsePolicy(value: unknown, stage?: string): SandboxPolicy {
   }
   throw new SandboxGrantError(
     stage,
-    `policy must be one of off, on, hermetic (got ${JSON.stringify(value)})`,
+    `policy must be one of off, on, hermetic (got ${shown(value)})`,
   );
 }
 
@@ -144,7 +151,7 @@ function parsePathList(
     }
     throw new SandboxGrantError(
       stage,
-      `${key}: entries must be paths or {path, force} (got ${JSON.stringify(item)})`,
+      `${key}: entries must be paths or {path, force} (got ${shown(item)})`,
     );
   });
 }

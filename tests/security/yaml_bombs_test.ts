@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertThrows } from "../_rig/assert.ts";
-import { exists, git, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
+import { cairn, exists, git, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
 import { cairnWatched } from "./_sec.ts";
 import { CairnError, ConfigError, DvcFileSyntaxError } from "../../lib/errors.ts";
 import { loadYaml, YAML_LIMITS } from "../../lib/py/yaml_parse.ts";
@@ -295,4 +295,21 @@ Deno.test("Python params: escapes Python refuses are a clean error (were a Range
     assertThrows(() => parseParams(`A = ${lit}\n`, "p.py"), DvcFileSyntaxError);
   }
   assertEquals(parseParams('A = "\\u00e9\\x41"\n', "p.py"), { A: "\u00e9A" });
+});
+
+Deno.test("a huge integer where dvc.yaml's sandbox grants expect words is a clean error (was a BigInt TypeError)", () => {
+  const dir = makeRepo();
+  try {
+    for (const meta of ["policy: 99999999999999999999999", "read: [99999999999999999999999]"]) {
+      writeFiles(dir, {
+        "dvc.yaml": `stages:\n  s:\n    cmd: echo hi\n    meta:\n      sandbox:\n        ${meta}\n`,
+      });
+      const r = cairn(["repro"], { cwd: dir });
+      assert(r.code !== 0 && r.code !== 255, `exit ${r.code}: ${r.stderr}`);
+      assertMatch(r.stderr, /stage 's': meta\.sandbox: .*\(got 99999999999999999999999\)/);
+      assertEquals(/unexpected error|BigInt/.test(r.stderr), false, r.stderr);
+    }
+  } finally {
+    removeDir(dir);
+  }
 });
