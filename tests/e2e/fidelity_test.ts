@@ -163,6 +163,12 @@ Deno.test("an unknown command is DVC's usage error: help on stdout, invalid choi
       r.stderr,
       /\nDid you mean 'checkout'\?\nUse `cairn --help` to list the commands\.\n$/,
     );
+    // a missing argument / an unknown option: the command's usage, argparse's wording
+    const ls = cairn(["ls"], { cwd: dir });
+    assertEquals([ls.code, ls.stderr], [254, "ERROR: the following arguments are required: url\n"]);
+    assertMatch(ls.stdout, /^Usage: cairn list\|ls /);
+    const bogus = cairn(["checkout", "--bogus"], { cwd: dir });
+    assertEquals([bogus.code, bogus.stderr], [254, "ERROR: unrecognized arguments: --bogus\n"]);
   } finally {
     removeDir(dir);
   }
