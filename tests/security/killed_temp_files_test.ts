@@ -113,7 +113,7 @@ function writeMany(dir: string, n: number, size = 16 << 10, seed = 0): void {
   }
 }
 
-Deno.test("item 10: a killed checkout's temp files are removed by the next plain checkout (no -f)", async () => {
+Deno.test("item 10: a killed checkout's temp files are removed by the next plain checkout (no -f) or status", async () => {
   const a = makeArena();
   try {
     // 4 MiB files are copied by copy_file_range: a stop can catch a half-written temp,
@@ -135,6 +135,11 @@ Deno.test("item 10: a killed checkout's temp files are removed by the next plain
     let n = 0;
     for (let i = 0; i < 8; i++) n += [...Deno.readDirSync(join(a.ws, "data", `s${i}`))].length;
     assertEquals(n, 40);
+    // again, and this time `status` (read-only otherwise) is the next run that lists the folder
+    Deno.removeSync(join(a.ws, "data"), { recursive: true });
+    await killWithTempLeft(["checkout"], a.ws, join(a.ws, "data"), partial);
+    next(["status"], a.ws);
+    assertEquals(tempsBelow(join(a.ws, "data")), [], "status removed the dead checkout's temps");
   } finally {
     removeDir(a.outer);
   }
