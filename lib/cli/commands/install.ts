@@ -1,0 +1,68 @@
+/** `install` (DVC's git hooks) and `git-hook` (what the hooks run). */
+import type { Command } from "npm:commander@^15.1.0";
+import { join } from "node:path";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
+import { findRoot } from "../../repo/repo.ts";
+
+export function register(program: Command, ctx: CliContext): void {
+  defineCommand(
+    program,
+    ctx,
+    "install",
+    "Install DVC git hooks into the repository.",
+    (c) =>
+      c.option(
+        "--use-pre-commit-tool",
+        "Install DVC hooks using pre-commit (https://pre-commit.com) if it is installed.",
+      ),
+    async (o: { usePreCommitTool?: boolean }) => {
+      if (o.usePreCommitTool) {
+        ctx.io.warn("--use-pre-commit-tool is not supported by cairn; installing plain git hooks");
+      }
+      const { installHooks } = await import("../../repo/install.ts");
+      installHooks(repoFor(ctx));
+    },
+  );
+  const hook = program.command("git-hook").description("Run GIT hook.");
+  const run = async (argv: string[]) => {
+    // DVC: outside a DVC repository every hook is a no-op
+    if (!findRoot(ctx.cwd)) return;
+    const { main } = await import("../main.ts");
+    ctx.exitCode = await main(argv, ctx.io, { cwd: ctx.cwd, handleSignals: false });
+  };
+  defineCommand(
+    hook,
+    ctx,
+    "pre-commit",
+    "Run pre-commit GIT hook.",
+    (c) => c.argument("[args...]", "Arguments"),
+    async () => await run(["status"]),
+  );
+  defineCommand(
+    hook,
+    ctx,
+    "pre-push",
+    "Run pre-push GIT hook.",
+    (c) => c.argument("[args...]", "Arguments"),
+    async () => await run(["push"]),
+  );
+  defineCommand(
+    hook,
+    ctx,
+    "post-checkout",
+    "Run post-checkout GIT hook.",
+    (c) => c.argument("[args...]", "Arguments"),
+    async (args: string[]) => {
+      // only a checkout of a ref (flag 1), never in the middle of a rebase
+      const flag = Deno.env.get("PRE_COMMIT_CHECKOUT_TYPE") ?? args[2];
+      if (flag !== "1") return;
+      const root = findRoot(ctx.cwd);
+      try {
+        if (root && Deno.statSync(join(root, ".git", "rebase-merge")).isDirectory) return;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      await run(["checkout"]);
+    },
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * `du`: disk usage of a path of the repository at a revision, as DVC's
+ * DVCFileSystem sees it: git's files (the workspace's without a revision)
+ * and DVC-tracked data, without DVC's own metafiles.
+ */
+import { basename, posix } from "node:path";
+import { CairnError } from "../errors.ts";
+import type { Repo } from "./repo.ts";
+import { openRevision, resolveRevision, type RevisionView } from "./revisions.ts";
+
+/** A `.dvc` file, dvc.yaml/dvc.lock or `.dvcignore`: hidden by DVC's filesystem. */
+function isMetafile(path: string): boolean {
+  if (path.startsWith(".dvc/") || path.startsWith(".git/")) return true;
+  const name = basename(path);
+  return name.endsWith(".dvc") || name === "dvc.yaml" || name === "dvc.lock" ||
+    name === ".dvcignore";
+}
+
+function fileSize(view: RevisionView, repo: Repo, p: string): number {
+  if (view.isWorkspace) {
+    try {
+      return Deno.statSync(`${repo.root}/${p}`).size;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  const r = view.read(p);
+  return r.status === "ok" ? r.bytes.length : 0;
+}
+
+/**
+ * `[path, bytes]` rows: one per entry of directory `path` then the total
+ * under `path`, or only the total with `summarize` or for a file.
+ */
+export function du(
+  repo: Repo,
+  path = "",
+  opts: { rev?: string; summarize?: boolean } = {},
+): [string, number][] {
+  const rev = opts.rev === undefined
+    ? undefined
+    : { key: opts.rev, sha: resolveRevision(repo, opts.rev) };
+  const view = openRevision(repo, rev);
+  const dir = posix.normalize(path || ".").replace(/^\.$/, "").replace(/\/+$/, "");
+  if (dir !== "" && !view.exists(dir)) {
+    throw new CairnError(`[Errno 2] No such file or directory: '${path}'`);
+  }
+  const files = (dir === "" || view.isDir(dir) ? view.find(dir) : [dir])
+    .filter((f) => !isMetafile(f));
+  const sizes = new Map(files.map((f) => [f, fileSize(view, repo, f)]));
+  const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  if (opts.summarize || (dir !== "" && !view.isDir(dir))) return [[path, total]];
+  const entries = new Map<string, number>();
+  for (const [f, size] of sizes) {
+    const rest = dir ? f.slice(dir.length + 1) : f;
+    const entry = (dir ? `${dir}/` : "") + rest.split("/")[0];
+    entries.set(entry, (entries.get(entry) ?? 0) + size);
+  }
+  return [...entries, [path, total]];
+}
+
+/** DVC's naturalsize: bytes below 1024, else tqdm's format_sizeof with divisor 1024. */
+export function naturalSize(value: number): string {
+  if (value < 1024) return value.toFixed(0);
+  let num = value;
+  for (const unit of ["", "k", "M", "G", "T", "P", "E", "Z"]) {
+    if (Math.abs(num) < 999.5) {
+      if (Math.abs(num) < 99.95) {
+        if (Math.abs(num) < 9.995) return num.toFixed(2) + unit;
+        return num.toFixed(1).padStart(2) + unit;
+      }
+      return num.toFixed(0).padStart(3) + unit;
+    }
+    num /= 1024;
+  }
+  return num.toFixed(1).padStart(3) + "Y";
+}

@@ -1,0 +1,104 @@
+/**
+ * Commands DVC has that cairn lacked (issue 15): install + git-hook, du.
+ * Expected texts are what a real DVC 3.64 printed for the same steps.
+ */
+import { join } from "node:path";
+import { assertEquals, assertMatch } from "../_rig/assert.ts";
+import { CAIRN, cairn, cairnOk, git, makeRepo, readText, removeDir, run } from "../_rig/rig.ts";
+
+Deno.test("install writes DVC's three hooks; they run checkout/status/push through git", () => {
+  const dir = makeRepo();
+  const bin = Deno.makeTempDirSync({ prefix: "cairn-bin-" });
+  try {
+    Deno.writeTextFileSync(join(bin, "cairn"), `#!/bin/sh\nexec '${CAIRN}' "$@"\n`);
+    Deno.chmodSync(join(bin, "cairn"), 0o755);
+    const env = { PATH: `${bin}:${Deno.env.get("PATH")}` };
+    cairnOk(["install"], { cwd: dir });
+    for (const hook of ["post-checkout", "pre-commit", "pre-push"]) {
+      const text = readText(dir, `.git/hooks/${hook}`);
+      assertMatch(text, new RegExp(`^#!/\\S*sh\\nexec cairn git-hook ${hook} \\$@\\n$`));
+      assertEquals(Deno.statSync(join(dir, ".git/hooks", hook)).mode! & 0o777, 0o777);
+    }
+    const again = cairn(["install"], { cwd: dir });
+    assertEquals(again.code, 1);
+    assertEquals(
+      again.stderr,
+      "ERROR: failed to install DVC Git hooks - Hook 'post-checkout' already exists. " +
+        "Please refer to <https://man.dvc.org/install> for more info.\n",
+    );
+    // post-checkout: switching branches checks the data out
+    Deno.writeTextFileSync(join(dir, "data.txt"), "v1\n");
+    cairnOk(["add", "-q", "data.txt"], { cwd: dir });
+    git(["add", "-A"], dir);
+    const commit = run("git", ["commit", "-qm", "v1"], { cwd: dir, env });
+    assertEquals(commit.code, 0, commit.stderr); // pre-commit ran `status`
+    assertEquals(run("git", ["checkout", "-q", "-b", "other"], { cwd: dir, env }).code, 0);
+    Deno.chmodSync(join(dir, "data.txt"), 0o644);
+    Deno.writeTextFileSync(join(dir, "data.txt"), "v2\n");
+    cairnOk(["add", "-q", "data.txt"], { cwd: dir });
+    run("git", ["commit", "-qam", "v2"], { cwd: dir, env });
+    const back = run("git", ["checkout", "main"], { cwd: dir, env });
+    assertEquals(back.code, 0, back.stderr);
+    assertEquals(readText(dir, "data.txt"), "v1\n");
+    assertMatch(back.stdout + back.stderr, /M {7}data\.txt/);
+    // a file checkout (flag 0) does not run the hook's checkout
+    const hook = cairnOk(["git-hook", "post-checkout", "a", "b", "0"], { cwd: dir });
+    assertEquals(hook.stdout, "");
+  } finally {
+    removeDir(dir);
+    removeDir(bin);
+  }
+});
+
+Deno.test("du: DVC's table of sizes (naturalsize, two spaces), metafiles hidden, -s, a file, --rev", () => {
+  const dir = makeRepo();
+  try {
+    Deno.mkdirSync(join(dir, "data/sub"), { recursive: true });
+    Deno.writeTextFileSync(join(dir, "data/a.txt"), "hello\n");
+    Deno.writeFileSync(join(dir, "data/sub/b.bin"), new Uint8Array(2000));
+    Deno.writeTextFileSync(join(dir, "f.txt"), "x\n");
+    cairnOk(["add", "-q", "data"], { cwd: dir });
+    const rows = (args: string[]) => cairnOk(["du", ...args], { cwd: dir }).stdout;
+    // same sizes and layout as DVC 3.64 (its row order follows the file system's)
+    assertEquals(
+      rows(["."]).split("\n").sort().join("\n"),
+      ["", "1.96k  data", "1.97k", "2      f.txt", "6      .gitignore"].join("\n"),
+    );
+    assertEquals(rows(["-s", "."]), "1.97k\n");
+    assertEquals(rows([".", "data/a.txt"]), "6  data/a.txt\n");
+    assertEquals(
+      rows([".", "data"]).split("\n").sort().join("\n"),
+      ["", "1.95k  data/sub", "1.96k  data", "6      data/a.txt"].join("\n"),
+    );
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "data"], dir);
+    Deno.writeTextFileSync(join(dir, "f.txt"), "longer now\n");
+    assertMatch(rows(["--rev", "HEAD", "."]), /^2 {6}f\.txt$/m);
+    assertMatch(rows(["."]), /^11 {5}f\.txt$/m);
+    assertEquals(cairn(["du", ".", "nope"], { cwd: dir }).code, 1);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("completion -s bash completes commands, subcommands and options in a real bash", () => {
+  const dir = makeRepo({ init: false });
+  try {
+    const script = cairnOk(["completion", "-s", "bash"], { cwd: dir }).stdout;
+    Deno.writeTextFileSync(join(dir, "comp.bash"), script);
+    const complete = (...words: string[]) =>
+      run("bash", [
+        "-c",
+        `source comp.bash; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+        `COMP_CWORD=${words.length - 1}; _cairn; echo "\${COMPREPLY[@]}"`,
+      ], { cwd: dir }).stdout.trim();
+    assertEquals(complete("cairn", "sta"), "status stage");
+    assertEquals(complete("cairn", "stage", "a"), "add");
+    assertEquals(complete("cairn", "checkout", "--re"), "--recursive --relink");
+    assertMatch(complete("cairn", "exp", "run", "--"), /(^| )--set-param( |$)/);
+    assertMatch(cairnOk(["completion", "-s", "zsh"], { cwd: dir }).stdout, /^#compdef cairn\n/);
+    assertEquals(cairn(["completion", "-s", "fish"], { cwd: dir }).code, 254);
+  } finally {
+    removeDir(dir);
+  }
+});
