@@ -87,6 +87,13 @@ Deno.test("exp push/pull/list against a bare git remote, data through the DVC re
       cairnOk(["exp", "pull", "origin", "e1"], { cwd: clone }).stdout,
       /No experiments to pull/,
     );
+    // exp remove -g: gone from the remote, still here
+    assertMatch(
+      cairnOk(["exp", "remove", "-g", "origin", "e1"], { cwd: dir }).stdout,
+      /Removed experiments: e1/,
+    );
+    assert(!git(["ls-remote", bare, "refs/exps/*"], dir).includes("/e1"));
+    assertMatch(cairnOk(["exp", "list"], { cwd: dir }).stdout, /\[e1\]/);
     const all = cairnOk(["exp", "pull", "-A", "--no-cache", "origin"], { cwd: clone }).stdout;
     assertMatch(all, /Pulled experiment '\['e2'\]'/);
     assert(cairnOk(["exp", "list", "--name-only"], { cwd: clone }).stdout.includes("e2"));

@@ -559,8 +559,32 @@ export function register(program: Command, ctx: CliContext): void {
           collect,
           [],
         )
-        .option("--queue", "Remove all queued experiments."),
-    async (names: string[], o: { allCommits?: boolean; rev: string[]; queue?: boolean }) => {
+        .option("--queue", "Remove all queued experiments.")
+        .option("-g, --git-remote <remote>", "Remove the experiments from this Git remote."),
+    async (
+      names: string[],
+      o: { allCommits?: boolean; rev: string[]; queue?: boolean; gitRemote?: string },
+    ) => {
+      if (o.gitRemote) {
+        if (!names.length && !o.allCommits && !o.rev.length) {
+          throw new UsageError(
+            "Either provide an `experiment` argument, or use the `--rev` or `--all-commits` flag.",
+          );
+        }
+        const repo = repoFor(ctx);
+        const { removeRemoteExperiments, selectRemoteExps } = await import(
+          "../../repo/exp/remote.ts"
+        );
+        const exps = selectRemoteExps(repo, o.gitRemote, {
+          names,
+          allCommits: o.allCommits,
+          revs: o.rev,
+        });
+        const removed = removeRemoteExperiments(repo, o.gitRemote, exps);
+        if (removed.length) ctx.io.out(`Removed experiments: ${removed.join(", ")}`);
+        else ctx.io.out("No experiments to remove.");
+        return;
+      }
       if (o.queue) {
         const { removeFromQueue } = await import("../../repo/exp/queue.ts");
         const removed = await removeFromQueue(repoFor(ctx), [], { queued: true });

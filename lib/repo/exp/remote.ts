@@ -194,3 +194,14 @@ export function fetchExperimentRefs(
   ], cwd);
   return todo.map((e) => e.name);
 }
+
+/** `exp remove -g REMOTE`: delete experiment refs on a git remote; returns the names removed. */
+export function removeRemoteExperiments(
+  repo: Repo,
+  gitRemote: string,
+  exps: RemoteExpRef[],
+): string[] {
+  if (!exps.length) return [];
+  gitEnv(["push", gitRemote, ...exps.map((e) => `:${e.ref}`)], scmRootOf(repo));
+  return exps.map((e) => e.name);
+}
