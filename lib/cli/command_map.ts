@@ -69,6 +69,8 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   install: () => import("./commands/install.ts"),
   "git-hook": () => import("./commands/install.ts"),
   completion: () => import("./commands/completion.ts"),
+  "list-url": () => import("./commands/ls_url.ts"),
+  "ls-url": () => import("./commands/ls_url.ts"),
 };
 
 /** Options of the program itself (before the command name). */

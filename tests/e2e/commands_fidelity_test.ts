@@ -102,3 +102,27 @@ Deno.test("completion -s bash completes commands, subcommands and options in a r
     removeDir(dir);
   }
 });
+
+Deno.test("ls-url lists a local directory as DVC 3.64 does (files, then dirs; -R; --size; a file by its path)", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-lsurl-" });
+  try {
+    Deno.mkdirSync(join(dir, "data/sub"), { recursive: true });
+    Deno.writeTextFileSync(join(dir, "data/a.txt"), "hello\n");
+    Deno.writeFileSync(join(dir, "data/sub/b.bin"), new Uint8Array(2000));
+    const ls = (...args: string[]) => cairnOk(["ls-url", ...args], { cwd: dir }).stdout;
+    assertEquals(ls("data"), "a.txt\nsub\n");
+    assertEquals(ls("data", "-R"), "a.txt\nsub/b.bin\n");
+    assertEquals(ls("-R", "--size", "data"), "    6  a.txt\n1.95k  sub/b.bin\n");
+    assertEquals(ls("data/a.txt"), `${join(dir, "data/a.txt")}\n`);
+    assertEquals(cairnOk(["list-url", "data", "-R"], { cwd: dir }).stdout, "a.txt\nsub/b.bin\n");
+    assertEquals(JSON.parse(ls("--json", "-R", "data")), [
+      { path: "a.txt", isdir: false, size: 6 },
+      { path: "sub/b.bin", isdir: false, size: 2000 },
+    ]);
+    const missing = cairn(["ls-url", "nope"], { cwd: dir });
+    assertEquals(missing.code, 255);
+    assertMatch(missing.stderr, /^ERROR: The path 'nope' does not exist: /);
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -32,6 +32,7 @@ import * as nb from "./nb.ts";
 import * as du from "./du.ts";
 import * as install from "./install.ts";
 import * as completion from "./completion.ts";
+import * as lsUrl from "./ls_url.ts";
 
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
@@ -69,4 +70,5 @@ export const COMMANDS: CommandModule[] = [
   du,
   install,
   completion,
+  lsUrl,
 ];
