@@ -3,8 +3,9 @@
 #   s3     moto's S3 server (python3 -m moto.server; moto ships with the image's python3)
 #   ssh    Debian openssh-server, scratch sshd_config, generated host + client keys
 #   http   Debian nginx-light + dav-ext module: plain HTTP reads and WebDAV writes
+#   slurm  Debian slurm-wlm + munge: one-node Slurm (scripts/slurm_services.sh)
 #
-#   test_services.sh start [s3|ssh|http ...]   start (all by default), write the env file
+#   test_services.sh start [s3|ssh|http|slurm]  start (all by default), write the env file
 #   test_services.sh stop  [names...]          stop what start started (by pid file)
 #   test_services.sh kill  NAME                SIGKILL a server and its children (tests of
 #                                              interrupted transfers), keeps its state dir
@@ -199,6 +200,8 @@ EOF
   log "http: nginx (WebDAV) on 127.0.0.1:$port"
 }
 
+start_slurm() { bash "$repo/scripts/slurm_services.sh" start; }
+
 # The server's pid and its descendants (sshd/nginx fork per connection/worker).
 tree_pids() { # pid
   local p c
@@ -219,14 +222,14 @@ stop_one() { # name signal
   rm -f "$pidf"
 }
 
-env_prefix() { case "$1" in s3) echo CAIRN_TEST_S3_ ;; ssh) echo CAIRN_TEST_SSH_ ;; http) echo CAIRN_TEST_HTTP_ ;; esac; }
+env_prefix() { case "$1" in s3) echo CAIRN_TEST_S3_ ;; ssh) echo CAIRN_TEST_SSH_ ;; http) echo CAIRN_TEST_HTTP_ ;; slurm) echo CAIRN_TEST_SLURM_ ;; esac; }
 
 cmd="${1:-}"
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(s3 ssh http)
+[ ${#names[@]} -gt 0 ] || names=(s3 ssh http slurm)
 for n in "${names[@]}"; do
-  case "$n" in s3 | ssh | http) ;; *) log "unknown service '$n' (s3, ssh, http)"; exit 2 ;; esac
+  case "$n" in s3 | ssh | http | slurm) ;; *) log "unknown service '$n' (s3, ssh, http, slurm)"; exit 2 ;; esac
 done
 
 case "$cmd" in
@@ -238,6 +241,7 @@ start)
   ;;
 stop)
   for n in "${names[@]}"; do
+    [ "$n" = slurm ] && { bash "$repo/scripts/slurm_services.sh" stop; continue; }
     stop_one "$n" TERM
     drop_env "$(env_prefix "$n")"
   done
