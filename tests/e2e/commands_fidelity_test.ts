@@ -126,3 +126,33 @@ Deno.test("ls-url lists a local directory as DVC 3.64 does (files, then dirs; -R
     removeDir(dir);
   }
 });
+
+Deno.test("cache migrate re-hashes DVC 2.x objects into files/md5 as DVC 3.64 did", () => {
+  const dir = makeRepo();
+  try {
+    assertEquals(
+      cairnOk(["cache", "migrate"], { cwd: dir }).stdout,
+      "Migrated 0 files to DVC 3.0 cache location.\n",
+    );
+    // a 2.x object: stored under the md5 of its dos2unix'd content ("a\nb\n")
+    const legacy = join(dir, ".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c");
+    Deno.mkdirSync(join(dir, ".dvc/cache/dd"), { recursive: true });
+    Deno.writeTextFileSync(legacy, "a\r\nb\n");
+    assertEquals(
+      cairnOk(["cache", "migrate", "--dry"], { cwd: dir }).stdout,
+      "1 files will be re-hashed and migrated to the DVC 3.0 cache location.\n",
+    );
+    assertEquals(
+      cairnOk(["cache", "migrate"], { cwd: dir }).stdout,
+      "Migrated 1 files to DVC 3.0 cache location.\n",
+    );
+    // the same path DVC 3.64 wrote for this object; the 2.x copy stays
+    const migrated = join(dir, ".dvc/cache/files/md5/d6/44a230f3ef20b00879aaceb61790af");
+    assertEquals(Deno.readTextFileSync(migrated), "a\r\nb\n");
+    assertEquals(Deno.statSync(migrated).mode! & 0o777, 0o444);
+    assertEquals(Deno.readTextFileSync(legacy), "a\r\nb\n");
+    assertEquals(cairn(["cache", "migrate", "--dvc-files"], { cwd: dir }).code, 254);
+  } finally {
+    removeDir(dir);
+  }
+});

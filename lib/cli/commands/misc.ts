@@ -4,6 +4,7 @@ import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { DVC_COMPAT_VERSION, VERSION } from "../../version.ts";
 import { findRoot } from "../../repo/repo.ts";
+import { UsageError } from "../../errors.ts";
 import { configSet, configUnset } from "../../repo/config_edit.ts";
 import { join } from "node:path";
 
@@ -90,6 +91,33 @@ export function register(program: Command, ctx: CliContext): void {
       };
       if (o.unset) return configUnset("cache.dir", scope);
       configSet("cache.dir", value!, scope);
+    },
+  );
+  defineCommand(
+    cache,
+    ctx,
+    "migrate",
+    "Migrate cached files to the DVC 3.0 cache location.",
+    (c) =>
+      c.option(
+        "--dvc-files",
+        "Migrate entries in all existing DVC files in the repository to the DVC 3.0 format.",
+      )
+        .option("--dry", "Only print actions which would be taken without actually migrating."),
+    async (o: { dvcFiles?: boolean; dry?: boolean }) => {
+      if (o.dvcFiles) {
+        throw new UsageError(
+          "--dvc-files is not supported by cairn yet",
+          "run `cairn cache migrate` alone; cairn and DVC 3 read 2.x entries of .dvc files and dvc.lock as they are",
+        );
+      }
+      const { migrateCache } = await import("../../repo/cache_migrate.ts");
+      const r = await migrateCache(repoFor(ctx), { dry: o.dry });
+      ctx.io.out(
+        o.dry
+          ? `${r.found} files will be re-hashed and migrated to the DVC 3.0 cache location.`
+          : `Migrated ${r.migrated} files to DVC 3.0 cache location.`,
+      );
     },
   );
 }
