@@ -67,11 +67,18 @@ export function common(c: Command, verb: string): Command {
     .option("--glob", "Allows targets containing shell-style wildcards.");
 }
 
-export function reportMissing(io: Io, r: SyncResult): void {
+/**
+ * DVC's warning for objects neither in the cache nor on the remote. push
+ * (data_cloud) names each object's file; fetch/pull (the data index) give
+ * only `md5: ...`, one line per object.
+ */
+export function reportMissing(io: Io, r: SyncResult, opts: { names?: boolean } = {}): void {
   if (!r.missing.length) return;
-  const lines = r.missing.flatMap((m) =>
-    (m.paths.length ? m.paths : ["?"]).map((p) => `name: ${p}, md5: ${m.md5}`)
-  );
+  const lines = opts.names === false
+    ? [...new Set(r.missing.map((m) => `md5: ${m.md5}`))]
+    : r.missing.flatMap((m) =>
+      (m.paths.length ? m.paths : ["?"]).map((p) => `name: ${p}, md5: ${m.md5}`)
+    );
   io.warn(
     `Some of the cache files do not exist neither locally nor on remote. Missing cache files:\n${
       lines.join("\n")
