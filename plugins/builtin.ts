@@ -17,6 +17,7 @@ import { manifest as sshManifest } from "./remote_ssh/manifest.ts";
 import { manifest as httpManifest } from "./remote_http/manifest.ts";
 import { manifest as shellRunnerManifest } from "./runner_shell/manifest.ts";
 import { manifest as denoRunnerManifest } from "./runner_deno/manifest.ts";
+import { manifest as slurmRunnerManifest } from "./runner_slurm/manifest.ts";
 
 function builtin(
   manifest: PluginManifest,
@@ -33,6 +34,7 @@ const TABLE: readonly BuiltinPlugin[] = [
   builtin(httpManifest),
   builtin(shellRunnerManifest, () => import("./runner_shell/mod.ts")),
   builtin(denoRunnerManifest, () => import("./runner_deno/mod.ts")),
+  builtin(slurmRunnerManifest, () => import("./runner_slurm/mod.ts")),
 ];
 
 /** Specs of the plugins that ship with cairn (remotes and runners). */

@@ -6,8 +6,14 @@
  *
  *   sandbox:
  *     policy: on            # off | on | hermetic: default for every stage
+ *     backend: auto         # auto | bwrap | landlock (docs/sandbox.md)
  *   plugins:                # project plugins (remotes, runners), by path
  *     - tools/runner_r      #   relative to the project root
+ *   runner: slurm           # the project's default stage runner (stage meta and
+ *                           #   `repro --runner` win over it)
+ *   slurm:                  # defaults for the slurm runner (docs/slurm.md)
+ *     partition: gpu
+ *     time: "1:00:00"
  *
  * A missing file means DVC's behaviour (policy off, built-in plugins only).
  */
@@ -26,15 +32,22 @@ export interface CairnConfig {
   sandbox: {
     /** the project's default policy (stage meta and `repro --sandbox` win over it). */
     policy?: SandboxPolicy;
+    /** `auto` (bwrap when it works here, else Landlock), `bwrap` or `landlock`. */
+    backend?: "auto" | "bwrap" | "landlock";
   };
   /** plugin paths as written (relative ones are relative to the project root). */
   plugins: string[];
+  /** the project's default runner (`slurm`); stage meta and `repro --runner` win. */
+  runner?: string;
+  /** `slurm:` defaults for the slurm runner, as written (checked by the runner). */
+  slurm?: Record<string, unknown>;
   /** the file it came from (absolute), or undefined when there is none. */
   file?: string;
 }
 
-const TOP_KEYS = new Set(["sandbox", "plugins"]);
-const SANDBOX_KEYS = new Set(["policy"]);
+const TOP_KEYS = new Set(["sandbox", "plugins", "runner", "slurm"]);
+const SANDBOX_KEYS = new Set(["policy", "backend"]);
+const BACKENDS = ["auto", "bwrap", "landlock"];
 
 /** Parse the text of a cairn.yaml; `file` is used in messages. */
 export function parseCairnConfig(text: string, file: string): CairnConfig {
@@ -68,9 +81,15 @@ export function parseCairnConfig(text: string, file: string): CairnConfig {
     if (typeof sb !== "object" || Array.isArray(sb)) bad("'sandbox' must be a mapping");
     const s = sb as Record<string, unknown>;
     for (const k of Object.keys(s)) {
-      if (!SANDBOX_KEYS.has(k)) bad(`unknown key 'sandbox.${k}' (known: policy)`);
+      if (!SANDBOX_KEYS.has(k)) bad(`unknown key 'sandbox.${k}' (known: policy, backend)`);
     }
     if (s.policy !== undefined && s.policy !== null) out.sandbox.policy = policyOf(s.policy, bad);
+    if (s.backend !== undefined && s.backend !== null) {
+      if (typeof s.backend !== "string" || !BACKENDS.includes(s.backend)) {
+        bad(`sandbox.backend must be one of ${BACKENDS.join(", ")} (got ${shown(s.backend)})`);
+      }
+      out.sandbox.backend = s.backend as "auto" | "bwrap" | "landlock";
+    }
   }
   const pl = o.plugins;
   if (pl !== undefined && pl !== null) {
@@ -79,6 +98,16 @@ export function parseCairnConfig(text: string, file: string): CairnConfig {
       bad("'plugins' must be a list of paths");
     }
     out.plugins = list as string[];
+  }
+  if (o.runner !== undefined && o.runner !== null) {
+    if (typeof o.runner !== "string" || !/^[a-z][a-z0-9_]*$/.test(o.runner)) {
+      bad(`'runner' must be a runner name such as shell or slurm (got ${shown(o.runner)})`);
+    }
+    out.runner = o.runner as string;
+  }
+  if (o.slurm !== undefined && o.slurm !== null) {
+    if (typeof o.slurm !== "object" || Array.isArray(o.slurm)) bad("'slurm' must be a mapping");
+    out.slurm = o.slurm as Record<string, unknown>;
   }
   return out;
 }

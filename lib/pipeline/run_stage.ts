@@ -33,11 +33,14 @@ import type { SandboxPolicy } from "../sandbox/grants.ts";
 import { sandboxOptionsForStage, type StageSandboxOptions } from "../sandbox/stage_options.ts";
 import { formatViolations, type Violation } from "../sandbox/violations.ts";
 import { type OutputSink, StageCmdFailedError } from "./run_command.ts";
+import { chosenRunner } from "./runner_choice.ts";
 
 /** Per-run choices (`repro --sandbox`, `--explain-inputs`) and where reports go. */
 export interface StageRunOptions {
   /** `repro --sandbox[=on|hermetic]`: wins over stage meta and project config. */
   policy?: SandboxPolicy;
+  /** `repro --runner NAME`: wins over stage meta and project config. */
+  runner?: string;
   /** run commands traced; `onInputs` receives declared-vs-read reports. */
   explainInputs?: boolean;
   onInputs?: (address: string, report: InputsReport, info: CommandInfo) => void;
@@ -171,7 +174,8 @@ async function planCommand(
     projectPolicy: ctx.config.sandbox.policy,
   });
   const reg = await pluginRegistryFor(repo);
-  const explicit = sb.grants.runner;
+  const explicit = opts.runner ?? sb.grants.runner ??
+    chosenRunner(stage, undefined, ctx.config.runner);
   let spec: PluginSpec | undefined;
   if (explicit) {
     spec = reg.runner(explicit);
@@ -277,7 +281,13 @@ function notHandled(p: CommandPlan, cmd: string): SandboxGrantError {
   );
 }
 
-function stageError(cmd: string, r: StageCommandResult, signal?: string): CairnError {
+function stageError(
+  cmd: string,
+  r: StageCommandResult,
+  signal?: string,
+  failure?: string,
+): CairnError {
+  if (failure) return new CairnError(`failed to run: ${cmd}: ${failure}`);
   const fatal = r.violations.filter((v) => v.fatal);
   if (fatal.length || (r.exitCode !== 0 && r.violations.length)) {
     return new StageSandboxError(cmd, r.exitCode, r.violations, r.policy, r.runner);
@@ -319,6 +329,10 @@ export async function runStageCommand(
     grants: p.sb.grants,
     env,
     explainInputs: opts.explainInputs,
+    meta: stage.meta,
+    projectConfig: (contextFor(repo).config as unknown as Record<string, unknown>)[p.runner] as
+      | Record<string, unknown>
+      | undefined,
   };
   const sink = opts.sink;
   const io: RunnerIo = sink
@@ -343,13 +357,13 @@ export async function runStageCommand(
   const result: StageCommandResult = {
     exitCode: r.exitCode,
     violations,
-    ok: r.exitCode === 0 && !r.signal && !violations.some((v) => v.fatal),
+    ok: r.exitCode === 0 && !r.signal && !r.failure && !violations.some((v) => v.fatal),
     runner: p.runner,
     policy: p.sb.policy,
     inputs: r.inputs,
   };
   if (r.inputs) opts.onInputs?.(address, r.inputs, info);
-  if (!result.ok) result.error = stageError(cmd, result, r.signal);
+  if (!result.ok) result.error = stageError(cmd, result, r.signal, r.failure);
   else if (violations.length) opts.onNotice?.(address, violations, info);
   return result;
 }

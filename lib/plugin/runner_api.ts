@@ -65,6 +65,10 @@ export interface RunnerRequest {
   env: Record<string, string>;
   /** trace file reads and report declared vs read inputs (repro --explain-inputs). */
   explainInputs?: boolean;
+  /** the stage's `meta` (free-form in dvc.yaml): a batch runner reads its resources there. */
+  meta?: unknown;
+  /** the project's settings for this runner (`<short name>:` in .dvc/cairn.yaml), as written. */
+  projectConfig?: Record<string, unknown>;
 }
 
 /** Live output and cancellation; only in-process (built-in) runners get these. */
@@ -83,6 +87,11 @@ export interface RunnerResult {
   violations: Violation[];
   /** the command ran traced (strace). */
   traced?: boolean;
+  /**
+   * why the command failed, when an exit code does not say it (a batch job's
+   * final state: `Slurm job 12 ended TIMEOUT`); fails the stage with this text.
+   */
+  failure?: string;
   /** with explainInputs: what the command read compared with its deps. */
   inputs?: InputsReport;
   /** output of a Worker runner, returned at the end (it cannot stream). */

@@ -37,6 +37,8 @@ import { checkFits, machineResources, stageResources, tryAcquire } from "../pipe
 import { planDependencies, planRepro } from "../pipeline/plan.ts";
 import type { OutputSink } from "../pipeline/run_command.ts";
 import type { StageRunOptions } from "../pipeline/run_stage.ts";
+import { chosenRunner, isBatchRunner } from "../pipeline/runner_choice.ts";
+import { loadCairnConfig } from "../config/cairn_config.ts";
 import type { PullOptions } from "./pull.ts";
 import { gitAdd } from "../scm/git.ts";
 import { isPlainMapping, mapEntries, pyEquals } from "../py/value.ts";
@@ -700,8 +702,16 @@ function resourceGate(
   plan: number[],
   opts: ReproOptions,
 ): ((pos: number) => JobLease | null) | undefined {
-  const requests = plan.map((i) =>
+  let requests = plan.map((i) =>
     stageResources(graph.stages[i], `stage '${addressing(repo, graph.stages[i])}'`)
+  );
+  if (!requests.some(Boolean)) return undefined;
+  // a batch runner's stages get their resources from the cluster's scheduler, not this machine
+  const projectRunner = loadCairnConfig(repo.root).runner;
+  requests = requests.map((r, pos) =>
+    r && isBatchRunner(chosenRunner(graph.stages[plan[pos]], opts.stageRun?.runner, projectRunner))
+      ? undefined
+      : r
   );
   if (!requests.some(Boolean)) return undefined;
   const machine = machineResources({ gpus: opts.gpus });

@@ -31,6 +31,8 @@ export interface ReproFlags extends SandboxFlags {
   quietSummary?: boolean;
   jobs?: string;
   gpus?: string;
+  /** `--runner NAME` for every stage of this run. */
+  runner?: string;
 }
 
 /** The repro flags shared by `repro` and `run`-like commands. */
@@ -71,6 +73,11 @@ export function addReproFlags(c: Command): Command {
     .option(
       "--gpus <number>",
       "GPUs of this machine for stages' meta.resources (default: nvidia-smi -L) (cairn only).",
+    )
+    .option(
+      "--runner <name>",
+      "Run every stage with this runner (shell, slurm, or a project's runner plugin); " +
+        "overrides stage and project settings (cairn only, see docs/slurm.md).",
     );
 }
 
@@ -126,7 +133,7 @@ export function reproOptionsFor(
     return p;
   };
   return {
-    stageRun: stageRunOptions(ctx, flags, targets),
+    stageRun: { ...stageRunOptions(ctx, flags, targets), runner: flags.runner },
     force: flags.force,
     singleItem: flags.singleItem,
     pipeline: flags.pipeline,

@@ -1,0 +1,185 @@
+/**
+ * The `slurm` runner: one batch job per stage command. cairn writes a job
+ * script under `.dvc/tmp/slurm/` (the workspace must be on a filesystem the
+ * compute nodes share), submits it with `sbatch --parsable`, follows the job
+ * with `scontrol show job` every 50 ms (`sbatch --wait` polls every few
+ * seconds) while tailing its output file into cairn's output, and reports the
+ * job's final state. Hashing and committing the outputs stay with cairn, after
+ * the job ends, so run-cache, dvc.lock and status work as for a local run.
+ * An abort (Ctrl-C) cancels the job with scancel and waits until Slurm has
+ * ended it, so none is left queued.
+ */
+import type {
+  CreateRunner,
+  RunnerImpl,
+  RunnerIo,
+  RunnerRequest,
+  RunnerResult,
+} from "../../lib/plugin/runner_api.ts";
+import { CairnError } from "../../lib/errors.ts";
+import { shellCommand } from "../../lib/pipeline/run_command.ts";
+import { writeFileAtomic } from "../../lib/fs/atomic_write.ts";
+import { isActive, jobSettings, jobState, sbatchArgs, slurmCall } from "./slurm.ts";
+
+const POLL_MS = 50;
+let seq = 0;
+
+function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The batch script: the stage command as DVC runs it, in the stage's folder. */
+export function jobScript(req: RunnerRequest): string {
+  const argv = shellCommand(req.cmd, req.env);
+  return [
+    "#!/bin/sh",
+    `# cairn stage ${req.stage.replaceAll("\n", " ")}`,
+    `cd ${shQuote(req.cwd)} || exit 1`,
+    `exec ${argv.map(shQuote).join(" ")}`,
+    "",
+  ].join("\n");
+}
+
+function jobName(stage: string): string {
+  return `cairn:${stage}`.replace(/[^A-Za-z0-9_.:@+-]/g, "_").slice(0, 100);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads what was appended to a file since the last call. */
+class Tail {
+  #off = 0;
+  #buf = new Uint8Array(64 * 1024);
+  constructor(readonly path: string, readonly emit: (c: Uint8Array) => void) {}
+  async drain(): Promise<void> {
+    let f: Deno.FsFile;
+    try {
+      f = await Deno.open(this.path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return; // the job has not started
+      throw err;
+    }
+    try {
+      await f.seek(this.#off, Deno.SeekMode.Start);
+      for (;;) {
+        const n = await f.read(this.#buf);
+        if (n === null || n === 0) break;
+        this.#off += n;
+        this.emit(this.#buf.slice(0, n));
+      }
+    } finally {
+      f.close();
+    }
+  }
+}
+
+function writer(fd: { writeSync(p: Uint8Array): number }) {
+  return (chunk: Uint8Array) => {
+    let off = 0;
+    while (off < chunk.length) off += fd.writeSync(chunk.subarray(off));
+  };
+}
+
+/** Cancel a job and wait (bounded) until Slurm has ended it. */
+async function cancel(id: string, env: Record<string, string>): Promise<void> {
+  await slurmCall("scancel", [id], env);
+  for (let i = 0; i < 200; i++) {
+    const s = await jobState(id, env);
+    if (!s || !isActive(s.state)) return;
+    await sleep(POLL_MS);
+  }
+}
+
+/** Jobs this process submitted and that have not ended: cancelled if cairn is stopped. */
+const live = new Map<string, Record<string, string>>();
+
+/** scancel every job still in flight (a last resort; aborts cancel their own job). */
+export async function cancelAll(): Promise<void> {
+  await Promise.all([...live].map(([id, env]) => cancel(id, env)));
+}
+
+async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
+  const settings = jobSettings(req.meta, req.projectConfig, req.stage);
+  const dir = `${req.repoRoot}/.dvc/tmp/slurm`;
+  await Deno.mkdir(dir, { recursive: true });
+  const tag = `${Date.now().toString(36)}-${Deno.pid}-${++seq}`;
+  const script = `${dir}/${tag}.sh`;
+  const out = `${dir}/${tag}.out`;
+  const err = `${dir}/${tag}.err`;
+  writeFileAtomic(script, jobScript(req), { fsync: false });
+  if (io?.signal?.aborted) throw io.signal.reason;
+  const sub = await slurmCall("sbatch", [
+    "--parsable",
+    `--job-name=${jobName(req.stage)}`,
+    `--output=${out}`,
+    `--error=${err}`,
+    `--chdir=${req.cwd}`,
+    "--export=ALL",
+    ...sbatchArgs(settings),
+    script,
+  ], req.env);
+  if (!sub.ok) {
+    await Deno.remove(script).catch(() => {});
+    throw new CairnError(
+      `stage '${req.stage}': sbatch refused the job: ${sub.err || "no message"}`,
+      {
+        hint: "check the stage's meta.resources / meta.slurm and the slurm: defaults in " +
+          ".dvc/cairn.yaml (`cairn doctor` lists the partitions)",
+      },
+    );
+  }
+  const id = sub.out.trim().split(";")[0];
+  live.set(id, req.env);
+  const tails = [
+    new Tail(out, io?.onStdout ?? writer(Deno.stdout)),
+    new Tail(err, io?.onStderr ?? writer(Deno.stderr)),
+  ];
+  const drain = () => Promise.all(tails.map((t) => t.drain()));
+  try {
+    for (;;) {
+      if (io?.signal?.aborted) {
+        await cancel(id, req.env);
+        await drain();
+        throw io.signal.reason;
+      }
+      const s = await jobState(id, req.env);
+      await drain();
+      if (s && isActive(s.state)) {
+        await sleep(POLL_MS);
+        continue;
+      }
+      live.delete(id);
+      if (!s) {
+        return {
+          exitCode: 1,
+          violations: [],
+          failure: `Slurm job ${id} is gone: scontrol no longer knows it (MinJobAge too short?)`,
+        };
+      }
+      if (s.state === "COMPLETED" && s.exitCode === 0) return { exitCode: 0, violations: [] };
+      const code = s.exitSignal ? 128 + s.exitSignal : s.exitCode;
+      const why = s.state === "FAILED"
+        ? `exited with ${s.exitSignal ? `signal ${s.exitSignal}` : s.exitCode}`
+        : s.reason ?? "";
+      return {
+        exitCode: code || 1,
+        violations: [],
+        failure: `Slurm job ${id} ended ${s.state}${why ? ` (${why})` : ""}`,
+      };
+    }
+  } finally {
+    if (live.has(id)) {
+      // an error while following the job: do not leave it running behind cairn's back
+      live.delete(id);
+      await cancel(id, req.env).catch(() => {});
+    }
+    await Deno.remove(script).catch(() => {});
+    await Deno.remove(out).catch(() => {});
+    await Deno.remove(err).catch(() => {});
+  }
+}
+
+export const create: CreateRunner = (): RunnerImpl => ({
+  accepts: () => true,
+  run,
+});
