@@ -5,6 +5,28 @@
  */
 import { SandboxUnavailableError } from "./errors.ts";
 import { statOrNull } from "./_paths.ts";
+import { probeLandlock } from "./landlock.ts";
+
+/** The sandbox implementations. */
+export type SandboxBackend = "bwrap" | "landlock";
+/** What the user asks for: a backend, or the best one that works here. */
+export type BackendChoice = "auto" | SandboxBackend;
+export const BACKEND_CHOICES: BackendChoice[] = ["auto", "bwrap", "landlock"];
+
+let preferred: BackendChoice = "auto";
+
+/**
+ * The backend for this cairn run when a caller names none (set once by the
+ * CLI from `repro --sandbox-backend`, else `sandbox.backend` in .dvc/cairn.yaml).
+ */
+export function setSandboxBackend(choice: BackendChoice | undefined): void {
+  preferred = choice ?? "auto";
+}
+
+/** The backend choice in effect (see setSandboxBackend). */
+export function sandboxBackendChoice(): BackendChoice {
+  return preferred;
+}
 
 export interface SandboxAvailability {
   /** bwrap found and a trial sandbox started. */
@@ -19,6 +41,8 @@ export interface SandboxAvailability {
   landlockAbi: number;
   /** what is missing, as sentences; empty when available. */
   problems: string[];
+  /** the backend requireSandbox() chose (set by requireSandbox). */
+  backend?: SandboxBackend;
 }
 
 let cached: Promise<SandboxAvailability> | undefined;
@@ -133,17 +157,56 @@ export interface AvailabilityOptions {
 export function sandboxAvailable(
   opts: AvailabilityOptions = {},
 ): Promise<SandboxAvailability> {
-  if (opts.bwrap !== undefined) return probe(opts.bwrap);
+  // CAIRN_BWRAP names the bwrap binary to use (tests: a stand-in that fails).
+  const forced = opts.bwrap ?? Deno.env.get("CAIRN_BWRAP");
+  if (forced !== undefined) return probe(forced);
   if (!cached || opts.refresh) cached = probe();
   return cached;
+}
+
+/** Parse a backend word (`repro --sandbox-backend`, `sandbox.backend`). */
+export function parseBackend(value: unknown): BackendChoice | undefined {
+  return typeof value === "string" && (BACKEND_CHOICES as string[]).includes(value)
+    ? value as BackendChoice
+    : undefined;
 }
 
 /**
  * Throw a SandboxUnavailableError naming the missing piece when sandboxing
  * was asked for but cannot be enforced: cairn never runs a stage unconfined
- * in place of a sandboxed one.
+ * in place of a sandboxed one. `auto` takes bwrap when it works here, else
+ * Landlock; the chosen one is `backend` in the answer.
  */
 export async function requireSandbox(
+  opts: AvailabilityOptions & { stage?: string; backend?: BackendChoice } = {},
+): Promise<SandboxAvailability> {
+  const choice = opts.backend ?? preferred;
+  const who = opts.stage ? ` for stage '${opts.stage}'` : "";
+  if (choice === "landlock") {
+    const a = await sandboxAvailable(opts);
+    const ll = await probeLandlock();
+    if (ll.works) return { ...a, backend: "landlock", landlockAbi: ll.abi };
+    throw new SandboxUnavailableError(
+      "landlock",
+      `the Landlock backend was requested${who} but cannot confine here: ${ll.problem}`,
+      "Landlock needs Linux >= 5.13 with landlock in the active LSMs (lsm= boot option); or use --sandbox-backend bwrap / auto",
+    );
+  }
+  if (choice === "bwrap") return { ...await requireBwrap(opts), backend: "bwrap" };
+  const a = await sandboxAvailable(opts);
+  if (a.available) return { ...a, backend: "bwrap" };
+  const ll = await probeLandlock();
+  if (ll.works) return { ...a, backend: "landlock", landlockAbi: ll.abi };
+  throw new SandboxUnavailableError(
+    "sandbox",
+    `sandboxing was requested${who} but no sandbox backend works here: bwrap: ${
+      a.problems.join("; ")
+    }; Landlock: ${ll.problem}`,
+    "install bubblewrap with user namespaces enabled, or use a kernel with Landlock (Linux >= 5.13); or run with --sandbox=off",
+  );
+}
+
+async function requireBwrap(
   opts: AvailabilityOptions & { stage?: string } = {},
 ): Promise<SandboxAvailability> {
   const a = await sandboxAvailable(opts);

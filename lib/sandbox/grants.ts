@@ -47,13 +47,19 @@ export interface SandboxSpec {
   env: string[];
   read: PathGrantSpec[];
   write: PathGrantSpec[];
+  /** device classes usable inside (`gpu`: /dev/nvidia*, /dev/dri/*). */
+  devices?: DeviceClass[];
 }
+
+/** Device classes a stage may be granted. */
+export type DeviceClass = "gpu";
+const DEVICE_CLASSES: DeviceClass[] = ["gpu"];
 
 export function emptySpec(): SandboxSpec {
   return { net: [], env: [], read: [], write: [] };
 }
 
-const SPEC_KEYS = new Set(["policy", "runner", "net", "env", "read", "write"]);
+const SPEC_KEYS = new Set(["policy", "runner", "net", "env", "read", "write", "devices"]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
 
 /** Parse a policy word (`repro --sandbox=...`, project config, stage meta). */
@@ -182,7 +188,7 @@ export function parseSandboxMeta(
       throw new SandboxGrantError(
         stage,
         `unknown key '${k}'`,
-        "allowed keys: policy, runner, net, env, read, write",
+        "allowed keys: policy, runner, net, env, read, write, devices",
       );
     }
   }
@@ -225,6 +231,22 @@ export function parseSandboxMeta(
   }
   spec.read = parsePathList("read", o.read, stage);
   spec.write = parsePathList("write", o.write, stage);
+  if (o.devices !== undefined && o.devices !== null) {
+    const list = typeof o.devices === "string" ? [o.devices] : o.devices;
+    if (!Array.isArray(list)) {
+      throw new SandboxGrantError(stage, "devices must be a list (e.g. [gpu])");
+    }
+    spec.devices = list.map((d) => {
+      if (!DEVICE_CLASSES.includes(d as DeviceClass)) {
+        throw new SandboxGrantError(
+          stage,
+          `devices: unknown device class '${String(d).slice(0, 60)}'`,
+          `allowed: ${DEVICE_CLASSES.join(", ")}`,
+        );
+      }
+      return d as DeviceClass;
+    });
+  }
   return spec;
 }
 
@@ -246,6 +268,7 @@ export interface ResolvedGrants {
   env: string[];
   read: ResolvedPath[];
   write: ResolvedPath[];
+  devices?: DeviceClass[];
 }
 
 export interface ResolveGrantsOptions {
@@ -311,7 +334,13 @@ export function resolveGrants(
       );
     }
   }
-  return { net: spec.net, env: [...spec.env], read, write };
+  return {
+    net: spec.net,
+    env: [...spec.env],
+    read,
+    write,
+    ...(spec.devices?.length ? { devices: [...spec.devices] } : {}),
+  };
 }
 
 interface Protected {

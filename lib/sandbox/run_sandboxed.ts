@@ -9,7 +9,17 @@
  *       lists processes still alive (background jobs left behind), kills them.
  */
 import { InterruptedError } from "../errors.ts";
-import { requireSandbox, which } from "./availability.ts";
+import { type BackendChoice, requireSandbox, type SandboxBackend, which } from "./availability.ts";
+import {
+  cleanupLayout,
+  DEVICE_ENV,
+  deviceNodes,
+  type LandlockLayout,
+  layoutRules,
+  runConfined,
+} from "./landlock.ts";
+import { signalNumber, spawnProcess } from "../proc/spawn.ts";
+import { shellCommand } from "../proc/shell.ts";
 import {
   finishSandbox,
   type OutDecl,
@@ -30,11 +40,13 @@ import { parseStrace, straceArgs } from "./strace.ts";
 import {
   netViolation,
   processViolation,
+  readViolation,
   type Violation,
   type ViolationContext,
   violationsFromEnv,
   violationsFromStderr,
   violationsFromTrace,
+  writeViolation,
 } from "./violations.ts";
 import { absPath } from "./_paths.ts";
 import { checkOutputs, ControlFileTampered, readControlFile } from "./output_check.ts";
@@ -77,6 +89,8 @@ export interface RunSandboxedOptions {
   bwrapPath?: string;
   /** receives the raw strace output when the run was traced (explain-inputs). */
   onTrace?: (text: string) => void;
+  /** which sandbox implementation: `auto` (default: bwrap when it works here, else Landlock). */
+  backend?: BackendChoice;
 }
 
 export interface RunSandboxedResult {
@@ -92,9 +106,9 @@ export interface RunSandboxedResult {
   durationMs: number;
   /** hosts the proxy let through / refused (host-list grants). */
   net?: { host: string; port: number; allowed: boolean }[];
+  /** the backend that confined the run (absent for policy off). */
+  backend?: SandboxBackend;
 }
-
-const TAIL = 64 * 1024;
 
 const INNER = `
 ctl=$1; sh_=$2; cmd=$3; skip=$4
@@ -156,26 +170,23 @@ function isResolved(g: SandboxSpec | ResolvedGrants): g is ResolvedGrants {
   return g.read.every((r) => "real" in r) && g.write.every((w) => "real" in w);
 }
 
-function tail(s: string): string {
-  return s.length > TAIL ? s.slice(s.length - TAIL) : s;
-}
-
-/** Run `cmd` the way DVC does (policy off): `$SHELL -c cmd`, no sandbox. */
+/** Run `cmd` the way DVC does (policy off): `$SHELL [--noprofile --norc] -c cmd`, no sandbox. */
 async function runPlain(
   cmd: string,
   opts: RunSandboxedOptions,
 ): Promise<RunSandboxedResult> {
   const t0 = performance.now();
-  const shell = opts.shell ?? opts.env.SHELL ?? "/bin/sh";
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
-  const { code, stderr } = await spawnStreaming(shell, ["-c", cmd], {
+  if (opts.shell) env.SHELL = opts.shell;
+  const { code, stderr, aborted } = await spawnStreaming(shellCommand(cmd, env), {
     cwd: opts.cwd,
     env,
     onStdout: opts.onStdout,
     onStderr: opts.onStderr,
     signal: opts.signal,
   });
+  if (aborted) throw new InterruptedError();
   return {
     exitCode: code,
     violations: [],
@@ -193,9 +204,9 @@ interface SpawnResult {
   aborted: boolean;
 }
 
+/** lib/proc/spawn.ts with this module's result shape (own process group, escalation on abort). */
 async function spawnStreaming(
-  program: string,
-  args: string[],
+  argv: string[],
   o: {
     cwd: string;
     env: Record<string, string>;
@@ -204,39 +215,18 @@ async function spawnStreaming(
     signal?: AbortSignal;
   },
 ): Promise<SpawnResult> {
-  if (o.signal?.aborted) throw new InterruptedError();
-  const child = new Deno.Command(program, {
-    args,
+  const r = await spawnProcess(argv, {
     cwd: o.cwd,
     env: o.env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let aborted = false;
-  const onAbort = () => {
-    aborted = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
+    onStdout: o.onStdout ?? (() => {}),
+    onStderr: o.onStderr ?? (() => {}),
+    signal: o.signal,
+  });
+  return {
+    code: r.signal ? 128 + signalNumber(r.signal) : r.code,
+    stderr: r.stderrTail,
+    aborted: r.aborted,
   };
-  o.signal?.addEventListener("abort", onAbort);
-  const dec = new TextDecoder();
-  let err = "";
-  const readOut = (async () => {
-    for await (const c of child.stdout) o.onStdout?.(c);
-  })();
-  const readErr = (async () => {
-    for await (const c of child.stderr) {
-      o.onStderr?.(c);
-      err = tail(err + dec.decode(c, { stream: true }));
-    }
-  })();
-  const status = await child.status;
-  await Promise.all([readOut, readErr]);
-  o.signal?.removeEventListener("abort", onAbort);
-  return { code: status.code, stderr: err, aborted };
 }
 
 /**
@@ -253,7 +243,11 @@ export async function runSandboxed(
   if (opts.policy !== "on" && opts.policy !== "hermetic") {
     throw new SandboxGrantError(opts.stage, `unknown policy '${opts.policy}'`);
   }
-  const avail = await requireSandbox({ stage: opts.stage, bwrap: opts.bwrapPath });
+  const avail = await requireSandbox({
+    stage: opts.stage,
+    bwrap: opts.bwrapPath,
+    backend: opts.backend,
+  });
   const t0 = performance.now();
   const cwd = absPath("/", opts.cwd);
   const grantsIn = opts.grants ?? { net: [], env: [], read: [], write: [] };
@@ -267,6 +261,9 @@ export async function runSandboxed(
       env: opts.env,
     },
   );
+  if (avail.backend === "landlock") {
+    return await runUnderLandlock(cmd, opts, grants, avail.landlockAbi, t0);
+  }
   const wantTrace = opts.trace ?? "auto";
   const traced = wantTrace === "auto"
     ? opts.policy === "hermetic" && avail.strace !== undefined
@@ -321,7 +318,8 @@ export async function runSandboxed(
     if (netList) Object.assign(env, proxyEnv());
     const shell = opts.shell ?? opts.env.SHELL ?? "/bin/sh";
     const bwrap = avail.bwrap!;
-    const run = await spawnStreaming(bwrap, [
+    const run = await spawnStreaming([
+      bwrap,
       ...plan.args,
       "--",
       "/bin/sh",
@@ -454,6 +452,7 @@ export async function runSandboxed(
       stderrTail: run.stderr,
       durationMs: performance.now() - t0,
       net: proxy?.log.map(({ host, port, allowed }) => ({ host, port, allowed })),
+      backend: "bwrap",
     };
   } finally {
     if (plan) {
@@ -541,4 +540,216 @@ function forwarderArgs(deno: string): string[] {
     `--allow-read=${CTL_MOUNT}`,
     `--allow-write=${CTL_MOUNT}`,
   ];
+}
+
+/**
+ * The Landlock path of runSandboxed(): same grants, same post-run checks
+ * (new names in writable output folders, output links judged as the stage
+ * could see them, leftover processes), no namespaces. Refuses, before
+ * anything runs, what Landlock cannot honour: host-list network grants and
+ * requested tracing.
+ */
+async function runUnderLandlock(
+  cmd: string,
+  opts: RunSandboxedOptions,
+  grants: ResolvedGrants,
+  abi: number,
+  t0: number,
+): Promise<RunSandboxedResult> {
+  const netList = Array.isArray(grants.net) && grants.net.length > 0;
+  if (netList) {
+    throw new SandboxGrantError(
+      opts.stage,
+      "host-list network grants need the bwrap backend: Landlock can restrict TCP ports but not " +
+        "addresses, so the filtering proxy's port would be open to every host",
+      "use --sandbox-backend bwrap (needs bubblewrap and user namespaces), or grant net: true",
+    );
+  }
+  if (opts.trace === true) {
+    throw new SandboxUnavailableError(
+      "strace",
+      "tracing (--explain-inputs, trace: true) runs only under the bwrap backend",
+      "use --sandbox-backend bwrap",
+    );
+  }
+  if (grants.net !== true && abi < 4) {
+    throw new SandboxUnavailableError(
+      "landlock",
+      `this kernel's Landlock ABI is ${abi}: TCP cannot be restricted (needs ABI >= 4, Linux 6.7)`,
+      "grant net: true if the stage may use the network, or use --sandbox-backend bwrap",
+    );
+  }
+  const cwd = absPath("/", opts.cwd);
+  // The bwrap plan with policy `on` names the output folders and their entries.
+  const plan = planSandbox({
+    policy: "on",
+    cwd,
+    repoRoot: opts.repoRoot,
+    cacheDir: opts.cacheDir,
+    deps: opts.deps,
+    outs: opts.outs,
+    grants,
+    stage: opts.stage,
+    shareNet: grants.net === true,
+  });
+  // What the stage may see, for judging output links: the bwrap view of the
+  // same policy is never wider than the Landlock one (private /tmp, hidden project).
+  const viewPlan = opts.policy === "hermetic"
+    ? planSandbox({
+      policy: "hermetic",
+      cwd,
+      repoRoot: opts.repoRoot,
+      cacheDir: opts.cacheDir,
+      deps: opts.deps,
+      outs: opts.outs,
+      grants,
+      stage: opts.stage,
+      shareNet: grants.net === true,
+    })
+    : plan;
+  for (const p of plan.outParents) {
+    p.staging = undefined;
+    p.links = undefined;
+  }
+  plan.stagingRoot = undefined;
+  const linksBefore = outputLinks(plan.outs);
+  const ctl = await Deno.makeTempDir({ prefix: "cairn-ll-" });
+  const tmpDir = await Deno.makeTempDir({ prefix: "cairn-stage-tmp-" });
+  let layout: LandlockLayout | undefined;
+  let finished = false;
+  try {
+    prepareSandbox(plan);
+    const devices = deviceNodes(grants.devices ?? []);
+    layout = layoutRules({
+      policy: opts.policy as "on" | "hermetic",
+      plan,
+      grants,
+      devices,
+      tmpDir,
+      abi,
+    });
+    const granted = [...grants.env, ...(grants.devices?.length ? DEVICE_ENV : [])];
+    const { env, withheld } = filterEnv(opts.env, granted);
+    Object.assign(env, { TMPDIR: tmpDir, TMP: tmpDir, TEMP: tmpDir });
+    const envForShell: Record<string, string> = { ...env };
+    if (opts.shell) envForShell.SHELL = opts.shell;
+    const run = await runConfined(shellCommand(cmd, envForShell), {
+      rules: layout.rules,
+      net: grants.net === true ? "open" : "none",
+      abi,
+      cwd,
+      env,
+      ctl,
+      onStdout: opts.onStdout,
+      onStderr: opts.onStderr,
+      signal: opts.signal,
+      stage: opts.stage,
+    });
+    const exitCode = run.exitCode;
+    const checks = finishSandbox(plan);
+    finished = true;
+    checks.push(
+      ...checkOutputs({
+        mounts: viewPlan.mounts,
+        outs: plan.outs,
+        cwd,
+        repoRoot: plan.repoRoot,
+        linksBefore,
+        cacheDir: plan.cacheDir,
+      }),
+    );
+    const ctx: ViolationContext & { exitCode: number } = {
+      repoRoot: plan.repoRoot,
+      cacheDir: plan.cacheDir,
+      cwd,
+      deps: plan.deps,
+      outs: plan.outs,
+      hermetic: opts.policy === "hermetic",
+      visible: visibleDests(viewPlan),
+      netOpen: grants.net === true,
+      exitCode,
+    };
+    const violations: Violation[] = [];
+    const add = (vs: Violation[]) => {
+      for (const v of vs) {
+        if (!violations.some((w) => w.kind === v.kind && w.subject === v.subject)) {
+          violations.push(v);
+        }
+      }
+    };
+    add(landlockDenials(run.stderr, ctx));
+    add(violationsFromStderr(run.stderr, ctx));
+    add(violationsFromEnv(cmd, run.stderr, withheld, exitCode));
+    for (const line of run.leftover) {
+      const [pid, ...name] = line.trim().split(" ");
+      add([processViolation(`pid ${pid}: ${name.join(" ")}`)]);
+    }
+    add(checks);
+    const collapsed = collapseWrites(violations);
+    return {
+      exitCode,
+      violations: collapsed,
+      ok: exitCode === 0 && !collapsed.some((v) => v.fatal),
+      policy: opts.policy,
+      traced: false,
+      stderrTail: run.stderr,
+      durationMs: performance.now() - t0,
+      backend: "landlock",
+    };
+  } finally {
+    if (!finished) {
+      try {
+        finishSandbox(plan);
+      } catch { /* best effort on the error path */ }
+    }
+    if (layout) cleanupLayout(layout);
+    await Deno.remove(ctl, { recursive: true }).catch(() => {});
+    await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Landlock refuses with EACCES ("Permission denied") where bwrap gave EROFS
+ * or ENOENT: a named path that exists and is hidden in hermetic mode is an
+ * undeclared input, anything else a refused write.
+ */
+function landlockDenials(stderr: string, ctx: ViolationContext): Violation[] {
+  const out: Violation[] = [];
+  const re =
+    /([^\s:'"`]+)'?:?\s*(?:\[Errno 13\] )?Permission denied|Permission denied:? '([^']+)'/g;
+  for (const line of stderr.split("\n")) {
+    if (!/Permission denied/.test(line)) continue;
+    for (const m of line.matchAll(re)) {
+      const raw = (m[1] ?? m[2] ?? "").replace(/^['"]|['"]$/g, "");
+      if (!raw || raw.startsWith("-") || !/[A-Za-z0-9_]/.test(raw)) continue;
+      const p = absPath(ctx.cwd, raw);
+      if (p === ctx.cwd || !lstatOrNullSafe(p) && !lstatOrNullSafe(parentOfSafe(p))) continue;
+      const hidden = ctx.hermetic && isWithinSafe(p, ctx.repoRoot) &&
+        !(ctx.visible ?? []).some((v) => isWithinSafe(p, v)) &&
+        !(ctx.outs ?? []).some((o) => isWithinSafe(p, o));
+      if (hidden && lstatOrNullSafe(p)) {
+        out.push(readViolation(p, ctx, "stderr"));
+      } else if (!(ctx.outs ?? []).some((o) => isWithinSafe(p, o))) {
+        out.push(writeViolation(p, ctx, "denied", "stderr"));
+      }
+    }
+  }
+  return out;
+}
+
+function lstatOrNullSafe(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parentOfSafe(p: string): string {
+  return p.slice(0, p.lastIndexOf("/")) || "/";
+}
+
+function isWithinSafe(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith("/") ? dir : dir + "/");
 }

@@ -1,14 +1,18 @@
 /** `repro --sandbox[=on|hermetic]` and `--explain-inputs`: flags -> StageRunOptions. */
-import { type Command, Option } from "npm:commander@^15.1.0";
+import { type Command, Option } from "../argparse.ts";
 import type { CliContext } from "../context.ts";
 import { POLICIES, type SandboxPolicy } from "../../sandbox/grants.ts";
 import type { StageRunOptions } from "../../pipeline/run_stage.ts";
 import { inputsReportText, noticeText } from "../render/sandbox.ts";
+import { loadCairnConfig } from "../../config/cairn_config.ts";
+import { BACKEND_CHOICES, parseBackend, setSandboxBackend } from "../../sandbox/availability.ts";
 
 export interface SandboxFlags {
   /** true for a bare `--sandbox`; a policy word otherwise. */
   sandbox?: string | boolean;
   explainInputs?: boolean;
+  /** `--sandbox-backend auto|bwrap|landlock`. */
+  sandboxBackend?: string;
 }
 
 export function addSandboxFlags(c: Command): Command {
@@ -19,6 +23,13 @@ export function addSandboxFlags(c: Command): Command {
         "Run stages sandboxed: on (default), hermetic or off; overrides stage and project " +
           "settings (cairn only, see docs/sandbox.md).",
       ),
+    )
+    .addOption(
+      new Option(
+        "--sandbox-backend <backend>",
+        "Sandbox implementation: auto (bwrap when it works here, else Landlock), bwrap or " +
+          "landlock; overrides sandbox.backend in .dvc/cairn.yaml (cairn only).",
+      ).choices(BACKEND_CHOICES),
     )
     .option(
       "--explain-inputs",
@@ -46,6 +57,9 @@ export function stageRunOptions(
       policy = "on";
     }
   }
+  setSandboxBackend(
+    parseBackend(flags.sandboxBackend) ?? projectBackend(ctx) ?? "auto",
+  );
   let reports = 0;
   return {
     policy,
@@ -57,4 +71,19 @@ export function stageRunOptions(
     onNotice: (address, vs, info) => ctx.io.warn(noticeText(address, vs, info)),
     reported: () => reports,
   };
+}
+
+/** `sandbox.backend` of the project around `ctx.cwd` (.dvc/cairn.yaml), if any. */
+function projectBackend(ctx: CliContext): "auto" | "bwrap" | "landlock" | undefined {
+  let dir = ctx.cwd;
+  for (;;) {
+    try {
+      if (Deno.statSync(`${dir}/.dvc`).isDirectory) return loadCairnConfig(dir).sandbox.backend;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const up = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }

@@ -1,0 +1,161 @@
+/**
+ * The one way cairn starts a child process that runs user or tool code:
+ * its own process group (so an interrupt reaches everything it started),
+ * abort escalation SIGINT -> SIGTERM -> SIGKILL to the whole group, output
+ * pumped to callbacks (optionally prefixed per line), and the tail of stderr
+ * kept for error messages.
+ */
+import { InterruptedError } from "../errors.ts";
+
+export interface SpawnOptions {
+  cwd?: string;
+  /** full environment of the child (with clearEnv) or additions to cairn's. */
+  env?: Record<string, string>;
+  /** start from an empty environment plus `env` (default true). */
+  clearEnv?: boolean;
+  stdin?: "null" | "inherit";
+  /** receive stdout chunks; "inherit" keeps cairn's own stdout (live TTY). */
+  onStdout?: ((chunk: Uint8Array) => void) | "inherit";
+  onStderr?: ((chunk: Uint8Array) => void) | "inherit";
+  /** prefix every output line (e.g. `[stage] `); needs callbacks. */
+  prefix?: string;
+  signal?: AbortSignal;
+  /** ms between SIGINT, SIGTERM and SIGKILL after an abort (default 1000). */
+  killGraceMs?: number;
+  /** bytes of stderr kept for messages (default 64 KiB). */
+  tailBytes?: number;
+}
+
+export interface SpawnResult {
+  code: number;
+  /** the signal that ended the child, if any. */
+  signal: Deno.Signal | null;
+  /** last `tailBytes` of stderr, decoded. */
+  stderrTail: string;
+  /** the abort signal fired (the group was stopped). */
+  aborted: boolean;
+  pid: number;
+}
+
+const running = new Set<number>();
+
+/** Process groups of children running now (for an emergency stop). */
+export function runningGroups(): number[] {
+  return [...running];
+}
+
+/** Send `sig` to the process group led by `pid`; false when it is gone. */
+export function killGroup(pid: number, sig: Deno.Signal): boolean {
+  try {
+    Deno.kill(-pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function prefixed(prefix: string, sink: (c: Uint8Array) => void): (c: Uint8Array) => void {
+  const enc = new TextEncoder();
+  let atStart = true;
+  return (chunk) => {
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (atStart) {
+        parts.push(enc.encode(prefix));
+        atStart = false;
+      }
+      if (chunk[i] === 10) {
+        parts.push(chunk.subarray(from, i + 1));
+        from = i + 1;
+        atStart = true;
+      }
+    }
+    if (from < chunk.length) parts.push(chunk.subarray(from));
+    for (const p of parts) sink(p);
+  };
+}
+
+/**
+ * Start `argv` in its own process group and wait for it. Never throws for a
+ * non-zero exit (see `code`); throws InterruptedError when `signal` was
+ * already aborted, and NotFound when the program does not exist.
+ */
+export async function spawnProcess(argv: string[], opts: SpawnOptions = {}): Promise<SpawnResult> {
+  if (opts.signal?.aborted) throw new InterruptedError();
+  const pipeOut = typeof opts.onStdout === "function";
+  const pipeErr = opts.onStderr !== "inherit";
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: opts.cwd,
+    env: opts.env,
+    clearEnv: opts.clearEnv ?? true,
+    detached: true,
+    stdin: opts.stdin ?? "null",
+    stdout: pipeOut ? "piped" : opts.onStdout === "inherit" ? "inherit" : "null",
+    stderr: pipeErr ? "piped" : "inherit",
+  }).spawn();
+  const pid = child.pid;
+  running.add(pid);
+  let aborted = false;
+  const grace = opts.killGraceMs ?? 1000;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const onAbort = () => {
+    aborted = true;
+    killGroup(pid, "SIGINT");
+    timers.push(
+      setTimeout(() => killGroup(pid, "SIGTERM"), grace),
+      setTimeout(() => killGroup(pid, "SIGKILL"), 2 * grace),
+    );
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const cap = opts.tailBytes ?? 64 * 1024;
+  const dec = new TextDecoder();
+  let tail = "";
+  const pumps: Promise<void>[] = [];
+  if (pipeOut) {
+    let sink = opts.onStdout as (c: Uint8Array) => void;
+    if (opts.prefix) sink = prefixed(opts.prefix, sink);
+    pumps.push((async () => {
+      for await (const c of child.stdout) sink(c);
+    })());
+  }
+  if (pipeErr) {
+    let sink = typeof opts.onStderr === "function" ? opts.onStderr : undefined;
+    if (sink && opts.prefix) sink = prefixed(opts.prefix, sink);
+    pumps.push((async () => {
+      for await (const c of child.stderr) {
+        sink?.(c);
+        tail += dec.decode(c, { stream: true });
+        if (tail.length > cap) tail = tail.slice(tail.length - cap);
+      }
+    })());
+  }
+  let status: Deno.CommandStatus;
+  try {
+    status = await child.status;
+    await Promise.allSettled(pumps);
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    running.delete(pid);
+    for (const t of timers) clearTimeout(t);
+  }
+  // Whatever the group left running after an abort goes too.
+  if (aborted) killGroup(pid, "SIGKILL");
+  return { code: status.code, signal: status.signal, stderrTail: tail, aborted, pid };
+}
+
+/** The number of a signal name (for `128 + n` exit codes). */
+export function signalNumber(sig: string): number {
+  const table: Record<string, number> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGABRT: 6,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGPIPE: 13,
+    SIGTERM: 15,
+  };
+  return table[sig] ?? 1;
+}
