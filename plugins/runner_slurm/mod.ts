@@ -24,7 +24,8 @@ import { isActive, jobSettings, jobState, sbatchArgs, slurmCall } from "./slurm.
 const POLL_MS = 50;
 let seq = 0;
 
-function shQuote(s: string): string {
+/** Quoted for a POSIX shell. */
+export function shQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
@@ -40,7 +41,8 @@ export function jobScript(req: RunnerRequest): string {
   ].join("\n");
 }
 
-function jobName(stage: string): string {
+/** A job name Slurm accepts: `cairn:<stage>`. */
+export function jobName(stage: string): string {
   return `cairn:${stage}`.replace(/[^A-Za-z0-9_.:@+-]/g, "_").slice(0, 100);
 }
 
@@ -90,13 +92,45 @@ async function cancel(id: string, env: Record<string, string>): Promise<void> {
   }
 }
 
-/** Jobs this process submitted and that have not ended: cancelled if cairn is stopped. */
-const live = new Map<string, Record<string, string>>();
-
-/** scancel every job still in flight (a last resort; aborts cancel their own job). */
-export async function cancelAll(): Promise<void> {
-  await Promise.all([...live].map(([id, env]) => cancel(id, env)));
+/** What sbatch needs for one job. */
+export interface JobSubmission {
+  /** the batch script (its own `#!` line). */
+  script: string;
+  name: string;
+  /** files for the job's stdout and stderr. */
+  out: string;
+  err: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** resource and placement options (sbatchArgs()). */
+  args: string[];
+  /** for the error message: `stage 'train'`, `experiment 'exp-1'`. */
+  what: string;
 }
+
+/** `sbatch --parsable`: the job id, or an error with sbatch's own message. */
+export async function submitJob(j: JobSubmission): Promise<string> {
+  const sub = await slurmCall("sbatch", [
+    "--parsable",
+    `--job-name=${j.name}`,
+    `--output=${j.out}`,
+    `--error=${j.err}`,
+    `--chdir=${j.cwd}`,
+    "--export=ALL",
+    ...j.args,
+    j.script,
+  ], j.env);
+  if (!sub.ok) {
+    throw new CairnError(`${j.what}: sbatch refused the job: ${sub.err || "no message"}`, {
+      hint: "check meta.resources / meta.slurm and the slurm: defaults in .dvc/cairn.yaml " +
+        "(`cairn doctor` lists the partitions)",
+    });
+  }
+  return sub.out.trim().split(";")[0];
+}
+
+/** Jobs this run follows and that have not ended (cancelled if following fails). */
+const live = new Map<string, Record<string, string>>();
 
 async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   const settings = jobSettings(req.meta, req.projectConfig, req.stage);
@@ -108,27 +142,19 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   const err = `${dir}/${tag}.err`;
   writeFileAtomic(script, jobScript(req), { fsync: false });
   if (io?.signal?.aborted) throw io.signal.reason;
-  const sub = await slurmCall("sbatch", [
-    "--parsable",
-    `--job-name=${jobName(req.stage)}`,
-    `--output=${out}`,
-    `--error=${err}`,
-    `--chdir=${req.cwd}`,
-    "--export=ALL",
-    ...sbatchArgs(settings),
+  const id = await submitJob({
     script,
-  ], req.env);
-  if (!sub.ok) {
+    name: jobName(req.stage),
+    out,
+    err,
+    cwd: req.cwd,
+    env: req.env,
+    args: sbatchArgs(settings),
+    what: `stage '${req.stage}'`,
+  }).catch(async (e) => {
     await Deno.remove(script).catch(() => {});
-    throw new CairnError(
-      `stage '${req.stage}': sbatch refused the job: ${sub.err || "no message"}`,
-      {
-        hint: "check the stage's meta.resources / meta.slurm and the slurm: defaults in " +
-          ".dvc/cairn.yaml (`cairn doctor` lists the partitions)",
-      },
-    );
-  }
-  const id = sub.out.trim().split(";")[0];
+    throw e;
+  });
   live.set(id, req.env);
   const tails = [
     new Tail(out, io?.onStdout ?? writer(Deno.stdout)),

@@ -4,7 +4,7 @@
  * the hidden `queue _worker` a detached `queue start` runs.
  */
 import { fileURLToPath } from "node:url";
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { InterruptedError, UsageError } from "../../errors.ts";
 import { onInterrupt } from "../../interrupt.ts";
@@ -259,6 +259,66 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
+/**
+ * `queue start --runner slurm`: one batch job per queued experiment, each
+ * running `cairn queue _run <stash rev>` in the repo (which must be on a
+ * filesystem the compute nodes share). Returns once Slurm has them all; the
+ * entries stay queued until their job starts, and `queue status` / `exp show`
+ * follow them as for a local worker.
+ */
+async function submitQueueToSlurm(
+  ctx: CliContext,
+  repo: ReturnType<typeof repoFor>,
+  gpus: number | undefined,
+): Promise<void> {
+  const { listQueued } = await import("../../repo/exp/queue_store.ts");
+  const { loadCairnConfig } = await import("../../config/cairn_config.ts");
+  const { jobSettings, sbatchArgs } = await import("../../../plugins/runner_slurm/slurm.ts");
+  const { shQuote, submitJob } = await import("../../../plugins/runner_slurm/mod.ts");
+  const { writeTextAtomic } = await import("../../fs/atomic_write.ts");
+  const settings = jobSettings(undefined, loadCairnConfig(repo.root).slurm, "queue");
+  const dir = `${repo.root}/.dvc/tmp/slurm`;
+  const queued = listQueued(repo);
+  if (!queued.length) {
+    ctx.io.info("No experiments in the queue.");
+    return;
+  }
+  for (const e of queued) { // oldest first, as a worker takes them
+    const argv = selfCommand([
+      "queue",
+      "_run",
+      e.stashRev,
+      ...(gpus === undefined ? [] : ["--gpus", String(gpus)]),
+    ]);
+    const script = `${dir}/exp-${e.stashRev}.sh`;
+    writeTextAtomic(
+      script,
+      `#!/bin/sh\n# cairn queued experiment ${e.name}\ncd ${shQuote(repo.root)} || exit 1\n` +
+        `exec ${argv.map(shQuote).join(" ")}\n`,
+      { mkdirs: true, fsync: false },
+    );
+    try {
+      const id = await submitJob({
+        script,
+        name: `cairn-exp:${e.name}`.replace(/[^A-Za-z0-9_.:@+-]/g, "_"),
+        // the experiment's own log is run/<rev>/<rev>.out (queue logs); these catch the rest
+        out: `${dir}/exp-${e.stashRev}.out`,
+        err: `${dir}/exp-${e.stashRev}.err`,
+        cwd: repo.root,
+        env: Deno.env.toObject(),
+        args: sbatchArgs(settings),
+        what: `experiment '${e.name}'`,
+      });
+      ctx.io.info(`Submitted experiment '${e.name}' as Slurm job ${id}.`);
+    } finally {
+      // sbatch keeps its own copy of the script
+      try {
+        Deno.removeSync(script);
+      } catch { /* gone */ }
+    }
+  }
+}
+
 export function registerQueue(program: Command, ctx: CliContext): void {
   const queue = program.command("queue").description(
     "Run queued experiments (exp run --queue) with local workers; no broker needed.",
@@ -271,11 +331,25 @@ export function registerQueue(program: Command, ctx: CliContext): void {
     "Start the experiments queue worker (detached; survives the terminal).",
     (c) =>
       c.option("-j, --jobs <number>", "Experiments to run at once. Defaults to 1.")
-        .option("--gpus <number>", "GPUs of this machine (default: nvidia-smi -L) (cairn only)."),
-    async (o: { jobs?: string; gpus?: string }) => {
+        .option("--gpus <number>", "GPUs of this machine (default: nvidia-smi -L) (cairn only).")
+        .option(
+          "--runner <name>",
+          "slurm: submit every queued experiment as a Slurm batch job instead of starting " +
+            "a local worker (cairn only, see docs/slurm.md).",
+        ),
+    async (o: { jobs?: string; gpus?: string; runner?: string }) => {
       const jobs = intArg(o.jobs, "-j/--jobs", 1);
       const gpus = gpusOf(o.gpus);
       const repo = repoFor(ctx);
+      if (o.runner !== undefined) {
+        if (o.runner !== "slurm") {
+          throw new UsageError(
+            `argument --runner: invalid choice: '${o.runner}' (choose from 'slurm')`,
+          );
+        }
+        await submitQueueToSlurm(ctx, repo, gpus);
+        return;
+      }
       const { workerAlive, stopRequestPath } = await import("../../repo/exp/worker.ts");
       const { execTmpDir } = await import("../../repo/exp/queue_store.ts");
       const { writeTextAtomic } = await import("../../fs/atomic_write.ts");
