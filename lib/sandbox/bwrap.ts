@@ -278,6 +278,13 @@ export function planSandbox(opts: PlanOptions): SandboxPlan {
   }
   if (hermetic) add({ op: "tmpfs", dest: root, why: "hermetic: project hidden" });
   else if (inTmp(root)) add({ op: "ro", src: root, dest: root, why: "project (under /tmp)" });
+  // cairn itself is trusted and a stage may run it (`cairn nb run`): a checkout or a Deno
+  // under /tmp would otherwise vanish behind the private /tmp.
+  for (const self of cairnSelfDirs()) {
+    if (inTmp(self) && !isWithin(self, root)) {
+      add({ op: "ro", src: self, dest: self, why: "cairn itself (under /tmp)" });
+    }
+  }
 
   // Read-only views: deps and read grants.
   const visible: string[] = []; // sandbox paths whose whole subtree is visible
@@ -685,4 +692,13 @@ function harvestStaging(plan: SandboxPlan, p: OutParent, violations: Violation[]
     if (st?.isSymlink && Deno.readLinkSync(host) === `${p.links!.view}/${name}`) continue;
     if (!st) violations.push(writeViolation(`${p.dest}/${name}`, plan, "removed"));
   }
+}
+
+/** Real folders of cairn's own code and of the Deno running it (file: URLs only). */
+function cairnSelfDirs(): string[] {
+  const dirs: string[] = [];
+  const here = new URL("../..", import.meta.url);
+  if (here.protocol === "file:") dirs.push(path.posix.normalize(decodeURIComponent(here.pathname)));
+  dirs.push(parentOf(Deno.execPath()));
+  return dirs.map((d) => realPathOf(d)).filter((d) => statOrNull(d) !== null);
 }
