@@ -228,3 +228,59 @@ export async function partitions(
     return { name: p.replace(/\*$/, ""), avail, nodes: Number(n), isDefault: p.endsWith("*") };
   });
 }
+
+/** What `cairn doctor` says about Slurm here. */
+export interface SlurmStatus {
+  /** `sinfo` is on PATH. */
+  installed: boolean;
+  /** the controller answered. */
+  reachable: boolean;
+  error?: string;
+  partitions: { name: string; avail: string; nodes: number; isDefault: boolean }[];
+}
+
+/** Ask the controller for its partitions, within `timeoutMs`. */
+export async function slurmStatus(timeoutMs = 5_000): Promise<SlurmStatus> {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  try {
+    const o = await new Deno.Command("sinfo", {
+      args: ["-h", "-o", "%P %a %D"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: ctrl.signal,
+    }).output();
+    if (!o.success) {
+      const last = dec.decode(o.stderr).trim().split("\n").pop()?.trim() || "sinfo failed";
+      const err = ctrl.signal.aborted ? `no answer within ${timeoutMs / 1000} s (${last})` : last;
+      return { installed: true, reachable: false, error: err, partitions: [] };
+    }
+    const parts = dec.decode(o.stdout).split("\n").filter((l) => l.trim()).map((l) => {
+      const [p, avail, n] = l.trim().split(/\s+/);
+      return { name: p.replace(/\*$/, ""), avail, nodes: Number(n), isDefault: p.endsWith("*") };
+    });
+    return { installed: true, reachable: true, partitions: parts };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      return { installed: false, reachable: false, partitions: [] };
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The doctor's line for it. */
+export function slurmStatusLine(s: SlurmStatus): string {
+  if (!s.installed) {
+    return "Slurm: not installed (no sinfo on PATH; the slurm runner cannot be used)";
+  }
+  if (!s.reachable) return `Slurm: not reachable: ${s.error}`;
+  const parts = s.partitions.map((p) =>
+    `${p.name}${p.isDefault ? " (default)" : ""} ${p.avail}, ${p.nodes} node${
+      p.nodes === 1 ? "" : "s"
+    }`
+  );
+  return `Slurm: reachable; partitions: ${parts.join("; ") || "none"}`;
+}

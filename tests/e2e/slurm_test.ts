@@ -227,3 +227,17 @@ Deno.test("slurm: queue start --runner slurm runs four queued experiments as job
     removeDir(repo);
   }
 });
+
+Deno.test("slurm: doctor shows whether Slurm answers and its partitions", () => {
+  const repo = makeRepo();
+  try {
+    const ok = cairn(["doctor"], { cwd: repo, env: ENV });
+    assertEquals(ok.code, 0, ok.stderr);
+    assertMatch(ok.stdout, /^Slurm: reachable; partitions: debug \(default\) up, 1 node$/m);
+    const bad = cairn(["doctor"], { cwd: repo, env: { SLURM_CONF: join(repo, "no-such.conf") } });
+    assertEquals(bad.code, 0, bad.stderr);
+    assertMatch(bad.stdout, /^Slurm: not reachable: .*no-such\.conf/m);
+  } finally {
+    removeDir(repo);
+  }
+});

@@ -34,8 +34,15 @@ export function register(program: Command, ctx: CliContext): void {
       name,
       "Display the cairn version and system/environment information.",
       (c) => c,
-      () => {
+      async () => {
         ctx.io.out(versionText(ctx));
+        if (name === "doctor") {
+          // whether the slurm runner can be used here (cairn only)
+          const { slurmStatus, slurmStatusLine } = await import(
+            "../../../plugins/runner_slurm/slurm.ts"
+          );
+          ctx.io.out(slurmStatusLine(await slurmStatus()));
+        }
       },
     );
   }
