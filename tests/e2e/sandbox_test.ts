@@ -1,6 +1,7 @@
 /**
- * Sandboxed stages through `cairn repro` (real bwrap, real loopback HTTP
- * server): for policies on and hermetic, each undeclared action is stopped,
+ * Sandboxed stages through `cairn repro` (real bwrap and real Landlock, real
+ * loopback HTTP server), for each backend, as root and as an unprivileged
+ * user: for policies on and hermetic, each undeclared action is stopped,
  * the stage fails with a message naming what it tried and the grant that
  * allows it, dvc.lock and the cache keep only the stages that succeeded, and
  * the granted variant succeeds.
@@ -9,6 +10,7 @@ import { createHash } from "node:crypto";
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { CAIRN, exists, git, GIT_ENV, makeRepo, removeDir, writeFiles } from "../_rig/rig.ts";
 import { startServer } from "../unit/sandbox/_fixture.ts";
+import { cairnAsUser, chownTo, unprivilegedUser } from "../security/_sec.ts";
 
 const dec = new TextDecoder();
 
@@ -46,6 +48,8 @@ interface Case {
   /** policies the case applies to (default both). */
   policies?: ("on" | "hermetic")[];
   env?: Record<string, string>;
+  /** Landlock refuses the grant before running (what it says). */
+  landlockRefusesGrant?: RegExp;
 }
 
 function pipeline(cmd: string, extra: Case["grant"] = {}): string {
@@ -90,7 +94,11 @@ const objPath = `.dvc/cache/files/md5/${INPUT_MD5.slice(0, 2)}/${INPUT_MD5.slice
 const CASES: Record<string, Case> = {
   "writes a project file it does not declare": {
     cmd: "cat mid.txt > out.txt; echo note > notes.txt",
-    expect: [/wrote 'notes\.txt', which is not a declared output/, /outs:\s+- notes\.txt/],
+    // bwrap undoes the write ("wrote"), Landlock refuses it ("tried to write").
+    expect: [
+      /(wrote|tried to write) 'notes\.txt', which is not a declared output/,
+      /outs:\s+- notes\.txt/,
+    ],
     stopped: (repo) => assert(!exists(`${repo}/notes.txt`), "undeclared file removed"),
     grant: { outs: ["notes.txt"] },
     granted: (repo) => assertEquals(Deno.readTextFileSync(`${repo}/notes.txt`), "note\n"),
@@ -114,6 +122,7 @@ const CASES: Record<string, Case> = {
     cmd: "cat mid.txt > out.txt; curl -sS --max-time 10 http://127.0.0.1:PORT/ -o page.txt",
     expect: [/127\.0\.0\.1:PORT/, /meta: \{sandbox: \{net: \["?127\.0\.0\.1:PORT"?\]\}\}/],
     grant: { outs: ["page.txt"], meta: "{sandbox: {net: ['127.0.0.1:PORT']}}" },
+    landlockRefusesGrant: /host-list network grants need the bwrap backend/,
     granted: (repo) => assertEquals(Deno.readTextFileSync(`${repo}/page.txt`), "hello from host\n"),
   },
   "reads a secret environment variable": {
@@ -170,63 +179,111 @@ function fillRe(re: RegExp, outside: string): RegExp {
   );
 }
 
-for (const policy of ["on", "hermetic"] as const) {
-  for (const [name, c] of Object.entries(CASES)) {
-    if (c.policies && !c.policies.includes(policy)) continue;
-    Deno.test({
-      name: `sandbox ${policy}: a stage that ${name} is stopped${
-        c.grant ? "; granted, it runs" : ""
-      }`,
-      sanitizeResources: false,
-      sanitizeOps: false,
-      fn: async () => {
-        const repo = makeRepo();
-        const outside = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "cairn-e2e-outside-" });
-        try {
-          writeFiles(repo, {
-            "in.txt": INPUT,
-            "secret_data.txt": "do not read\n",
-            "dvc.yaml": pipeline(fill(c.cmd, outside)),
-          });
-          Deno.symlinkSync(outside, `${repo}/escape`);
-          git(["add", "-A"], repo);
-          git(["commit", "-qm", "pipeline"], repo);
-          const hitsBefore = server.hits;
+type Backend = "bwrap" | "landlock";
 
-          const r = await cairnAsync(["repro", `--sandbox=${policy}`], repo, c.env);
-          assert(r.code !== 0, `the stage must fail\n${r.stdout}\n${r.stderr}`);
-          assertMatch(r.stderr, /failed to reproduce 'bad'/);
-          assertMatch(r.stderr, new RegExp(`the sandbox \\(policy ${policy}, runner shell\\)`));
-          for (const re of c.expect) assertMatch(r.stderr, fillRe(re, outside));
-          // Consistent: prep recorded and cached, bad neither.
-          assertEquals(lockStages(repo), ["prep"]);
-          assertEquals(cacheObjects(repo), [INPUT_MD5]);
-          assertEquals(Deno.readTextFileSync(`${repo}/${objPath}`), INPUT);
-          assertEquals(server.hits, hitsBefore, "the server was never reached");
-          await c.stopped?.(repo, outside);
+/** `cairn ARGS` as root (the test's user) or as the unprivileged user. */
+async function cairnAs(
+  asUser: boolean,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (!asUser) return await cairnAsync(args, cwd, env);
+  const r = await cairnAsUser(unprivilegedUser()!, args, { cwd, env });
+  assert(!r.killed, `cairn hung\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
 
-          if (c.grant) {
-            const g = c.grant;
-            writeFiles(repo, {
-              "dvc.yaml": pipeline(fill(c.cmd, outside), {
-                ...g,
-                cmd: g.cmd ? fill(g.cmd, outside) : undefined,
-                meta: g.meta ? fill(g.meta, outside) : undefined,
-              }),
-            });
-            const ok = await cairnAsync(["repro", `--sandbox=${policy}`], repo, c.env);
-            assertEquals(ok.code, 0, `granted variant must run\n${ok.stdout}\n${ok.stderr}`);
-            assertMatch(ok.stdout, /Stage 'prep' didn't change, skipping/);
-            assertEquals(lockStages(repo), ["prep", "bad"]);
-            c.granted?.(repo, outside);
-          }
-        } finally {
-          removeDir(repo);
-          removeDir(outside);
-        }
-      },
-    });
+// As an unprivileged user too when the suite runs as root (CI); else it already is one.
+const USERS = Deno.uid() === 0 ? [false, true] : [false];
+
+for (const backend of ["bwrap", "landlock"] as Backend[]) {
+  for (const asUser of USERS) {
+    for (const policy of ["on", "hermetic"] as const) {
+      for (const [name, c] of Object.entries(CASES)) {
+        if (c.policies && !c.policies.includes(policy)) continue;
+        registerCase(backend, asUser, policy, name, c);
+      }
+    }
   }
+}
+
+function registerCase(
+  backend: Backend,
+  asUser: boolean,
+  policy: "on" | "hermetic",
+  name: string,
+  c: Case,
+): void {
+  const who = asUser ? "unprivileged user" : Deno.uid() === 0 ? "root" : "user";
+  Deno.test({
+    name: `sandbox ${policy} (${backend}, ${who}): a stage that ${name} is stopped${
+      c.grant ? "; granted, it runs" : ""
+    }`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const repo = makeRepo();
+      const outside = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "cairn-e2e-outside-" });
+      const flags = ["repro", `--sandbox=${policy}`, `--sandbox-backend=${backend}`];
+      try {
+        writeFiles(repo, {
+          "in.txt": INPUT,
+          "secret_data.txt": "do not read\n",
+          "dvc.yaml": pipeline(fill(c.cmd, outside)),
+        });
+        Deno.symlinkSync(outside, `${repo}/escape`);
+        git(["add", "-A"], repo);
+        git(["commit", "-qm", "pipeline"], repo);
+        if (asUser) {
+          chownTo(unprivilegedUser()!, repo);
+          chownTo(unprivilegedUser()!, outside);
+        }
+        const hitsBefore = server.hits;
+
+        const r = await cairnAs(asUser, flags, repo, c.env);
+        assert(r.code !== 0, `the stage must fail\n${r.stdout}\n${r.stderr}`);
+        assertMatch(r.stderr, /failed to reproduce 'bad'/);
+        assertMatch(r.stderr, new RegExp(`the sandbox \\(policy ${policy}, runner shell\\)`));
+        for (const re of c.expect) assertMatch(r.stderr, fillRe(re, outside));
+        // Consistent: prep recorded and cached, bad neither.
+        assertEquals(lockStages(repo), ["prep"]);
+        assertEquals(cacheObjects(repo), [INPUT_MD5]);
+        assertEquals(Deno.readTextFileSync(`${repo}/${objPath}`), INPUT);
+        assertEquals(server.hits, hitsBefore, "the server was never reached");
+        await c.stopped?.(repo, outside);
+
+        if (c.grant) {
+          const g = c.grant;
+          writeFiles(repo, {
+            "dvc.yaml": pipeline(fill(c.cmd, outside), {
+              ...g,
+              cmd: g.cmd ? fill(g.cmd, outside) : undefined,
+              meta: g.meta ? fill(g.meta, outside) : undefined,
+            }),
+          });
+          if (asUser) chownTo(unprivilegedUser()!, repo);
+          const ok = await cairnAs(asUser, flags, repo, c.env);
+          if (backend === "landlock" && c.landlockRefusesGrant) {
+            // Refused before the stage runs, never run with a weaker guarantee.
+            assert(ok.code !== 0, `${ok.stdout}\n${ok.stderr}`);
+            assertMatch(ok.stderr, c.landlockRefusesGrant);
+            assert(!exists(`${repo}/page.txt`), "the command never ran");
+            assertEquals(lockStages(repo), ["prep"]);
+            assertEquals(server.hits, hitsBefore, "the server was never reached");
+            return;
+          }
+          assertEquals(ok.code, 0, `granted variant must run\n${ok.stdout}\n${ok.stderr}`);
+          assertMatch(ok.stdout, /Stage 'prep' didn't change, skipping/);
+          assertEquals(lockStages(repo), ["prep", "bad"]);
+          c.granted?.(repo, outside);
+        }
+      } finally {
+        removeDir(repo);
+        removeDir(outside);
+      }
+    },
+  });
 }
 
 Deno.test({
@@ -292,7 +349,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "sandbox: without a usable bwrap, a sandboxed repro refuses before running anything",
+  name:
+    "sandbox: bwrap without user namespaces: --sandbox-backend=bwrap refuses before running anything",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -306,11 +364,11 @@ Deno.test({
         "#!/bin/sh\necho 'bwrap: No permissions' >&2\nexit 1\n",
       );
       Deno.chmodSync(`${bin}/bwrap`, 0o755);
-      const r = await cairnAsync(["repro", "--sandbox=on"], repo, {
-        PATH: `${bin}:${Deno.env.get("PATH")}`,
-      });
+      const env = { PATH: `${bin}:${Deno.env.get("PATH")}`, CAIRN_BWRAP: `${bin}/bwrap` };
+      const r = await cairnAsync(["repro", "--sandbox=on", "--sandbox-backend=bwrap"], repo, env);
       assertEquals(r.code, 1, r.stderr);
       assertMatch(r.stderr, /cannot sandbox stage/);
+      assertMatch(r.stderr, /No permissions/);
       assert(!exists(`${repo}/mid.txt`), "nothing ran");
       assertEquals(lockStages(repo), []);
     } finally {
@@ -363,3 +421,53 @@ Deno.test({
 });
 
 globalThis.addEventListener("unload", () => void server.close());
+
+for (const [what, bwrapEnv] of [["no bwrap", "/nonexistent/bwrap"], ["no user namespaces", ""]]) {
+  Deno.test({
+    name: `sandbox: ${what}: auto takes Landlock and the stage is confined (project setting too)`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const repo = makeRepo();
+      const bin = Deno.makeTempDirSync({ prefix: "cairn-nobwrap-" });
+      try {
+        // A bwrap that fails the way a blocked user namespace does.
+        Deno.writeTextFileSync(
+          `${bin}/bwrap`,
+          '#!/bin/sh\n[ "$1" = --version ] && { echo "bubblewrap 0.8.0"; exit 0; }\n' +
+            "echo 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n",
+        );
+        Deno.chmodSync(`${bin}/bwrap`, 0o755);
+        const env = {
+          PATH: `${bin}:${Deno.env.get("PATH")}`,
+          CAIRN_BWRAP: bwrapEnv || `${bin}/bwrap`,
+        };
+        writeFiles(repo, {
+          "in.txt": INPUT,
+          "dvc.yaml": pipeline("cat mid.txt > out.txt; echo x > escaped.txt"),
+        });
+        const r = await cairnAsync(["repro", "--sandbox=on"], repo, env);
+        assert(r.code !== 0, `${r.stdout}\n${r.stderr}`);
+        assertMatch(r.stderr, /tried to write 'escaped\.txt', which is not a declared output/);
+        assert(!exists(`${repo}/escaped.txt`), "the write was refused");
+        assertEquals(lockStages(repo), ["prep"]);
+        // Landlock forced by the project: the same.
+        writeFiles(repo, {
+          ".dvc/cairn.yaml": "sandbox:\n  backend: landlock\n",
+          "dvc.yaml": pipeline("cat mid.txt > out.txt"),
+        });
+        const ok = await cairnAsync(["repro", "--sandbox=hermetic"], repo, env);
+        assertEquals(ok.code, 0, `${ok.stdout}\n${ok.stderr}`);
+        assertEquals(lockStages(repo), ["prep", "bad"]);
+        // Forcing bwrap here refuses before running anything.
+        writeFiles(repo, { ".dvc/cairn.yaml": "sandbox:\n  backend: bwrap\n" });
+        const no = await cairnAsync(["repro", "--sandbox=on", "--force", "bad"], repo, env);
+        assertEquals(no.code, 1, no.stderr);
+        assertMatch(no.stderr, /cannot sandbox stage/);
+      } finally {
+        removeDir(repo);
+        removeDir(bin);
+      }
+    },
+  });
+}
