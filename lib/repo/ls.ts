@@ -62,11 +62,17 @@ export function ls(repo: Repo, path = "", opts: LsOptions = {}): LsEntry[] {
     if (!opts.recursive && rel.includes("/")) {
       const top = base ? `${base}/${rel.split("/")[0]}` : rel.split("/")[0];
       if (!entries.has(top)) {
+        let size: number | null = null;
+        try {
+          size = Deno.statSync(join(repo.root, top)).size; // DVC: the directory's own st_size
+        } catch (err) {
+          ignoreNotFound(err);
+        }
         entries.set(top, {
           isout: false,
           isdir: true,
           isexec: false,
-          size: null,
+          size,
           md5: null,
           path: top,
         });
@@ -109,6 +115,7 @@ export function ls(repo: Repo, path = "", opts: LsOptions = {}): LsEntry[] {
   if (!opts.dvcOnly && repo.scmRoot) {
     const files = gitRaw(["ls-files", "-z"], { cwd: repo.root }).stdout.split("\0").filter(Boolean);
     for (const f of files) {
+      if (f.startsWith(".dvc/")) continue; // DVC's filesystem hides its own folder
       let st: Deno.FileInfo | undefined;
       try {
         st = Deno.statSync(join(repo.root, f));

@@ -482,3 +482,25 @@ Deno.test("stage migrate turns legacy run -f stage files into dvc.yaml stages wi
     removeDir(dir);
   }
 });
+
+Deno.test("ls as DVC 3.64 lists example-get-started: .dvc hidden, folder sizes, --size as naturalsize", () => {
+  const dir = makeRepo();
+  try {
+    Deno.mkdirSync(join(dir, "src"));
+    Deno.writeTextFileSync(join(dir, "src/a.py"), "print(1)\n");
+    Deno.writeFileSync(join(dir, "model.pkl"), new Uint8Array(1958115));
+    cairnOk(["add", "-q", "model.pkl"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "x"], dir);
+    const names = cairnOk(["ls", "."], { cwd: dir }).stdout;
+    assertEquals(names, ".dvcignore\n.gitignore\nmodel.pkl\nmodel.pkl.dvc\nsrc\n");
+    const src = JSON.parse(cairnOk(["ls", ".", "--json"], { cwd: dir }).stdout)
+      .find((e: { path: string }) => e.path === "src");
+    assertEquals(src.size, Deno.statSync(join(dir, "src")).size);
+    const sized = cairnOk(["ls", ".", "--size"], { cwd: dir }).stdout.split("\n");
+    assertEquals(sized.includes("1.87M  model.pkl"), true, sized.join("\n"));
+    assertEquals(sized.includes("4.00k  src"), Deno.statSync(join(dir, "src")).size === 4096);
+  } finally {
+    removeDir(dir);
+  }
+});

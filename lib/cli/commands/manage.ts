@@ -81,7 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--json", "Show output in JSON format.")
         .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
         .option("--size", "Show sizes."),
-    (
+    async (
       url: string,
       path: string | undefined,
       o: { recursive?: boolean; dvcOnly?: boolean; json?: boolean; rev?: string; size?: boolean },
@@ -91,10 +91,19 @@ export function register(program: Command, ctx: CliContext): void {
         const entries = ls(repo, path ?? "", { recursive: o.recursive, dvcOnly: o.dvcOnly });
         if (o.json) return printJson(ctx, entries);
         const base = (path ?? "").replace(/^\.?\/?/, "").replace(/\/+$/, "");
-        for (const e of entries) {
-          const shown = base ? e.path.slice(base.length + 1) : e.path;
-          ctx.io.out(o.size ? `${String(e.size ?? "-").padStart(8)}  ${shown}` : shown);
+        const shown = (e: (typeof entries)[number]) =>
+          base ? e.path.slice(base.length + 1) : e.path;
+        if (!o.size) {
+          for (const e of entries) ctx.io.out(shown(e));
+          return;
         }
+        // DVC: naturalsize right-aligned, blank for unknown sizes and empty dirs
+        const { naturalSize } = await import("../../repo/du.ts");
+        const sizes = entries.map((e) =>
+          e.size === null || (e.isdir && e.size <= 0) ? "" : naturalSize(e.size)
+        );
+        const w = Math.max(0, ...sizes.map((x) => x.length));
+        entries.forEach((e, i) => ctx.io.out(`${sizes[i].padStart(w)}  ${shown(e)}`));
       } finally {
         cleanup();
       }
