@@ -1,5 +1,5 @@
 /** What every command handler gets: terminal io and the user's directory. */
-import { type Command, Option } from "npm:commander@^15.1.0";
+import { type Command, Option } from "./argparse.ts";
 import { resolve } from "node:path";
 import type { Io } from "./io.ts";
 import { pyJsonDumps } from "../py/json_dumps.ts";

@@ -2,7 +2,7 @@
  * Entry of the command line: builds the commander program, runs the chosen
  * command and turns every error into DVC's exit code and message.
  */
-import { Command, CommanderError } from "npm:commander@^15.1.0";
+import { Command, CommanderError } from "./argparse.ts";
 import { CairnError, ExitCode } from "../errors.ts";
 import { type Io, terminalIo } from "./io.ts";
 import { changeDir, type CliContext } from "./context.ts";

@@ -2,7 +2,7 @@
  * DVC's usage error for an unknown command (argparse's invalid choice,
  * exit 254), with the closest command names and where the help is.
  */
-import { type Command, CommanderError } from "npm:commander@^15.1.0";
+import { type Command, CommanderError } from "./argparse.ts";
 import type { Io } from "./io.ts";
 
 /** Optimal string alignment distance (edits, adjacent swaps count once). */

@@ -1,5 +1,5 @@
 /** What the `push`, `fetch` and `pull` commands share: flags, options, DVC's reports and failures. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import type { SyncOptions, SyncResult } from "../../repo/_sync.ts";
 import { CairnError, UsageError } from "../../errors.ts";
 import { describeCorrupt } from "../../cache/corrupt.ts";

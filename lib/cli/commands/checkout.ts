@@ -1,4 +1,4 @@
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { checkout, CheckoutFailed } from "../../repo/checkout.ts";
 import { renderCheckout } from "../render/checkout.ts";

@@ -1,4 +1,4 @@
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { join, relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { commit } from "../../repo/commit.ts";

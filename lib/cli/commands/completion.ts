@@ -3,7 +3,7 @@
  * subcommand and option (built from the same command definitions the CLI
  * parses with, so it never goes stale).
  */
-import { Command } from "npm:commander@^15.1.0";
+import { Command } from "../argparse.ts";
 import { type CliContext, defineCommand } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 

@@ -1,4 +1,4 @@
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson } from "../context.ts";
 import { configGet, configList, configSet, configUnset } from "../../repo/config_edit.ts";
 import type { ConfigLevel } from "../../config/config.ts";

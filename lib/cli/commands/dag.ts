@@ -1,5 +1,5 @@
 /** `dag` (and the seeds' `pipeline show --ascii`): draw the pipeline. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 
 interface DagFlags {

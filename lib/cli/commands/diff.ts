@@ -1,4 +1,4 @@
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { relative, resolve } from "node:path";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { diff, type DiffResult } from "../../repo/diff.ts";

@@ -1,5 +1,5 @@
 /** `du`: disk usage of a repository path (DVC's table: size, two spaces, path). */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { resolve } from "node:path";
 import { type CliContext, defineCommand } from "../context.ts";
 import { UsageError } from "../../errors.ts";

@@ -1,5 +1,5 @@
 /** `exp gc` (DVC 2's flags and wording) and `exp clean`. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { CairnError } from "../../errors.ts";
 

@@ -4,7 +4,7 @@
  * the hidden `queue _worker` a detached `queue start` runs.
  */
 import { fileURLToPath } from "node:url";
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { InterruptedError, UsageError } from "../../errors.ts";
 import { onInterrupt } from "../../interrupt.ts";

@@ -1,5 +1,5 @@
 /** `exp push|pull <git_remote>` and `exp list <git_remote>`, worded as DVC prints them. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 

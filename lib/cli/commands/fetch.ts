@@ -1,5 +1,5 @@
 /** `fetch`: download tracked data from remote storage into the cache. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { fetch } from "../../repo/fetch.ts";
 import type { SyncResult } from "../../repo/_sync.ts";

@@ -1,5 +1,5 @@
 /** `freeze` / `unfreeze` stages. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 
 export function register(program: Command, ctx: CliContext): void {

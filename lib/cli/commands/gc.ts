@@ -1,4 +1,4 @@
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { gc, type GcOptions, hasScope } from "../../repo/gc.ts";
 import { CairnError, UsageError } from "../../errors.ts";

@@ -1,5 +1,5 @@
 /** `get-url URL [OUT]`: download a URL. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand } from "../context.ts";
 import { parseFsConfig } from "./_fs_config.ts";
 

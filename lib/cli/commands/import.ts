@@ -1,5 +1,5 @@
 /** `import URL PATH` (dvc-spec §17): track a path of another repository. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { gitAddHint } from "../render/git_hint.ts";

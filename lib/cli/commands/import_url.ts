@@ -1,5 +1,5 @@
 /** `import-url URL [OUT]`: track a file or directory at a URL. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { gitAddHint } from "../render/git_hint.ts";

@@ -1,5 +1,5 @@
 /** Every command module; each registers its subcommand(s) on the program. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import type { CliContext } from "../context.ts";
 import * as init from "./init.ts";
 import * as config from "./config.ts";

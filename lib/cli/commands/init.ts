@@ -1,4 +1,4 @@
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand } from "../context.ts";
 import { init } from "../../repo/init.ts";
 

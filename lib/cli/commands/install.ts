@@ -1,5 +1,5 @@
 /** `install` (DVC's git hooks) and `git-hook` (what the hooks run). */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { join } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { findRoot } from "../../repo/repo.ts";

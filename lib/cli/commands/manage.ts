@@ -1,5 +1,5 @@
 /** remove, move, unprotect, destroy, ls, data status, check-ignore. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { relative, resolve } from "node:path";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { destroy, move, remove, unprotect } from "../../repo/manage.ts";

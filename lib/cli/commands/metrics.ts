@@ -1,5 +1,5 @@
 /** `metrics show|diff|modify` and `params diff`: flags -> lib/metrics, lib/params -> tables/JSON. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { displayPath, type Repo } from "../../repo/repo.ts";
 import { UsageError } from "../../errors.ts";

@@ -1,5 +1,5 @@
 /** Small informational commands: version/doctor, root, cache dir. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { DVC_COMPAT_VERSION, VERSION } from "../../version.ts";

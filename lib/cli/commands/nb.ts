@@ -1,5 +1,5 @@
 /** `nb run` / `nb migrate`: notebooks as pipeline stages. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson } from "../context.ts";
 
 const enc = new TextEncoder();

@@ -2,7 +2,7 @@
  * `plots show|diff|templates|modify`. The plots code (and the Vega bundle it
  * inlines) is loaded only when a plots command runs.
  */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";

@@ -1,5 +1,5 @@
 /** `plugins list` and `runners list`: installed plugins and what they may do. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson } from "../context.ts";
 import { findRoot, openRepo } from "../../repo/repo.ts";
 import { listPlugins, trustProjectPlugin, untrustProjectPlugin } from "../../repo/plugins.ts";

@@ -1,5 +1,5 @@
 /** `pull`: `fetch`, then check out what was fetched. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { pull, type PullResult } from "../../repo/pull.ts";
 import { CheckoutFailed } from "../../repo/checkout.ts";

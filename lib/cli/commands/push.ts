@@ -1,5 +1,5 @@
 /** `push`: upload tracked data to remote storage, with DVC's flags and messages. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { push } from "../../repo/push.ts";
 import type { SyncResult } from "../../repo/_sync.ts";

@@ -1,5 +1,5 @@
 /** `remote add/list/modify/remove/rename/default`, as `dvc remote`. */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand } from "../context.ts";
 import { findRoot } from "../../repo/repo.ts";
 import {

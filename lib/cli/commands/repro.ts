@@ -1,6 +1,6 @@
 /** `repro`: reproduce the pipeline (parallel with -j N). */
-import type { Command } from "npm:commander@^15.1.0";
-import { Option } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
+import { Option } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import type { ReproOptions } from "../../repo/reproduce.ts";

@@ -1,6 +1,6 @@
 /** `stage add`, `stage list` and the legacy `run`. */
-import type { Command } from "npm:commander@^15.1.0";
-import { Option } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
+import { Option } from "../argparse.ts";
 import { join, relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { CairnError, ExitCode, ReproductionError } from "../../errors.ts";

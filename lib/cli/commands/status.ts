@@ -1,5 +1,5 @@
 /** `status`: local status of stages and data (`-c/-r` remote status belongs to the data commands). */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { status, statusJson } from "../../repo/status.ts";
 import { describeStage } from "../../repo/collect.ts";
