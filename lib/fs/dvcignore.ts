@@ -3,7 +3,7 @@
  * to that directory and below, deeper files overriding shallower ones, plus
  * the built-ins `.git`, `.hg/`, `.dvc/` at any depth.
  */
-import ignore, { type Ignore } from "npm:ignore@^7.0.16";
+import { GitIgnore } from "./gitignore.ts";
 import { CairnError, ExitCode } from "../errors.ts";
 
 export const DVCIGNORE = ".dvcignore";
@@ -11,7 +11,7 @@ export const DVCIGNORE = ".dvcignore";
 interface Level {
   /** absolute directory holding the .dvcignore, no trailing slash */
   base: string;
-  ig: Ignore;
+  ig: GitIgnore;
 }
 
 /** Built-in ignores, by name: `.git` (file or dir), `.hg/`, `.dvc/`. */
@@ -114,8 +114,8 @@ function levelAt(dir: string, parent: Level[]): Level[] {
   }
   const lines = text.split(/\r?\n/);
   if (!lines.some((l) => l.trim() !== "" && !l.startsWith("#"))) return parent;
-  // Git (and pathspec, which DVC uses) match case-sensitively on Linux.
-  const ig = ignore({ ignorecase: false, allowRelativePaths: true }).add(lines);
+  // case-sensitive, as git (and pathspec, which DVC uses) on Linux
+  const ig = new GitIgnore(lines);
   return [...parent, { base: dir, ig }];
 }
 

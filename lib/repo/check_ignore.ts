@@ -3,7 +3,7 @@
  * the file, line and pattern that decided it.
  */
 import { join, relative, resolve } from "node:path";
-import ignore from "npm:ignore@^7.0.16";
+import { GitIgnore } from "../fs/gitignore.ts";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import type { Repo } from "./repo.ts";
 import { ignoreNotFound } from "../errors.ts";
@@ -42,7 +42,7 @@ function matchingRule(repo: Repo, abs: string, dir: boolean): IgnoreMatch["sourc
       text.split(/\r?\n/).forEach((line, idx) => {
         if (!line.trim() || line.startsWith("#")) return;
         const neg = line.startsWith("!");
-        const r = ignore({ allowRelativePaths: true }).add(neg ? line.slice(1) : line).test(sub);
+        const r = new GitIgnore([neg ? line.slice(1) : line]).test(sub);
         if (r.ignored) {
           found = neg ? undefined : {
             file: relative(repo.root, join(base, ".dvcignore")),
