@@ -15,11 +15,18 @@ export const manifest: RunnerManifest = {
   description: "cmd as a Slurm batch job (sbatch), resources from meta.resources / meta.slurm",
   permissions: {},
   runner: {
-    policies: ["off"],
-    requires: { off: ["sbatch", "scontrol", "scancel"] },
+    policies: ["off", "on", "hermetic"],
+    requires: {
+      off: ["sbatch", "scontrol", "scancel"],
+      on: ["sbatch", "scontrol", "scancel", "bwrap"],
+      hermetic: ["sbatch", "scontrol", "scancel", "bwrap"],
+    },
     confinement: {
       off: "none beyond Slurm's allocation: the job runs the command as DVC runs it, " +
         "with your access on the compute node",
+      on: "as the shell runner, on the compute node: the job runs cairn's sandbox launcher " +
+        "(bubblewrap), so the stage's grants hold there",
+      hermetic: "as the shell runner under hermetic, on the compute node (bubblewrap)",
     },
     commands: "any shell command line (run by $SHELL -c in the job)",
   },

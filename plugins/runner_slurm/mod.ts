@@ -20,6 +20,9 @@ import { CairnError } from "../../lib/errors.ts";
 import { shellCommand } from "../../lib/pipeline/run_command.ts";
 import { writeFileAtomic } from "../../lib/fs/atomic_write.ts";
 import { isActive, jobSettings, jobState, sbatchArgs, slurmCall } from "./slurm.ts";
+import { resultPath } from "./job.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const POLL_MS = 50;
 let seq = 0;
@@ -29,9 +32,36 @@ export function shQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The batch script: the stage command as DVC runs it, in the stage's folder. */
-export function jobScript(req: RunnerRequest): string {
-  const argv = shellCommand(req.cmd, req.env);
+/** The command line that runs this cairn again (compiled binary or `deno run cli.ts`). */
+export function selfCommand(args: string[]): string[] {
+  const exe = Deno.execPath();
+  if (!/(^|\/)deno$/.test(exe)) return [exe, ...args];
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  return [
+    exe,
+    "run",
+    "-q",
+    "-P=cairn",
+    "--config",
+    join(root, "deno.json"),
+    join(root, "cli.ts"),
+    ...args,
+  ];
+}
+
+/** The job runs cairn (the sandbox launcher) rather than the bare command. */
+function needsCairn(req: RunnerRequest): boolean {
+  return req.policy !== "off" || !!req.explainInputs;
+}
+
+/**
+ * The batch script, in the stage's folder: policy off, the command as DVC
+ * runs it; under a sandbox policy, `cairn runners _job REQUEST` (job.ts).
+ */
+export function jobScript(req: RunnerRequest, requestFile?: string): string {
+  const argv = requestFile
+    ? selfCommand(["runners", "_job", requestFile])
+    : shellCommand(req.cmd, req.env);
   return [
     "#!/bin/sh",
     `# cairn stage ${req.stage.replaceAll("\n", " ")}`,
@@ -47,6 +77,17 @@ export function jobName(stage: string): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the job's sandbox launcher reported (undefined when it did not get that far). */
+function readResult(request: string): RunnerResult | undefined {
+  try {
+    const r = JSON.parse(Deno.readTextFileSync(resultPath(request))) as RunnerResult;
+    return { ...r, violations: r.violations ?? [] };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
 
 /** Reads what was appended to a file since the last call. */
 class Tail {
@@ -140,7 +181,9 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   const script = `${dir}/${tag}.sh`;
   const out = `${dir}/${tag}.out`;
   const err = `${dir}/${tag}.err`;
-  writeFileAtomic(script, jobScript(req), { fsync: false });
+  const request = needsCairn(req) ? `${dir}/${tag}.json` : undefined;
+  if (request) writeFileAtomic(request, JSON.stringify(req), { fsync: false });
+  writeFileAtomic(script, jobScript(req, request), { fsync: false });
   if (io?.signal?.aborted) throw io.signal.reason;
   const id = await submitJob({
     script,
@@ -182,16 +225,21 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
           failure: `Slurm job ${id} is gone: scontrol no longer knows it (MinJobAge too short?)`,
         };
       }
-      if (s.state === "COMPLETED" && s.exitCode === 0) return { exitCode: 0, violations: [] };
-      const code = s.exitSignal ? 128 + s.exitSignal : s.exitCode;
+      const sandboxed = request ? readResult(request) : undefined;
       const why = s.state === "FAILED"
         ? `exited with ${s.exitSignal ? `signal ${s.exitSignal}` : s.exitCode}`
         : s.reason ?? "";
-      return {
-        exitCode: code || 1,
-        violations: [],
-        failure: `Slurm job ${id} ended ${s.state}${why ? ` (${why})` : ""}`,
-      };
+      const failure = `Slurm job ${id} ended ${s.state}${why ? ` (${why})` : ""}`;
+      if (sandboxed && (s.state === "COMPLETED" || s.state === "FAILED")) {
+        // the sandbox's report, as for a local stage (violations name the grant to add)
+        return {
+          ...sandboxed,
+          failure: sandboxed.exitCode !== 0 && !sandboxed.violations.length ? failure : undefined,
+        };
+      }
+      if (s.state === "COMPLETED" && s.exitCode === 0) return { exitCode: 0, violations: [] };
+      const code = s.exitSignal ? 128 + s.exitSignal : s.exitCode;
+      return { exitCode: code || 1, violations: [], failure };
     }
   } finally {
     if (live.has(id)) {
@@ -202,6 +250,10 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     await Deno.remove(script).catch(() => {});
     await Deno.remove(out).catch(() => {});
     await Deno.remove(err).catch(() => {});
+    if (request) {
+      await Deno.remove(request).catch(() => {});
+      await Deno.remove(resultPath(request)).catch(() => {});
+    }
   }
 }
 

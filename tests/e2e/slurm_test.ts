@@ -6,7 +6,17 @@
  */
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { join } from "node:path";
-import { CAIRN, cairn, git, makeRepo, removeDir, ROOT, run, writeFiles } from "../_rig/rig.ts";
+import {
+  CAIRN,
+  cairn,
+  exists,
+  git,
+  makeRepo,
+  removeDir,
+  ROOT,
+  run,
+  writeFiles,
+} from "../_rig/rig.ts";
 
 function slurmConf(): string {
   // idempotent: starts only what is not running, writes CAIRN_TEST_SLURM_CONF
@@ -237,6 +247,31 @@ Deno.test("slurm: doctor shows whether Slurm answers and its partitions", () => 
     const bad = cairn(["doctor"], { cwd: repo, env: { SLURM_CONF: join(repo, "no-such.conf") } });
     assertEquals(bad.code, 0, bad.stderr);
     assertMatch(bad.stdout, /^Slurm: not reachable: .*no-such\.conf/m);
+  } finally {
+    removeDir(repo);
+  }
+});
+
+Deno.test("slurm: sandbox policies hold inside the job (grants on the compute node)", () => {
+  const repo = makeRepo();
+  try {
+    writeFiles(repo, {
+      "dvc.yaml": "stages:\n" +
+        "  granted:\n    cmd: echo $SLURM_JOB_ID > granted.txt\n    outs: [granted.txt]\n" +
+        "    meta: {runner: slurm, sandbox: {policy: on, env: [SLURM_JOB_ID]}}\n" +
+        "  sneaky:\n    cmd: echo $SLURM_JOB_ID > sneaky.txt; echo x > undeclared.txt\n" +
+        "    outs: [sneaky.txt]\n" +
+        "    meta: {runner: slurm, sandbox: {policy: on}}\n",
+    });
+    const r = cairn(["repro", "-k"], { cwd: repo, env: ENV });
+    assertEquals(r.code, 255, r.stdout + r.stderr);
+    // the granted variable reached the command, and it is the job's own
+    assertMatch(Deno.readTextFileSync(join(repo, "granted.txt")), /^\d+\n$/);
+    // an undeclared write inside the job is stopped and reported as for a local stage
+    assertMatch(r.stderr, /the sandbox \(policy on, runner slurm\) stopped it/);
+    assertMatch(r.stderr, /wrote 'undeclared\.txt', which is not a declared output/);
+    assert(!exists(join(repo, "undeclared.txt")));
+    assertEquals(liveJobsIn(repo), []);
   } finally {
     removeDir(repo);
   }

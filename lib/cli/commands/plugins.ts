@@ -75,4 +75,11 @@ export function register(program: Command, ctx: CliContext): void {
       await show(ctx, "runner", o.json);
     },
   );
+  // Inside a Slurm job: one stage command under its sandbox (plugins/runner_slurm/job.ts).
+  runners.command("_job", { hidden: true }).argument("<request>").action(
+    async (request: string) => {
+      const { runStageJob } = await import("../../../plugins/runner_slurm/job.ts");
+      ctx.exitCode = await runStageJob(request);
+    },
+  );
 }
