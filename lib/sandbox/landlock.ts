@@ -4,10 +4,11 @@
  * itself and then runs the stage; cairn's own process is never restricted.
  *
  * Rules from the same grants as bwrap:
- * - `on`: read and execute everywhere; `hermetic`: read everywhere except the
- *   project (every sibling along the path from `/` to the project root gets a
- *   read rule, host `/tmp` none), plus the declared deps (real paths), read
- *   grants and the cache;
+ * - `on`: read and execute everywhere except host `/tmp` (as bwrap's private
+ *   /tmp; the project stays readable when it lives there); `hermetic`: read
+ *   everywhere except host `/tmp` and the project (every sibling along the
+ *   path from `/` to the project root gets a read rule), plus the declared
+ *   deps (real paths), read grants and the cache;
  * - writable: output folders that hold nothing but outputs (created if
  *   missing); in a folder with other entries only the outputs themselves (a
  *   missing one is created empty first so a rule can name it, removed again
@@ -110,31 +111,29 @@ export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
   const rules: LaunchRule[] = [];
   const placeholders: { path: string; mtime: number }[] = [];
   const root = plan.repoRoot;
-  if (inp.policy === "on") {
-    rules.push({ path: "/", access: "ro" });
-  } else {
-    // Every entry along / -> project root except the next step (and host /tmp).
-    const chain: string[] = [];
+  // Read rules: every entry along / -> project root except the next step and
+  // host /tmp (`on`: the project itself is readable; hermetic: only what is
+  // declared in it). Landlock rules add up, so hiding means not granting.
+  const chain: string[] = [];
+  if (inp.policy === "hermetic" || isWithin(root, "/tmp")) {
     for (let d = root; d !== "/"; d = d.slice(0, d.lastIndexOf("/")) || "/") chain.unshift(d);
-    let dir = "/";
-    for (const next of chain) {
-      for (const e of Deno.readDirSync(dir)) {
-        const p = dir === "/" ? `/${e.name}` : `${dir}/${e.name}`;
-        if (p === next || p === "/tmp") continue;
-        rules.push({ path: p, access: "ro" });
-      }
-      dir = next;
-    }
-    for (const d of plan.deps) {
-      const real = realOrNull(d);
-      if (real) rules.push({ path: real, access: "ro" });
-      if (real !== d && lstatOrNull(d)) rules.push({ path: d, access: "ro" });
-    }
-    for (const r of grants.read) rules.push({ path: r.real, access: "ro" });
-    if (statOrNull(plan.cacheDir)) {
-      rules.push({ path: realPathOf(plan.cacheDir), access: "ro" });
-    }
   }
+  let dir = "/";
+  for (const next of chain.length ? chain : [undefined]) {
+    for (const e of Deno.readDirSync(dir)) {
+      const p = dir === "/" ? `/${e.name}` : `${dir}/${e.name}`;
+      if (p === next || isWithin(p, "/tmp")) continue;
+      rules.push({ path: p, access: "ro" });
+    }
+    if (next) dir = next;
+  }
+  if (inp.policy === "on" && chain.length) rules.push({ path: root, access: "ro" });
+  for (const d of plan.deps) {
+    const real = realOrNull(d);
+    if (real) rules.push({ path: real, access: "ro" });
+  }
+  for (const r of grants.read) rules.push({ path: r.real, access: "ro" });
+  if (statOrNull(plan.cacheDir)) rules.push({ path: realPathOf(plan.cacheDir), access: "ro" });
   for (const w of grants.write) rules.push({ path: w.real, access: "rw" });
   rules.push({ path: inp.tmpDir, access: "rw" });
   for (const d of STD_DEVICES) rules.push({ path: d, access: "dev" });

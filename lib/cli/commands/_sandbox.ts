@@ -74,7 +74,7 @@ export function stageRunOptions(
 }
 
 /** `sandbox.backend` of the project around `ctx.cwd` (.dvc/cairn.yaml), if any. */
-function projectBackend(ctx: CliContext): "auto" | "bwrap" | "landlock" | undefined {
+export function projectBackend(ctx: CliContext): "auto" | "bwrap" | "landlock" | undefined {
   let dir = ctx.cwd;
   for (;;) {
     try {

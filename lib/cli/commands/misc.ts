@@ -42,6 +42,11 @@ export function register(program: Command, ctx: CliContext): void {
             "../../../plugins/runner_slurm/slurm.ts"
           );
           ctx.io.out(slurmStatusLine(await slurmStatus()));
+          // which sandbox backend works here and what it guarantees (cairn only)
+          const { sandboxReport } = await import("../../sandbox/backends.ts");
+          const { sandboxDoctorText } = await import("../render/sandbox_doctor.ts");
+          const { projectBackend } = await import("./_sandbox.ts");
+          ctx.io.out(sandboxDoctorText(await sandboxReport(projectBackend(ctx) ?? "auto")));
         }
       },
     );
