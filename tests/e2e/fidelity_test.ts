@@ -504,3 +504,40 @@ Deno.test("ls as DVC 3.64 lists example-get-started: .dvc hidden, folder sizes, 
     removeDir(dir);
   }
 });
+
+Deno.test("plots of a dir output whose listing is not in the cache: DVC's revision-level DataIndexDirError", () => {
+  const dir = makeRepo();
+  try {
+    cairnOk(
+      [
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "e",
+        "-o",
+        "eval",
+        "mkdir -p eval && printf 'x,y\\n1,2\\n' > eval/p.csv",
+      ],
+      { cwd: dir },
+    );
+    Deno.writeTextFileSync(join(dir, "dvc.yaml"), "plots:\n- eval/p.csv\n", { append: true });
+    cairnOk(["repro", "-q"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "eval"], dir);
+    removeDir(join(dir, ".dvc/cache"));
+    removeDir(join(dir, "eval"));
+    // as DVC 3.64 answered on example-get-started without its remote
+    const r = cairnOk(["plots", "show", "--json"], { cwd: dir });
+    assertEquals(JSON.parse(r.stdout), {
+      errors: [{
+        rev: "workspace",
+        type: "DataIndexDirError",
+        msg: "failed to load directory ('eval',)",
+      }],
+    });
+    assertEquals(r.stderr, "DVC failed to load some plots for following revisions: 'workspace'.\n");
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -117,6 +117,16 @@ async function runPlots(
   if (o.json) {
     const { plotsJson } = await import("../../plots/output.ts");
     printJson(ctx, plotsJson(result, { outDir, split: o.split }));
+    // DVC still names the revisions that failed (the details are in the JSON)
+    const failed = new Set(Object.keys(result.errors));
+    for (const r of result.renderers) {
+      for (const rev of Object.keys(r.sourceErrors)) failed.add(rev);
+    }
+    if (failed.size) {
+      ctx.io.err(
+        `DVC failed to load some plots for following revisions: '${[...failed].join(", ")}'.`,
+      );
+    }
     return;
   }
   reportProblems(ctx, result);

@@ -200,6 +200,7 @@ export function collectSources(
         error: Object.assign(
           new CairnError(`'${p}' is not in the cache (object ${r.md5} of '${r.output}')`),
           { name: "FileMissingError" },
+          r.md5.endsWith(".dir") ? { dirOutput: r.output } : {},
         ),
       });
       continue;
@@ -226,7 +227,19 @@ export function plotsAt(view: RevisionView, targets: string[], cliProps: PlotPro
     return { error: err instanceof Error ? err : new Error(String(err)) };
   }
   if (!definitions.size) return { definitions };
-  return { definitions, sources: collectSources(view, definitions, cliProps) };
+  const sources = collectSources(view, definitions, cliProps);
+  // DVC's data index fails the whole revision when a directory listing is not in the cache
+  for (const r of sources.values()) {
+    const dir = (r.error as { dirOutput?: string } | undefined)?.dirOutput;
+    if (dir === undefined) continue;
+    const parts = dir.split("/").map((p) => `'${p}'`);
+    const err = new CairnError(
+      `failed to load directory (${parts.join(", ")}${parts.length === 1 ? "," : ""})`,
+    );
+    err.name = "DataIndexDirError";
+    return { error: err };
+  }
+  return { definitions, sources };
 }
 
 /** Plot id -> (config file, id in that file) with `config::id` only for ids in several files. */
