@@ -33,7 +33,7 @@ Deno.test("slurm settings: stage meta over project defaults, as sbatch options",
 
 Deno.test("slurm settings: bad values name the stage and the key", () => {
   const bad = (meta: unknown, re: RegExp) => {
-    const e = assertThrows(() => jobSettings(meta, undefined, "train"), CairnError);
+    const e = assertThrows(() => jobSettings(meta, undefined, "train"), CairnError) as CairnError;
     assertEquals(re.test(e.message), true, e.message);
   };
   bad({ resources: { cpus: "many" } }, /^stage 'train': cpus must be a whole number/);
