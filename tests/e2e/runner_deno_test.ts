@@ -185,7 +185,7 @@ Deno.test({
       assert(!exists(`${repo}/out.json`));
       const list = await cairnAsync(["runners", "list", "--json"], repo);
       const names = JSON.parse(list.stdout).map((p: { runner: string }) => p.runner);
-      assertEquals(names, ["shell", "deno"]);
+      assertEquals(names, ["shell", "deno", "slurm"]);
     } finally {
       removeDir(repo);
     }
