@@ -8,12 +8,11 @@ import { CairnError } from "../errors.ts";
 import type { Repo } from "./repo.ts";
 import { openRevision, resolveRevision, type RevisionView } from "./revisions.ts";
 
-/** A `.dvc` file, dvc.yaml/dvc.lock or `.dvcignore`: hidden by DVC's filesystem. */
+/** A `.dvc` file, dvc.yaml or `.dvcignore`: hidden by DVC's filesystem (dvc.lock is shown). */
 function isMetafile(path: string): boolean {
   if (path.startsWith(".dvc/") || path.startsWith(".git/")) return true;
   const name = basename(path);
-  return name.endsWith(".dvc") || name === "dvc.yaml" || name === "dvc.lock" ||
-    name === ".dvcignore";
+  return name.endsWith(".dvc") || name === "dvc.yaml" || name === ".dvcignore";
 }
 
 function fileSize(view: RevisionView, repo: Repo, p: string): number {
@@ -24,6 +23,9 @@ function fileSize(view: RevisionView, repo: Repo, p: string): number {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
   }
+  // an output not in the workspace: the size its .dvc/dvc.lock entry records
+  const recorded = view.outputs().get(p)?.out.hash?.size;
+  if (recorded !== undefined) return recorded;
   const r = view.read(p);
   return r.status === "ok" ? r.bytes.length : 0;
 }
@@ -48,6 +50,15 @@ export function du(
   const files = (dir === "" || view.isDir(dir) ? view.find(dir) : [dir])
     .filter((f) => !isMetafile(f));
   const sizes = new Map(files.map((f) => [f, fileSize(view, repo, f)]));
+  // directory outputs whose listing is not at hand count with their recorded size
+  for (const [p, o] of view.outputs()) {
+    const size = o.out.hash?.size;
+    if (size === undefined || !o.out.hash!.md5.endsWith(".dir")) continue;
+    if (!(dir === "" || p.startsWith(`${dir}/`)) || files.some((f) => f.startsWith(`${p}/`))) {
+      continue;
+    }
+    sizes.set(p, size);
+  }
   const total = [...sizes.values()].reduce((a, b) => a + b, 0);
   if (opts.summarize || (dir !== "" && !view.isDir(dir))) return [[path, total]];
   const entries = new Map<string, number>();

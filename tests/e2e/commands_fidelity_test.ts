@@ -156,3 +156,35 @@ Deno.test("cache migrate re-hashes DVC 2.x objects into files/md5 as DVC 3.64 di
     removeDir(dir);
   }
 });
+
+Deno.test("du on example-get-started's shape: outputs not at hand count with their recorded size; dvc.lock shown, dvc.yaml hidden", () => {
+  const dir = makeRepo();
+  try {
+    cairnOk(
+      [
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "f",
+        "-o",
+        "feat",
+        "mkdir feat && head -c 3000 /dev/zero > feat/x.bin",
+      ],
+      { cwd: dir },
+    );
+    cairnOk(["repro", "-q"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "feat"], dir);
+    removeDir(join(dir, "feat"));
+    removeDir(join(dir, ".dvc/cache"));
+    const rows = cairnOk(["du", "."], { cwd: dir }).stdout.split("\n").filter(Boolean);
+    assertEquals(rows.includes("2.93k  feat"), true, rows.join("\n"));
+    assertEquals(rows.some((r) => r.endsWith("  dvc.lock")), true, rows.join("\n"));
+    assertEquals(rows.some((r) => r.endsWith("  dvc.yaml")), false, rows.join("\n"));
+    assertEquals(cairnOk(["stage", "list", "--name-only"], { cwd: dir }).stdout, "f\n");
+    assertEquals(cairnOk(["stage", "list", "--names-only"], { cwd: dir }).stdout, "f\n");
+  } finally {
+    removeDir(dir);
+  }
+});

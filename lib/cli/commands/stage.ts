@@ -224,8 +224,13 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--all", "List all of the stages in the repo.")
         .option("--fail", "Fail immediately, do not suppress any syntax errors.")
         .option("-R, --recursive", "List all stages inside the specified directory.")
-        .option("--name-only, --names-only", "List only stage names."),
-    async (targets: string[], o: { all?: boolean; recursive?: boolean; nameOnly?: boolean }) => {
+        .option("--name-only", "List only stage names.")
+        .option("--names-only", "List only stage names (same as --name-only)."),
+    async (
+      targets: string[],
+      o: { all?: boolean; recursive?: boolean; nameOnly?: boolean; namesOnly?: boolean },
+    ) => {
+      if (o.namesOnly) o.nameOnly = true;
       const { stageList } = await import("../../repo/stage_list.ts");
       const repo = repoFor(ctx);
       const rows = stageList(repo, targets, { all: o.all, recursive: o.recursive });
