@@ -2,8 +2,8 @@
  * The `slurm` runner: one batch job per stage command. cairn writes a job
  * script under `.dvc/tmp/slurm/` (the workspace must be on a filesystem the
  * compute nodes share), submits it with `sbatch --parsable`, follows the job
- * with `scontrol show job` every 50 ms (`sbatch --wait` polls every few
- * seconds) while tailing its output file into cairn's output, and reports the
+ * with `scontrol show job` every 50 ms, backing off to 1 s for long jobs
+ * (`sbatch --wait` polls every few seconds), while tailing its output file into cairn's output, and reports the
  * job's final state. Hashing and committing the outputs stay with cairn, after
  * the job ends, so run-cache, dvc.lock and status work as for a local run.
  * An abort (Ctrl-C) cancels the job with scancel and waits until Slurm has
@@ -25,6 +25,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const POLL_MS = 50;
+/**
+ * Poll every 50 ms for the first seconds (short stages finish as soon as Slurm
+ * says so), then back off to one query a second, so long jobs do not keep the
+ * cluster's controller busy.
+ */
+export function pollDelay(elapsedMs: number): number {
+  if (elapsedMs < 3_000) return POLL_MS;
+  return Math.min(1_000, Math.round(POLL_MS * 1.5 ** ((elapsedMs - 3_000) / 1_000 + 1)));
+}
 let seq = 0;
 
 /** Quoted for a POSIX shell. */
@@ -76,7 +85,18 @@ export function jobName(stage: string): string {
   return `cairn:${stage}`.replace(/[^A-Za-z0-9_.:@+-]/g, "_").slice(0, 100);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait `ms`, or less when `signal` aborts (Ctrl-C is acted on at once). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
 
 /** What the job's sandbox launcher reported (undefined when it did not get that far). */
 function readResult(request: string): RunnerResult | undefined {
@@ -199,6 +219,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     throw e;
   });
   live.set(id, req.env);
+  const submitted = performance.now();
   const tails = [
     new Tail(out, io?.onStdout ?? writer(Deno.stdout)),
     new Tail(err, io?.onStderr ?? writer(Deno.stderr)),
@@ -214,7 +235,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
       const s = await jobState(id, req.env);
       await drain();
       if (s && isActive(s.state)) {
-        await sleep(POLL_MS);
+        await sleep(pollDelay(performance.now() - submitted), io?.signal);
         continue;
       }
       live.delete(id);
