@@ -190,6 +190,21 @@ export async function submitJob(j: JobSubmission): Promise<string> {
   return sub.out.trim().split(";")[0];
 }
 
+/**
+ * Pending reasons that mean the job can never start under the cluster's
+ * configuration (Slurm keeps such jobs queued unless EnforcePartLimits).
+ */
+const NEVER_STARTS = new Set([
+  "PartitionConfig",
+  "PartitionNodeLimit",
+  "PartitionTimeLimit",
+  "BadConstraints",
+  "InvalidAccount",
+  "InvalidQOS",
+  "QOSNotAllowed",
+  "AccountNotAllowed",
+]);
+
 /** Jobs this run follows and that have not ended (cancelled if following fails). */
 const live = new Map<string, Record<string, string>>();
 
@@ -234,6 +249,16 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
       }
       const s = await jobState(id, req.env);
       await drain();
+      if (s?.state === "PENDING" && s.reason && NEVER_STARTS.has(s.reason)) {
+        live.delete(id);
+        await cancel(id, req.env);
+        return {
+          exitCode: 1,
+          violations: [],
+          failure: `Slurm job ${id} cannot start: pending with reason ${s.reason} ` +
+            "(it asks for more than the partition, account or QOS allows); cancelled",
+        };
+      }
       if (s && isActive(s.state)) {
         await sleep(pollDelay(performance.now() - submitted), io?.signal);
         continue;

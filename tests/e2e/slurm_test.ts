@@ -276,3 +276,28 @@ Deno.test("slurm: sandbox policies hold inside the job (grants on the compute no
     removeDir(repo);
   }
 });
+
+Deno.test("slurm: bad requests fail their stage (sbatch's refusal, a job that can never start)", () => {
+  const repo = makeRepo();
+  try {
+    writeFiles(repo, {
+      "dvc.yaml": "stages:\n" +
+        "  nopart:\n    cmd: echo x > p.txt\n    outs: [p.txt]\n" +
+        "    meta: {runner: slurm, slurm: {partition: nosuch}}\n" +
+        "  huge:\n    cmd: echo x > q.txt\n    outs: [q.txt]\n" +
+        "    meta: {runner: slurm, resources: {cpus: 4096}}\n" +
+        "  fine:\n    cmd: echo x > r.txt\n    outs: [r.txt]\n    meta: {runner: slurm}\n",
+    });
+    const r = cairn(["repro", "-k"], { cwd: repo, env: ENV });
+    assertEquals(r.code, 255, r.stdout + r.stderr);
+    assertMatch(r.stderr, /failed to reproduce 'nopart': .*sbatch refused the job: .*nosuch/);
+    assertMatch(
+      r.stderr,
+      /failed to reproduce 'huge': .*Slurm job \d+ cannot start: pending with reason PartitionConfig/,
+    );
+    assert(exists(join(repo, "r.txt")));
+    assertEquals(liveJobsIn(repo), []);
+  } finally {
+    removeDir(repo);
+  }
+});
