@@ -120,6 +120,8 @@ export interface PlanOptions {
   extraRw?: { src: string; dest: string }[];
   /** where staging folders go (hermetic); default `<repo>/.dvc/tmp` or the system temp dir. */
   tmpBase?: string;
+  /** device nodes (or folders of them) bound usable at the same place (GPU grants). */
+  devices?: string[];
 }
 
 /**
@@ -503,6 +505,8 @@ function bwrapArgs(plan: SandboxPlan, opts: PlanOptions): string[] {
     }
   }
   if (!devDone) a.push("--dev", "/dev", "--proc", "/proc");
+  // Granted device nodes (GPUs) on top of the fresh /dev, usable (not read-only).
+  for (const d of opts.devices ?? []) a.push("--dev-bind", d, d);
   if (plan.policy === "hermetic") {
     // Freeze the project tmpfs so a write to an undeclared project path fails
     // (EROFS) instead of vanishing with the sandbox.

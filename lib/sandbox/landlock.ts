@@ -71,6 +71,7 @@ export function deviceNodes(devices: string[], root = devRoot()): string[] {
 /** Environment names a device grant passes through when set. */
 export const DEVICE_ENV = ["CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"];
 
+/** Device nodes every stage may use (the rest of /dev is not even readable: raw disks). */
 const STD_DEVICES = [
   "/dev/null",
   "/dev/zero",
@@ -122,12 +123,18 @@ export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
   for (const next of chain.length ? chain : [undefined]) {
     for (const e of Deno.readDirSync(dir)) {
       const p = dir === "/" ? `/${e.name}` : `${dir}/${e.name}`;
-      if (p === next || isWithin(p, "/tmp")) continue;
+      if (p === next || isWithin(p, "/tmp") || p === "/proc" || p === "/dev") continue;
       rules.push({ path: p, access: "ro" });
     }
     if (next) dir = next;
   }
   if (inp.policy === "on" && chain.length) rules.push({ path: root, access: "ro" });
+  // /proc without the numbered process folders: other processes' environ
+  // (cairn's own, with variables the stage was not granted) stays unreadable.
+  for (const e of Deno.readDirSync("/proc")) {
+    if (/^\d+$/.test(e.name) || e.name === "self" || e.name === "thread-self") continue;
+    rules.push({ path: `/proc/${e.name}`, access: "ro" });
+  }
   for (const d of plan.deps) {
     const real = realOrNull(d);
     if (real) rules.push({ path: real, access: "ro" });

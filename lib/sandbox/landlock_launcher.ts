@@ -50,7 +50,7 @@ export interface LaunchReport {
   abi?: number;
 }
 
-const SYS_CREATE = 444n, SYS_ADD = 445n, SYS_RESTRICT = 446n;
+const SYS_CREATE = 444n, SYS_ADD = 445n, SYS_RESTRICT = 446n, SYS_CAPSET = 126n;
 const PR_SET_NO_NEW_PRIVS = 38, PR_SET_CHILD_SUBREAPER = 36, PR_SET_SECCOMP = 22;
 const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
 
@@ -144,7 +144,6 @@ export function confine(spec: LaunchSpec): number {
   if (c.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n) !== 0) {
     throw new Error(`prctl(NO_NEW_PRIVS) failed (errno ${errno(c)})`);
   }
-  if (!spec.probe) c.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
   const attr = new BigUint64Array(3);
   attr[0] = fsAll(abi);
   attr[1] = spec.net === "none" && abi >= 4 ? 3n : 0n; // BIND_TCP | CONNECT_TCP
@@ -190,6 +189,20 @@ export function confine(spec: LaunchSpec): number {
       throw new Error(`seccomp filter refused (errno ${errno(c)})`);
     }
   }
+  if (Deno.uid() === 0) {
+    // Root keeps no capability (as bwrap --cap-drop ALL); with NO_NEW_PRIVS an
+    // exec cannot give them back.
+    const hdr = new Uint32Array([0x20080522, 0]);
+    const data = new Uint32Array(6);
+    const ok = c.syscall(
+      SYS_CAPSET,
+      BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(hdr))),
+      BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(data))),
+      0n,
+      0n,
+    );
+    if (Number(ok) !== 0) throw new Error(`capset failed (errno ${errno(c)})`);
+  }
   if (Number(c.syscall(SYS_RESTRICT, BigInt(rs), 0n, 0n, 0n)) !== 0) {
     throw new Error(`landlock_restrict_self failed (errno ${errno(c)})`);
   }
@@ -227,6 +240,42 @@ function descendants(root: number): { pid: number; comm: string }[] {
   return out;
 }
 
+/** Worker side: confine this thread only, start the stage from it, report its status. */
+function workerMain(): void {
+  const scope = globalThis as unknown as {
+    onmessage: (e: MessageEvent<LaunchSpec>) => void;
+    postMessage: (m: unknown) => void;
+  };
+  scope.onmessage = async (e) => {
+    const spec = e.data;
+    let abi: number;
+    try {
+      abi = confine(spec);
+    } catch (err) {
+      scope.postMessage({ error: (err as Error).message });
+      return;
+    }
+    try {
+      const child = new Deno.Command(spec.argv[0], {
+        args: spec.argv.slice(1),
+        cwd: spec.cwd,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+      const st = await child.status;
+      scope.postMessage({ code: st.code, signal: st.signal, abi });
+    } catch (err) {
+      scope.postMessage({ error: `cannot start ${spec.argv[0]}: ${(err as Error).message}`, abi });
+    }
+  };
+}
+
+/**
+ * Main thread: stays unconfined (Landlock restricts the calling thread) so it
+ * can list /proc for leftovers after the stage; a Worker thread confines
+ * itself and starts the stage, which inherits that thread's domain.
+ */
 async function main(specPath: string): Promise<number> {
   const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
   const report = Deno.openSync(spec.report, { write: true, create: true, truncate: true });
@@ -234,30 +283,33 @@ async function main(specPath: string): Promise<number> {
     report.writeSync(new TextEncoder().encode(JSON.stringify(r)));
     report.close();
   };
-  let abi: number;
-  try {
-    abi = confine(spec);
-  } catch (e) {
-    send({ leftover: [], error: (e as Error).message });
-    return 125;
+  if (!spec.probe) {
+    const c = openLibc();
+    c.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
   }
   // Interrupts go to the whole process group: stay alive to clean up and report.
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(s, () => {});
-  let status: Deno.CommandStatus;
-  try {
-    const child = new Deno.Command(spec.argv[0], {
-      args: spec.argv.slice(1),
-      cwd: spec.cwd,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-    status = await child.status;
-  } catch (e) {
-    send({ leftover: [], error: `cannot start ${spec.argv[0]}: ${(e as Error).message}`, abi });
-    return 127;
+  const worker = new Worker(import.meta.url, { type: "module" });
+  const res = await new Promise<
+    { code?: number; signal?: Deno.Signal | null; abi?: number; error?: string }
+  >((resolve) => {
+    worker.onmessage = (e) => resolve(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      resolve({ error: e.message });
+    };
+    worker.postMessage(spec);
+  });
+  worker.terminate();
+  if (res.error !== undefined || res.code === undefined) {
+    send({
+      leftover: [],
+      error: res.error ?? "the launcher thread ended without a status",
+      abi: res.abi,
+    });
+    return 125;
   }
-  const rc = status.signal ? 128 + signo(status.signal) : status.code;
+  const rc = res.signal ? 128 + signo(res.signal) : res.code;
   const leftover: string[] = [];
   for (let round = 0; round < 50; round++) {
     const left = descendants(Deno.pid);
@@ -268,7 +320,7 @@ async function main(specPath: string): Promise<number> {
     for (const p of left) tryKill(p.pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 5));
   }
-  send({ rc, signal: status.signal, leftover, abi });
+  send({ rc, signal: res.signal, leftover, abi: res.abi });
   return rc;
 }
 
@@ -290,4 +342,7 @@ function signo(s: string): number {
   } as Record<string, number>)[s] ?? 1;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args[0]));
+const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+  "undefined";
+if (inWorker) workerMain();
+else if (import.meta.main) Deno.exit(await main(Deno.args[0]));

@@ -308,13 +308,17 @@ export async function runSandboxed(
       extraRo: forwarder.length ? [forwarder[0]] : [],
       extraRw: [{ src: ctl, dest: CTL_MOUNT }],
       tmpBase: opts.tmpBase,
+      devices: deviceNodes(grants.devices ?? []),
     });
     // Outputs that are symlinks already (a persisted output checked out as a
     // link into the cache): unchanged ones are the user's, not the stage's.
     const linksBefore = outputLinks(plan.outs);
     prepareSandbox(plan);
 
-    const { env, withheld } = filterEnv(opts.env, grants.env);
+    const { env, withheld } = filterEnv(opts.env, [
+      ...grants.env,
+      ...(grants.devices?.length ? DEVICE_ENV : []),
+    ]);
     if (netList) Object.assign(env, proxyEnv());
     const shell = opts.shell ?? opts.env.SHELL ?? "/bin/sh";
     const bwrap = avail.bwrap!;
