@@ -217,7 +217,8 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   const out = `${dir}/${tag}.out`;
   const err = `${dir}/${tag}.err`;
   const request = needsCairn(req) ? `${dir}/${tag}.json` : undefined;
-  if (request) writeFileAtomic(request, JSON.stringify(req), { fsync: false });
+  // the environment can hold secrets: readable by the user only (the job runs as the user)
+  if (request) writeFileAtomic(request, JSON.stringify(req), { fsync: false, mode: 0o600 });
   writeFileAtomic(script, jobScript(req, request), { fsync: false });
   if (io?.signal?.aborted) throw io.signal.reason;
   const id = await submitJob({
