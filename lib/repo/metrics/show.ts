@@ -178,16 +178,22 @@ function fingerprint(r: RevisionResult | undefined): string {
   );
 }
 
-/** Drop the workspace when it equals the active branch (DVC `_hide_workspace`). */
+/** True if a result holds an error anywhere (DVC compares exceptions by identity). */
+function hasError(r: RevisionResult): boolean {
+  return r.error !== undefined || Object.values(r.data ?? {}).some((f) => "error" in f);
+}
+
+/**
+ * Drop the workspace when it equals the active branch (DVC `_hide_workspace`:
+ * `res.get(active_branch) == res["workspace"]`). Only a key that is exactly
+ * the branch name counts (`main,v2` does not), and results with errors never
+ * compare equal (exception objects are equal only to themselves).
+ */
 export function hideWorkspace<T extends RevisionResult>(repo: Repo, res: Record<string, T>): void {
   const branch = activeBranch(repo);
-  if (branch === null || !("workspace" in res)) return;
-  // DVC looks up the key equal to the branch name; a commit also named by a
-  // tag (`main,v2`) is the branch's data too.
-  const key = Object.keys(res).find((k) => k.split(",").includes(branch));
-  if (key !== undefined && fingerprint(res.workspace) === fingerprint(res[key])) {
-    delete res.workspace;
-  }
+  if (branch === null || !("workspace" in res) || !(branch in res)) return;
+  if (hasError(res.workspace) || hasError(res[branch])) return;
+  if (fingerprint(res.workspace) === fingerprint(res[branch])) delete res.workspace;
 }
 
 /** `metrics show` for the selected revisions. */
