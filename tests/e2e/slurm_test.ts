@@ -301,3 +301,47 @@ Deno.test("slurm: bad requests fail their stage (sbatch's refusal, a job that ca
     removeDir(repo);
   }
 });
+
+Deno.test("slurm: queue kill and scancel stop an experiment running as a job; it is recorded failed", async () => {
+  const repo = makeRepo();
+  try {
+    writeFiles(repo, {
+      "dvc.yaml": "stages:\n  train:\n    cmd: sh train.sh\n    deps: [train.sh]\n" +
+        "    params: [x]\n    metrics:\n    - metrics.json:\n        cache: false\n",
+      "train.sh": "sleep 300\necho '{}' > metrics.json\n",
+      "params.yaml": "x: 1\n",
+    });
+    git(["add", "-A"], repo);
+    git(["commit", "-qm", "pipeline"], repo);
+    for (const [x, name] of [[2, "by-kill"], [3, "by-scancel"]]) {
+      const q = cairn(["exp", "run", "--queue", "-S", `x=${x}`, "-n", `${name}`], {
+        cwd: repo,
+        env: ENV,
+      });
+      assertEquals(q.code, 0, q.stderr);
+    }
+    const s = cairn(["queue", "start", "--runner", "slurm"], { cwd: repo, env: ENV });
+    assertEquals(s.code, 0, s.stderr);
+    const ids = new Map(
+      [...s.stdout.matchAll(/experiment '([^']+)' as Slurm job (\d+)\./g)].map((m) => [m[1], m[2]]),
+    );
+    const running = () =>
+      (cairn(["queue", "status"], { cwd: repo, env: ENV }).stdout.match(/Running/g) ?? []).length;
+    for (let i = 0; i < 600 && running() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assertEquals(running(), 2);
+    const k = cairn(["queue", "kill", "by-kill"], { cwd: repo, env: ENV });
+    assertEquals(k.code, 0, k.stderr);
+    assertEquals(run("scancel", [ids.get("by-scancel")!], { cwd: repo, env: ENV }).code, 0);
+    const failed = () =>
+      (cairn(["queue", "status"], { cwd: repo, env: ENV }).stdout.match(/Failed/g) ?? []).length;
+    for (let i = 0; i < 600 && (failed() < 2 || liveJobsIn(repo).length); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assertEquals(failed(), 2);
+    assertEquals(liveJobsIn(repo), []);
+    // both temporary worktrees are gone
+    assertEquals(git(["worktree", "list"], repo).trim().split("\n").length, 1);
+  } finally {
+    removeDir(repo);
+  }
+});

@@ -447,7 +447,20 @@ export function registerQueue(program: Command, ctx: CliContext): void {
       const files = new Map<string, RunSink & { file: Deno.FsFile }>();
       const sink = (await prepareSinks(repo, files)).sinkFor(entry);
       const ctrl = new AbortController();
-      const unregister = onInterrupt(() => ctrl.abort(new InterruptedError()));
+      const stop = () => ctrl.abort(new InterruptedError());
+      const unregister = onInterrupt(stop);
+      // Slurm's scancel (and a batch system's time limit) sends SIGTERM first: stop as for
+      // Ctrl-C, so the run is recorded as failed and its worktree removed. `queue kill NAME`
+      // leaves a request file, as for a worker's runs.
+      Deno.addSignalListener("SIGTERM", stop);
+      const { killRequestPath } = await import("../../repo/exp/worker.ts");
+      const killFile = killRequestPath(repo, entry.stashRev);
+      const watch = setInterval(() => {
+        try {
+          Deno.statSync(killFile);
+          stop();
+        } catch { /* no request */ }
+      }, 200);
       try {
         const res = await runQueuedExperiment(repo, entry, {
           repro: {
@@ -462,6 +475,8 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         files.get(entry.stashRev)?.file.writeSync(enc.encode(`ERROR: ${msg}\n`));
         throw err;
       } finally {
+        clearInterval(watch);
+        Deno.removeSignalListener("SIGTERM", stop);
         sink.close?.();
         unregister();
       }
