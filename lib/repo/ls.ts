@@ -86,11 +86,17 @@ export function ls(repo: Repo, path = "", opts: LsOptions = {}): LsEntry[] {
     if (!out.hash?.md5) continue;
     const isDir = out.hash.md5.endsWith(".dir");
     if (!isDir || !opts.recursive || !isInside(rel, base)) {
+      let size = out.hash.size ?? null;
+      try {
+        size = Deno.statSync(join(repo.root, rel)).size; // DVC: the workspace's st_size first
+      } catch (err) {
+        ignoreNotFound(err);
+      }
       add({
         isout: true,
         isdir: isDir,
         isexec: !!out.hash.isexec,
-        size: out.hash.size ?? null,
+        size,
         md5: out.hash.md5,
         path: rel,
       });

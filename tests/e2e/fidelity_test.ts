@@ -541,3 +541,36 @@ Deno.test("plots of a dir output whose listing is not in the cache: DVC's revisi
     removeDir(dir);
   }
 });
+
+Deno.test("ls --show-hash / --size as DVC 3.64 prints them (hash column, '-' for git files, workspace sizes)", () => {
+  const dir = makeRepo();
+  try {
+    Deno.mkdirSync(join(dir, "d"));
+    Deno.writeTextFileSync(join(dir, "d/a"), "a\n");
+    Deno.writeTextFileSync(join(dir, "f.txt"), "x\n");
+    cairnOk(["add", "-q", "d", "f.txt"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "x"], dir);
+    // recorded from DVC 3.64 for the same steps
+    assertEquals(
+      cairnOk(["ls", ".", "--show-hash"], { cwd: dir }).stdout,
+      [
+        "-                                     .dvcignore",
+        "-                                     .gitignore",
+        "45b1eb2ff8072c35f82255c3c22c1ae9.dir  d",
+        "-                                     d.dvc",
+        "401b30e3b8b5d629635a5c613cdb7919      f.txt",
+        "-                                     f.txt.dvc",
+        "",
+      ].join("\n"),
+    );
+    assertEquals(
+      cairnOk(["ls", ".", "-R", "--show-hash", "--dvc-only"], { cwd: dir }).stdout,
+      "60b725f10c9c85c70d97880dfe8191b3  d/a\n401b30e3b8b5d629635a5c613cdb7919  f.txt\n",
+    );
+    const sized = cairnOk(["ls", ".", "--size", "--show-hash"], { cwd: dir }).stdout;
+    assertMatch(sized, /^ {4}2 {2}401b30e3b8b5d629635a5c613cdb7919 {6}f\.txt$/m);
+  } finally {
+    removeDir(dir);
+  }
+});

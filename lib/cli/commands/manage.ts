@@ -80,11 +80,19 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--dvc-only", "Show only DVC outputs.")
         .option("--json", "Show output in JSON format.")
         .option("--rev <commit>", "Git revision (e.g. SHA, branch, tag)")
-        .option("--size", "Show sizes."),
+        .option("--size", "Show sizes.")
+        .option("--show-hash", "Display hash value for each item."),
     async (
       url: string,
       path: string | undefined,
-      o: { recursive?: boolean; dvcOnly?: boolean; json?: boolean; rev?: string; size?: boolean },
+      o: {
+        recursive?: boolean;
+        dvcOnly?: boolean;
+        json?: boolean;
+        rev?: string;
+        size?: boolean;
+        showHash?: boolean;
+      },
     ) => {
       const { repo, cleanup } = repoForUrl(url, ctx.cwd, o.rev);
       try {
@@ -93,17 +101,27 @@ export function register(program: Command, ctx: CliContext): void {
         const base = (path ?? "").replace(/^\.?\/?/, "").replace(/\/+$/, "");
         const shown = (e: (typeof entries)[number]) =>
           base ? e.path.slice(base.length + 1) : e.path;
-        if (!o.size) {
+        if (!o.size && !o.showHash) {
           for (const e of entries) ctx.io.out(shown(e));
           return;
         }
-        // DVC: naturalsize right-aligned, blank for unknown sizes and empty dirs
+        // DVC's table: naturalsize right-aligned (blank for unknown sizes and empty
+        // dirs), then the hash left-aligned ("-" for git files), then the name
         const { naturalSize } = await import("../../repo/du.ts");
         const sizes = entries.map((e) =>
           e.size === null || (e.isdir && e.size <= 0) ? "" : naturalSize(e.size)
         );
-        const w = Math.max(0, ...sizes.map((x) => x.length));
-        entries.forEach((e, i) => ctx.io.out(`${sizes[i].padStart(w)}  ${shown(e)}`));
+        const hashes = entries.map((e) => e.md5 ?? "-");
+        const ws = Math.max(0, ...sizes.map((x) => x.length));
+        const wh = Math.max(0, ...hashes.map((x) => x.length));
+        entries.forEach((e, i) => {
+          const cols = [
+            ...(o.size ? [sizes[i].padStart(ws)] : []),
+            ...(o.showHash ? [hashes[i].padEnd(wh)] : []),
+            shown(e),
+          ];
+          ctx.io.out(cols.join("  "));
+        });
       } finally {
         cleanup();
       }
