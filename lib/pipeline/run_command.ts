@@ -6,6 +6,8 @@
  * (SIGINT, then SIGTERM, then SIGKILL to the whole group).
  */
 import { CairnError } from "../errors.ts";
+import { runningGroups, signalNumber, spawnProcess } from "../proc/spawn.ts";
+import { shellCommand } from "../proc/shell.ts";
 
 /** A stage command exited non-zero (DVC `StageCmdFailedError`). */
 export class StageCmdFailedError extends CairnError {
@@ -14,32 +16,8 @@ export class StageCmdFailedError extends CairnError {
   }
 }
 
-function signalNumber(sig: string): number {
-  const table: Record<string, number> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGPIPE: 13,
-    SIGTERM: 15,
-  };
-  return table[sig] ?? 1;
-}
-
-/** The shell and its flags (`$SHELL`, `/bin/sh` if unset). */
-export function shellCommand(cmd: string, env: Record<string, string | undefined>): string[] {
-  const shell = env.SHELL || "/bin/sh";
-  const name = shell.slice(shell.lastIndexOf("/") + 1);
-  const flags = name === "bash"
-    ? ["--noprofile", "--norc"]
-    : name === "zsh"
-    ? ["--no-rcs"]
-    : name === "fish"
-    ? ["--no-config"]
-    : [];
-  return [shell, ...flags, "-c", cmd];
-}
+/** The shell and its flags (`$SHELL`, `/bin/sh` if unset): lib/proc/shell.ts. */
+export { shellCommand };
 
 export type OutputSink = (stream: "stdout" | "stderr", data: Uint8Array) => void;
 
@@ -54,79 +32,30 @@ export interface RunCommandOptions {
   killGraceMs?: number;
 }
 
-const running = new Set<number>();
-
 /** Process groups of the commands running now (for an emergency stop). */
-export function runningGroups(): number[] {
-  return [...running];
-}
-
-function killGroup(pid: number, sig: Deno.Signal): void {
-  try {
-    Deno.kill(-pid, sig);
-  } catch { /* already gone */ }
-}
+export { runningGroups };
 
 /**
  * Run one command line. Resolves when it exits 0; rejects with
  * StageCmdFailedError otherwise, or with the abort reason when `signal`
- * fired (after the process group is gone).
+ * fired (after the process group is gone). Spawning, the process group and
+ * the INT/TERM/KILL escalation are lib/proc/spawn.ts's.
  */
 export async function runCommand(cmd: string, opts: RunCommandOptions): Promise<void> {
-  const baseEnv = Deno.env.toObject();
-  const env = { ...baseEnv, ...(opts.env ?? {}) };
+  const env = { ...Deno.env.toObject(), ...(opts.env ?? {}) };
   const argv = shellCommand(cmd, env);
-  const capture = !!opts.sink;
   if (opts.signal?.aborted) throw opts.signal.reason;
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  const sink = opts.sink;
+  const r = await spawnProcess(argv, {
     cwd: opts.cwd,
     env,
-    clearEnv: true,
-    // Own process group: Ctrl-C is forwarded by us to the whole group, and a
-    // background group must not read the terminal (it would be stopped).
-    detached: true,
-    stdin: "null",
-    stdout: capture ? "piped" : "inherit",
-    stderr: capture ? "piped" : "inherit",
-  }).spawn();
-  const pid = child.pid;
-  running.add(pid);
-  const grace = opts.killGraceMs ?? 1000;
-  let timers: ReturnType<typeof setTimeout>[] = [];
-  const onAbort = () => {
-    killGroup(pid, "SIGINT");
-    timers = [
-      setTimeout(() => killGroup(pid, "SIGTERM"), grace),
-      setTimeout(() => killGroup(pid, "SIGKILL"), 2 * grace),
-    ];
-  };
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const pumps: Promise<void>[] = [];
-  if (capture) {
-    const pump = async (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") => {
-      for await (const chunk of stream) opts.sink!(name, chunk);
-    };
-    pumps.push(pump(child.stdout, "stdout"), pump(child.stderr, "stderr"));
-  }
-  let status: Deno.CommandStatus;
-  try {
-    status = await child.status;
-    await Promise.allSettled(pumps);
-  } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
-    running.delete(pid);
-  }
-  if (opts.signal?.aborted) {
-    // The shell may be gone while its children still run: make sure.
-    killGroup(pid, "SIGKILL");
-    for (const t of timers) clearTimeout(t);
-    throw opts.signal.reason;
-  }
-  for (const t of timers) clearTimeout(t);
-  if (status.code !== 0 || status.signal) {
-    throw new StageCmdFailedError(cmd, status.code, status.signal);
-  }
+    onStdout: sink ? (c) => sink("stdout", c) : "inherit",
+    onStderr: sink ? (c) => sink("stderr", c) : "inherit",
+    signal: opts.signal,
+    killGraceMs: opts.killGraceMs,
+  });
+  if (r.aborted) throw opts.signal!.reason;
+  if (r.code !== 0 || r.signal) throw new StageCmdFailedError(cmd, r.code, r.signal);
 }
 
 /**

@@ -159,3 +159,47 @@ export function signalNumber(sig: string): number {
   };
   return table[sig] ?? 1;
 }
+
+export interface ToolRunOptions {
+  cwd?: string;
+  /** added to cairn's environment. */
+  env?: Record<string, string>;
+  /** capture stdout (default) or drop it. */
+  stdout?: "piped" | "null";
+  stderr?: "piped" | "null";
+}
+
+/** Output of a short tool run (git plumbing and the like). */
+export interface ToolRunResult {
+  code: number;
+  success: boolean;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
+/**
+ * Run a short, non-interactive tool synchronously (git plumbing): stdin
+ * closed, output captured. For user commands and anything long-running use
+ * spawnProcess (process group, interrupt escalation).
+ */
+export function runToolSync(
+  program: string,
+  args: string[],
+  opts: ToolRunOptions = {},
+): ToolRunResult {
+  const out = new Deno.Command(program, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: "null",
+    stdout: opts.stdout ?? "piped",
+    stderr: opts.stderr ?? "piped",
+  }).outputSync();
+  const none = new Uint8Array();
+  return {
+    code: out.code,
+    success: out.success,
+    stdout: opts.stdout === "null" ? none : out.stdout,
+    stderr: opts.stderr === "null" ? none : out.stderr,
+  };
+}

@@ -4,6 +4,9 @@
  * the `deps:` change that would make dvc.yaml honest. explainInputs() is
  * pure (trace lines in, report out); traceInputs() runs the command traced.
  */
+import { InterruptedError } from "../errors.ts";
+import { spawnProcess } from "../proc/spawn.ts";
+import { shellCommand } from "../proc/shell.ts";
 import * as path from "node:path";
 import { which } from "./availability.ts";
 import { SandboxUnavailableError } from "./errors.ts";
@@ -204,31 +207,18 @@ export async function traceInputs(
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
     const shell = opts.shell ?? opts.env.SHELL ?? "/bin/sh";
-    const child = new Deno.Command("strace", {
-      args: [...straceArgs(out), "--", shell, "-c", cmd],
-      cwd: opts.cwd,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const kill = () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
-    };
-    opts.signal?.addEventListener("abort", kill);
-    await Promise.all([
-      (async () => {
-        for await (const c of child.stdout) opts.onStdout?.(c);
-      })(),
-      (async () => {
-        for await (const c of child.stderr) opts.onStderr?.(c);
-      })(),
-    ]);
-    const status = await child.status;
-    opts.signal?.removeEventListener("abort", kill);
+    const run = await spawnProcess(
+      ["strace", ...straceArgs(out), "--", ...shellCommand(cmd, { ...env, SHELL: shell })],
+      {
+        cwd: opts.cwd,
+        env,
+        onStdout: opts.onStdout ?? (() => {}),
+        onStderr: opts.onStderr ?? (() => {}),
+        signal: opts.signal,
+      },
+    );
+    if (run.aborted) throw new InterruptedError();
+    const status = { code: run.code };
     const text = await Deno.readTextFile(out).catch(() => "");
     return {
       exitCode: status.code,

@@ -6,6 +6,7 @@
  * flags are dropped. Under policy off the command runs unchanged through the
  * shell, as DVC would run it.
  */
+import { killGroup, spawnProcess } from "../../lib/proc/spawn.ts";
 import type {
   CreateRunner,
   RunnerImpl,
@@ -38,12 +39,6 @@ export function denoBinary(): string {
     );
   }
   return found;
-}
-
-function killGroup(pid: number, sig: Deno.Signal): void {
-  try {
-    Deno.kill(-pid, sig);
-  } catch { /* gone */ }
 }
 
 async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
@@ -91,38 +86,19 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   try {
     const onStdout = io?.onStdout ?? passThrough(Deno.stdout);
     const onStderr = io?.onStderr ?? passThrough(Deno.stderr);
-    if (io?.signal?.aborted) throw new InterruptedError();
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
+    // lib/proc/spawn.ts: own process group, INT/TERM/KILL on abort, stderr tail.
+    const run = await spawnProcess(argv, {
       cwd: req.cwd,
       env,
-      clearEnv: true,
-      detached: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const pid = child.pid;
-    const onAbort = () => killGroup(pid, "SIGKILL");
-    io?.signal?.addEventListener("abort", onAbort, { once: true });
-    const dec = new TextDecoder();
-    let tail = "";
-    const pumps = [
-      (async () => {
-        for await (const c of child.stdout) onStdout(c);
-      })(),
-      (async () => {
-        for await (const c of child.stderr) {
-          onStderr(c);
-          tail = (tail + dec.decode(c, { stream: true })).slice(-TAIL);
-        }
-      })(),
-    ];
-    const status = await child.status;
-    await Promise.allSettled(pumps);
-    io?.signal?.removeEventListener("abort", onAbort);
-    killGroup(pid, "SIGKILL"); // nothing of the stage outlives it
-    if (io?.signal?.aborted) throw new InterruptedError();
+      onStdout,
+      onStderr,
+      signal: io?.signal,
+      tailBytes: TAIL,
+    });
+    const status = { code: run.code, signal: run.signal };
+    const tail = run.stderrTail;
+    killGroup(run.pid, "SIGKILL"); // nothing of the stage outlives it
+    if (run.aborted) throw new InterruptedError();
     const violations = denoViolations(tail, {
       repoRoot: req.repoRoot,
       cacheDir: req.cacheDir,

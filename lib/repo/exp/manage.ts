@@ -16,6 +16,7 @@ import {
   resolveExp,
   scmRootOf,
 } from "./refs.ts";
+import { runToolSync } from "../../proc/spawn.ts";
 
 /**
  * Write the experiment commit's files into the workspace (HEAD and the
@@ -48,12 +49,11 @@ export function branchExperiment(repo: Repo, name: string, branch?: string): {
   const exp = resolveExp(repo, name);
   const b = branch ?? `${exp.name}-branch`;
   const cwd = scmRootOf(repo);
-  const exists = new Deno.Command("git", {
-    args: ["rev-parse", "--verify", "-q", `refs/heads/${b}`],
+  const exists = runToolSync("git", ["rev-parse", "--verify", "-q", `refs/heads/${b}`], {
     cwd,
     stdout: "null",
     stderr: "null",
-  }).outputSync().code === 0;
+  }).code === 0;
   if (exists) throw new CairnError(`Branch '${b}' already exists.`);
   gitEnv(["branch", "--", b, exp.sha], cwd);
   return { exp, branch: b };

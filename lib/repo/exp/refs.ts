@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { CairnError, ignoreNotFound, ScmError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import { canonicalJson } from "../../py/canonical_json.ts";
+import { runToolSync } from "../../proc/spawn.ts";
 
 const dec = new TextDecoder();
 
@@ -49,14 +50,12 @@ export function gitEnv(
   cwd: string,
   env: Record<string, string> = {},
 ): string {
-  const out = new Deno.Command("git", {
-    args,
+  const out = runToolSync("git", args, {
     cwd,
-    stdin: "null",
     stdout: "piped",
     stderr: "piped",
     env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...env },
-  }).outputSync();
+  });
   if (out.code !== 0) {
     throw new ScmError(
       `git ${args[0]} failed`,
@@ -76,12 +75,11 @@ export function scmRootOf(repo: Repo): string {
 }
 
 export function headSha(repo: Repo): string {
-  const r = new Deno.Command("git", {
-    args: ["rev-parse", "--verify", "-q", "HEAD^{commit}"],
+  const r = runToolSync("git", ["rev-parse", "--verify", "-q", "HEAD^{commit}"], {
     cwd: scmRootOf(repo),
     stdout: "piped",
     stderr: "null",
-  }).outputSync();
+  });
   if (r.code !== 0) {
     throw new CairnError("experiments need a baseline commit: the repository has no commits", {
       hint: "commit the pipeline first (git commit)",
@@ -97,12 +95,11 @@ export function expRefName(baseline: string, name: string): string {
 /** DVC's name check: a valid git ref component, no `/`. */
 export function checkExpName(name: string, cwd: string): void {
   const ok = !name.includes("/") &&
-    new Deno.Command("git", {
-        args: ["check-ref-format", `refs/exps/x/${name}`],
+    runToolSync("git", ["check-ref-format", `refs/exps/x/${name}`], {
         cwd,
         stdout: "null",
         stderr: "null",
-      }).outputSync().code === 0;
+      }).code === 0;
   if (!ok) {
     throw new CairnError(
       `Invalid exp name '${name}', the exp name must follow rules in https://git-scm.com/docs/git-check-ref-format`,
@@ -212,12 +209,11 @@ export function commitExperiment(repo: Repo, opts: CommitExpOptions): string {
 
 /** A ref for `name` at this baseline already exists. */
 export function expExists(repo: Repo, baseline: string, name: string): boolean {
-  return new Deno.Command("git", {
-    args: ["rev-parse", "--verify", "-q", expRefName(baseline, name)],
+  return runToolSync("git", ["rev-parse", "--verify", "-q", expRefName(baseline, name)], {
     cwd: scmRootOf(repo),
     stdout: "null",
     stderr: "null",
-  }).outputSync().code === 0;
+  }).code === 0;
 }
 
 const ADJECTIVES = (

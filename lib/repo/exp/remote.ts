@@ -15,6 +15,7 @@ import {
   scmRootOf,
   UnknownExperimentError,
 } from "./refs.ts";
+import { runToolSync } from "../../proc/spawn.ts";
 
 const dec = new TextDecoder();
 
@@ -34,12 +35,16 @@ function baselineShas(repo: Repo, revs: string[], num: number): Set<string> {
   const out = new Set<string>();
   for (const rev of revs) {
     for (let n = 0; n < num; n++) {
-      const r = new Deno.Command("git", {
-        args: ["rev-parse", "--verify", "-q", `${rev}${n ? `~${n}` : ""}^{commit}`],
+      const r = runToolSync("git", [
+        "rev-parse",
+        "--verify",
+        "-q",
+        `${rev}${n ? `~${n}` : ""}^{commit}`,
+      ], {
         cwd,
         stdout: "piped",
         stderr: "null",
-      }).outputSync();
+      });
       if (r.code !== 0) {
         if (n === 0) throw new UnknownRevisionError(rev);
         break;
@@ -93,20 +98,18 @@ export function pushExperimentRefs(
 ): PushExpResult {
   const res: PushExpResult = { success: [], up_to_date: [], diverged: [], commits: [] };
   if (!exps.length) return res;
-  const out = new Deno.Command("git", {
-    args: [
-      "push",
-      "--porcelain",
-      ...(opts.force ? ["--force"] : []),
-      gitRemote,
-      ...exps.map((e) => `${e.ref}:${e.ref}`),
-    ],
+  const out = runToolSync("git", [
+    "push",
+    "--porcelain",
+    ...(opts.force ? ["--force"] : []),
+    gitRemote,
+    ...exps.map((e) => `${e.ref}:${e.ref}`),
+  ], {
     cwd: scmRootOf(repo),
-    stdin: "null",
     stdout: "piped",
     stderr: "piped",
     env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
-  }).outputSync();
+  });
   const flags = new Map<string, string>();
   for (const line of dec.decode(out.stdout).split("\n")) {
     const m = /^(.)\t([^:]+):(\S+)\t/.exec(line);

@@ -13,6 +13,7 @@ import { UnknownRevisionError } from "../../errors.ts";
 import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
 import { queueStatus, type QueueStatusRow } from "./queue.ts";
 import { activeWorkspaceRun, readProcInfo } from "./queue_store.ts";
+import { runToolSync } from "../../proc/spawn.ts";
 
 export interface FileJson {
   data?: unknown;
@@ -154,12 +155,11 @@ export interface ExpShowOptions {
 }
 
 function resolveCommit(cwd: string, rev: string): string | undefined {
-  const r = new Deno.Command("git", {
-    args: ["rev-parse", "--verify", "-q", `${rev}^{commit}`],
+  const r = runToolSync("git", ["rev-parse", "--verify", "-q", `${rev}^{commit}`], {
     cwd,
     stdout: "piped",
     stderr: "null",
-  }).outputSync();
+  });
   return r.code === 0 ? new TextDecoder().decode(r.stdout).trim() : undefined;
 }
 
