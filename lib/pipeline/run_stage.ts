@@ -11,7 +11,7 @@
  * fails when a requested sandbox cannot be enforced here (no bwrap, no user
  * namespaces), so nothing runs unconfined in place of a sandboxed stage.
  */
-import { CairnError } from "../errors.ts";
+import { CairnError, ConfigError, UsageError } from "../errors.ts";
 import { type Stage, stageAddress } from "../stage/types.ts";
 import { type CairnConfig, loadCairnConfig } from "../config/cairn_config.ts";
 import type { PluginSpec } from "../plugin/loader.ts";
@@ -33,7 +33,7 @@ import type { SandboxPolicy } from "../sandbox/grants.ts";
 import { sandboxOptionsForStage, type StageSandboxOptions } from "../sandbox/stage_options.ts";
 import { formatViolations, type Violation } from "../sandbox/violations.ts";
 import { type OutputSink, StageCmdFailedError } from "./run_command.ts";
-import { chosenRunner } from "./runner_choice.ts";
+import { chosenRunner, stageMetaRunner } from "./runner_choice.ts";
 
 /** Per-run choices (`repro --sandbox`, `--explain-inputs`) and where reports go. */
 export interface StageRunOptions {
@@ -180,6 +180,24 @@ async function planCommand(
   if (explicit) {
     spec = reg.runner(explicit);
     if (!spec) {
+      const hint = `installed runners: ${
+        runnerList(reg)
+      } (cairn runners list); a project adds one under plugins: in .dvc/cairn.yaml`;
+      // say where the name came from: the run's flag, the stage's meta or the project's file
+      if (opts.runner !== undefined) {
+        throw new UsageError(`argument --runner: unknown runner '${explicit}'`, hint);
+      }
+      if (!sb.grants.runner && stageMetaRunner(stage) === explicit) {
+        throw new CairnError(`stage '${sb.stage}': meta.runner: unknown runner '${explicit}'`, {
+          hint,
+        });
+      }
+      if (!sb.grants.runner && explicit === ctx.config.runner) {
+        throw new ConfigError(
+          `'${ctx.config.file ?? ".dvc/cairn.yaml"}': unknown runner '${explicit}'`,
+          { hint },
+        );
+      }
       throw new SandboxGrantError(
         sb.stage,
         `unknown runner '${explicit}'`,

@@ -17,8 +17,15 @@ export function chosenRunner(
   const sb = m?.sandbox && typeof m.sandbox === "object" && typeof m.sandbox.runner === "string"
     ? m.sandbox.runner
     : undefined;
-  const top = typeof m?.runner === "string" ? m.runner : undefined;
-  return runRunner ?? sb ?? top ?? projectRunner;
+  return runRunner ?? sb ?? stageMetaRunner(stage) ?? projectRunner;
+}
+
+/** `meta.runner` of a stage, if it names one. */
+export function stageMetaRunner(stage: Stage): string | undefined {
+  const meta = stage.meta as { runner?: unknown } | undefined;
+  return meta && typeof meta === "object" && typeof meta.runner === "string"
+    ? meta.runner
+    : undefined;
 }
 
 /**

@@ -345,3 +345,30 @@ Deno.test("slurm: queue kill and scancel stop an experiment running as a job; it
     removeDir(repo);
   }
 });
+
+Deno.test("slurm: an unknown runner name says where it came from", () => {
+  const repo = makeRepo();
+  try {
+    writeFiles(repo, { "dvc.yaml": "stages:\n  d:\n    cmd: echo x > d.txt\n    outs: [d.txt]\n" });
+    const flag = cairn(["repro", "--runner", "slurmm"], { cwd: repo, env: ENV });
+    assertEquals(flag.code, 254);
+    assertMatch(
+      flag.stderr,
+      /argument --runner: unknown runner 'slurmm'\ninstalled runners: .*slurm/,
+    );
+    writeFiles(repo, { ".dvc/cairn.yaml": "runner: slurmm\n" });
+    const proj = cairn(["repro"], { cwd: repo, env: ENV });
+    assertEquals(proj.code, 251);
+    assertMatch(proj.stderr, /cairn\.yaml': unknown runner 'slurmm'/);
+    writeFiles(repo, {
+      "dvc.yaml": "stages:\n  d:\n    cmd: echo x > d.txt\n    outs: [d.txt]\n" +
+        "    meta: {runner: slurmm}\n",
+    });
+    const meta = cairn(["repro"], { cwd: repo, env: ENV });
+    assertEquals(meta.code, 1);
+    assertMatch(meta.stderr, /stage 'd': meta\.runner: unknown runner 'slurmm'/);
+    assert(!exists(join(repo, "d.txt")));
+  } finally {
+    removeDir(repo);
+  }
+});
