@@ -1,8 +1,9 @@
 /**
- * Sandbox overhead: a trivial stage run 50 times (quick: 10) under policy
- * off / on / hermetic (traced and not) / on with a host-list net grant, and
- * one stage reading 10,000 small files (quick: 2,000), each against a plain
- * `sh -c` of the same command measured in the same run.
+ * Sandbox overhead per backend (bwrap, Landlock): a trivial stage run 50
+ * times (quick: 10) under policy off / on / hermetic (traced and not) / on
+ * with a host-list net grant, and one stage reading 10,000 small files, each
+ * against a plain `sh -c` of the same command measured in the same run.
+ * Target (issue 11): Landlock <= 1.1x plain on the 10,000-file stage.
  */
 import type { BenchOptions, BenchRow } from "../bench.ts";
 import { runSandboxed, type RunSandboxedOptions } from "../../lib/sandbox/run_sandboxed.ts";
@@ -86,21 +87,24 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
     ratio: bwrapMs / ref,
   });
   await per("policy off", { policy: "off" });
-  await per("policy on", { policy: "on" });
-  await per("hermetic, strace", { policy: "hermetic", trace: true });
-  await per("hermetic, no trace", { policy: "hermetic", trace: false });
-  await per("on, net host list", {
+  await per("bwrap, policy on", { policy: "on", backend: "bwrap" });
+  await per("bwrap, hermetic, strace", { policy: "hermetic", trace: true, backend: "bwrap" });
+  await per("bwrap, hermetic, no trace", { policy: "hermetic", trace: false, backend: "bwrap" });
+  await per("bwrap, on, net host list", {
     policy: "on",
+    backend: "bwrap",
     grants: parseSandboxMeta({ sandbox: { net: ["example.org:443"] } }),
   });
+  await per("landlock, policy on", { policy: "on", backend: "landlock" });
+  await per("landlock, hermetic", { policy: "hermetic", backend: "landlock" });
 
   // One stage reading many small files.
-  const nFiles = opts.quick ? 2000 : 10_000;
+  const nFiles = 10_000;
   Deno.mkdirSync(`${root}/many`);
   for (let i = 0; i < nFiles; i++) Deno.writeTextFileSync(`${root}/many/f${i}`, `${i}\n`);
   const readAll = "find many -type f -exec cat {} + > data/out.txt";
   const refMany = await plainMs(readAll, root, 3);
-  const many = async (name: string, o: Partial<RunSandboxedOptions>) => {
+  const many = async (name: string, o: Partial<RunSandboxedOptions>, target?: string) => {
     const ms = await sandboxMs(readAll, 3, { ...base, deps: ["many"], policy: "on", ...o });
     rows.push({
       name: `stage reading ${nFiles} files, ${name}`,
@@ -109,11 +113,16 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
       reference: "sh -c",
       referenceValue: refMany,
       ratio: ms / refMany,
+      target,
     });
   };
-  await many("policy on", { policy: "on" });
-  await many("hermetic, no trace", { policy: "hermetic", trace: false });
-  await many("hermetic, strace", { policy: "hermetic", trace: true });
+  await many("bwrap, policy on", { policy: "on", backend: "bwrap" });
+  await many("bwrap, hermetic, no trace", { policy: "hermetic", trace: false, backend: "bwrap" });
+  if (!opts.quick) {
+    await many("bwrap, hermetic, strace", { policy: "hermetic", trace: true, backend: "bwrap" });
+  }
+  await many("landlock, policy on", { policy: "on", backend: "landlock" }, "<= 1.1x");
+  await many("landlock, hermetic", { policy: "hermetic", backend: "landlock" }, "<= 1.1x");
   return rows;
 }
 
