@@ -574,3 +574,38 @@ Deno.test("ls --show-hash / --size as DVC 3.64 prints them (hash column, '-' for
     removeDir(dir);
   }
 });
+
+Deno.test("metrics modify on a legacy stage file's output writes metric: {type, xpath} into that file (item 9)", () => {
+  const dir = makeRepo();
+  try {
+    cairnOk(
+      [
+        "run",
+        "-q",
+        "-f",
+        "train.dvc",
+        "-M",
+        "auc.metric",
+        `echo '{"AUC": 0.91, "loss": 0.2}' > auc.metric`,
+      ],
+      { cwd: dir },
+    );
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "train"], dir);
+    git(["tag", "v1"], dir);
+    const r = cairnOk(["metrics", "modify", "auc.metric", "--type", "json", "--xpath", "AUC"], {
+      cwd: dir,
+    });
+    assertMatch(r.stdout, /\tgit add train\.dvc\n/);
+    assertMatch(readText(dir, "train.dvc"), /\n {2}metric:\n {4}type: json\n {4}xpath: AUC\n/);
+    assertEquals(exists(join(dir, ".dvc/cairn/metrics.yaml")), false);
+    // the tutorial's view: only AUC, at v1 too; the stage stays up to date
+    assertEquals(
+      cairnOk(["metrics", "show", "-T"], { cwd: dir }).stdout,
+      "Revision    Path        AUC\nworkspace   auc.metric  0.91\nv1          auc.metric  0.91\n",
+    );
+    assertEquals(cairnOk(["status"], { cwd: dir }).stdout, "Data and pipelines are up to date.\n");
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -12,6 +12,9 @@ import { METRIC_SETTINGS_FILE, parseMetricSettings } from "../../metrics/setting
 import type { Repo } from "../repo.ts";
 import { gitAdd } from "../../scm/git.ts";
 import { configBool } from "../../config/config.ts";
+import { saveDvcFile } from "../../dvcfile/dvc_file.ts";
+import type { Output, Stage } from "../../stage/types.ts";
+import { openRevision } from "../revisions.ts";
 
 const HEADER = "# cairn metrics settings (`cairn metrics modify`); DVC does not read this file.\n";
 
@@ -45,6 +48,8 @@ export function modifyMetric(
   if (!opts.unset && opts.type === undefined && opts.xpath === undefined) {
     throw new UsageError("nothing to modify", "give --type and/or --xpath (or --unset)");
   }
+  const legacy = legacyStageOutput(repo, path);
+  if (legacy) return modifyInStageFile(repo, legacy, opts);
   const file = join(repo.root, METRIC_SETTINGS_FILE);
   let text: string | undefined;
   try {
@@ -69,6 +74,48 @@ export function modifyMetric(
   Deno.mkdirSync(dirname(file), { recursive: true });
   writeTextAtomic(file, HEADER + emitYaml({ metrics }));
   // committed with the project, so clones and older revisions read metrics the same way
+  if (!repo.scmRoot) return { settings: result, gitFiles: [] };
+  if (configBool(repo.config.core.autostage)) {
+    gitAdd([file], repo.root);
+    return { settings: result, gitFiles: [] };
+  }
+  return { settings: result, gitFiles: [file] };
+}
+
+/** The output at `path` when a legacy command stage file (`.dvc` with `cmd`) declares it. */
+function legacyStageOutput(repo: Repo, path: string): { stage: Stage; out: Output } | undefined {
+  const hit = openRevision(repo).outputs().get(path);
+  if (!hit || hit.stage.kind !== "dvcfile" || hit.stage.cmd === undefined) return undefined;
+  return { stage: hit.stage, out: hit.out };
+}
+
+/**
+ * DVC 0.x kept `metrics modify` in the stage file itself (`metric: {type,
+ * xpath}` on the output): legacy stage files get it there, as the old
+ * tutorials show (DVC 3 rejects such files anyway; `stage migrate` drops it).
+ */
+function modifyInStageFile(
+  repo: Repo,
+  hit: { stage: Stage; out: Output },
+  opts: ModifyMetricOptions,
+): ModifyMetricResult {
+  const { stage, out } = hit;
+  const current = out.extra?.metric;
+  const prev: MetricSettings = current && typeof current === "object"
+    ? { ...(current as MetricSettings) }
+    : {};
+  let result: MetricSettings | undefined;
+  if (opts.unset) {
+    if (out.extra) delete out.extra.metric;
+  } else {
+    result = { ...prev };
+    if (opts.type !== undefined) result.type = opts.type.toLowerCase();
+    if (opts.xpath !== undefined) result.xpath = opts.xpath;
+    out.extra = { ...(out.extra ?? {}), metric: result };
+  }
+  out.kind = "metric";
+  saveDvcFile(repo.root, stage);
+  const file = join(repo.root, stage.file);
   if (!repo.scmRoot) return { settings: result, gitFiles: [] };
   if (configBool(repo.config.core.autostage)) {
     gitAdd([file], repo.root);

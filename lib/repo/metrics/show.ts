@@ -107,14 +107,37 @@ export function collectMetricPaths(
  */
 export function settingsAt(view: RevisionView): MetricSettingsMap {
   const own = view.readScmText(METRIC_SETTINGS_FILE);
-  if (own !== undefined || view.isWorkspace) return parseMetricSettings(own);
-  let text: string | undefined;
-  try {
-    text = Deno.readTextFileSync(`${view.repo.root}/${METRIC_SETTINGS_FILE}`);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  let settings: MetricSettingsMap;
+  if (own !== undefined || view.isWorkspace) settings = parseMetricSettings(own);
+  else {
+    let text: string | undefined;
+    try {
+      text = Deno.readTextFileSync(`${view.repo.root}/${METRIC_SETTINGS_FILE}`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    settings = parseMetricSettings(text);
   }
-  return parseMetricSettings(text);
+  // DVC 0.x: `metric: {type, xpath}` on an output of a legacy stage file, at that revision
+  for (const stage of view.index().stages) {
+    if (stage.kind !== "dvcfile") continue;
+    for (const out of stage.outs) {
+      const m = out.extra?.metric;
+      if (!m || typeof m !== "object") continue;
+      const { type, xpath } = m as { type?: unknown; xpath?: unknown };
+      settings[stageOutPath(stage, out.path)] = {
+        ...(typeof type === "string" ? { type } : {}),
+        ...(typeof xpath === "string" ? { xpath } : {}),
+      };
+    }
+  }
+  // settings made since then apply to older revisions too
+  if (!view.isWorkspace) {
+    for (const [p, m] of Object.entries(settingsAt(openRevision(view.repo)))) {
+      settings[p] ??= m;
+    }
+  }
+  return settings;
 }
 
 /** Read one metrics file at a revision. */
