@@ -282,6 +282,8 @@ function removeOutput(abs: string): void {
 class LockWriter {
   /** lock file -> stage name -> plan position of entries first written in this run. */
   #added = new Map<string, Map<string, number>>();
+  /** lock file -> the text this writer wrote last and its data, so the next write skips the parse. */
+  #last = new Map<string, { text: string; lock: LockData }>();
   constructor(readonly repo: Repo) {}
 
   write(stage: Stage, planPos: number): { file: string; generated: boolean; updated: boolean } {
@@ -293,8 +295,12 @@ class LockWriter {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
+    const last = this.#last.get(file);
     const lock: LockData = before === undefined || before.trim() === ""
       ? { stages: new Map(), raw: {} }
+      : last?.text === before
+      // entries are replaced, never mutated: a copy of the map is enough
+      ? { stages: new Map(last.lock.stages), raw: last.lock.raw }
       : parseLockFile(before, file);
     const generated = lock.stages.size === 0 && Object.keys(lock.raw).length === 0;
     const entry = lockEntry(stage);
@@ -319,6 +325,7 @@ class LockWriter {
     }
     const text = formatLockFile(lock);
     if (text !== before) writeTextAtomic(full, text);
+    this.#last.set(file, { text, lock: { stages: new Map(lock.stages), raw: lock.raw } });
     return { file, generated, updated };
   }
 }
