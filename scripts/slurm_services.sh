@@ -3,7 +3,9 @@
 # munged (as user munge, the package's key), slurmctld and slurmd (as root) with a
 # generated slurm.conf in a scratch state dir: one node with this machine's CPUs,
 # proctrack/linuxproc, task/none, no cgroups, no accounting (read a job's final state
-# with `scontrol show job`, kept MinJobAge seconds), scheduling without delay.
+# with `scontrol show job`, kept MinJobAge seconds), scheduling without delay. Memory is
+# a consumable (--mem, 512 MB per CPU by default) and, without cgroups, enforced by
+# slurmstepd's polling (jobacct_gather/linux + OverMemoryKill: such a job ends FAILED).
 #
 #   slurm_services.sh start   start what is not running; write CAIRN_TEST_SLURM_CONF
 #                             (the slurm.conf path, for SLURM_CONF) to services.env
@@ -86,11 +88,14 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=none
 SwitchType=switch/none
-JobAcctGatherType=jobacct_gather/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=1
+JobAcctGatherParams=OverMemoryKill
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
+SelectTypeParameters=CR_CPU_Memory
+DefMemPerCPU=512
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 MinJobAge=300

@@ -136,6 +136,25 @@ class Tail {
   }
 }
 
+/**
+ * Whether slurmstepd said it killed the job for its memory: without cgroups
+ * (JobAcctGatherParams=OverMemoryKill) such a job ends FAILED, not
+ * OUT_OF_MEMORY, and only this line in the job's stderr tells why.
+ */
+class MemoryKillWatch {
+  killed = false;
+  #tail = "";
+  #dec = new TextDecoder();
+  see(chunk: Uint8Array): void {
+    if (this.killed) return;
+    const text = this.#tail + this.#dec.decode(chunk, { stream: true });
+    if (/slurmstepd[^\n]*: error: (Exceeded job memory limit|.*exceeded memory limit)/.test(text)) {
+      this.killed = true;
+    }
+    this.#tail = text.slice(-200);
+  }
+}
+
 function writer(fd: { writeSync(p: Uint8Array): number }) {
   return (chunk: Uint8Array) => {
     let off = 0;
@@ -236,9 +255,14 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   });
   live.set(id, req.env);
   const submitted = performance.now();
+  const toStderr = io?.onStderr ?? writer(Deno.stderr);
+  const memory = new MemoryKillWatch();
   const tails = [
     new Tail(out, io?.onStdout ?? writer(Deno.stdout)),
-    new Tail(err, io?.onStderr ?? writer(Deno.stderr)),
+    new Tail(err, (c) => {
+      memory.see(c);
+      toStderr(c);
+    }),
   ];
   const drain = () => Promise.all(tails.map((t) => t.drain()));
   try {
@@ -276,7 +300,8 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
       const why = s.state === "FAILED"
         ? `exited with ${s.exitSignal ? `signal ${s.exitSignal}` : s.exitCode}`
         : s.reason ?? "";
-      const failure = `Slurm job ${id} ended ${s.state}${why ? ` (${why})` : ""}`;
+      const failure = `Slurm job ${id} ended ${s.state}${why ? ` (${why})` : ""}` +
+        (memory.killed && s.state !== "OUT_OF_MEMORY" ? ": it exceeded its memory limit" : "");
       if (sandboxed && (s.state === "COMPLETED" || s.state === "FAILED")) {
         // the sandbox's report, as for a local stage (violations name the grant to add)
         return {

@@ -66,6 +66,12 @@ function pipeline(opts: { failA1?: boolean; meta?: string } = {}): Record<string
   };
 }
 
+/** Poll `cond` until it holds or `ms` have passed (a liveness bound, not a timing assertion). */
+async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+}
+
 function jobIds(repo: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const l of Deno.readTextFileSync(join(repo, "jobs.log")).split("\n").filter(Boolean)) {
@@ -164,10 +170,7 @@ Deno.test("slurm: Ctrl-C cancels every submitted job and leaves none queued", as
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    // wait until Slurm has all three (liveness bound: 60 s)
-    for (let i = 0; i < 600 && liveJobsIn(repo).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(() => liveJobsIn(repo).length >= 3, 60_000);
     assertEquals(liveJobsIn(repo).length, 3);
     child.kill("SIGINT");
     const out = await child.output();
@@ -220,10 +223,7 @@ Deno.test("slurm: queue start --runner slurm runs four queued experiments as job
     const refs = () =>
       git(["for-each-ref", "--format=%(refname)", "refs/exps/"], repo).split("\n")
         .filter((r) => r && !r.includes("/celery/"));
-    // liveness bound: 3 minutes
-    for (let i = 0; i < 1800 && (refs().length < 4 || liveJobsIn(repo).length); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(() => refs().length >= 4 && !liveJobsIn(repo).length, 180_000);
     const results = refs().map((r) =>
       JSON.parse(git(["show", `${r}:metrics.json`], repo)) as { score: number; job: string }
     );
@@ -308,7 +308,8 @@ Deno.test("slurm: queue kill and scancel stop an experiment running as a job; it
     writeFiles(repo, {
       "dvc.yaml": "stages:\n  train:\n    cmd: sh train.sh\n    deps: [train.sh]\n" +
         "    params: [x]\n    metrics:\n    - metrics.json:\n        cache: false\n",
-      "train.sh": "sleep 300\necho '{}' > metrics.json\n",
+      // `&&`: a killed sleep fails the stage (sh would go on to the next line)
+      "train.sh": "sleep 300 && echo '{}' > metrics.json\n",
       "params.yaml": "x: 1\n",
     });
     git(["add", "-A"], repo);
@@ -327,16 +328,15 @@ Deno.test("slurm: queue kill and scancel stop an experiment running as a job; it
     );
     const running = () =>
       (cairn(["queue", "status"], { cwd: repo, env: ENV }).stdout.match(/Running/g) ?? []).length;
-    for (let i = 0; i < 600 && running() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const until = (cond: () => boolean) => waitUntil(cond, 120_000);
+    await until(() => running() >= 2);
     assertEquals(running(), 2);
     const k = cairn(["queue", "kill", "by-kill"], { cwd: repo, env: ENV });
     assertEquals(k.code, 0, k.stderr);
     assertEquals(run("scancel", [ids.get("by-scancel")!], { cwd: repo, env: ENV }).code, 0);
     const failed = () =>
       (cairn(["queue", "status"], { cwd: repo, env: ENV }).stdout.match(/Failed/g) ?? []).length;
-    for (let i = 0; i < 600 && (failed() < 2 || liveJobsIn(repo).length); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(() => failed() >= 2 && !liveJobsIn(repo).length);
     assertEquals(failed(), 2);
     assertEquals(liveJobsIn(repo), []);
     // both temporary worktrees are gone
@@ -368,6 +368,28 @@ Deno.test("slurm: an unknown runner name says where it came from", () => {
     assertEquals(meta.code, 1);
     assertMatch(meta.stderr, /stage 'd': meta\.runner: unknown runner 'slurmm'/);
     assert(!exists(join(repo, "d.txt")));
+  } finally {
+    removeDir(repo);
+  }
+});
+
+Deno.test("slurm: a job over its memory fails its stage, saying so", () => {
+  const repo = makeRepo();
+  try {
+    writeFiles(repo, {
+      "hog.py": "import time\nb = b'x' * (400 * 1024 * 1024)\ntime.sleep(20)\n",
+      "dvc.yaml": "stages:\n  hog:\n    cmd: python3 hog.py; echo x > hog.txt\n" +
+        "    deps: [hog.py]\n    outs: [hog.txt]\n" +
+        "    meta: {runner: slurm, resources: {mem: 50M}}\n",
+    });
+    const r = cairn(["repro"], { cwd: repo, env: ENV });
+    assertEquals(r.code, 255, r.stdout + r.stderr);
+    assertMatch(
+      r.stderr,
+      /failed to reproduce 'hog': .*Slurm job \d+ ended (OUT_OF_MEMORY|FAILED .*: it exceeded its memory limit)/,
+    );
+    assert(!exists(join(repo, "hog.txt")));
+    assertEquals(liveJobsIn(repo), []);
   } finally {
     removeDir(repo);
   }
