@@ -32,8 +32,10 @@ import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
 /** The launcher script (a file next to this one). */
 export const LAUNCHER = fileURLToPath(new URL("./landlock_launcher.ts", import.meta.url));
 
-/** argv that runs the launcher with this Deno. */
+/** argv that runs the launcher: this Deno, or the compiled cairn itself. */
 export function launcherCommand(): string[] {
+  const exe = Deno.execPath();
+  if (!/(^|\/)deno$/.test(exe)) return [exe, "__landlock-launch"];
   return [
     Deno.execPath(),
     "run",

@@ -8,7 +8,9 @@
  * open it: no write rule covers it).
  *
  * Self-contained on purpose (no imports): it is started as
- * `deno run -A landlock_launcher.ts SPEC.json` and must start fast.
+ * `deno run -A landlock_launcher.ts SPEC.json` and must start fast; the
+ * compiled cairn binary runs it as `cairn __landlock-launch SPEC.json`
+ * (cli.ts), since there is no `deno` to run it with.
  *
  * x86_64 syscall numbers: 444 landlock_create_ruleset, 445 landlock_add_rule,
  * 446 landlock_restrict_self.
@@ -276,7 +278,7 @@ function workerMain(): void {
  * can list /proc for leftovers after the stage; a Worker thread confines
  * itself and starts the stage, which inherits that thread's domain.
  */
-async function main(specPath: string): Promise<number> {
+export async function launcherMain(specPath: string): Promise<number> {
   const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
   const report = Deno.openSync(spec.report, { write: true, create: true, truncate: true });
   const send = (r: LaunchReport) => {
@@ -345,4 +347,4 @@ function signo(s: string): number {
 const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
   "undefined";
 if (inWorker) workerMain();
-else if (import.meta.main) Deno.exit(await main(Deno.args[0]));
+else if (import.meta.main) Deno.exit(await launcherMain(Deno.args[0]));

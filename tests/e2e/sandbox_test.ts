@@ -471,3 +471,40 @@ for (const [what, bwrapEnv] of [["no bwrap", "/nonexistent/bwrap"], ["no user na
     },
   });
 }
+
+Deno.test({
+  name: "doctor: each sandbox backend, whether it works here, and the chosen one's guarantees",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "cairn-doctor-" });
+    try {
+      const here = await cairnAsync(["doctor"], dir);
+      assertEquals(here.code, 0, here.stderr);
+      assertMatch(here.stdout, /^ {2}bwrap: works \(/m);
+      assertMatch(here.stdout, /^ {2}landlock: works \(kernel ABI \d+\)/m);
+      assertMatch(here.stdout, /Sandbox backend \(auto\): bwrap; it guarantees:/);
+      assertMatch(here.stdout, /private \/tmp +yes/);
+      // Without a working bwrap, auto falls back to Landlock and says what it does not do.
+      Deno.writeTextFileSync(
+        `${dir}/bwrap`,
+        "#!/bin/sh\necho 'bwrap: No permissions' >&2\nexit 1\n",
+      );
+      Deno.chmodSync(`${dir}/bwrap`, 0o755);
+      const no = await cairnAsync(["doctor"], dir, { CAIRN_BWRAP: `${dir}/bwrap` });
+      assertEquals(no.code, 0, no.stderr);
+      assertMatch(
+        no.stdout,
+        /^ {2}bwrap: does not work \([^)]*\): bwrap cannot create namespaces here/m,
+      );
+      assertMatch(no.stdout, /Sandbox backend \(auto\): landlock; it guarantees:/);
+      assertMatch(
+        no.stdout,
+        /host-list network grants \(filtering proxy\) +NO \(refused before running/,
+      );
+      assertMatch(no.stdout, /private \/tmp +partly/);
+    } finally {
+      removeDir(dir);
+    }
+  },
+});
