@@ -4,7 +4,7 @@
 # generated slurm.conf in a scratch state dir: one node with this machine's CPUs,
 # proctrack/linuxproc, task/none, no cgroups, no accounting (read a job's final state
 # with `scontrol show job`, kept MinJobAge seconds), scheduling without delay. Memory is
-# a consumable (--mem, 512 MB per CPU by default) and, without cgroups, enforced by
+# a consumable (--mem, 1 GB per CPU by default) and, without cgroups, enforced by
 # slurmstepd's polling (jobacct_gather/linux + OverMemoryKill: such a job ends FAILED).
 #
 #   slurm_services.sh start   start what is not running; write CAIRN_TEST_SLURM_CONF
@@ -21,7 +21,7 @@ envfile="$dir/services.env"
 s="$dir/slurm"
 
 log() { echo "slurm_services: $*" >&2; }
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -95,7 +95,7 @@ JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
-DefMemPerCPU=512
+DefMemPerCPU=1024
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 MinJobAge=300
@@ -148,9 +148,9 @@ stop_daemons() {
   for p in slurmd slurmctld; do
     pidf="$s/$p.pid"
     if alive "$pidf"; then
-      kill -TERM "$(cat "$pidf")" 2>/dev/null || true
+      kill -TERM "$(cat "$pidf" 2>/dev/null)" 2>/dev/null || true
       for ((i = 0; i < 100; i++)); do alive "$pidf" || break; sleep 0.1; done
-      alive "$pidf" && kill -KILL "$(cat "$pidf")" 2>/dev/null
+      alive "$pidf" && kill -KILL "$(cat "$pidf" 2>/dev/null)" 2>/dev/null
     fi
     rm -f "$pidf"
   done
