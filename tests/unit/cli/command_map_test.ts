@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "../../_rig/assert.ts";
-import type { Command } from "commander";
+import type { Command } from "../../../lib/cli/argparse.ts";
 import { COMMAND_LOADERS, commandModulesFor, commandName } from "../../../lib/cli/command_map.ts";
 import { COMMANDS } from "../../../lib/cli/commands/index.ts";
 import { buildProgram } from "../../../lib/cli/main.ts";
