@@ -13,7 +13,10 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** start from an empty environment plus `env` (default true). */
   clearEnv?: boolean;
-  stdin?: "null" | "inherit";
+  /** "piped": the child's stdin is handed to `onSpawn` (close it to send EOF). */
+  stdin?: "null" | "inherit" | "piped";
+  /** called once the child runs (its pid, its stdin when piped). */
+  onSpawn?: (child: Deno.ChildProcess) => void;
   /** receive stdout chunks; "inherit" keeps cairn's own stdout (live TTY). */
   onStdout?: ((chunk: Uint8Array) => void) | "inherit";
   onStderr?: ((chunk: Uint8Array) => void) | "inherit";
@@ -97,6 +100,7 @@ export async function spawnProcess(argv: string[], opts: SpawnOptions = {}): Pro
   }).spawn();
   const pid = child.pid;
   running.add(pid);
+  opts.onSpawn?.(child);
   let aborted = false;
   const grace = opts.killGraceMs ?? 1000;
   const timers: ReturnType<typeof setTimeout>[] = [];

@@ -2,6 +2,8 @@
  * The Landlock backend: no helper binary, no namespaces, no root. cairn
  * starts `landlock_launcher.ts` (a second Deno process) which confines
  * itself and then runs the stage; cairn's own process is never restricted.
+ * After the stage exits, cairn kills what it left below the launcher (the
+ * child subreaper) and then closes the launcher's stdin to let it end.
  *
  * Rules from the same grants as bwrap:
  * - `on`: read and execute everywhere except host `/tmp` (as bwrap's private
@@ -26,7 +28,12 @@ import { InterruptedError } from "../errors.ts";
 import type { OutParent, SandboxPlan } from "./bwrap.ts";
 import { SandboxGrantError, SandboxUnavailableError } from "./errors.ts";
 import type { ResolvedGrants } from "./grants.ts";
-import type { LaunchReport, LaunchRule, LaunchSpec } from "./landlock_launcher.ts";
+import {
+  descendants,
+  type LaunchReport,
+  type LaunchRule,
+  type LaunchSpec,
+} from "./landlock_launcher.ts";
 import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
 
 /** The launcher script (a file next to this one). */
@@ -244,15 +251,31 @@ export async function runConfined(
     report: `${o.ctl}/report.json`,
   };
   await Deno.writeTextFile(`${o.ctl}/spec.json`, JSON.stringify(spec));
+  const reportPath = `${o.ctl}/report.json`;
+  let exited = false;
+  let leftover: string[] = [];
+  let reaping: Promise<void> | undefined;
   const run = await spawnProcess([...(o.launcher ?? launcherCommand()), `${o.ctl}/spec.json`], {
     cwd: "/",
     env: { ...o.env, DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "piped",
     onStdout: o.onStdout ?? (() => {}),
     onStderr: o.onStderr ?? (() => {}),
     signal: o.signal,
+    onSpawn: (child) => {
+      // Once the stage has exited (report written), kill what it left below
+      // the launcher (its subreaper), then let the launcher go.
+      reaping = (async () => {
+        while (!exited && !readReport(reportPath)) await new Promise((r) => setTimeout(r, 5));
+        if (!exited) leftover = await killDescendants(child.pid);
+        await child.stdin.close().catch(() => {});
+      })();
+    },
   });
+  exited = true;
+  await reaping;
   if (run.aborted) throw new InterruptedError();
-  const report = readReport(`${o.ctl}/report.json`);
+  const report = readReport(reportPath);
   if (!report || report.error !== undefined || report.rc === undefined) {
     const why = report?.error ?? (run.stderrTail.trim().split("\n").slice(-3).join("; ") ||
       `launcher exit ${run.code}`);
@@ -262,7 +285,28 @@ export async function runConfined(
       "check `cairn doctor`; or use --sandbox-backend bwrap",
     );
   }
-  return { exitCode: report.rc, stderr: run.stderrTail, leftover: report.leftover ?? [] };
+  return { exitCode: report.rc, stderr: run.stderrTail, leftover };
+}
+
+/** Stop, then kill, every live descendant of `root`; the first round's list ("pid comm"). */
+async function killDescendants(root: number): Promise<string[]> {
+  const first: string[] = [];
+  for (let round = 0; round < 50; round++) {
+    const left = descendants(root);
+    if (!left.length) break;
+    if (round === 0) first.push(...left.map((p) => `${p.pid} ${p.comm}`));
+    // Stop all first so none acts on a sibling's death, then kill.
+    for (const p of left) tryKill(p.pid, "SIGSTOP");
+    for (const p of left) tryKill(p.pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return first;
+}
+
+function tryKill(pid: number, sig: Deno.Signal): void {
+  try {
+    Deno.kill(pid, sig);
+  } catch { /* gone */ }
 }
 
 function readReport(p: string): LaunchReport | undefined {

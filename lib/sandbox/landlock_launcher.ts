@@ -3,9 +3,9 @@
  * that confines itself with Landlock through FFI, then starts the stage
  * command, which inherits the domain. It also makes itself the child
  * subreaper so background processes the stage leaves behind are re-parented
- * to it, found in /proc and killed, and reports the exit code and leftovers
- * through a report file it opened before confining itself (the stage cannot
- * open it: no write rule covers it).
+ * to it, where cairn finds them in /proc and kills them; it reports the exit
+ * code through a report file it opened before confining itself (the stage
+ * cannot open it: no write rule covers it).
  *
  * Self-contained on purpose (no imports): it is started as
  * `deno run -A landlock_launcher.ts SPEC.json` and must start fast; the
@@ -213,7 +213,7 @@ export function confine(spec: LaunchSpec): number {
 }
 
 /** Descendants of `root` still alive (not zombies), from /proc. */
-function descendants(root: number): { pid: number; comm: string }[] {
+export function descendants(root: number): { pid: number; comm: string }[] {
   const kids = new Map<number, { pid: number; comm: string }[]>();
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
@@ -242,41 +242,11 @@ function descendants(root: number): { pid: number; comm: string }[] {
   return out;
 }
 
-/** Worker side: confine this thread only, start the stage from it, report its status. */
-function workerMain(): void {
-  const scope = globalThis as unknown as {
-    onmessage: (e: MessageEvent<LaunchSpec>) => void;
-    postMessage: (m: unknown) => void;
-  };
-  scope.onmessage = async (e) => {
-    const spec = e.data;
-    let abi: number;
-    try {
-      abi = confine(spec);
-    } catch (err) {
-      scope.postMessage({ error: (err as Error).message });
-      return;
-    }
-    try {
-      const child = new Deno.Command(spec.argv[0], {
-        args: spec.argv.slice(1),
-        cwd: spec.cwd,
-        stdin: "inherit",
-        stdout: "inherit",
-        stderr: "inherit",
-      }).spawn();
-      const st = await child.status;
-      scope.postMessage({ code: st.code, signal: st.signal, abi });
-    } catch (err) {
-      scope.postMessage({ error: `cannot start ${spec.argv[0]}: ${(err as Error).message}`, abi });
-    }
-  };
-}
-
 /**
- * Main thread: stays unconfined (Landlock restricts the calling thread) so it
- * can list /proc for leftovers after the stage; a Worker thread confines
- * itself and starts the stage, which inherits that thread's domain.
+ * Confine this process, start the stage, report its status, then (unless
+ * probing) wait until cairn closes stdin: meanwhile the launcher, the child
+ * subreaper, still holds the stage's orphaned background processes, which
+ * cairn (unconfined) finds in /proc below the launcher and kills.
  */
 export async function launcherMain(specPath: string): Promise<number> {
   const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
@@ -285,51 +255,38 @@ export async function launcherMain(specPath: string): Promise<number> {
     report.writeSync(new TextEncoder().encode(JSON.stringify(r)));
     report.close();
   };
-  if (!spec.probe) {
-    const c = openLibc();
-    c.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
-  }
-  // Interrupts go to the whole process group: stay alive to clean up and report.
-  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(s, () => {});
-  const worker = new Worker(import.meta.url, { type: "module" });
-  const res = await new Promise<
-    { code?: number; signal?: Deno.Signal | null; abi?: number; error?: string }
-  >((resolve) => {
-    worker.onmessage = (e) => resolve(e.data);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      resolve({ error: e.message });
-    };
-    worker.postMessage(spec);
-  });
-  worker.terminate();
-  if (res.error !== undefined || res.code === undefined) {
-    send({
-      leftover: [],
-      error: res.error ?? "the launcher thread ended without a status",
-      abi: res.abi,
-    });
+  if (!spec.probe) openLibc().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
+  let abi: number;
+  try {
+    abi = confine(spec);
+  } catch (e) {
+    send({ leftover: [], error: (e as Error).message });
     return 125;
   }
-  const rc = res.signal ? 128 + signo(res.signal) : res.code;
-  const leftover: string[] = [];
-  for (let round = 0; round < 50; round++) {
-    const left = descendants(Deno.pid);
-    if (!left.length) break;
-    if (round === 0) leftover.push(...left.map((p) => `${p.pid} ${p.comm}`));
-    // Stop all first so none acts on a sibling's death, then kill.
-    for (const p of left) tryKill(p.pid, "SIGSTOP");
-    for (const p of left) tryKill(p.pid, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  send({ rc, signal: res.signal, leftover, abi: res.abi });
-  return rc;
-}
-
-function tryKill(pid: number, sig: Deno.Signal) {
+  // Interrupts go to the whole process group: stay alive to report.
+  for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(s, () => {});
+  let status: Deno.CommandStatus;
   try {
-    Deno.kill(pid, sig);
-  } catch { /* gone */ }
+    const child = new Deno.Command(spec.argv[0], {
+      args: spec.argv.slice(1),
+      cwd: spec.cwd,
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    status = await child.status;
+  } catch (e) {
+    send({ leftover: [], error: `cannot start ${spec.argv[0]}: ${(e as Error).message}`, abi });
+    return 127;
+  }
+  const rc = status.signal ? 128 + signo(status.signal) : status.code;
+  send({ rc, signal: status.signal, leftover: [], abi });
+  if (!spec.probe) {
+    // Until cairn has killed what the stage left behind.
+    const buf = new Uint8Array(64);
+    while ((await Deno.stdin.read(buf)) !== null) { /* wait for EOF */ }
+  }
+  return rc;
 }
 
 function signo(s: string): number {
@@ -344,7 +301,4 @@ function signo(s: string): number {
   } as Record<string, number>)[s] ?? 1;
 }
 
-const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
-  "undefined";
-if (inWorker) workerMain();
-else if (import.meta.main) Deno.exit(await launcherMain(Deno.args[0]));
+if (import.meta.main) Deno.exit(await launcherMain(Deno.args[0]));
