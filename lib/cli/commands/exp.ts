@@ -3,7 +3,7 @@
  * `--queue`, `--run-all`, `--temp` and the `queue` command are in
  * exp_queue.ts.
  */
-import type { Command } from "npm:commander@^15.1.0";
+import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import { type Cell, renderCsv } from "../../py/table.ts";
