@@ -21,6 +21,7 @@ import { shellCommand } from "../../lib/pipeline/run_command.ts";
 import { writeFileAtomic } from "../../lib/fs/atomic_write.ts";
 import { isActive, jobSettings, jobState, sbatchArgs, slurmCall } from "./slurm.ts";
 import { resultPath } from "./job.ts";
+import { triggerInterrupt } from "../../lib/interrupt.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -227,6 +228,22 @@ const NEVER_STARTS = new Set([
 /** Jobs this run follows and that have not ended (cancelled if following fails). */
 const live = new Map<string, Record<string, string>>();
 
+/**
+ * While jobs are in flight, SIGTERM (a batch system or a service manager
+ * stopping cairn) is handled as Ctrl-C: the run is interrupted and every job
+ * cancelled, instead of cairn dying and leaving them running.
+ */
+let termWatched = false;
+const onTerm = () => triggerInterrupt();
+function watchTerm(on: boolean): void {
+  if (on === termWatched) return;
+  try {
+    if (on) Deno.addSignalListener("SIGTERM", onTerm);
+    else Deno.removeSignalListener("SIGTERM", onTerm);
+    termWatched = on;
+  } catch { /* signals not supported here */ }
+}
+
 async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   const settings = jobSettings(req.meta, req.projectConfig, req.stage);
   const dir = `${req.repoRoot}/.dvc/tmp/slurm`;
@@ -254,6 +271,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     throw e;
   });
   live.set(id, req.env);
+  watchTerm(true);
   const submitted = performance.now();
   const toStderr = io?.onStderr ?? writer(Deno.stderr);
   const memory = new MemoryKillWatch();
@@ -319,6 +337,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
       live.delete(id);
       await cancel(id, req.env).catch(() => {});
     }
+    if (!live.size) watchTerm(false);
     await Deno.remove(script).catch(() => {});
     await Deno.remove(out).catch(() => {});
     await Deno.remove(err).catch(() => {});

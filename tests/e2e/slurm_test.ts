@@ -151,38 +151,40 @@ Deno.test("slurm: runner chosen in cairn.yaml; a failing job fails its stage, -k
   }
 });
 
-Deno.test("slurm: Ctrl-C cancels every submitted job and leaves none queued", async () => {
-  const repo = makeRepo();
-  try {
-    const meta = "    meta: {runner: slurm}\n";
-    writeFiles(repo, {
-      "dvc.yaml": "stages:\n" +
-        ["s1", "s2", "s3"].map((s) =>
-          `  ${s}:\n    cmd: sleep 300; echo ${s} > ${s}.txt\n    outs: [${s}.txt]\n${meta}`
-        ).join(""),
-    });
-    git(["add", "-A"], repo);
-    const child = new Deno.Command(CAIRN, {
-      args: ["repro", "-j", "3"],
-      cwd: repo,
-      env: ENV,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    await waitUntil(() => liveJobsIn(repo).length >= 3, 60_000);
-    assertEquals(liveJobsIn(repo).length, 3);
-    child.kill("SIGINT");
-    const out = await child.output();
-    const text = new TextDecoder().decode(out.stderr);
-    assertEquals(out.code, 252, text);
-    assertMatch(text, /interrupted/);
-    assertEquals(liveJobsIn(repo), []);
-    assertEquals([...Deno.readDirSync(join(repo, ".dvc", "tmp", "slurm"))], []);
-  } finally {
-    removeDir(repo);
-  }
-});
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`slurm: ${sig === "SIGINT" ? "Ctrl-C" : sig} cancels every submitted job and leaves none queued`, async () => {
+    const repo = makeRepo();
+    try {
+      const meta = "    meta: {runner: slurm}\n";
+      writeFiles(repo, {
+        "dvc.yaml": "stages:\n" +
+          ["s1", "s2", "s3"].map((s) =>
+            `  ${s}:\n    cmd: sleep 300; echo ${s} > ${s}.txt\n    outs: [${s}.txt]\n${meta}`
+          ).join(""),
+      });
+      git(["add", "-A"], repo);
+      const child = new Deno.Command(CAIRN, {
+        args: ["repro", "-j", "3"],
+        cwd: repo,
+        env: ENV,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await waitUntil(() => liveJobsIn(repo).length >= 3, 60_000);
+      assertEquals(liveJobsIn(repo).length, 3);
+      child.kill(sig);
+      const out = await child.output();
+      const text = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 252, text);
+      assertMatch(text, /interrupted/);
+      assertEquals(liveJobsIn(repo), []);
+      assertEquals([...Deno.readDirSync(join(repo, ".dvc", "tmp", "slurm"))], []);
+    } finally {
+      removeDir(repo);
+    }
+  });
+}
 
 Deno.test("slurm: a job over its time limit fails with TIMEOUT in the message", () => {
   const repo = makeRepo();
