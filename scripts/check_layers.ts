@@ -32,7 +32,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "lib/params",
     "lib/plots",
   ],
-  ["lib/hash", "lib/fs", "lib/config", "lib/stage"],
+  ["lib/hash", "lib/fs", "lib/config", "lib/stage", "lib/proc"],
   ["lib/py", "lib/errors.ts", "lib/interrupt.ts", "lib/trace.ts", "lib/version.ts"],
 ];
 
