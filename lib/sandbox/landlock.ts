@@ -36,8 +36,11 @@ import {
 } from "./landlock_launcher.ts";
 import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
 
-/** The launcher script (a file next to this one). */
-export const LAUNCHER = fileURLToPath(new URL("./landlock_launcher.ts", import.meta.url));
+/** The launcher script next to this one: a path, or its URL when cairn was imported by URL. */
+export function launcherScript(): string {
+  const url = new URL("./landlock_launcher.ts", import.meta.url);
+  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
+}
 
 /** argv that runs the launcher: this Deno, or the compiled cairn itself. */
 export function launcherCommand(): string[] {
@@ -52,7 +55,7 @@ export function launcherCommand(): string[] {
     "--no-lock",
     "--no-prompt",
     "--no-check",
-    LAUNCHER,
+    launcherScript(),
   ];
 }
 
