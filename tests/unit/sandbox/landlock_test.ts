@@ -1,0 +1,74 @@
+/**
+ * The Landlock backend on its own (real kernel): leftovers that left the
+ * process group are still found (child subreaper), an interrupt ends the
+ * whole stage, other processes' environment is unreadable, UDP and Unix
+ * sockets are refused.
+ */
+import { assert, assertEquals, assertMatch, assertRejects } from "../../_rig/assert.ts";
+import { runSandboxed } from "../../../lib/sandbox/run_sandboxed.ts";
+import { InterruptedError } from "../../../lib/errors.ts";
+import { hostEnv, makeProject } from "./_fixture.ts";
+
+function pgrep(pattern: string): string {
+  const r = new Deno.Command("pgrep", { args: ["-f", pattern], stdout: "piped" }).outputSync();
+  return new TextDecoder().decode(r.stdout).trim();
+}
+
+async function run(cmd: string, signal?: AbortSignal) {
+  const p = await makeProject();
+  try {
+    const r = await runSandboxed(cmd, {
+      cwd: p.root,
+      env: { ...hostEnv(), CAIRN_TEST_TOKEN: "t0ken-not-granted" },
+      policy: "on",
+      deps: [],
+      outs: ["data/out.txt"],
+      repoRoot: p.root,
+      cacheDir: p.cacheDir,
+      backend: "landlock",
+      signal,
+    });
+    let out = "";
+    try {
+      out = Deno.readTextFileSync(`${p.root}/data/out.txt`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return { ...r, out };
+  } finally {
+    await p.cleanup();
+  }
+}
+
+Deno.test("landlock: a background process that left the group (setsid) is still killed and reported", async () => {
+  const r = await run("echo ok > data/out.txt; setsid sleep 31341 & sleep 0.2");
+  assertEquals(r.backend, "landlock");
+  assertMatch(r.violations.map((v) => v.message).join("\n"), /background process.*sleep/);
+  assertEquals(pgrep("sleep 31341"), "", "the daemonized process was killed");
+});
+
+Deno.test("landlock: an interrupt stops the stage and everything it started", async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 1500);
+  await assertRejects(() => run("sleep 31342 & sleep 31343", ac.signal), InterruptedError);
+  for (let i = 0; i < 100 && pgrep("sleep 3134[23]"); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals(pgrep("sleep 3134[23]"), "");
+});
+
+Deno.test("landlock: cairn's environment, UDP and Unix sockets are out of reach", async () => {
+  {
+    const r = await run(
+      "cat /proc/$PPID/environ /proc/1/environ 2>&1 | tr '\\0' '\\n' > data/out.txt; " +
+        `python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)' 2>> data/out.txt; ` +
+        `python3 -c 'import socket; socket.socket(socket.AF_UNIX)' 2>> data/out.txt; exit 0`,
+    );
+    assertEquals(r.exitCode, 0);
+    // Readable, either environment would show its PATH= entry.
+    assert(!r.out.includes("PATH="), r.out);
+    assertMatch(r.out, /\/proc\/\d+\/environ: Permission denied/);
+    // Both socket kinds refused (EACCES from the seccomp filter).
+    assertEquals(r.out.match(/PermissionError: \[Errno 13\] Permission denied/g)?.length, 2, r.out);
+  }
+});
