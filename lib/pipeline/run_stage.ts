@@ -26,10 +26,11 @@ import {
   runnerShortName,
 } from "../plugin/runner_api.ts";
 import { requireSandbox, which } from "../sandbox/availability.ts";
+import { landlockRefusal } from "../sandbox/landlock.ts";
 import { parseDenoCommand } from "../sandbox/deno_args.ts";
 import { SandboxGrantError, SandboxUnavailableError } from "../sandbox/errors.ts";
 import type { InputsReport } from "../sandbox/explain_inputs.ts";
-import type { SandboxPolicy } from "../sandbox/grants.ts";
+import type { SandboxPolicy, SandboxSpec } from "../sandbox/grants.ts";
 import { sandboxOptionsForStage, type StageSandboxOptions } from "../sandbox/stage_options.ts";
 import { formatViolations, type Violation } from "../sandbox/violations.ts";
 import { type OutputSink, StageCmdFailedError } from "./run_command.ts";
@@ -235,6 +236,7 @@ export async function checkStagesRunnable(
   opts: StageRunOptions = {},
 ): Promise<void> {
   const needs = new Map<string, { stage: string; runner: string; policy: SandboxPolicy }>();
+  const confined: { stage: string; grants: SandboxSpec }[] = [];
   for (const stage of stages) {
     if (stage.frozen) continue;
     for (const cmd of commandLines(stage.cmd)) {
@@ -258,7 +260,9 @@ export async function checkStagesRunnable(
           "use the shell runner (bwrap) for this stage, or policy off",
         );
       }
-      for (const prog of runnerRequires(p.spec.manifest, p.sb.policy)) {
+      const requires = runnerRequires(p.spec.manifest, p.sb.policy);
+      if (requires.includes("bwrap")) confined.push({ stage: p.sb.stage, grants: p.sb.grants });
+      for (const prog of requires) {
         if (!needs.has(prog)) {
           needs.set(prog, { stage: p.sb.stage, runner: p.runner, policy: p.sb.policy });
         }
@@ -270,7 +274,12 @@ export async function checkStagesRunnable(
   }
   for (const [prog, who] of needs) {
     if (prog === "bwrap") {
-      await requireSandbox({ stage: who.stage });
+      // bwrap or, when it does not work here, Landlock: refuse now what Landlock cannot honour.
+      const a = await requireSandbox({ stage: who.stage });
+      for (const c of a.backend === "landlock" ? confined : []) {
+        const no = landlockRefusal(c.grants, { trace: opts.explainInputs });
+        if (no) throw new SandboxGrantError(c.stage, no.why, no.hint);
+      }
       continue;
     }
     if (prog === "deno" && /(^|\/)deno$/.test(Deno.execPath())) continue;

@@ -64,6 +64,31 @@ export function devRoot(): string {
   return Deno.env.get("CAIRN_DEV_ROOT") || "/dev";
 }
 
+/**
+ * Why the Landlock backend cannot honour these grants (undefined: it can).
+ * Checked before anything runs (repro preflight) and again per run.
+ */
+export function landlockRefusal(
+  grants: { net: boolean | unknown[] },
+  opts: { trace?: boolean } = {},
+): { why: string; hint: string } | undefined {
+  if (Array.isArray(grants.net) && grants.net.length > 0) {
+    return {
+      why: "host-list network grants need the bwrap backend: Landlock can restrict TCP ports but " +
+        "not addresses, so the filtering proxy's port would be open to every host",
+      hint:
+        "use --sandbox-backend bwrap (needs bubblewrap and user namespaces), or grant net: true",
+    };
+  }
+  if (opts.trace) {
+    return {
+      why: "tracing (--explain-inputs, trace: true) runs only under the bwrap backend",
+      hint: "use --sandbox-backend bwrap",
+    };
+  }
+  return undefined;
+}
+
 /** Device nodes a `devices:` grant makes usable (existing ones only). */
 export function deviceNodes(devices: string[], root = devRoot()): string[] {
   const out: string[] = [];

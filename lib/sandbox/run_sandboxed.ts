@@ -15,6 +15,7 @@ import {
   DEVICE_ENV,
   deviceNodes,
   type LandlockLayout,
+  landlockRefusal,
   layoutRules,
   runConfined,
 } from "./landlock.ts";
@@ -560,22 +561,8 @@ async function runUnderLandlock(
   abi: number,
   t0: number,
 ): Promise<RunSandboxedResult> {
-  const netList = Array.isArray(grants.net) && grants.net.length > 0;
-  if (netList) {
-    throw new SandboxGrantError(
-      opts.stage,
-      "host-list network grants need the bwrap backend: Landlock can restrict TCP ports but not " +
-        "addresses, so the filtering proxy's port would be open to every host",
-      "use --sandbox-backend bwrap (needs bubblewrap and user namespaces), or grant net: true",
-    );
-  }
-  if (opts.trace === true) {
-    throw new SandboxUnavailableError(
-      "strace",
-      "tracing (--explain-inputs, trace: true) runs only under the bwrap backend",
-      "use --sandbox-backend bwrap",
-    );
-  }
+  const refusal = landlockRefusal(grants, { trace: opts.trace === true });
+  if (refusal) throw new SandboxGrantError(opts.stage, refusal.why, refusal.hint);
   if (grants.net !== true && abi < 4) {
     throw new SandboxUnavailableError(
       "landlock",
