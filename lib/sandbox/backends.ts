@@ -79,7 +79,8 @@ function landlockGuarantees(abi: number): Guarantee[] {
     {
       what: "private /tmp",
       held: "partial",
-      note: "host /tmp neither readable nor writable; TMPDIR is a private folder",
+      note: "host /tmp neither readable nor writable; TMPDIR is a private folder; /dev/shm " +
+        "(semaphores, shared memory) is the host's",
     },
     {
       what: "DVC cache, .git, .dvc untouchable",

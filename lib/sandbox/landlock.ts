@@ -118,7 +118,6 @@ const STD_DEVICES = [
   "/dev/tty",
   "/dev/ptmx",
   "/dev/pts",
-  "/dev/shm",
 ];
 
 export interface LandlockPlanInput {
@@ -181,6 +180,9 @@ export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
   for (const w of grants.write) rules.push({ path: w.real, access: "rw" });
   rules.push({ path: inp.tmpDir, access: "rw" });
   for (const d of STD_DEVICES) rules.push({ path: d, access: "dev" });
+  // POSIX semaphores and shared memory (Python multiprocessing, PyTorch data
+  // loaders) live here. Host-wide, unlike bwrap's private one: doctor says so.
+  rules.push({ path: "/dev/shm", access: "rw" });
   for (const d of inp.devices) rules.push({ path: d, access: "dev" });
   for (const p of plan.outParents) outputRules(p, root, plan, rules, placeholders);
   return { rules, placeholders };
@@ -318,6 +320,11 @@ export async function runConfined(
 
 /** Stop, then kill, every live descendant of `root`; the first round's list ("pid comm"). */
 async function killDescendants(root: number): Promise<string[]> {
+  // Helpers that end on their own once the command is gone (Python's
+  // multiprocessing resource tracker sees EOF and exits) are not leftovers.
+  for (let i = 0; i < 20 && descendants(root).length; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const first: string[] = [];
   for (let round = 0; round < 50; round++) {
     const left = descendants(root);

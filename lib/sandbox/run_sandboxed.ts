@@ -713,6 +713,10 @@ function landlockDenials(stderr: string, ctx: ViolationContext): Violation[] {
     for (const m of line.matchAll(re)) {
       const raw = (m[1] ?? m[2] ?? "").replace(/^['"]|['"]$/g, "");
       if (!raw || raw.startsWith("-") || !/[A-Za-z0-9_]/.test(raw)) continue;
+      // A path, not a word of the message ("PermissionError: [Errno 13] ...").
+      if (!raw.includes("/") && !raw.includes(".") && !lstatOrNullSafe(absPath(ctx.cwd, raw))) {
+        continue;
+      }
       const p = absPath(ctx.cwd, raw);
       if (p === ctx.cwd || !lstatOrNullSafe(p) && !lstatOrNullSafe(parentOfSafe(p))) continue;
       const hidden = ctx.hermetic && isWithinSafe(p, ctx.repoRoot) &&

@@ -72,3 +72,16 @@ Deno.test("landlock: cairn's environment, UDP and Unix sockets are out of reach"
     assertEquals(r.out.match(/PermissionError: \[Errno 13\] Permission denied/g)?.length, 2, r.out);
   }
 });
+
+Deno.test("landlock: Python multiprocessing (semaphores, shared memory in /dev/shm) works", async () => {
+  const r = await run(
+    `python3 -c "import multiprocessing as m
+from multiprocessing import shared_memory
+if __name__ == '__main__':
+    print(m.Pool(2).map(abs, [-1, -2]))
+    s = shared_memory.SharedMemory(create=True, size=10); s.close(); s.unlink(); print('shm ok')
+" > data/out.txt`,
+  );
+  assertEquals([r.exitCode, r.violations], [0, []], r.stderrTail);
+  assertEquals(r.out, "[1, 2]\nshm ok\n");
+});
