@@ -46,7 +46,7 @@ Deno.test("install: cairn on PATH has cairn's permissions and finds its own Deno
     assertEquals(init.code, 0, init.stderr);
     assertMatch(init.stdout, /Initialized DVC repository/);
     assert(exists(join(repo, ".dvc", "config")));
-    assertMatch(git(["status", "--porcelain"], repo), /A  \.dvc\/config/);
+    assertMatch(git(["status", "--porcelain"], repo), /A {2}\.dvc\/config/);
     writeFiles(repo, { "data.txt": "hello\n" });
     const add = cairn(["add", "data.txt"]);
     assertEquals(add.code, 0, add.stderr);
