@@ -67,6 +67,25 @@ function pipeline(opts: { failA1?: boolean; meta?: string } = {}): Record<string
 }
 
 /** Poll `cond` until it holds or `ms` have passed (a liveness bound, not a timing assertion). */
+/** What the queue says and every run's log: the message of a failed queue assertion. */
+function diagnose(repo: string): string {
+  const st = cairn(["queue", "status"], { cwd: repo, env: ENV });
+  const logs: string[] = [];
+  const walk = (d: string) => {
+    for (const e of Deno.readDirSync(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) walk(p);
+      else if (e.name.endsWith(".out")) logs.push(`== ${p}\n${Deno.readTextFileSync(p)}`);
+    }
+  };
+  try {
+    walk(join(repo, ".dvc", "tmp"));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return `${st.stdout}${st.stderr}\n${logs.join("\n")}`;
+}
+
 async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
@@ -226,6 +245,7 @@ Deno.test("slurm: queue start --runner slurm runs four queued experiments as job
       git(["for-each-ref", "--format=%(refname)", "refs/exps/"], repo).split("\n")
         .filter((r) => r && !r.includes("/celery/"));
     await waitUntil(() => refs().length >= 4 && !liveJobsIn(repo).length, 180_000);
+    assertEquals(refs().length, 4, diagnose(repo));
     const results = refs().map((r) =>
       JSON.parse(git(["show", `${r}:metrics.json`], repo)) as { score: number; job: string }
     );
