@@ -3,7 +3,8 @@ import type { Command } from "../argparse.ts";
 import type { SyncOptions, SyncResult } from "../../repo/_sync.ts";
 import { CairnError, UsageError } from "../../errors.ts";
 import { describeCorrupt } from "../../cache/corrupt.ts";
-import type { Progress } from "../progress.ts";
+import { Progress } from "../progress.ts";
+import type { CliContext } from "../context.ts";
 import type { Io } from "../io.ts";
 
 export interface Opts {
@@ -118,4 +119,18 @@ export function failIfFailed(r: SyncResult, what: string, verb: string): void {
     `failed to ${what} - ${plural(r.failed.length, "file")} failed to ${verb}`,
     { hint: `first failure: ${first.md5}: ${first.error}` },
   );
+}
+
+/** Runs a transfer under a progress bar shown on a TTY only (quiet in pipes). */
+export async function withProgress<T>(
+  ctx: CliContext,
+  label: string,
+  transfer: (progress: Progress) => Promise<T>,
+): Promise<T> {
+  const progress = new Progress(label, { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
+  try {
+    return await transfer(progress);
+  } finally {
+    progress.done();
+  }
 }

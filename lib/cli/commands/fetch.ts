@@ -2,8 +2,6 @@
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { fetch } from "../../repo/fetch.ts";
-import type { SyncResult } from "../../repo/_sync.ts";
-import { Progress } from "../progress.ts";
 import {
   common,
   corruptFails,
@@ -13,6 +11,7 @@ import {
   reportCorrupt,
   reportMissing,
   syncOptions,
+  withProgress,
 } from "./_sync.ts";
 
 export function register(program: Command, ctx: CliContext): void {
@@ -24,13 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     (c) => common(c, "Fetch"),
     async (targets: string[], o: Opts) => {
       const repo = repoFor(ctx);
-      const progress = new Progress("Fetching", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
-      let r: SyncResult;
-      try {
-        r = await fetch(repo, targets, syncOptions(o, progress));
-      } finally {
-        progress.done();
-      }
+      const r = await withProgress(ctx, "Fetching", (p) => fetch(repo, targets, syncOptions(o, p)));
       reportMissing(ctx.io, r, { names: false });
       reportCorrupt(ctx.io, r, false);
       failIfFailed(r, "fetch data from the cloud", "download");

@@ -2,8 +2,6 @@
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { push } from "../../repo/push.ts";
-import type { SyncResult } from "../../repo/_sync.ts";
-import { Progress } from "../progress.ts";
 import {
   common,
   corruptFails,
@@ -13,6 +11,7 @@ import {
   reportCorrupt,
   reportMissing,
   syncOptions,
+  withProgress,
 } from "./_sync.ts";
 
 export function register(program: Command, ctx: CliContext): void {
@@ -24,13 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     (c) => common(c, "Push"),
     async (targets: string[], o: Opts) => {
       const repo = repoFor(ctx);
-      const progress = new Progress("Pushing", { enabled: ctx.io.stderrIsTTY && !ctx.io.quiet });
-      let r: SyncResult;
-      try {
-        r = await push(repo, targets, syncOptions(o, progress));
-      } finally {
-        progress.done();
-      }
+      const r = await withProgress(ctx, "Pushing", (p) => push(repo, targets, syncOptions(o, p)));
       reportMissing(ctx.io, r);
       reportCorrupt(ctx.io, r, true);
       failIfFailed(r, "push data to the cloud", "upload");
