@@ -66,7 +66,7 @@ async function repo(dir: string, files: Record<string, string>): Promise<void> {
 }
 
 /** 50 stages: a chain of 10, five times over, each with a params key and a file dep. */
-function fiftyStages(): Record<string, string> {
+export function fiftyStages(): Record<string, string> {
   const files: Record<string, string> = {};
   let yaml = "stages:\n";
   const params: string[] = [];
