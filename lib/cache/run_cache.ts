@@ -94,7 +94,11 @@ export interface SaveRunResult {
   written: boolean;
 }
 
-/** Store `entry` (a lock entry) unless an identical one exists. */
+/**
+ * Store `entry` (a lock entry) unless an identical one exists. Atomic (a
+ * reader never sees half an entry) but not fsynced, as DVC's: an entry a
+ * power loss empties or loses is a miss (loadRun), and the stage runs.
+ */
 export function saveRun(cacheDir: string, entry: LockEntry): SaveRunResult {
   const key = runCacheKey(entry);
   const value = runCacheValue(entry);
@@ -105,7 +109,7 @@ export function saveRun(cacheDir: string, entry: LockEntry): SaveRunResult {
   } catch (err) {
     ignoreNotFound(err); // not there yet
   }
-  writeTextAtomic(path, emitYaml(entry), { mkdirs: true, mode: 0o444 });
+  writeTextAtomic(path, emitYaml(entry), { mkdirs: true, mode: 0o444, fsync: false });
   return { key, value, written: true };
 }
 

@@ -193,8 +193,16 @@ export function dumpLockEntry(stage: Stage): string {
   return emitYaml(lockEntry(stage));
 }
 
-/** The dvc.lock text for `lock` (stages in map order, `schema` first). */
-export function formatLockFile(lock: LockData): string {
+/**
+ * The YAML of each stage entry as it appears under `stages:`, remembered
+ * per entry object (entries are replaced, never mutated), so that a writer
+ * rewriting dvc.lock after every stage emits each entry once instead of the
+ * whole file each time. See formatLockFile.
+ */
+export type LockEntryTexts = WeakMap<LockEntry, { name: string; text: string }>;
+
+/** The top-level keys of the lock document in order (stages in map order, `schema` first). */
+function lockTop(lock: LockData): [string, unknown][] {
   const top: [string, unknown][] = [];
   const raw = lock.raw;
   const rawKeys = entriesOf(raw).map(([k]) => k);
@@ -208,7 +216,39 @@ export function formatLockFile(lock: LockData): string {
     } else top.push([k, v]);
   }
   if (!stagesDone) top.push(["stages", stages]);
-  return emitYaml(ordered(top));
+  return top;
+}
+
+/**
+ * The dvc.lock text for `lock` (stages in map order, `schema` first). With
+ * `texts`, the document is put together from the YAML of each top-level key
+ * and of each stage entry (cached there): a block mapping's emission depends
+ * only on its indentation, never on its siblings, so the pieces join into
+ * exactly the text of one emission (tests/unit/dvcfile/lock_file_test.ts
+ * checks it).
+ */
+export function formatLockFile(lock: LockData, texts?: LockEntryTexts): string {
+  const top = lockTop(lock);
+  if (!texts) return emitYaml(ordered(top));
+  let out = "";
+  for (const [k, v] of top) {
+    if (k !== "stages" || lock.stages.size === 0) {
+      out += emitYaml(ordered([[k, v]]));
+      continue;
+    }
+    out += "stages:\n";
+    for (const [name, entry] of lock.stages) {
+      let t = texts.get(entry);
+      if (t?.name !== name) {
+        const one = emitYaml(ordered([["stages", ordered([[name, entry]])]]));
+        if (!one.startsWith("stages:\n")) return emitYaml(ordered(top)); // never expected
+        t = { name, text: one.slice("stages:\n".length) };
+        texts.set(entry, t);
+      }
+      out += t.text;
+    }
+  }
+  return out;
 }
 
 /**

@@ -5,6 +5,7 @@
  * pumped to callbacks (optionally prefixed per line), and the tail of stderr
  * kept for error messages.
  */
+import { resolve } from "node:path";
 import { InterruptedError } from "../errors.ts";
 
 export interface SpawnOptions {
@@ -79,21 +80,101 @@ function prefixed(prefix: string, sink: (c: Uint8Array) => void): (c: Uint8Array
   };
 }
 
+/** Is `path` a regular file someone may execute? */
+function executable(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    return st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false; // missing, unreadable folder, ...: not a candidate
+  }
+}
+
+/** `setsid(1)` (util-linux, busybox), when cairn may run it; null otherwise. Looked up once. */
+let setsidPath: string | null | undefined;
+function setsidProgram(): string | null {
+  if (setsidPath !== undefined) return setsidPath;
+  setsidPath = null;
+  for (const p of ["/usr/bin/setsid", "/bin/setsid"]) {
+    if (!executable(p)) continue;
+    try {
+      // a plugin Worker may run only the programs its manifest names
+      if (Deno.permissions.querySync({ name: "run", command: p }).state !== "granted") break;
+    } catch {
+      break; // no permission API here: keep Deno's own way
+    }
+    setsidPath = p;
+    break;
+  }
+  return setsidPath;
+}
+
 /**
- * Start `argv` in its own process group and wait for it. Never throws for a
- * non-zero exit (see `code`); throws InterruptedError when `signal` was
- * already aborted, and NotFound when the program does not exist.
+ * The absolute path the child's exec would run for `program` (a name is
+ * looked up in the child's PATH, else cairn's, as Deno does), or null when
+ * it is not found or not executable (Deno's spawn then reports the error
+ * as it always did).
+ */
+function resolveProgram(program: string, opts: SpawnOptions): string | null {
+  try {
+    // the child runs in opts.cwd: a relative path is taken from there
+    if (program.includes("/")) {
+      const abs = resolve(opts.cwd ?? ".", program);
+      return executable(abs) ? abs : null;
+    }
+    // what Deno searches: the child's PATH, else cairn's
+    const path = opts.env?.PATH ?? Deno.env.get("PATH");
+    if (path === undefined) return null;
+    for (const dir of path.split(":")) {
+      const abs = resolve(opts.cwd ?? ".", dir || ".", program);
+      if (executable(abs)) return abs;
+    }
+    return null;
+  } catch {
+    return null; // no env/read permission (a plugin Worker): leave the lookup to Deno
+  }
+}
+
+/**
+ * How the child gets its own session (and so its own process group, led by
+ * its pid, without the terminal). Deno's `detached` does that with fork() +
+ * setsid() in the child: fork() copies cairn's page tables, several ms of
+ * CPU per stage for a process of cairn's size. `setsid PROGRAM` spawned the
+ * ordinary way (vfork + exec; the child is never a group leader, so
+ * setsid(1) calls setsid() and execs PROGRAM without forking) gives the
+ * same child: same pid, same session, same exit status and signals.
+ * Falls back to `detached` where setsid(1) is missing or not allowed, and
+ * when the program does not resolve (so Deno reports NotFound as before).
+ */
+function commandFor(
+  argv: string[],
+  opts: SpawnOptions,
+): { program: string; args: string[]; detached: boolean } {
+  const setsid = setsidProgram();
+  const program = setsid ? resolveProgram(argv[0], opts) : null;
+  if (setsid && program) {
+    return { program: setsid, args: [program, ...argv.slice(1)], detached: false };
+  }
+  return { program: argv[0], args: argv.slice(1), detached: true };
+}
+
+/**
+ * Start `argv` in its own process group (its own session) and wait for it.
+ * Never throws for a non-zero exit (see `code`); throws InterruptedError
+ * when `signal` was already aborted, and NotFound when the program does not
+ * exist.
  */
 export async function spawnProcess(argv: string[], opts: SpawnOptions = {}): Promise<SpawnResult> {
   if (opts.signal?.aborted) throw new InterruptedError();
   const pipeOut = typeof opts.onStdout === "function";
   const pipeErr = opts.onStderr !== "inherit";
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  const how = commandFor(argv, opts);
+  const child = new Deno.Command(how.program, {
+    args: how.args,
     cwd: opts.cwd,
     env: opts.env,
     clearEnv: opts.clearEnv ?? true,
-    detached: true,
+    detached: how.detached,
     stdin: opts.stdin ?? "null",
     stdout: pipeOut ? "piped" : opts.onStdout === "inherit" ? "inherit" : "null",
     stderr: pipeErr ? "piped" : "inherit",

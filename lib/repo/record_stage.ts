@@ -4,7 +4,7 @@
  * them, then write the dvc.lock entry (or the legacy `.dvc` file). The one
  * place that turns a workspace into recorded hashes for a stage.
  */
-import { CairnError, OutputNotFoundError } from "../errors.ts";
+import { CairnError, fsError, OutputNotFoundError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
 import { computeStageMd5, needsStageMd5, saveDvcFile } from "../dvcfile/dvc_file.ts";
@@ -12,7 +12,7 @@ import { updateLockFile } from "../dvcfile/lock_file.ts";
 import { lockPathFor } from "../dvcfile/pipeline_file.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
 import { hashPath } from "../hash/hash_path.ts";
-import { loadParamsFile, selectParams } from "../params/load.ts";
+import { parseParams, selectParams } from "../params/load.ts";
 import { ignoreInGit } from "../scm/gitignore.ts";
 import type { Stage } from "../stage/types.ts";
 import { stageAddress } from "../stage/types.ts";
@@ -45,6 +45,34 @@ function exists(p: string): boolean {
   }
 }
 
+/**
+ * The last parse of each params file, keyed by its exact text: `repro`
+ * reads the same params.yaml for every stage (before running, for the
+ * run-cache key, after running), and parsing it is the expensive part.
+ * Keyed by content, so an edit (by a stage, by the user) is always seen;
+ * the parsed values are shared and never mutated (stages' `values` point
+ * into them).
+ */
+const parsedParams = new Map<string, { text: string; data: unknown }>();
+
+function loadParamsCached(abs: string, display: string): unknown {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(abs);
+  } catch (err) {
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new CairnError(`'${display}' is a directory, expected a parameters file`);
+    }
+    throw fsError(err, "reading", display);
+  }
+  const hit = parsedParams.get(abs);
+  if (hit && hit.text === text) return hit.data;
+  const data = parseParams(text, display);
+  if (parsedParams.size >= 64) parsedParams.clear();
+  parsedParams.set(abs, { text, data });
+  return data;
+}
+
 /** Read the params values of a stage into `stage.params[].values`. */
 export function readStageParams(repo: Repo, stage: Stage): void {
   for (const p of stage.params) {
@@ -54,7 +82,7 @@ export function readStageParams(repo: Repo, stage: Stage): void {
         `'${stagePath(stage, p.file)}' of stage '${stageAddress(stage)}' does not exist`,
       );
     }
-    const data = loadParamsFile(abs, stagePath(stage, p.file));
+    const data = loadParamsCached(abs, stagePath(stage, p.file));
     const values = selectParams(data, p.keys);
     const missing = (p.keys ?? []).filter((k) => !(k in values));
     if (missing.length) {

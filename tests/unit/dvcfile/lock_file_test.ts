@@ -2,6 +2,7 @@ import { assertEquals, assertMatch } from "../../_rig/assert.ts";
 import { DvcFileSyntaxError } from "../../../lib/errors.ts";
 import {
   dumpLockEntry,
+  formatLockFile,
   lockEntry,
   mergeLockIntoStages,
   parseLockFile,
@@ -176,4 +177,52 @@ Deno.test("parseLockFile: schema errors with position", () => {
       assertMatch(e.message, re);
     }
   }
+});
+
+Deno.test("formatLockFile: pieced together from cached entry texts = one emission", () => {
+  const fixtures = [
+    "../shared/fixtures/dvc3-current/lock_formats/repo/dvc.lock",
+    "../shared/fixtures/dvc3-current/pipeline_repo/repo/dvc.lock",
+    "../shared/fixtures/dvc3-current/changed_repo/repo/dvc.lock",
+    "tests/fixtures/dvc3/lock_formats/repo/dvc.lock",
+    "tests/fixtures/dvc3/pipeline_repo/repo/dvc.lock",
+  ];
+  const texts = new WeakMap();
+  let seen = 0;
+  for (const f of fixtures) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(f);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound && f.startsWith("../shared/")) continue;
+      throw err;
+    }
+    seen++;
+    const lock = parseLockFile(text, "dvc.lock");
+    assertEquals(formatLockFile(lock, texts), formatLockFile(lock), f);
+    assertEquals(formatLockFile(lock, texts), text, `${f}: DVC's own bytes`);
+  }
+  assertEquals(seen >= 2, true);
+  // entries whose YAML folds, quotes, nests lists; a `datasets` key after the stages
+  const long = "python3 train.py " + "--flag-with-a-long-name value ".repeat(6) + "'q: x' #c";
+  const stages = [
+    stage("a", long),
+    stage("b@1", ["echo one", "echo 'two: 2'", "ünïcödé ✓ " + "x".repeat(90)]),
+    stage("c", "yes"),
+    stage("d:e", "echo"),
+  ];
+  const lock = {
+    stages: new Map(stages.map((s) => [s.name, lockEntry(s)])),
+    raw: { schema: "2.0", stages: {}, datasets: [{ name: "ds", type: "dvc", url: "u" }] },
+  };
+  const once = formatLockFile(lock, texts);
+  assertEquals(once, formatLockFile(lock));
+  assertEquals(formatLockFile(lock, texts), once, "cached texts reused");
+  // a replaced entry is emitted afresh; an entry moved under another name too
+  lock.stages.set("c", lockEntry(stage("c", "no")));
+  lock.stages.set("z", lock.stages.get("a")!);
+  assertEquals(formatLockFile(lock, texts), formatLockFile(lock));
+  // no stages at all
+  const empty = { stages: new Map(), raw: {} };
+  assertEquals(formatLockFile(empty, texts), formatLockFile(empty));
 });

@@ -68,3 +68,75 @@ Deno.test("spawn: runToolSync captures output of a short tool", () => {
   const r = runToolSync("/bin/sh", ["-c", "echo hi; echo err >&2; exit 2"]);
   assertEquals([r.code, dec.decode(r.stdout), dec.decode(r.stderr)], [2, "hi\n", "err\n"]);
 });
+
+/** pid, process group and session of the shell that prints them. */
+async function ids(argv0: string, opts: { env?: Record<string, string>; cwd?: string } = {}) {
+  const out: string[] = [];
+  const r = await spawnProcess([argv0, "-c", 'read -r l < /proc/$$/stat; echo "$l"'], {
+    ...opts,
+    onStdout: (c) => out.push(dec.decode(c)),
+    onStderr: () => {},
+  });
+  assertEquals(r.code, 0);
+  // fields after the command name: state ppid pgrp session ...
+  const line = out.join("");
+  const rest = line.slice(line.lastIndexOf(")") + 2).split(" ");
+  return {
+    reported: r.pid,
+    pid: Number(line.split(" ")[0]),
+    pgrp: Number(rest[2]),
+    sid: Number(rest[3]),
+  };
+}
+
+Deno.test("spawn: the child leads its own session and group, found by name in the child's PATH or by path", async () => {
+  const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
+  const cases = [
+    await ids("sh", { env: { PATH: path } }), // by name (setsid(1) where available)
+    await ids("/bin/sh"), // by absolute path, no PATH at all
+    await ids("sh"), // no PATH in the child's env: looked up in cairn's, as Deno does
+  ];
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.symlinkSync("/bin/sh", `${dir}/mysh`);
+    cases.push(await ids("./mysh", { cwd: dir })); // relative to the child's cwd
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  for (const c of cases) {
+    assertEquals([c.pid, c.pgrp, c.sid], [c.reported, c.reported, c.reported], JSON.stringify(c));
+  }
+  assert(cases[0].sid !== Deno.pid);
+});
+
+Deno.test("spawn: a program that does not exist or cannot run throws as Deno reports it", async () => {
+  const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+  let err: unknown;
+  try {
+    await spawnProcess(["cairn-no-such-program"], { env });
+  } catch (e) {
+    err = e;
+  }
+  assert(err instanceof Deno.errors.NotFound, String(err));
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/noexec`, "#!/bin/sh\n");
+    err = undefined;
+    try {
+      await spawnProcess([`${dir}/noexec`], { env });
+    } catch (e) {
+      err = e;
+    }
+    assert(err instanceof Deno.errors.PermissionDenied, String(err));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("spawn: exit status and signal of the program itself (not of a wrapper)", async () => {
+  const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+  const a = await spawnProcess(["sh", "-c", "exit 7"], { env });
+  assertEquals([a.code, a.signal], [7, null]);
+  const b = await spawnProcess(["sh", "-c", "kill -TERM $$"], { env });
+  assertEquals(b.signal, "SIGTERM");
+});
