@@ -6,8 +6,8 @@
  * are, and an existing file updated the way DVC does (`apply_diff` onto
  * the old data, so unknown keys' positions survive).
  */
-import { createHash } from "node:crypto";
 import { fsError, ignoreNotFound } from "../errors.ts";
+import { md5Bytes } from "../hash/md5.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { canonicalJson } from "../py/canonical_json.ts";
 import { isPlainMapping } from "../py/value.ts";
@@ -203,7 +203,7 @@ export function computeStageMd5(stage: Stage): string | undefined {
   if (!needsStageMd5(stage)) return undefined;
   const d = dvcFileData({ ...stage, md5: undefined, desc: undefined });
   delete d.meta;
-  return createHash("md5").update(canonicalJson(filterKeys(d))).digest("hex");
+  return md5Bytes(canonicalJson(filterKeys(d)));
 }
 
 function filterKeys(v: unknown): unknown {

@@ -7,15 +7,8 @@
  * are appended to `stages`. Comments outside rewritten keys survive.
  * Parametrized stages (templated, foreach, matrix) are refused.
  */
-import {
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node as YNode,
-  parseDocument,
-} from "npm:yaml@^2.9.1";
+import type { Node as YNode } from "npm:yaml@^2.9.1";
+import { yaml } from "../py/yaml_lib.ts";
 import { CairnError, fsError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { compareCodePoints } from "../py/canonical_json.ts";
@@ -33,6 +26,8 @@ import {
 import { removeLockEntries } from "./lock_file.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
 import { loadYaml } from "../py/yaml_parse.ts";
+
+const { isMap, isPair, isScalar, isSeq, parseDocument } = yaml;
 
 /** `dvc stage add` over an existing stage without `--force`. */
 export class StageExistsError extends CairnError {
@@ -134,7 +129,7 @@ interface Span {
 
 class YamlText {
   doc;
-  lc = new LineCounter();
+  lc = new yaml.LineCounter();
   constructor(readonly text: string, readonly file: string) {
     // uniqueKeys off: the library checks duplicates in quadratic time; loadYaml did it
     this.doc = parseDocument(text, {

@@ -9,7 +9,7 @@ import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { buildDirObject, type DirEntry, type DirObject, pathComparator } from "./dir_listing.ts";
 import { hashFiles, type HashFilesOptions, type HashFilesResult } from "./hash_files.ts";
-import { createHash } from "node:crypto";
+import { md5Hasher } from "./md5.ts";
 import { RACY_WINDOW_MS } from "./state.ts";
 import { span, spanAsync, traceCount } from "../trace.ts";
 
@@ -196,8 +196,7 @@ export function treeDigest(files: readonly WalkFile[]): string {
     nums[j + 3] = isExecMode(f.mode) ? 1 : 0;
     rels[i] = f.rel;
   }
-  return createHash("md5").update(new Uint8Array(nums.buffer)).update(rels.join("\0"))
-    .digest("hex");
+  return md5Hasher().update(new Uint8Array(nums.buffer)).update(rels.join("\0")).digest();
 }
 
 /** The sorted listing, its `.dir` object and which entries the state served. */

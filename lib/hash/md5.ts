@@ -2,11 +2,13 @@
  * MD5 of file contents: DVC 3 (`md5`, raw bytes, spec §5.1) and the legacy
  * DVC 2 `md5-dos2unix` (§5.2), which is only ever verified, never written.
  * Sync I/O on purpose: Deno's sync fs calls are several times faster than the
- * async ones for the small files that dominate data trees.
+ * async ones for the small files that dominate data trees. OpenSSL through
+ * FFI when it can be used, else a TypeScript MD5; never `node:crypto`, whose
+ * import loads Deno's Node-compat layer on every start-up (issue 16).
  */
-import { createHash } from "node:crypto";
 import { fsError } from "../errors.ts";
-import { nativeMd5 } from "./_native_md5.ts";
+import { Md5Js } from "./_md5_js.ts";
+import { nativeMd5, nativeMd5Bytes } from "./_native_md5.ts";
 
 /** Files up to this size are read in one call; larger ones are streamed. */
 export const WHOLE_READ_LIMIT = 1 << 20;
@@ -16,8 +18,31 @@ export const CHUNK_SIZE = 1 << 20;
 /** md5 of the empty input (used for empty files without touching them). */
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
+/** An incremental md5 (hex digest). */
+export interface Md5Hasher {
+  update(data: Uint8Array | string): Md5Hasher;
+  /** hex digest; the hasher cannot be used afterwards. */
+  digest(): string;
+}
+
+/** md5 hex of `data` (strings as UTF-8). */
 export function md5Bytes(data: Uint8Array | string): string {
-  return createHash("md5").update(data).digest("hex");
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  return nativeMd5Bytes(bytes) ?? new Md5Js().update(bytes).digest();
+}
+
+/** An incremental md5 of several pieces (strings as UTF-8). */
+export function md5Hasher(): Md5Hasher {
+  const native = nativeMd5();
+  if (!native) return new Md5Js();
+  const h: Md5Hasher = {
+    update(data) {
+      native.update(typeof data === "string" ? new TextEncoder().encode(data) : data);
+      return h;
+    },
+    digest: () => native.digest(),
+  };
+  return h;
 }
 
 export interface Md5FileOptions {
@@ -57,12 +82,12 @@ export function md5FileDos2Unix(path: string): string {
 
 /** Legacy hash of an in-memory buffer, same chunking as the file version. */
 export function md5BytesDos2Unix(data: Uint8Array): string {
-  const h = createHash("md5");
+  const h = md5Hasher();
   for (let off = 0; off < data.length; off += CHUNK_SIZE) {
     const chunk = data.subarray(off, Math.min(off + CHUNK_SIZE, data.length));
     h.update(isTextBlock(chunk.subarray(0, 512)) ? dos2unix(chunk) : chunk);
   }
-  return h.digest("hex");
+  return h.digest();
 }
 
 function streamMd5(
@@ -71,8 +96,8 @@ function streamMd5(
   onBytes?: (n: number) => void,
 ): string {
   // OpenSSL when available (as fast as md5sum; node:crypto's is ~20% slower).
-  const native = legacy ? undefined : nativeMd5();
-  const h = native ?? createHash("md5");
+  const native = nativeMd5();
+  const h = native ?? new Md5Js();
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(path, { read: true });
@@ -105,7 +130,7 @@ function streamMd5(
   } finally {
     f.close();
   }
-  return native ? native.digest() : (h as ReturnType<typeof createHash>).digest("hex");
+  return h.digest();
 }
 
 /** dvc-data istextblock: empty, or no NUL and <= 30% bytes outside printable ASCII + \n\r\t\f\b. */

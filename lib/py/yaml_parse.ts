@@ -11,21 +11,13 @@
  * uses and the source text they copy, the "billion laughs"), and nesting
  * depth; a document past a bound fails with file and line, never hangs.
  */
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node as YNode,
-  parseDocument,
-  visit,
-} from "npm:yaml@^2.9.1";
+import type { Document, LineCounter, Node as YNode } from "npm:yaml@^2.9.1";
+import { yaml } from "./yaml_lib.ts";
 import { DvcFileSyntaxError } from "../errors.ts";
 import { keyString, pyFloat, pyInt, setKeyOrder } from "./value.ts";
 import { resolvesToStr } from "./yaml_emit.ts";
+
+const { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } = yaml;
 
 /** 1-based position in a text file. */
 export interface YamlPos {
@@ -110,7 +102,7 @@ export interface ParsedYaml {
  * DvcFileSyntaxError (with line and column) on invalid YAML.
  */
 export function parseYaml(text: string, path: string): ParsedYaml {
-  const lineCounter = new LineCounter();
+  const lineCounter = new yaml.LineCounter();
   // uniqueKeys off: the library checks each key against every earlier one
   // (minutes for a 50k-key file); Converter finds duplicates with a lookup.
   let doc: Document;

@@ -5,7 +5,7 @@
  */
 import { dirname, extname } from "node:path";
 import { stringify as tomlStringify } from "npm:smol-toml@^1.9.1";
-import { stringify as yamlStringify } from "npm:yaml@^2.9.1";
+import { yaml } from "../py/yaml_lib.ts";
 import { CairnError, ignoreNotFound } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { getParam, loadParamsFile } from "../params/load.ts";
@@ -40,7 +40,7 @@ export function logMetrics(
   const ext = extname(path).toLowerCase();
   Deno.mkdirSync(dirname(path), { recursive: true });
   if (ext === ".yaml" || ext === ".yml") {
-    writeTextAtomic(path, yamlStringify(values));
+    writeTextAtomic(path, yaml.stringify(values));
   } else if (ext === ".toml") {
     writeTextAtomic(path, tomlStringify(values));
   } else {

@@ -6,20 +6,16 @@
  * files are patched line by line.
  */
 import { join } from "node:path";
-import {
-  isCollection,
-  isMap,
-  isPair,
-  parseDocument,
-  Scalar,
-  stringify as yamlStringify,
-} from "npm:yaml@^2.9.1";
+import type { Scalar } from "npm:yaml@^2.9.1";
+import { yaml } from "../../py/yaml_lib.ts";
 import { CairnError, UsageError } from "../../errors.ts";
 import { writeTextAtomic } from "../../fs/atomic_write.ts";
 import { loadYaml } from "../../py/yaml_parse.ts";
 import { getParam, paramsFormat, parseParams } from "../../params/load.ts";
 import { isPlainMapping, isPyFloat, pyFloatRepr, toNumber } from "../../py/value.ts";
 import { pyJsonDumps } from "../../py/json_dumps.ts";
+
+const { isCollection, isMap, isPair, parseDocument, stringify: yamlStringify } = yaml;
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
 
@@ -254,7 +250,7 @@ function editYaml(text: string, items: ParamOverride[]): string {
     const node = doc.getIn(segs, true);
     const isScalarValue = !Array.isArray(o.value) && !isPlainMapping(o.value);
     // scalars and flow collections are spliced into the text (comments and layout kept)
-    const splice = (node instanceof Scalar && isScalarValue) ||
+    const splice = (node instanceof yaml.Scalar && isScalarValue) ||
       (isCollection(node) && node.flow);
     if (splice && (node as Scalar).range) {
       const [start, end] = (node as Scalar).range!;

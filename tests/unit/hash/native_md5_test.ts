@@ -1,6 +1,6 @@
 import { assert, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import { createHash } from "node:crypto";
-import { nativeMd5 } from "../../../lib/hash/_native_md5.ts";
+import { nativeMd5, nativeMd5Bytes } from "../../../lib/hash/_native_md5.ts";
 import { md5File } from "../../../lib/hash/md5.ts";
 
 const nodeMd5 = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
@@ -50,5 +50,13 @@ Deno.test("md5File streams large files through either implementation", () => {
     assertStrictEquals(md5File(`${dir}/f`), nodeMd5(data));
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("native one-shot md5 (EVP_Digest) equals node:crypto's", () => {
+  if (!nativeMd5Bytes(new Uint8Array(0))) return; // no libcrypto here: see the test above
+  for (const n of [0, 1, 55, 56, 63, 64, 65, 1024, (1 << 20) + 7]) {
+    const data = bytes(n, n + 11);
+    assertStrictEquals(nativeMd5Bytes(data), nodeMd5(data), `length ${n}`);
   }
 });
