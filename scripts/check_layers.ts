@@ -33,7 +33,14 @@ export const LAYERS: readonly (readonly string[])[] = [
     "lib/plots",
   ],
   ["lib/hash", "lib/fs", "lib/config", "lib/stage", "lib/proc"],
-  ["lib/py", "lib/errors.ts", "lib/interrupt.ts", "lib/trace.ts", "lib/version.ts"],
+  [
+    "lib/py",
+    "lib/errors.ts",
+    "lib/interrupt.ts",
+    "lib/trace.ts",
+    "lib/version.ts",
+    "lib/path.ts",
+  ],
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

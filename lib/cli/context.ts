@@ -1,9 +1,10 @@
 /** What every command handler gets: terminal io and the user's directory. */
 import { type Command, Option } from "./argparse.ts";
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 import type { Io } from "./io.ts";
 import { pyJsonDumps } from "../py/json_dumps.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
+import { traceMark } from "../trace.ts";
 
 export interface CliContext {
   io: Io;
@@ -51,7 +52,9 @@ export function changeDir(from: string, path: string): string {
 }
 
 export function repoFor(ctx: CliContext): Repo {
-  return openRepo(undefined, { cwd: ctx.cwd });
+  const r = openRepo(undefined, { cwd: ctx.cwd });
+  traceMark("repo opened");
+  return r;
 }
 
 /** Print a value as JSON the way DVC does (Python json.dumps: indented on a TTY, one line in a pipe). */

@@ -99,7 +99,10 @@ export async function main(
     } catch { /* not supported (e.g. Windows without console) */ }
   }
   try {
-    const program = buildProgram(ctx, await commandModulesFor(argv));
+    const modules = await commandModulesFor(argv);
+    traceMark("command modules loaded");
+    const program = buildProgram(ctx, modules);
+    traceMark("program built");
     if (argv.length === 0) {
       program.outputHelp();
       return ExitCode.usage;

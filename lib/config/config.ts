@@ -3,7 +3,7 @@
  * typed view. Relative paths in `cache.dir` and remote urls are stored
  * relative to the config file's directory and resolved on load (spec §1.1).
  */
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "../path.ts";
 import { ConfigError, ConfigFileError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { dumpIni, type IniDoc, iniLineOf, parseIni } from "./ini.ts";

@@ -12,7 +12,7 @@
  * the machine (several `repro -j`, queue workers) shares the same count, and
  * a process that dies frees its slots with its file locks.
  */
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { CairnError } from "../errors.ts";
 import { type RepoLock, tryAcquireRepoLock } from "../fs/repo_lock.ts";
 import type { Stage } from "../stage/types.ts";

@@ -8,7 +8,7 @@
  * (`name`, `file:name`, `x.dvc`, `dir/dvc.yaml`, `train@cnn-f1`, group
  * `train`, `--glob` patterns, `-R` directories).
  */
-import { join, posix, relative, resolve } from "node:path";
+import { join, posix, relative, resolve } from "../path.ts";
 import { loadPipelineFile, lockPathFor, type PipelineFile } from "../dvcfile/pipeline_file.ts";
 import { ResolveError } from "../dvcfile/_context.ts";
 import { loadDvcFile } from "../dvcfile/dvc_file.ts";

@@ -2,7 +2,7 @@
  * The repository handle every verb receives: where the repo is, its merged
  * config, its cache dir and whether git is in use. Opening is cheap (no walk).
  */
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "../path.ts";
 import { CairnError, NotARepoError } from "../errors.ts";
 import { type Config, configBool, loadConfig } from "../config/config.ts";
 import { gitToplevel } from "../scm/git.ts";

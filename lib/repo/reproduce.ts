@@ -7,7 +7,7 @@
  * stages run at once; results (lock, cache, run-cache) are the same as
  * with one job: new lock entries keep the serial plan order.
  */
-import { dirname, relative } from "node:path";
+import { dirname, relative } from "../path.ts";
 import {
   CairnError,
   ExitCode,

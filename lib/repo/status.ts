@@ -5,7 +5,7 @@
  * `always changed`, in DVC's nesting and wording. `stageChanged` is the
  * short-circuiting form `repro` uses to decide whether to run a stage.
  */
-import { relative, resolve } from "node:path";
+import { relative, resolve } from "../path.ts";
 import { cacheContext } from "./cache_context.ts";
 import {
   collectStages,

@@ -6,7 +6,7 @@
  * outputs that no stage tracks any more (e.g. after `git checkout` of an
  * older commit), but only while they are exactly as cairn left them.
  */
-import { relative } from "node:path";
+import { relative } from "../path.ts";
 import type { CacheContext } from "../cache/types.ts";
 import { fsError } from "../errors.ts";
 import { statFile, walkFiles } from "../fs/walk.ts";

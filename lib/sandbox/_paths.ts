@@ -1,5 +1,5 @@
 /** Path helpers of the sandbox layer: absolute POSIX paths, real-path resolution. */
-import * as path from "node:path";
+import * as path from "../path.ts";
 
 const posix = path.posix;
 

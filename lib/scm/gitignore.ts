@@ -2,11 +2,11 @@
  * `.gitignore` entries for cached outputs, as DVC/scmrepo manage them: one
  * `/<basename>` line in the output's parent directory (spec §19.1).
  */
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "../path.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { PathGuard } from "../fs/path_guard.ts";
 import { CairnError } from "../errors.ts";
-import { gitIgnored } from "./git.ts";
+import { ignoredByGit } from "./git_ignored.ts";
 
 /**
  * Why git cannot ignore exactly a file called `name` with a `.gitignore`
@@ -79,7 +79,7 @@ export function ignoreInGit(
   const line = gitignoreEntry(basename(absPath));
   const text = readText(gi);
   if (text !== null && text.split("\n").includes(line)) return null;
-  if (gitIgnored([absPath], opts.scmRoot).size > 0) return null;
+  if (ignoredByGit(absPath, opts.scmRoot)) return null;
   let next = text ?? "";
   if (next && !next.endsWith("\n")) next += "\n";
   next += line + "\n";

@@ -1,5 +1,5 @@
 /** DVC's "To track the changes with git" hint (paths relative to cwd, sorted). */
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative } from "../../path.ts";
 
 export function gitAddHint(cwd: string, files: string[]): string {
   const rels = files.map((f) => (isAbsolute(f) ? relative(cwd, f) : f)).sort();
