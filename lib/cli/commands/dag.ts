@@ -18,7 +18,8 @@ async function show(ctx: CliContext, target: string | undefined, o: DagFlags): P
   const g = dag(repo, target, { outs: o.outs, full: o.full });
   if (o.dot) ctx.io.out(renderDot(g));
   else if (o.mermaid || o.md) ctx.io.out(renderMermaid(g, !!o.md));
-  else if (g.nodes.length) ctx.io.out(renderAscii(g));
+  // with no stage at all DVC still prints its (empty) drawing: one newline
+  else ctx.io.out(renderAscii(g));
 }
 
 export function register(program: Command, ctx: CliContext): void {
