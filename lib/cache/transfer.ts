@@ -19,6 +19,7 @@ import {
   ObjectStore,
 } from "./object_store.ts";
 import type { Remote } from "../plugin/remote.ts";
+import { span, spanAsync } from "../trace.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
 
 /** An object to move: md5 (with `.dir` for directory listings) and its namespace. */
@@ -462,6 +463,51 @@ class Pool {
   }
 }
 
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch (err) {
+    ignoreNotFound(err);
+    return null;
+  }
+}
+
+/**
+ * Which of `objs` have a file in the local cache, asking per fan-out folder
+ * (one readdir) where several objects share it rather than per object (a
+ * failed stat per object is what a fresh clone's fetch would pay otherwise).
+ * Objects not in the set are missing; those in it still need verify().
+ */
+function inCache(odb: ObjectStore, objs: TransferObject[]): Set<string> {
+  const byDir = new Map<string, TransferObject[]>();
+  for (const o of objs) {
+    const path = odb.pathFor(o.md5, { legacy: o.legacy });
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    const list = byDir.get(dir);
+    if (list) list.push(o);
+    else byDir.set(dir, [o]);
+  }
+  const found = new Set<string>();
+  for (const [dir, list] of byDir) {
+    if (list.length < 4) {
+      for (const o of list) found.add(id(o)); // few: verify() stats each
+      continue;
+    }
+    const names = new Set<string>();
+    try {
+      for (const e of Deno.readDirSync(dir)) names.add(e.name);
+    } catch (err) {
+      ignoreNotFound(err);
+      continue;
+    }
+    for (const o of list) {
+      const path = odb.pathFor(o.md5, { legacy: o.legacy });
+      if (names.has(path.slice(path.lastIndexOf("/") + 1))) found.add(id(o));
+    }
+  }
+  return found;
+}
+
 function statSize(path: string): number | undefined {
   try {
     return Deno.statSync(path).size;
@@ -560,9 +606,18 @@ export async function pushObjects(
   // Local side: an object must exist and be intact (0444 trusted, else re-hashed;
   // a corrupted one is removed by verify and never uploaded).
   const local: TransferObject[] = [];
+  const sizes = new Map<string, number>();
   const missingLocal = new Set<string>(unreadable.map(id));
   for (const o of candidates) {
-    const v = odb.verify(o.md5, { legacy: o.legacy });
+    // One lstat: a read-only regular file is trusted (as verify() would) and gives the size.
+    const path = odb.pathFor(o.md5, { legacy: o.legacy });
+    const info = lstatOrNull(path);
+    if (info?.isFile && (info.mode! & 0o777) === OBJECT_MODE) {
+      local.push(o);
+      sizes.set(id(o), info.size);
+      continue;
+    }
+    const v = info ? odb.verify(o.md5, { legacy: o.legacy }) : "missing";
     if (v === "ok") local.push(o);
     else {
       missingLocal.add(id(o));
@@ -571,13 +626,22 @@ export async function pushObjects(
     }
   }
 
-  const onRemote = await remoteHas(remote, local, { jobs, onProgress: queryProgress });
+  const onRemote = await spanAsync(
+    "push: remote query",
+    () => remoteHas(remote, local, { jobs, onProgress: queryProgress }),
+  );
   const todo = local.filter((o) => !onRemote.has(id(o)));
   for (const o of local) if (onRemote.has(id(o))) result.present.push(o);
 
   const work: Work[] = todo.map((o) => {
     const path = odb.pathFor(o.md5, { legacy: o.legacy });
-    return { obj: o, key: remoteKey(o), path, size: statSize(path), attempts: 0 };
+    return {
+      obj: o,
+      key: remoteKey(o),
+      path,
+      size: sizes.get(id(o)) ?? statSize(path),
+      attempts: 0,
+    };
   });
   const dirWork: Work[] = [];
   const bytesTotal = work.reduce((s, w) => s + (w.size ?? 0), 0);
@@ -588,7 +652,7 @@ export async function pushObjects(
     done: () => {},
   };
   try {
-    await pool.run(work, hooks);
+    await spanAsync("push: upload", () => pool.run(work, hooks));
 
     // `.dir` objects last, only over complete contents.
     const bad = new Set<string>([...missingLocal, ...pool.result.failed.map(id)]);
@@ -709,8 +773,9 @@ export async function fetchObjects(
     const { files } = expandLocal(odb, dirs);
     const candidates = dedupe([...all.filter((o) => !isDir(o)), ...[...files.values()].flat()]);
     const todo: Work[] = [];
+    const cached = span("fetch: cache listing", () => inCache(odb, candidates));
     for (const o of candidates) {
-      const v = odb.verify(o.md5, { legacy: o.legacy });
+      const v = cached.has(id(o)) ? odb.verify(o.md5, { legacy: o.legacy }) : "missing";
       if (v === "ok") present.push(o);
       else {
         if (v === "corrupt") pool.result.corrupt.push(corruptLocal(odb, o)); // fetched again
@@ -718,7 +783,7 @@ export async function fetchObjects(
       }
     }
     pool.addTotal(todo.length);
-    await pool.run(todo, hooks);
+    await spanAsync("fetch: download", () => pool.run(todo, hooks));
   } finally {
     off();
   }

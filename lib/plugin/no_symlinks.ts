@@ -39,12 +39,25 @@ export class NoSymlinks {
    * Throw SymlinkRefusedError when `rel` (a relative POSIX path) passes
    * through a symlink below the root, or is one. Missing components are
    * fine (they will be created as real folders/files). Returns the full path.
+   * `parentsOnly`: the last component is not looked at (a name that will be
+   * replaced by rename, which does not follow a symlink there).
    */
-  check(rel: string): string {
+  check(rel: string, opts: { parentsOnly?: boolean } = {}): string {
+    return this.#walk(rel, !!opts.parentsOnly).path;
+  }
+
+  /** check(), also returning the last component's lstat (undefined when it is missing). */
+  checkStat(rel: string): { path: string; info?: Deno.FileInfo } {
+    return this.#walk(rel, false);
+  }
+
+  #walk(rel: string, parentsOnly: boolean): { path: string; info?: Deno.FileInfo } {
     const parts = rel.split("/").filter((s) => s !== "" && s !== ".");
     if (parts.includes("..")) throw new SymlinkRefusedError(this.root, rel, rel, "'..' in a key");
+    const path = `${this.root}/${parts.join("/")}`;
     let p = this.root === "/" ? "" : this.root;
-    for (let i = 0; i < parts.length; i++) {
+    const n = parentsOnly ? parts.length - 1 : parts.length;
+    for (let i = 0; i < n; i++) {
       p = `${p}/${parts[i]}`;
       const last = i === parts.length - 1;
       if (!last && this.#dirs.has(p)) continue;
@@ -52,13 +65,14 @@ export class NoSymlinks {
       try {
         st = Deno.lstatSync(p);
       } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return `${this.root}/${parts.join("/")}`;
+        if (err instanceof Deno.errors.NotFound) return { path };
         throw err;
       }
       if (st.isSymlink) throw new SymlinkRefusedError(this.root, rel, p);
       if (!last && st.isDirectory) this.#dirs.add(p);
+      if (last) return { path, info: st };
     }
-    return `${this.root}/${parts.join("/")}`;
+    return { path };
   }
 
   /** Forget remembered folders (after removing folders). */

@@ -54,17 +54,24 @@ export class Remote {
    * symlink planted inside the cache would let it read or write elsewhere:
    * refuse such paths before handing them over.
    */
-  #checkLocal(paths: string[]): void {
+  #checkLocal(paths: string[], opts: { parentsOnly?: boolean } = {}): void {
+    for (const p of paths) this.#checkOne(p, opts.parentsOnly);
+  }
+
+  /** The check for one path; the last component's lstat when it was looked at. */
+  #checkOne(p: string, parentsOnly = false): Deno.FileInfo | undefined {
     const c = this.#cache;
-    if (!c) return;
-    for (const p of paths) {
-      if (!p.startsWith(c.root + "/")) continue;
-      try {
-        c.check(p.slice(c.root.length + 1));
-      } catch (err) {
-        if (!(err instanceof SymlinkRefusedError)) throw err;
-        throw new CairnError(`remote '${this.name}': ${err.message}`, { hint: err.hint });
+    if (!c || !p.startsWith(c.root + "/")) return undefined;
+    try {
+      const rel = p.slice(c.root.length + 1);
+      if (parentsOnly) {
+        c.check(rel, { parentsOnly });
+        return undefined;
       }
+      return c.checkStat(rel).info;
+    } catch (err) {
+      if (!(err instanceof SymlinkRefusedError)) throw err;
+      throw new CairnError(`remote '${this.name}': ${err.message}`, { hint: err.hint });
     }
   }
 
@@ -86,13 +93,18 @@ export class Remote {
     return this.plugin.call("list", [prefix]);
   }
   async get(items: GetItem[]): Promise<ItemResult[]> {
-    this.#checkLocal(items.map((i) => i.dest));
+    // temp names the host made up: the plugin creates them, so only their folders are checked
+    this.#checkLocal(items.map((i) => i.dest), { parentsOnly: true });
     return items.length ? await this.plugin.call("get", [items]) : [];
   }
   async put(items: PutItem[]): Promise<ItemResult[]> {
     this.#requireWrite();
-    this.#checkLocal(items.map((i) => i.src));
-    return items.length ? await this.plugin.call("put", [items]) : [];
+    // The check's lstat tells the plugin the size and mode, so it need not stat again.
+    const sent = items.map((it): PutItem => {
+      const info = this.#checkOne(it.src);
+      return info?.isFile ? { ...it, size: info.size, mode: info.mode ?? undefined } : it;
+    });
+    return items.length ? await this.plugin.call("put", [sent]) : [];
   }
   remove(keys: string[]): Promise<ItemResult[]> {
     this.#requireWrite();

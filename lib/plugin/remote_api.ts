@@ -35,6 +35,9 @@ export interface PutItem {
   /** local file (in the cache) to upload. */
   src: string;
   key: string;
+  /** the file's size and mode as the host just saw them (a plugin may skip its own stat). */
+  size?: number;
+  mode?: number;
 }
 
 export interface GetItem {

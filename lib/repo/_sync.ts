@@ -24,6 +24,7 @@ import { type RevisionSelection, type UsedObject, usedObjects } from "./used_obj
 import { openRepoRemote, resolveRemote } from "./remote.ts";
 import type { CorruptObject } from "../cache/corrupt.ts";
 import type { Repo } from "./repo.ts";
+import { span, spanAsync } from "../trace.ts";
 
 export interface SyncOptions extends RevisionSelection {
   /** `-r`: the remote for outputs without their own `remote:`. */
@@ -156,7 +157,10 @@ export async function sync(
   direction: "push" | "fetch",
 ): Promise<SyncResult> {
   // Repo imports are never pushed, and fetched from their source repo (see fetch).
-  const { groups, used } = collect(repo, targets, opts, direction === "push", true);
+  const { groups, used } = span(
+    "sync: used objects",
+    () => collect(repo, targets, opts, direction === "push", true),
+  );
   const result: SyncResult = {
     transferred: 0,
     runCache: 0,
@@ -170,7 +174,10 @@ export async function sync(
   for (const g of groups) resolveRemote(repo, g.remote, direction);
   const store = new ObjectStore(repo.cacheDir);
   for (const g of groups) {
-    const remote = await openRepoRemote(repo, g.remote, direction);
+    const remote = await spanAsync(
+      "sync: start remote plugin",
+      () => openRepoRemote(repo, g.remote, direction),
+    );
     result.remotes.push(remote.name);
     try {
       const topts = {
@@ -178,9 +185,13 @@ export async function sync(
         onProgress: opts.onProgress && ((p: TransferProgress) => opts.onProgress!(remote.name, p)),
         checkListing: listingGuard(repo, used),
       };
-      const r = direction === "push"
-        ? await pushObjects(store, remote, g.objects, topts)
-        : await fetchObjects(store, remote, g.objects, topts);
+      const r = await spanAsync(
+        `sync: ${direction}`,
+        () =>
+          direction === "push"
+            ? pushObjects(store, remote, g.objects, topts)
+            : fetchObjects(store, remote, g.objects, topts),
+      );
       result.transferred += r.transferred.length;
       // a corrupted remote copy is reported as such (corrupt), not as a failed download
       const badCopy = new Set(r.corrupt.filter((c) => c.source === "remote").map((c) => c.md5));

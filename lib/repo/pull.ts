@@ -3,6 +3,7 @@ import { checkout, CheckoutFailed, type CheckoutSummary } from "./checkout.ts";
 import type { Repo } from "./repo.ts";
 import type { SyncOptions, SyncResult } from "./_sync.ts";
 import { fetch } from "./fetch.ts";
+import { spanAsync } from "../trace.ts";
 
 export interface PullOptions extends SyncOptions {
   force?: boolean;
@@ -22,12 +23,13 @@ export async function pull(
   const fetched = await fetch(repo, targets, opts);
   let summary: CheckoutSummary;
   try {
-    summary = await checkout(repo, targets, {
-      force: opts.force,
-      withDeps: opts.withDeps,
-      recursive: opts.recursive,
-      allowMissing: opts.allowMissing,
-    });
+    summary = await spanAsync("pull: checkout", () =>
+      checkout(repo, targets, {
+        force: opts.force,
+        withDeps: opts.withDeps,
+        recursive: opts.recursive,
+        allowMissing: opts.allowMissing,
+      }));
   } catch (err) {
     // what fetch found corrupted explains why checkout found nothing to use
     if (err instanceof CheckoutFailed && fetched.corrupt.length) {

@@ -54,12 +54,24 @@ class LocalRemote implements RemoteImpl {
   }
 
   info(): RemoteInfo {
-    return { write: true, traverse: false, listPageSize: 1000, location: this.#root };
+    // Listing is a readdir per fan-out folder, far cheaper than a stat per key:
+    // the host lists once instead of asking per object (DVC's estimate decides).
+    return { write: true, traverse: true, listPageSize: 1000, location: this.#root };
   }
 
   #path(key: string): string {
     if (key.split("/").includes("..")) throw new RemoteError(`invalid key '${key}'`);
     return this.#guard.check(key);
+  }
+
+  /**
+   * A key about to be written by temp file + rename: only its folders are
+   * checked, since rename replaces a symlink at the final name rather than
+   * following it (saves an lstat, usually a failing one, per upload).
+   */
+  #destPath(key: string): string {
+    if (key.split("/").includes("..")) throw new RemoteError(`invalid key '${key}'`);
+    return this.#guard.check(key, { parentsOnly: true });
   }
 
   #mkdirFor(path: string): void {
@@ -112,9 +124,12 @@ class LocalRemote implements RemoteImpl {
   get(items: GetItem[]): Promise<ItemResult[]> {
     return Promise.resolve(items.map((it): ItemResult => {
       try {
-        const src = this.#path(it.key);
-        Deno.copyFileSync(src, it.dest);
-        return { ok: true, bytes: Deno.statSync(it.dest).size };
+        // the symlink check's lstat of the object gives its size (no stat after the copy)
+        const { path, info } = this.#guard.checkStat(it.key);
+        if (!info) throw new Deno.errors.NotFound(`${it.key}: not on the remote`);
+        if (!info.isFile) throw new RemoteError(`${it.key} is not a file`);
+        Deno.copyFileSync(path, it.dest);
+        return { ok: true, bytes: info.size };
       } catch (err) {
         return itemError(err);
       }
@@ -123,19 +138,24 @@ class LocalRemote implements RemoteImpl {
 
   put(items: PutItem[]): Promise<ItemResult[]> {
     return Promise.resolve(items.map((it): ItemResult => {
-      const dest = this.#path(it.key);
-      const tmp = tempNext(dest);
+      let tmp: string | undefined;
       try {
-        const st = Deno.statSync(it.src);
+        const dest = this.#destPath(it.key);
+        tmp = tempNext(dest);
+        // The host passes the size and mode it saw (cache objects are 0444); else ask.
+        const st = it.size === undefined || it.mode === undefined
+          ? Deno.statSync(it.src)
+          : { size: it.size, mode: it.mode };
         this.#mkdirFor(dest);
         Deno.copyFileSync(it.src, tmp);
         // copyFile keeps the source's mode: cache objects are 0444 already.
         if ((st.mode! & 0o777) !== 0o444) Deno.chmodSync(tmp, 0o444);
         Deno.renameSync(tmp, dest);
+        tmp = undefined;
         return { ok: true, bytes: st.size };
       } catch (err) {
         try {
-          Deno.removeSync(tmp);
+          if (tmp) Deno.removeSync(tmp);
         } catch { /* not created */ }
         return itemError(err);
       }

@@ -1,0 +1,87 @@
+/**
+ * The local-folder remote as the transfer engine uses it: existence comes
+ * from one listing, not a check per object; an upload replaces (never writes
+ * through) a symlink planted at the object's final name.
+ */
+import "../../../plugins/builtin.ts";
+import { assert, assertEquals } from "../../_rig/assert.ts";
+import { ObjectStore } from "../../../lib/cache/object_store.ts";
+import { pushObjects, remoteHas, type TransferObject } from "../../../lib/cache/transfer.ts";
+import { md5Bytes } from "../../../lib/hash/md5.ts";
+import { openRemote, type Remote } from "../../../lib/plugin/remote.ts";
+
+function counting(remote: Remote): { exists: number; list: number } {
+  const calls = { exists: 0, list: 0 };
+  const exists = remote.exists.bind(remote);
+  const list = remote.list.bind(remote);
+  remote.exists = (keys) => {
+    calls.exists++;
+    return exists(keys);
+  };
+  remote.list = (prefix) => {
+    calls.list++;
+    return list(prefix);
+  };
+  return calls;
+}
+
+function objects(store: ObjectStore, n: number, seed: number): TransferObject[] {
+  const out: TransferObject[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = new TextEncoder().encode(`object ${seed} ${i}\n`);
+    const md5 = md5Bytes(data);
+    store.addBytes(data, md5);
+    out.push({ md5 });
+  }
+  return out;
+}
+
+Deno.test("local remote: which objects it has comes from a listing, not one check per object", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-local-remote-" });
+  const store = new ObjectStore(`${root}/cache`);
+  const remote = await openRemote({ url: `${root}/remote` }, { cacheDir: store.cacheDir });
+  try {
+    const pushed = objects(store, 300, 1);
+    const notPushed = objects(store, 300, 2);
+    const r = await pushObjects(store, remote, pushed);
+    assertEquals(r.transferred.length, 300);
+
+    const calls = counting(remote);
+    const found = await remoteHas(remote, [...pushed, ...notPushed]);
+    assertEquals(calls.exists, 0);
+    assert(calls.list >= 1);
+    assertEquals([...found].sort(), pushed.map((o) => o.md5).sort());
+
+    // A second push moves nothing and still asks no per-object questions.
+    const again = await pushObjects(store, remote, pushed);
+    assertEquals(again.transferred.length, 0);
+    assertEquals(again.present.length, 300);
+    assertEquals(calls.exists, 0);
+  } finally {
+    await remote.close();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("local remote: an upload replaces a symlink planted at the object's name, never writes through it", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-local-remote-" });
+  const store = new ObjectStore(`${root}/cache`);
+  const outside = `${root}/outside.txt`;
+  Deno.writeTextFileSync(outside, "not to be overwritten\n");
+  const [obj] = objects(store, 1, 3);
+  const key = `files/md5/${obj.md5.slice(0, 2)}/${obj.md5.slice(2)}`;
+  Deno.mkdirSync(`${root}/remote/files/md5/${obj.md5.slice(0, 2)}`, { recursive: true });
+  Deno.symlinkSync(outside, `${root}/remote/${key}`);
+  const remote = await openRemote({ url: `${root}/remote` }, { cacheDir: store.cacheDir });
+  try {
+    const [res] = await remote.put([{ src: store.pathFor(obj.md5), key }]);
+    assert(res.ok, JSON.stringify(res));
+    assertEquals(Deno.readTextFileSync(outside), "not to be overwritten\n");
+    const st = Deno.lstatSync(`${root}/remote/${key}`);
+    assert(st.isFile && !st.isSymlink);
+    assertEquals(md5Bytes(Deno.readFileSync(`${root}/remote/${key}`)), obj.md5);
+  } finally {
+    await remote.close();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
