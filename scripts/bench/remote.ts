@@ -1,5 +1,13 @@
 /**
- * Remote transfers through the plugin host and transfer engine:
+ * Remote transfers as users run them: `scripts/cairn push` of a tracked folder
+ * to an empty local-folder remote and `scripts/cairn pull` into a fresh
+ * `git clone`, against `cp -r` of the same object files in the same run
+ * (quick: 5k x 1 KiB; full: 100k x 1 KiB in 100 folders and 20k x 100 KiB).
+ * Nothing is deleted between the timed runs (ext4 without a journal, as here,
+ * makes file creation slow for a while after mass deletions, which would
+ * favour whichever side runs first).
+ *
+ * Then the library-level rows, through the plugin host and transfer engine:
  *  - push / pull of N x 1 KiB objects (one .dir; 100k, quick: 5k) to a local-folder
  *    remote  vs  `cp -r` of the same object files
  *  - push / pull of one big object (1 GiB, quick: 64 MiB)  vs  `cp`
@@ -17,7 +25,60 @@ import {
 import { md5Bytes } from "../../lib/hash/md5.ts";
 import { openRemote, type RemoteConfig } from "../../lib/plugin/remote.ts";
 import { readServicesEnv } from "../../tests/plugins/_remotes.ts";
-import { fillRandom, shell, timeIt, timeShell } from "./_util.ts";
+import { fillRandom, measure, measureShell, shell, timeIt, timeShell, writeTree } from "./_util.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const CAIRN = join(dirname(fileURLToPath(import.meta.url)), "..", "cairn");
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "bench",
+  GIT_AUTHOR_EMAIL: "bench@example.invalid",
+  GIT_COMMITTER_NAME: "bench",
+  GIT_COMMITTER_EMAIL: "bench@example.invalid",
+};
+
+/** CLI push to an empty local remote and pull into a fresh clone, each vs `cp -r`. */
+async function cliPushPull(root: string, n: number, size: number): Promise<BenchRow[]> {
+  const label = `${n} x ${size >= 1024 ? `${size >> 10} KiB` : `${size} B`}`;
+  const dir = `${root}/cli-${n}-${size}`;
+  const repo = `${dir}/repo`;
+  const run = (args: string[], cwd: string) => measure(CAIRN, args, { cwd, env: GIT_ENV });
+  Deno.mkdirSync(repo, { recursive: true });
+  await shell("git init -q", repo);
+  await run(["init", "-q"], repo);
+  writeTree(`${repo}/data`, n, size);
+  await run(["add", "-q", "data"], repo);
+  await run(["remote", "add", "-d", "store", `${dir}/remote`], repo);
+  await measure("sh", ["-c", "git add -A && git commit -qm data"], { cwd: repo, env: GIT_ENV });
+
+  const rows: BenchRow[] = [];
+  const row = (name: string, m: { seconds: number; cpu: number }, ref: { seconds: number }) => {
+    console.error(
+      `  ${name}: ${m.seconds.toFixed(2)} s (CPU ${m.cpu.toFixed(2)} s), cp -r ${
+        ref.seconds.toFixed(2)
+      } s`,
+    );
+    rows.push({
+      name,
+      value: m.seconds,
+      unit: "s",
+      reference: "cp -r",
+      referenceValue: ref.seconds,
+      ratio: m.seconds / ref.seconds,
+      target: "<= 1.5x",
+    });
+  };
+  const push = await run(["push", "-q"], repo);
+  const refPush = await measureShell(`cp -r .dvc/cache/files '${dir}/cp-push'`, repo);
+  row(`cairn push ${label} to an empty local remote`, push, refPush);
+
+  await shell(`git clone -q '${repo}' '${dir}/clone'`);
+  const pull = await run(["pull", "-q"], `${dir}/clone`);
+  const refPull = await measureShell(`cp -r '${dir}/remote/files' '${dir}/cp-pull'`);
+  row(`cairn pull ${label} into a fresh clone`, pull, refPull);
+  await shell(`chmod -R u+w '${dir}' && rm -rf '${dir}'`);
+  return rows;
+}
 
 function smallObjects(store: ObjectStore, n: number): TransferObject {
   const buf = new Uint8Array(1024);
@@ -100,6 +161,8 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   Deno.mkdirSync(root, { recursive: true });
   const rows: BenchRow[] = [];
   const n = opts.quick ? 5_000 : 100_000;
+  rows.push(...await cliPushPull(root, n, 1024));
+  if (!opts.quick) rows.push(...await cliPushPull(root, 20_000, 100 << 10));
 
   const small = new ObjectStore(`${root}/small`);
   const dir = smallObjects(small, n);
