@@ -166,6 +166,15 @@ export class GitIgnore {
   }
   #lines = 0;
 
+  /**
+   * The last rule matching `path` itself (relative to this file's
+   * directory), without looking at its parent directories: for combining
+   * several ignore files as git does (lib/scm/git_ignored.ts).
+   */
+  match(path: string, isDir: boolean): IgnoreRule | undefined {
+    return this.#match(path, isDir);
+  }
+
   /** The last rule matching `path` itself (no parent check). */
   #match(path: string, isDir: boolean): IgnoreRule | undefined {
     for (let i = this.rules.length - 1; i >= 0; i--) {

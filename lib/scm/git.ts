@@ -80,12 +80,35 @@ export function gitTracked(paths: string[], cwd: string): string[] {
 /** Paths among `paths` that git ignores. */
 export function gitIgnored(paths: string[], cwd: string): Set<string> {
   if (!paths.length) return new Set();
-  const r = gitRaw(["check-ignore", "--no-index", "-z", "--", ...paths], {
+  // (-z would need --stdin: without it git refuses and nothing looked ignored)
+  const r = gitRaw(["-c", "core.quotePath=off", "check-ignore", "--no-index", "--", ...paths], {
     cwd,
   });
-  return new Set(r.stdout.split("\0").filter(Boolean));
+  return new Set(r.stdout.split("\n").filter(Boolean).map(unquoteC));
 }
 
+const C_ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 };
+
+/** A path as git prints it: C-quoted ("a\tb", octal bytes) when it has special characters. */
+export function unquoteC(s: string): string {
+  if (!(s.length >= 2 && s.startsWith('"') && s.endsWith('"'))) return s;
+  const bytes: number[] = [];
+  const enc = new TextEncoder();
+  const body = s.slice(1, -1);
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c !== "\\") {
+      bytes.push(...enc.encode(c));
+      continue;
+    }
+    const n = body[++i];
+    if (/[0-7]/.test(n)) {
+      bytes.push(parseInt(body.slice(i, i + 3), 8));
+      i += 2;
+    } else bytes.push(C_ESCAPES[n] ?? n.charCodeAt(0));
+  }
+  return dec.decode(new Uint8Array(bytes));
+}
 export function gitAdd(paths: string[], cwd: string): void {
   if (paths.length) git(["add", "--", ...paths], cwd);
 }
