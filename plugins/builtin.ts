@@ -24,7 +24,9 @@ function builtin(
   load?: () => Promise<Record<string, unknown>>,
 ): BuiltinPlugin {
   const module = new URL(`./${manifest.name}/mod.ts`, import.meta.url).href;
-  return { spec: { manifest, module, builtin: true, source: "built-in" }, load };
+  // Remotes: a Worker entry per plugin that imports it statically (./remote_*/worker.ts).
+  const workerEntry = load ? undefined : new URL(`./${manifest.name}/worker.ts`, import.meta.url);
+  return { spec: { manifest, module, builtin: true, source: "built-in" }, load, workerEntry };
 }
 
 const TABLE: readonly BuiltinPlugin[] = [

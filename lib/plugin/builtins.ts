@@ -11,6 +11,11 @@ export interface BuiltinPlugin {
   spec: PluginSpec;
   /** a literal `import()`, so `deno compile` embeds the module (runners; remotes run in Workers). */
   load?: () => Promise<Record<string, unknown>>;
+  /**
+   * a Worker entry that imports the module statically (remotes): with Deno's
+   * lazy dynamic imports, a Worker could not import it without read access.
+   */
+  workerEntry?: URL;
 }
 
 /** What the top level registers. */
@@ -40,7 +45,9 @@ export function builtinLoader(
 }
 
 /** URL of the plugin Worker's entry module. */
-export function workerEntry(): URL {
+export function workerEntry(module?: string): URL {
+  const own = table?.plugins.find((p) => p.spec.module === module)?.workerEntry;
+  if (own) return own;
   if (!table) {
     throw new CairnError("no plugin host registered", {
       hint: "import plugins/builtin.ts (the CLI and mod.ts do) before using plugins",

@@ -141,8 +141,12 @@ const NO_PERMISSIONS = {
   import: false,
 };
 
-function newWorker(name: string, permissions: Deno.PermissionOptionsObject | "none"): Worker {
-  return new Worker(workerEntry(), {
+function newWorker(
+  name: string,
+  permissions: Deno.PermissionOptionsObject | "none",
+  module?: string,
+): Worker {
+  return new Worker(workerEntry(module), {
     type: "module",
     name: `plugin:${name}`,
     deno: { permissions },
@@ -226,7 +230,7 @@ export async function startPlugin(
   }
   let worker: Worker;
   try {
-    worker = newWorker(spec.manifest.name, workerPermissions(permissions));
+    worker = newWorker(spec.manifest.name, workerPermissions(permissions), spec.module);
   } catch (err) {
     throw new CairnError(
       `cannot start plugin '${spec.manifest.name}': ${(err as Error).message}`,

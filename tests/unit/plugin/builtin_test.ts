@@ -35,3 +35,14 @@ Deno.test("built-in plugins: runners load in-process, remotes in the Worker", as
     BUILTIN_PLUGINS.filter((p) => p.manifest.kind === "remote").map((p) => p.manifest.name).sort(),
   );
 });
+
+Deno.test("built-in remotes: each has its own Worker entry that imports it statically", () => {
+  // With Deno's lazy dynamic imports (deno.json), a Worker that import()s a module needs
+  // read access to it; the remote Workers have none on cairn's source.
+  for (const p of BUILTIN_PLUGINS.filter((p) => p.manifest.kind === "remote")) {
+    const entry = workerEntry(p.module);
+    assert(entry.href.endsWith(`/plugins/${p.manifest.name}/worker.ts`), entry.href);
+    const text = Deno.readTextFileSync(entry);
+    assert(/^import \* as mod from "\.\/mod\.ts";$/m.test(text), `${entry.href}: no static import`);
+  }
+});
