@@ -9,12 +9,13 @@ import { PathGuard } from "../fs/path_guard.ts";
 import { sweepOnce } from "../fs/temp_files.ts";
 import { wasRemovedCorrupt } from "./corrupt.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
-import { hashFiles, type ProgressFn } from "../hash/hash_files.ts";
+import { hashFiles, type ParallelTuning, type ProgressFn } from "../hash/hash_files.ts";
 import { hashPath, isExecMode } from "../hash/hash_path.ts";
 import { md5FileDos2Unix } from "../hash/md5.ts";
 import type { StateEntry } from "../hash/state.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { Linker, type LinkOptions } from "./link.ts";
+import { linkMany, PARALLEL_LINK_MIN_FILES } from "./link_many.ts";
 import {
   CorruptObjectError,
   MissingObjectError,
@@ -59,6 +60,11 @@ export interface CheckoutResult {
   relinked: number;
   /** link type used for the files written, if any */
   linkType?: LinkType;
+  /**
+   * A directory output's files as this checkout left them (stamps and exec
+   * bit as a walk would see them), so callers need not walk it again.
+   */
+  files?: WalkFile[];
 }
 
 export interface CheckoutOptions {
@@ -77,6 +83,8 @@ export interface CheckoutOptions {
   linker?: Linker;
   /** the stage file the output comes from, named when a `.dir` entry is refused */
   source?: string;
+  /** parallel linking knobs (tests, benchmarks) */
+  parallel?: ParallelTuning;
 }
 
 /** Workspace data not in the cache would be lost and nobody confirmed. */
@@ -298,7 +306,7 @@ function place(
 }
 
 /** Apply a plan: deletions, writes, relinks, then prune emptied dirs. */
-function apply(
+async function apply(
   ctx: CacheContext,
   linker: Linker,
   root: string,
@@ -306,7 +314,8 @@ function apply(
   isexecOf: (x: Want) => boolean,
   onProgress: ProgressFn | undefined,
   result: CheckoutResult,
-): void {
+  tuning?: ParallelTuning,
+): Promise<StateEntry[]> {
   const saved: StateEntry[] = [];
   const dropped: string[] = [];
   const emptied = new Set<string>();
@@ -326,33 +335,50 @@ function apply(
   const total = p.write.length + p.relink.length;
   let done = 0;
   let last = 0;
-  const groupShared = ctx.shared === "group";
-  for (const [list, isRelink] of [[p.write, false], [p.relink, true]] as const) {
-    for (const x of list) {
-      const dst = x.relpath === "" ? root : `${root}/${x.relpath}`;
-      if (!isRelink && !x.w) ensureParent(dst, made);
-      const placed = place(linker, x.obj, dst, {
-        isexec: isexecOf(x),
-        groupShared,
-        size: x.size,
-      });
-      result.linkType = placed.type;
-      const s = placed.stamp ?? stampOf(Deno.statSync(dst));
-      saved.push({ path: dst, stamp: s, md5: x.md5 });
-      if (isRelink) result.relinked++;
-      else {
-        result.changes.push({
-          relpath: x.relpath,
-          change: x.w ? "modified" : "added",
-        });
-      }
-      done++;
-      if (onProgress && performance.now() - last > 50) {
-        last = performance.now();
-        onProgress(done, total, 0, 0);
-      }
+  const tick = (n: number) => {
+    done += n;
+    if (onProgress && performance.now() - last > 50) {
+      last = performance.now();
+      onProgress(done, total, 0, 0);
     }
+  };
+  const groupShared = ctx.shared === "group";
+  const dstOf = (x: Want) => (x.relpath === "" ? root : `${root}/${x.relpath}`);
+  // One at a time through the Linker (type fallback, a directory in the way).
+  const placeOne = (x: Want, isRelink: boolean) => {
+    const dst = dstOf(x);
+    const placed = place(linker, x.obj, dst, { isexec: isexecOf(x), groupShared, size: x.size });
+    result.linkType = placed.type;
+    const s = placed.stamp ?? stampOf(Deno.statSync(dst));
+    saved.push({ path: dst, stamp: s, md5: x.md5 });
+    if (isRelink) result.relinked++;
+    else result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
+    tick(1);
+  };
+  // Every parent directory once, before any file is written.
+  for (const x of p.write) if (!x.w) ensureParent(dstOf(x), made);
+  const writes = p.write;
+  if (writes.length >= (tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES)) {
+    // The first file settles the link type; the rest go to both cores with it.
+    placeOne(writes[0], false);
+    const rest = writes.slice(1);
+    const r = await linkMany(
+      rest.map((x) => ({ src: x.obj, dst: dstOf(x), size: x.size, isexec: isexecOf(x) })),
+      { type: result.linkType!, groupShared, onDone: tick, tuning },
+    );
+    const failed = new Set(r.failed);
+    for (let i = 0; i < rest.length; i++) {
+      const x = rest[i];
+      if (failed.has(i)) continue;
+      saved.push({ path: dstOf(x), stamp: r.stamps[i]!, md5: x.md5 });
+      result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
+    }
+    done -= r.failed.length;
+    for (const i of r.failed) placeOne(rest[i], false);
+  } else {
+    for (const x of writes) placeOne(x, false);
   }
+  for (const x of p.relink) placeOne(x, true);
   if (onProgress && total > 0) onProgress(done, total, 0, 0);
   pruneEmptyDirs(root, emptied);
   if (ctx.state) {
@@ -361,6 +387,29 @@ function apply(
     // another same-size write in the same timestamp tick would look unchanged.
     if (saved.length) ctx.state.saveMany(saved, { hashedAt: Date.now() });
   }
+  return saved;
+}
+
+/**
+ * The files of directory output `root` after apply(): the walked ones minus
+ * those removed, with the stamps of those written. Written files are not
+ * executable (`.dir` entries carry no exec bit for checkout).
+ */
+function filesAfter(root: string, present: WalkFile[], p: Plan, saved: StateEntry[]): WalkFile[] {
+  const byAbs = new Map<string, WalkFile>();
+  for (const w of present) byAbs.set(w.abs, w);
+  for (const w of p.remove) byAbs.delete(w.abs);
+  for (const e of saved) {
+    byAbs.set(e.path, {
+      rel: e.path.slice(root.length + 1),
+      abs: e.path,
+      ino: e.stamp.ino,
+      mtimeMs: e.stamp.mtimeMs,
+      size: e.stamp.size,
+      mode: 0o100644,
+    });
+  }
+  return [...byAbs.values()];
 }
 
 /** Remove directories left empty by deletions, up to (not including) `root`. */
@@ -480,7 +529,17 @@ export async function checkoutOutput(
   result.unchanged = p.unchanged;
   result.missing = p.missing;
   result.corrupt = corruptOf(p);
-  apply(ctx, linker, path, p, () => false, opts.onProgress, result);
+  const saved = await apply(
+    ctx,
+    linker,
+    path,
+    p,
+    () => false,
+    opts.onProgress,
+    result,
+    opts.parallel,
+  );
+  if (p.missing.length === 0) result.files = filesAfter(path, present, p, saved);
   result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
   return finish(result, existed);
 }
@@ -575,7 +634,7 @@ async function checkoutFile(
   result.unchanged = p.unchanged;
   result.missing = p.missing;
   result.corrupt = corruptOf(p);
-  apply(ctx, linker, path, p, () => !!hash.isexec, opts.onProgress, result);
+  await apply(ctx, linker, path, p, () => !!hash.isexec, opts.onProgress, result);
   // Exec bit of an unchanged copy (DVC restores `isexec: true`).
   if (p.unchanged && hash.isexec && present[0] && !isExecMode(present[0].mode)) {
     const m = present[0].mode & 0o777;
@@ -594,6 +653,8 @@ export interface CommitOptions {
   /** re-link the workspace per cache.type afterwards (default true) */
   relink?: boolean;
   linker?: Linker;
+  /** parallel hashing knobs (tests, benchmarks) */
+  parallel?: ParallelTuning;
 }
 
 export interface CommitResult {
@@ -605,6 +666,8 @@ export interface CommitResult {
   /** workspace files re-linked */
   relinked: number;
   linkType?: LinkType;
+  /** a directory's files as walked, when none was re-linked (see CheckoutResult.files) */
+  files?: WalkFile[];
 }
 
 /**
@@ -624,6 +687,7 @@ export async function commitOutput(
     state: ctx.state,
     ignore: ctx.ignore,
     onProgress: opts.onProgress,
+    tuning: opts.parallel,
     // Store while hashing, except when objects should be hardlinks of the files.
     store: hardlinkFirst
       ? undefined
@@ -685,10 +749,11 @@ export async function commitOutput(
     if (relink.length || !onlyLinks) {
       const p: Plan = { write: [], relink, remove: [], unchanged: 0, missing: [], uncached: [] };
       const tmp = newResult(path);
-      apply(ctx, linker, path, p, () => false, undefined, tmp);
+      await apply(ctx, linker, path, p, () => false, undefined, tmp);
       res.relinked = tmp.relinked;
       res.linkType = tmp.linkType;
     }
   }
+  if (res.relinked === 0) res.files = r.files;
   return res;
 }

@@ -27,6 +27,16 @@ export interface HashTarget extends FileStamp {
   abs: string;
 }
 
+/** Knobs of the parallel engines (tests and benchmarks; defaults are measured). */
+export interface ParallelTuning {
+  /** go parallel from this many files (hashing: with PARALLEL_MIN_BYTES) */
+  minFiles?: number;
+  /** files per batch handed out */
+  batchFiles?: number;
+  /** false: the main thread takes no batch, Workers do everything */
+  mainThread?: boolean;
+}
+
 export interface HashFilesOptions {
   state?: StateIndex;
   onProgress?: ProgressFn;
@@ -41,6 +51,8 @@ export interface HashFilesOptions {
    */
   parallelMinFiles?: number;
   parallelMinBytes?: number;
+  /** batch size and main-thread share of a parallel job */
+  tuning?: ParallelTuning;
   /**
    * Also write every file read as a cache object under this root (the
    * cache's `files/md5`), from the bytes just hashed. Files served by the
@@ -59,6 +71,8 @@ export interface HashFilesResult {
   hashed: number[];
   /** objects newly written (with `store`) */
   stored: number;
+  /** files hashed by Workers (the rest of `hashed` by the main thread) */
+  byWorkers: number;
 }
 
 /**
@@ -72,8 +86,14 @@ export const PARALLEL_MIN_FILES = 10_000;
 export const PARALLEL_MIN_BYTES = 128 << 20;
 
 /** Batches handed to a worker: at most this many files or bytes. */
-const BATCH_FILES = 512;
+const BATCH_FILES = 256;
 const BATCH_BYTES = 16 << 20;
+/**
+ * Batches queued per Worker: it only hears back from the main thread between
+ * the main thread's own batches, so with one batch in flight it sat idle
+ * for a third of a 100k-file add.
+ */
+const IN_FLIGHT = 3;
 
 const PROGRESS_INTERVAL_MS = 50;
 
@@ -115,17 +135,20 @@ export async function hashFiles(
   const hashedAt = Date.now();
   const workers = opts.workers ?? 2;
   const parallel = workers > 1 && todo.length > 1 && (
-    todo.length >= (opts.parallelMinFiles ?? PARALLEL_MIN_FILES) ||
+    todo.length >= (opts.parallelMinFiles ?? opts.tuning?.minFiles ?? PARALLEL_MIN_FILES) ||
     todoBytes >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
   );
 
   let stored = 0;
+  let byWorkers = 0;
   if (parallel) {
-    stored = await hashInWorkers(files, todo, md5s, workers, opts.store, (f, b) => {
+    const r = await hashInWorkers(files, todo, md5s, workers, opts, (f, b) => {
       doneFiles += f;
       doneBytes += b;
       progress(doneFiles, doneBytes, false);
     });
+    stored = r.stored;
+    byWorkers = r.byWorkers;
   } else {
     for (const i of todo) {
       const f = files[i];
@@ -155,7 +178,7 @@ export async function hashFiles(
         { hashedAt },
       ));
   }
-  return { md5s, fromState, bytesRead: todoBytes, hashed: todo, stored };
+  return { md5s, fromState, bytesRead: todoBytes, hashed: todo, stored, byWorkers };
 }
 
 function makeProgress(
@@ -196,16 +219,19 @@ async function hashInWorkers(
   todo: number[],
   md5s: string[],
   threads: number,
-  store: StoreSpec | undefined,
+  opts: HashFilesOptions,
   onDone: (files: number, bytes: number) => void,
-): Promise<number> {
+): Promise<{ stored: number; byWorkers: number }> {
+  const store = opts.store;
+  const batchFiles = opts.tuning?.batchFiles ?? BATCH_FILES;
+  const mainShare = opts.tuning?.mainThread ?? true;
   const batches: number[][] = [];
   let cur: number[] = [];
   let curBytes = 0;
   for (const i of todo) {
     cur.push(i);
     curBytes += files[i].size;
-    if (cur.length >= BATCH_FILES || curBytes >= BATCH_BYTES) {
+    if (cur.length >= batchFiles || curBytes >= BATCH_BYTES) {
       batches.push(cur);
       cur = [];
       curBytes = 0;
@@ -214,6 +240,7 @@ async function hashInWorkers(
   if (cur.length) batches.push(cur);
 
   let stored = 0;
+  let byWorkers = 0;
   let next = 0;
   let failure: unknown;
   let running = 0;
@@ -241,7 +268,9 @@ async function hashInWorkers(
     w.postMessage(msg);
   };
   try {
-    const nWorkers = Math.min(threads - 1, batches.length - 1);
+    const nWorkers = mainShare
+      ? Math.min(threads - 1, batches.length - 1)
+      : Math.max(1, Math.min(threads - 1, batches.length));
     for (let k = 0; k < nWorkers; k++) {
       const w = new Worker(new URL("./_hash_worker.ts", import.meta.url), {
         type: "module",
@@ -255,7 +284,7 @@ async function hashInWorkers(
       w.onmessage = (ev: MessageEvent<WorkerReply>) => {
         const r = ev.data;
         if (r.type === "ready") {
-          feed(w);
+          for (let q = 0; q < IN_FLIGHT; q++) feed(w);
           return;
         }
         if (r.type === "bytes") {
@@ -270,6 +299,7 @@ async function hashInWorkers(
           return;
         }
         stored += r.stored;
+        byWorkers += r.md5s.length;
         const idx = sent.get(r.id)!;
         sent.delete(r.id);
         let bytes = 0;
@@ -284,7 +314,7 @@ async function hashInWorkers(
       };
     }
     // The main thread's share, one batch at a time.
-    while (failure === undefined && next < batches.length) {
+    while (mainShare && failure === undefined && next < batches.length) {
       const idx = batches[next++];
       let bytes = 0;
       for (const i of idx) {
@@ -297,12 +327,12 @@ async function hashInWorkers(
       onDone(idx.length, bytes);
       await yieldToEventLoop();
     }
-    while (failure === undefined && running > 0) {
+    while (failure === undefined && (running > 0 || next < batches.length)) {
       await new Promise<void>((r) => (wake = r));
     }
     if (failure !== undefined) throw failure;
   } finally {
     for (const w of pool) w.terminate();
   }
-  return stored;
+  return { stored, byWorkers };
 }

@@ -268,7 +268,7 @@ export async function add(
         kind = r.kind;
       } else {
         const r = await commitOutput(ctx, p.abs, { onProgress: opts.onProgress });
-        saveLink(ctx, p.abs);
+        saveLink(ctx, p.abs, r.files);
         hash = r.hash;
         kind = r.kind;
       }

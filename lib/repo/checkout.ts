@@ -105,7 +105,9 @@ export async function checkout(
         if (!opts.allowMissing) summary.failed.push(o.rel);
       } else if (result.status === "added") summary.added.push(shown);
       else if (result.status === "modified") summary.modified.push(shown);
-      if (result.status === "added" || result.status === "modified") saveLink(ctx, abs);
+      if (result.status === "added" || result.status === "modified") {
+        saveLink(ctx, abs, result.files);
+      }
     }
     if (summary.failed.length) throw new CheckoutFailed(summary);
     return summary;

@@ -108,7 +108,7 @@ export async function commit(
                 onProgress: opts.onProgress,
               });
               out.hash = r.hash;
-              saveLink(ctx, abs);
+              saveLink(ctx, abs, r.files);
             } else {
               out.hash = (await hashPath(abs, { state: ctx.state, ignore: ctx.ignore })).hash;
             }

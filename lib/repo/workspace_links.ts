@@ -9,11 +9,19 @@
 import { relative } from "../path.ts";
 import type { CacheContext } from "../cache/types.ts";
 import { fsError } from "../errors.ts";
-import { statFile, walkFiles } from "../fs/walk.ts";
+import { statFile, type WalkFile, walkFiles } from "../fs/walk.ts";
 import { treeDigest } from "../hash/hash_path.ts";
 
-/** Signature of a file (inode, mtime) or a directory (its files' stamps); undefined if gone. */
-export function linkSignature(abs: string, ctx: CacheContext): string | undefined {
+/**
+ * Signature of a file (inode, mtime) or a directory (its files' stamps);
+ * undefined if gone. `files`: the directory's files when the caller knows
+ * them as they are now (add, checkout), which saves walking it again.
+ */
+export function linkSignature(
+  abs: string,
+  ctx: CacheContext,
+  files?: readonly WalkFile[],
+): string | undefined {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(abs);
@@ -27,15 +35,28 @@ export function linkSignature(abs: string, ctx: CacheContext): string | undefine
     const s = statFile(abs);
     return `f:${s.ino}:${s.mtimeMs}`;
   }
-  const files = walkFiles(abs, { ignore: ctx.ignore }).files
-    .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return `d:${info.ino ?? 0}:${treeDigest(files)}`;
+  return `d:${info.ino ?? 0}:${
+    treeDigest(inRelOrder(files ?? walkFiles(abs, { ignore: ctx.ignore }).files))
+  }`;
 }
 
-/** Remember output `abs` as written by cairn (no-op without a state index). */
-export function saveLink(ctx: CacheContext, abs: string): void {
+const byRel = (a: WalkFile, b: WalkFile) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+
+/** Files sorted by relpath (UTF-16 order); usually already so, then not copied. */
+function inRelOrder(files: readonly WalkFile[]): readonly WalkFile[] {
+  for (let i = 1; i < files.length; i++) {
+    if (files[i - 1].rel > files[i].rel) return [...files].sort(byRel);
+  }
+  return files;
+}
+
+/**
+ * Remember output `abs` as written by cairn (no-op without a state index).
+ * `files`: a directory output's files as now, if known (see linkSignature).
+ */
+export function saveLink(ctx: CacheContext, abs: string, files?: readonly WalkFile[]): void {
   if (!ctx.state) return;
-  const sig = linkSignature(abs, ctx);
+  const sig = linkSignature(abs, ctx, files);
   if (sig === undefined) return;
   ctx.state.saveLink(relative(ctx.rootDir, abs).split("\\").join("/"), sig);
 }

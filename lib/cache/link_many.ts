@@ -1,0 +1,222 @@
+/**
+ * Linking many cache objects into the workspace on two cores: the main
+ * thread and `threads - 1` Workers take batches on demand (checkout of a
+ * large directory). Every file is still written at a temp path and renamed
+ * (`linkFile`), so an interrupted checkout leaves no partial file. Parent
+ * directories must exist. A file that fails in a batch is handed back to the
+ * caller (`failed`), which retries it with the link-type fallback.
+ */
+import { CairnError } from "../errors.ts";
+import type { FileStamp } from "../fs/walk.ts";
+import type { ParallelTuning } from "../hash/hash_files.ts";
+import { linkFile } from "./link.ts";
+import type { LinkType } from "./types.ts";
+
+/** One object to materialise. */
+export interface LinkJob {
+  src: string;
+  dst: string;
+  /** object size when known (small copies skip a stat) */
+  size?: number;
+  isexec?: boolean;
+}
+
+export interface LinkManyOptions {
+  /** the link type that already worked for this checkout */
+  type: LinkType;
+  groupShared?: boolean;
+  /** threads, the main one included (default 2; 1 = inline) */
+  threads?: number;
+  /** minFiles (default PARALLEL_LINK_MIN_FILES), batch size, main-thread share */
+  tuning?: ParallelTuning;
+  /** called with the number of files finished since the last call */
+  onDone?: (files: number) => void;
+}
+
+export interface LinkManyResult {
+  /** stamp of each new file (input order); undefined where it failed */
+  stamps: (FileStamp | undefined)[];
+  /** indexes of the jobs that failed (nothing was left at their destination) */
+  failed: number[];
+  /** files linked by Workers */
+  byWorkers: number;
+}
+
+/** Below this many files a checkout links inline. */
+export const PARALLEL_LINK_MIN_FILES = 2_000;
+
+const BATCH_FILES = 256;
+/** Batches queued per Worker (it hears back only between the main thread's batches). */
+const IN_FLIGHT = 3;
+
+/** A batch as sent to a Worker (arrays, cheap to clone). */
+export interface LinkBatch {
+  id: number;
+  type: LinkType;
+  groupShared: boolean;
+  src: string[];
+  dst: string[];
+  /** -1 = unknown */
+  size: number[];
+  isexec: boolean[];
+}
+
+export type LinkReply =
+  | { type: "ready" }
+  | {
+    type: "done";
+    id: number;
+    /** ino, mtimeMs, size per file (NaN for a failed one) */
+    stamps: Float64Array;
+    failed: number[];
+  };
+
+/** Link one batch in this thread; never throws for a single file. */
+export function linkBatch(b: LinkBatch): LinkReply {
+  const n = b.src.length;
+  const stamps = new Float64Array(n * 3).fill(NaN);
+  const failed: number[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      const s = linkFile(b.src[i], b.dst[i], b.type, {
+        isexec: b.isexec[i],
+        groupShared: b.groupShared,
+        size: b.size[i] < 0 ? undefined : b.size[i],
+      }) ?? stampAt(b.dst[i]);
+      stamps[i * 3] = s.ino;
+      stamps[i * 3 + 1] = s.mtimeMs;
+      stamps[i * 3 + 2] = s.size;
+    } catch {
+      // linkFile removed its temp; the caller retries and reports the error.
+      failed.push(i);
+    }
+  }
+  return { type: "done", id: b.id, stamps, failed };
+}
+
+function stampAt(path: string): FileStamp {
+  const st = Deno.statSync(path);
+  return { ino: st.ino ?? 0, mtimeMs: st.mtime?.getTime() ?? 0, size: st.size };
+}
+
+/** A macrotask boundary without timer clamping, so Worker replies get handled. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+/** Link every job (see the module comment); result order = input order. */
+export async function linkMany(
+  jobs: readonly LinkJob[],
+  opts: LinkManyOptions,
+): Promise<LinkManyResult> {
+  const n = jobs.length;
+  const stamps = new Array<FileStamp | undefined>(n);
+  const failed: number[] = [];
+  const batches: LinkBatch[] = [];
+  const batchFiles = Math.max(1, opts.tuning?.batchFiles ?? BATCH_FILES);
+  const mainShare = opts.tuning?.mainThread ?? true;
+  let byWorkers = 0;
+  for (let start = 0; start < n; start += batchFiles) {
+    const end = Math.min(n, start + batchFiles);
+    const b: LinkBatch = {
+      id: batches.length,
+      type: opts.type,
+      groupShared: !!opts.groupShared,
+      src: [],
+      dst: [],
+      size: [],
+      isexec: [],
+    };
+    for (let i = start; i < end; i++) {
+      const j = jobs[i];
+      b.src.push(j.src);
+      b.dst.push(j.dst);
+      b.size.push(j.size ?? -1);
+      b.isexec.push(!!j.isexec);
+    }
+    batches.push(b);
+  }
+  const take = (r: Extract<LinkReply, { type: "done" }>) => {
+    const base = r.id * batchFiles;
+    const count = batches[r.id].src.length;
+    const bad = new Set(r.failed);
+    for (let k = 0; k < count; k++) {
+      if (bad.has(k)) {
+        failed.push(base + k);
+        continue;
+      }
+      stamps[base + k] = {
+        ino: r.stamps[k * 3],
+        mtimeMs: r.stamps[k * 3 + 1],
+        size: r.stamps[k * 3 + 2],
+      };
+    }
+    opts.onDone?.(count);
+  };
+
+  const threads = opts.threads ?? 2;
+  const parallel = threads > 1 && n >= (opts.tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES);
+  const pool: Worker[] = [];
+  let next = 0;
+  let running = 0;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const settle = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const feed = (w: Worker) => {
+    if (failure !== undefined || next >= batches.length) return;
+    running++;
+    w.postMessage(batches[next++]);
+  };
+  try {
+    if (parallel) {
+      const nWorkers = mainShare
+        ? Math.min(threads - 1, batches.length - 1)
+        : Math.max(1, Math.min(threads - 1, batches.length));
+      for (let k = 0; k < nWorkers; k++) {
+        const w = new Worker(new URL("./_link_worker.ts", import.meta.url), { type: "module" });
+        pool.push(w);
+        w.onerror = (ev) => {
+          ev.preventDefault();
+          failure ??= new CairnError(`checkout worker failed: ${ev.message}`);
+          settle();
+        };
+        w.onmessage = (ev: MessageEvent<LinkReply>) => {
+          const r = ev.data;
+          if (r.type === "ready") {
+            for (let q = 0; q < IN_FLIGHT; q++) feed(w);
+            return;
+          }
+          running--;
+          byWorkers += batches[r.id].src.length;
+          take(r);
+          feed(w);
+          settle();
+        };
+      }
+    }
+    // The main thread's share, one batch at a time (all of it when inline).
+    while ((mainShare || !parallel) && failure === undefined && next < batches.length) {
+      take(linkBatch(batches[next++]) as Extract<LinkReply, { type: "done" }>);
+      if (parallel) await yieldToEventLoop();
+    }
+    while (failure === undefined && (running > 0 || next < batches.length)) {
+      await new Promise<void>((r) => (wake = r));
+    }
+    if (failure !== undefined) throw failure;
+  } finally {
+    for (const w of pool) w.terminate();
+  }
+  failed.sort((a, b) => a - b);
+  return { stamps, failed, byWorkers };
+}

@@ -1,0 +1,133 @@
+/**
+ * The parallel paths of add and checkout against files written by DVC 3.64
+ * (fixtures/dvc3/add_repo): hashing + storing done by Workers gives DVC's
+ * `.dir` and cache tree byte for byte, and linking done by Workers restores
+ * the workspace from DVC's own cache. The knobs force every file through a
+ * Worker (batches of one, no main-thread share), so the Worker code is what
+ * is compared, not the inline path that small jobs take.
+ */
+import { assert, assertEquals, assertStrictEquals } from "../_rig/assert.ts";
+import { checkoutOutput, commitOutput } from "../../lib/cache/checkout.ts";
+import { ObjectStore } from "../../lib/cache/object_store.ts";
+import type { CacheContext } from "../../lib/cache/types.ts";
+import { DvcIgnore } from "../../lib/fs/dvcignore.ts";
+import { hashFiles, type ParallelTuning } from "../../lib/hash/hash_files.ts";
+import { walkFiles } from "../../lib/fs/walk.ts";
+import { StateIndex } from "../../lib/hash/state.ts";
+import { linkSignature } from "../../lib/repo/workspace_links.ts";
+import type { HashInfo } from "../../lib/stage/types.ts";
+
+const FIX = new URL("../fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
+const WORKERS_ONLY: ParallelTuning = { minFiles: 1, batchFiles: 1, mainThread: false };
+
+function files(dir: string, rel = ""): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of Deno.readDirSync(dir)) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory) { for (const [k, v] of files(`${dir}/${e.name}`, r)) out.set(k, v); }
+    else out.set(r, new TextDecoder("latin1").decode(Deno.readFileSync(`${dir}/${e.name}`)));
+  }
+  return out;
+}
+
+function copyTree(src: string, dst: string) {
+  Deno.mkdirSync(dst, { recursive: true });
+  for (const e of Deno.readDirSync(src)) {
+    if (e.isDirectory) copyTree(`${src}/${e.name}`, `${dst}/${e.name}`);
+    else Deno.copyFileSync(`${src}/${e.name}`, `${dst}/${e.name}`);
+  }
+}
+
+Deno.test("add_repo: Workers hashing and storing give DVC's .dir and cache tree", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-paradd-" });
+  try {
+    copyTree(`${FIX}/images`, `${root}/images`);
+    Deno.copyFileSync(`${FIX}/.dvcignore`, `${root}/.dvcignore`);
+    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
+    const state = StateIndex.forRepo(`${root}/.dvc`);
+    const ctx: CacheContext = {
+      rootDir: root,
+      cacheDir: `${root}/.dvc/cache`,
+      linkTypes: ["reflink", "copy"],
+      state,
+      ignore: new DvcIgnore(root),
+    };
+    // The engine itself reports that the Workers did the hashing.
+    const walked = walkFiles(`${root}/images`, { ignore: ctx.ignore }).files;
+    const probe = await hashFiles(walked, { tuning: WORKERS_ONLY });
+    assertStrictEquals(probe.byWorkers, walked.length);
+
+    const img = await commitOutput(ctx, `${root}/images`, { parallel: WORKERS_ONLY });
+    assertEquals(img.hash, {
+      md5: "08eb077c61a91daf20a39542c665fa03.dir",
+      size: 82,
+      nfiles: 5,
+      hashName: "md5",
+    });
+    // data.csv is not added here: only the images objects + .dir are expected.
+    const want = files(`${FIX}/.dvc/cache`);
+    const csvObj = "files/md5/9e/48a184411e31bcb3c18ca7efb897e6";
+    assert(want.delete(csvObj), "fixture lists data.csv's object");
+    assertEquals(files(`${root}/.dvc/cache`), want);
+    for (const o of new ObjectStore(ctx.cacheDir).list()) {
+      assertStrictEquals(Deno.statSync(o.path).mode! & 0o777, 0o444);
+    }
+    // What commit returns for saveLink is what a fresh walk signs.
+    assert(img.files !== undefined);
+    assertStrictEquals(
+      linkSignature(`${root}/images`, ctx, img.files),
+      linkSignature(`${root}/images`, ctx),
+    );
+    state.close();
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("add_repo: Workers linking restore the workspace from DVC's cache", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-parco-" });
+  try {
+    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
+    copyTree(`${FIX}/.dvc/cache`, `${root}/dvc_cache`);
+    const state = StateIndex.forRepo(`${root}/.dvc`);
+    const ctx: CacheContext = {
+      rootDir: root,
+      cacheDir: `${root}/dvc_cache`,
+      linkTypes: ["reflink", "copy"],
+      state,
+      ignore: new DvcIgnore(root),
+    };
+    const hash: HashInfo = {
+      md5: "08eb077c61a91daf20a39542c665fa03.dir",
+      size: 82,
+      nfiles: 5,
+      hashName: "md5",
+    };
+    const co = await checkoutOutput(ctx, { path: `${root}/images`, hash }, {
+      parallel: WORKERS_ONLY,
+    });
+    assertStrictEquals(co.status, "added");
+    assertStrictEquals(co.changes.length, 5);
+    assertStrictEquals(co.linkType, "copy");
+    assertEquals(files(`${root}/images`), files(`${FIX}/images`));
+    // Workspace copies are writable files of their own, recorded in the state.
+    const walked = walkFiles(`${root}/images`).files;
+    for (const f of walked) {
+      assertStrictEquals(f.mode & 0o200, 0o200);
+      assertStrictEquals(f.nlink, 1);
+    }
+    assertStrictEquals(
+      linkSignature(`${root}/images`, ctx, co.files),
+      linkSignature(`${root}/images`, ctx),
+    );
+    // A second checkout finds everything in place.
+    const co2 = await checkoutOutput(ctx, { path: `${root}/images`, hash }, {
+      parallel: WORKERS_ONLY,
+    });
+    assertStrictEquals(co2.status, "unchanged");
+    assertStrictEquals(co2.unchanged, 5);
+    state.close();
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
