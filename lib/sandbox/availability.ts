@@ -5,7 +5,7 @@
  */
 import { SandboxUnavailableError } from "./errors.ts";
 import { statOrNull } from "./_paths.ts";
-import { probeLandlock } from "./landlock.ts";
+import { prestartLandlockLauncher, probeLandlock } from "./landlock.ts";
 
 /** The sandbox implementations. */
 export type SandboxBackend = "bwrap" | "landlock";
@@ -185,7 +185,7 @@ export async function requireSandbox(
   if (choice === "landlock") {
     const a = await sandboxAvailable(opts);
     const ll = await probeLandlock();
-    if (ll.works) return { ...a, backend: "landlock", landlockAbi: ll.abi };
+    if (ll.works) return landlockChosen(a, ll.abi);
     throw new SandboxUnavailableError(
       "landlock",
       `the Landlock backend was requested${who} but cannot confine here: ${ll.problem}`,
@@ -196,7 +196,7 @@ export async function requireSandbox(
   const a = await sandboxAvailable(opts);
   if (a.available) return { ...a, backend: "bwrap" };
   const ll = await probeLandlock();
-  if (ll.works) return { ...a, backend: "landlock", landlockAbi: ll.abi };
+  if (ll.works) return landlockChosen(a, ll.abi);
   throw new SandboxUnavailableError(
     "sandbox",
     `sandboxing was requested${who} but no sandbox backend works here: bwrap: ${
@@ -204,6 +204,11 @@ export async function requireSandbox(
     }; Landlock: ${ll.problem}`,
     "install bubblewrap with user namespaces enabled, or use a kernel with Landlock (Linux >= 5.13); or run with --sandbox=off",
   );
+}
+
+function landlockChosen(a: SandboxAvailability, abi: number): SandboxAvailability {
+  prestartLandlockLauncher(); // the first stage need not wait for it
+  return { ...a, backend: "landlock", landlockAbi: abi };
 }
 
 async function requireBwrap(

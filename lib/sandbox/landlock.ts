@@ -18,16 +18,19 @@
  *   (TMPDIR); `/dev/null` and friends; device grants (GPU nodes);
  * - network (`net: false`): TCP connect and bind denied (ABI >= 4), and a
  *   seccomp filter refuses UDP and Unix-domain sockets, which Landlock does
- *   not cover. Host-list grants (the filtering proxy) are refused: Landlock
- *   port rules cannot restrict the address, so a proxy port would be a way
- *   out to any host on that port.
+ *   not cover. Host-list grants: cairn's filtering proxy listens on a free
+ *   127.0.0.1 port and TCP connect is allowed to that port number only
+ *   (Landlock port rules cannot restrict the address: a server on that same
+ *   port number elsewhere is reachable too; doctor and docs list it).
  */
 import { fileURLToPath } from "node:url";
-import { spawnProcess } from "../proc/spawn.ts";
+import { spawnProcess, type SpawnResult } from "../proc/spawn.ts";
 import { InterruptedError } from "../errors.ts";
+import { spanAsync } from "../trace.ts";
 import type { OutParent, SandboxPlan } from "./bwrap.ts";
 import { SandboxGrantError, SandboxUnavailableError } from "./errors.ts";
 import type { ResolvedGrants } from "./grants.ts";
+import type { Violation } from "./violations.ts";
 import {
   descendants,
   type LaunchReport,
@@ -69,17 +72,9 @@ export function devRoot(): string {
  * Checked before anything runs (repro preflight) and again per run.
  */
 export function landlockRefusal(
-  grants: { net: boolean | unknown[] },
+  _grants: { net: boolean | unknown[] },
   opts: { trace?: boolean } = {},
 ): { why: string; hint: string } | undefined {
-  if (Array.isArray(grants.net) && grants.net.length > 0) {
-    return {
-      why: "host-list network grants need the bwrap backend: Landlock can restrict TCP ports but " +
-        "not addresses, so the filtering proxy's port would be open to every host",
-      hint:
-        "use --sandbox-backend bwrap (needs bubblewrap and user namespaces), or grant net: true",
-    };
-  }
   if (opts.trace) {
     return {
       why: "tracing (--explain-inputs, trace: true) runs only under the bwrap backend",
@@ -130,12 +125,24 @@ export interface LandlockPlanInput {
   /** private temp folder (writable). */
   tmpDir: string;
   abi: number;
+  /** outputs declared as folders (`outs: [model/]`), absolute: a missing one is created as a folder. */
+  dirOuts?: string[];
+}
+
+/** An output cairn created so that a rule could name it. */
+export interface Placeholder {
+  path: string;
+  mtime: number;
+  /** created as an empty folder (declared with a trailing slash), else an empty file. */
+  dir?: boolean;
 }
 
 export interface LandlockLayout {
   rules: LaunchRule[];
   /** outputs cairn created empty so a rule could name them, with their mtime. */
-  placeholders: { path: string; mtime: number }[];
+  placeholders: Placeholder[];
+  /** folders with other entries, where only the outputs themselves are writable. */
+  shared: string[];
 }
 
 /**
@@ -146,7 +153,8 @@ export interface LandlockLayout {
 export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
   const { plan, grants } = inp;
   const rules: LaunchRule[] = [];
-  const placeholders: { path: string; mtime: number }[] = [];
+  const placeholders: Placeholder[] = [];
+  const shared: string[] = [];
   const root = plan.repoRoot;
   // Read rules: every entry along / -> project root except the next step and
   // host /tmp (`on`: the project itself is readable; hermetic: only what is
@@ -184,8 +192,11 @@ export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
   // loaders) live here. Host-wide, unlike bwrap's private one: doctor says so.
   rules.push({ path: "/dev/shm", access: "rw" });
   for (const d of inp.devices) rules.push({ path: d, access: "dev" });
-  for (const p of plan.outParents) outputRules(p, root, plan, rules, placeholders);
-  return { rules, placeholders };
+  const dirOuts = new Set(inp.dirOuts ?? []);
+  for (const p of plan.outParents) {
+    if (outputRules(p, root, plan, rules, placeholders, dirOuts)) shared.push(p.host);
+  }
+  return { rules, placeholders, shared };
 }
 
 function realOrNull(p: string): string | undefined {
@@ -202,8 +213,9 @@ function outputRules(
   root: string,
   plan: SandboxPlan,
   rules: LaunchRule[],
-  placeholders: { path: string; mtime: number }[],
-): void {
+  placeholders: Placeholder[],
+  dirOuts: Set<string>,
+): boolean {
   if (!statOrNull(p.host)) Deno.mkdirSync(p.host, { recursive: true });
   const others = [...Deno.readDirSync(p.host)].filter((e) => !p.outs.includes(e.name));
   // A folder holding only outputs (never the project root, .dvc, .git, cache).
@@ -212,7 +224,7 @@ function outputRules(
   );
   if (!others.length && !guarded) {
     rules.push({ path: p.host, access: "rw" });
-    return;
+    return false;
   }
   for (const name of p.outs) {
     const full = `${p.host}/${name}`;
@@ -228,27 +240,164 @@ function outputRules(
       );
     }
     if (!st) {
-      Deno.writeFileSync(full, new Uint8Array());
-      placeholders.push({ path: full, mtime: Deno.statSync(full).mtime?.getTime() ?? 0 });
+      // Landlock cannot allow creating one name in a folder (a folder's
+      // rights cover everything beneath it), so cairn creates the output:
+      // a folder when declared with a trailing slash, else an empty file.
+      const dir = dirOuts.has(full);
+      if (dir) Deno.mkdirSync(full);
+      else Deno.writeFileSync(full, new Uint8Array());
+      placeholders.push({ path: full, mtime: Deno.statSync(full).mtime?.getTime() ?? 0, dir });
     }
     rules.push({ path: full, access: "rw" });
   }
+  return true;
 }
 
 /** Remove placeholder outputs the stage did not write. */
 export function cleanupLayout(l: LandlockLayout): void {
-  for (const ph of l.placeholders) {
+  for (const ph of untouchedPlaceholders(l)) Deno.removeSync(ph.path);
+}
+
+/** Placeholders the stage left as cairn created them (empty, same mtime). */
+export function untouchedPlaceholders(l: LandlockLayout): Placeholder[] {
+  return l.placeholders.filter((ph) => {
     const st = lstatOrNull(ph.path);
-    if (st?.isFile && st.size === 0 && (st.mtime?.getTime() ?? 0) === ph.mtime) {
-      Deno.removeSync(ph.path);
-    }
+    if (!st || (st.mtime?.getTime() ?? 0) !== ph.mtime) return false;
+    if (ph.dir) return st.isDirectory && [...Deno.readDirSync(ph.path)].length === 0;
+    return st.isFile && st.size === 0;
+  });
+}
+
+/**
+ * Why a failed stage's outputs in folders shared with other files could not
+ * be made (Landlock only): an output prepared as an empty file that the
+ * stage wanted as a folder, names it tried to create beside its outputs.
+ */
+export function sharedFolderViolations(
+  l: LandlockLayout,
+  stderr: string,
+  show: (p: string) => string,
+): Violation[] {
+  const out: Violation[] = [];
+  for (const ph of untouchedPlaceholders(l)) {
+    if (ph.dir) continue;
+    const shown = show(ph.path);
+    const name = ph.path.slice(ph.path.lastIndexOf("/") + 1);
+    const mentioned = stderr.split("\n").some((line) =>
+      (line.includes(shown) || line.includes(name)) &&
+      /File exists|Not a directory|Is a directory|exists and is not a directory/i.test(line)
+    );
+    if (!mentioned) continue;
+    out.push({
+      kind: "write",
+      subject: ph.path,
+      message: `'${shown}' was prepared as an empty file: under the Landlock backend a stage ` +
+        `cannot create names in '${show(parentOf(ph.path)) || "."}' (a folder with other files), ` +
+        `so cairn creates each output there beforehand, as a folder only when declared with a ` +
+        `trailing slash`,
+      fix: `outs:\n  - ${shown}/`,
+      source: "check",
+      fatal: true,
+    });
   }
+  return out;
+}
+
+/** Explain refused new names beside outputs in a shared folder (Landlock cannot allow them). */
+export function explainSharedFolder(
+  v: Violation,
+  l: LandlockLayout,
+  show: (p: string) => string,
+): Violation {
+  if (v.kind !== "write" || !l.shared.includes(parentOf(v.subject))) return v;
+  if (l.placeholders.some((ph) => ph.path === v.subject)) return v; // says so already
+  return {
+    ...v,
+    message: `${v.message} (under the Landlock backend a stage cannot create, rename or remove ` +
+      `anything in '${show(parentOf(v.subject)) || "."}', a folder with other files, temporary ` +
+      `files included: only the declared outputs there can be written in place; give the ` +
+      `outputs a folder of their own, or use --sandbox-backend bwrap)`,
+  };
+}
+
+function parentOf(p: string): string {
+  return p.slice(0, p.lastIndexOf("/")) || "/";
 }
 
 export interface LandlockRun {
   exitCode: number;
   stderr: string;
   leftover: string[];
+}
+
+/** A launcher process waiting for its spec path on stdin. */
+interface Launcher {
+  child?: Deno.ChildProcess;
+  done: Promise<SpawnResult>;
+  /** where its output goes (set when a stage claims it). */
+  sink: { out?: (c: Uint8Array) => void; err?: (c: Uint8Array) => void };
+  abort: AbortController;
+}
+
+/** The launcher's own environment (the stage's comes in its spec). */
+function launcherEnv(): Record<string, string> {
+  const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1" };
+  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+function startLauncher(argv = launcherCommand()): Launcher {
+  const sink: Launcher["sink"] = {};
+  const abort = new AbortController();
+  const l: Launcher = { sink, abort, done: Promise.resolve(undefined as never) };
+  l.done = spawnProcess([...argv, "-"], {
+    cwd: "/",
+    env: launcherEnv(),
+    stdin: "piped",
+    onStdout: (c) => sink.out?.(c),
+    onStderr: (c) => sink.err?.(c),
+    signal: abort.signal,
+    onSpawn: (child) => (l.child = child),
+  });
+  l.done.catch(() => {}); // an unused launcher that failed to start is not an error
+  return l;
+}
+
+let keepReady = false;
+let spare: Launcher | undefined;
+
+/**
+ * Keep one launcher started ahead of time, so that a stage does not wait for
+ * a Deno start-up (most of the Landlock backend's cost per stage): one
+ * starts when the Landlock backend is chosen (requireSandbox), the next once
+ * a stage's command has ended. For the CLI; an idle launcher does not keep
+ * cairn alive and ends when cairn does (EOF on its stdin). Off by default,
+ * so library users and tests leak no process.
+ */
+export function keepLandlockLauncherReady(on = true): void {
+  keepReady = on;
+  if (!on && spare) {
+    const s = spare;
+    spare = undefined;
+    s.child?.stdin.close().catch(() => {});
+  }
+}
+
+/** Start the launcher kept ready (keepLandlockLauncherReady), if none is waiting. */
+export function prestartLandlockLauncher(): void {
+  if (!keepReady || spare) return;
+  spare = startLauncher();
+  spare.child?.unref();
+}
+
+function takeLauncher(): Launcher {
+  const l = spare ?? startLauncher();
+  spare = undefined;
+  l.child?.ref();
+  return l;
 }
 
 /**
@@ -269,40 +418,56 @@ export async function runConfined(
     signal?: AbortSignal;
     stage?: string;
     launcher?: string[];
+    /** TCP ports the stage may connect to (the filtering proxy's). */
+    connectPorts?: number[];
   },
 ): Promise<LandlockRun> {
+  if (o.signal?.aborted) throw new InterruptedError();
+  const reportPath = `${o.ctl}/report.json`;
   const spec: LaunchSpec = {
     abi: o.abi,
     rules: o.rules,
     net: o.net,
-    seccomp: o.net === "none",
+    connectPorts: o.connectPorts,
+    seccomp: o.net !== "open",
     argv,
     cwd: o.cwd,
-    report: `${o.ctl}/report.json`,
+    env: o.env,
+    report: reportPath,
   };
   await Deno.writeTextFile(`${o.ctl}/spec.json`, JSON.stringify(spec));
-  const reportPath = `${o.ctl}/report.json`;
+  const l = o.launcher ? startLauncher(o.launcher) : takeLauncher();
+  l.sink.out = o.onStdout;
+  l.sink.err = o.onStderr;
+  const onAbort = () => l.abort.abort();
+  o.signal?.addEventListener("abort", onAbort, { once: true });
   let exited = false;
   let leftover: string[] = [];
   let reaping: Promise<void> | undefined;
-  const run = await spawnProcess([...(o.launcher ?? launcherCommand()), `${o.ctl}/spec.json`], {
-    cwd: "/",
-    env: { ...o.env, DENO_NO_UPDATE_CHECK: "1" },
-    stdin: "piped",
-    onStdout: o.onStdout ?? (() => {}),
-    onStderr: o.onStderr ?? (() => {}),
-    signal: o.signal,
-    onSpawn: (child) => {
+  const child = l.child;
+  if (child) {
+    reaping = (async () => {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(`${o.ctl}/spec.json\n`)).catch(() => {});
       // Once the stage has exited (report written), kill what it left below
       // the launcher (its subreaper), then let the launcher go.
-      reaping = (async () => {
+      await spanAsync("sandbox.landlock.stage", async () => {
         while (!exited && !readReport(reportPath)) await new Promise((r) => setTimeout(r, 5));
-        if (!exited) leftover = await killDescendants(child.pid);
-        await child.stdin.close().catch(() => {});
-      })();
-    },
-  });
-  exited = true;
+      });
+      prestartLandlockLauncher();
+      if (!exited) {
+        leftover = await spanAsync("sandbox.landlock.reap", () => killDescendants(child.pid));
+      }
+      await w.close().catch(() => {});
+    })();
+  }
+  let run: SpawnResult;
+  try {
+    run = await l.done;
+  } finally {
+    exited = true;
+    o.signal?.removeEventListener("abort", onAbort);
+  }
   await reaping;
   if (run.aborted) throw new InterruptedError();
   const report = readReport(reportPath);
@@ -322,7 +487,9 @@ export async function runConfined(
 async function killDescendants(root: number): Promise<string[]> {
   // Helpers that end on their own once the command is gone (Python's
   // multiprocessing resource tracker sees EOF and exits) are not leftovers.
-  for (let i = 0; i < 20 && descendants(root).length; i++) {
+  // A time limit, not a count: on a loaded machine they take a while.
+  const until = performance.now() + 1000;
+  while (descendants(root).length && performance.now() < until) {
     await new Promise((r) => setTimeout(r, 10));
   }
   const first: string[] = [];

@@ -30,10 +30,14 @@ export interface LaunchSpec {
   rules: LaunchRule[];
   /** "none": TCP connect and bind denied (ABI >= 4); "open": not handled. */
   net: "none" | "open";
+  /** with net "none": TCP ports the stage may still connect to (cairn's filtering proxy). */
+  connectPorts?: number[];
   /** also deny socket(AF_INET*, SOCK_DGRAM) and socket(AF_UNIX) with seccomp. */
   seccomp: boolean;
   argv: string[];
   cwd: string;
+  /** the stage's whole environment (the launcher's own is not passed on). */
+  env?: Record<string, string>;
   /** where the report goes (opened before confinement). */
   report: string;
   /** probe only: confine, run argv, report; no subreaper scan needed. */
@@ -89,6 +93,7 @@ function openLibc() {
     prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
     open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
     close: { parameters: ["i32"], result: "i32" },
+    _exit: { parameters: ["i32"], result: "void" },
     __errno_location: { parameters: [], result: "pointer" },
   }).symbols;
 }
@@ -137,9 +142,36 @@ function seccompFilter(): Uint8Array {
   return buf;
 }
 
+function ptr(buf: BufferSource): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
+
+/** Add one path-beneath rule per entry (missing paths skipped: optional device nodes). */
+function addPathRules(c: Libc, rs: number, rules: LaunchRule[], abi: number): void {
+  const rule = new Uint8Array(12);
+  const dv = new DataView(rule.buffer);
+  const rulePtr = ptr(rule);
+  for (const r of rules) {
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.statSync(r.path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    const fd = c.open(cstr(r.path), O_PATH | O_CLOEXEC, 0);
+    if (fd < 0) throw new Error(`cannot open ${r.path} for a rule (errno ${errno(c)})`);
+    dv.setBigUint64(0, accessFor(r, abi, st.isDirectory), true);
+    dv.setInt32(8, fd, true);
+    const ok = Number(c.syscall(SYS_ADD, BigInt(rs), 1n, rulePtr, 0n));
+    const e = errno(c);
+    c.close(fd);
+    if (ok !== 0) throw new Error(`landlock_add_rule ${r.path} failed (errno ${e})`);
+  }
+}
+
 /** Confine this thread (and what it starts) per `spec`; throws with the reason. */
-export function confine(spec: LaunchSpec): number {
-  const c = openLibc();
+export function confine(spec: LaunchSpec, c: Libc = openLibc()): number {
   const kernelAbi = Number(c.syscall(SYS_CREATE, 0n, 0n, 1n, 0n));
   if (kernelAbi < 1) throw new Error(`Landlock is not available (errno ${errno(c)})`);
   const abi = Math.min(spec.abi, kernelAbi);
@@ -161,25 +193,20 @@ export function confine(spec: LaunchSpec): number {
     0n,
   ));
   if (rs < 0) throw new Error(`landlock_create_ruleset failed (errno ${errno(c)})`);
-  const rule = new Uint8Array(12);
-  const dv = new DataView(rule.buffer);
-  const rulePtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(rule)));
-  for (const r of spec.rules) {
-    let st: Deno.FileInfo;
-    try {
-      st = Deno.statSync(r.path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue; // optional (device nodes)
-      throw e;
+  addPathRules(c, rs, spec.rules, abi);
+  if (attr[1] !== 0n) {
+    // struct landlock_net_port_attr {u64 allowed_access; u64 port}: connect only.
+    const net = new BigUint64Array(2);
+    const netPtr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(net)));
+    for (const port of spec.connectPorts ?? []) {
+      net[0] = 2n; // LANDLOCK_ACCESS_NET_CONNECT_TCP
+      net[1] = BigInt(port);
+      if (Number(c.syscall(SYS_ADD, BigInt(rs), 2n, netPtr, 0n)) !== 0) {
+        throw new Error(`landlock_add_rule for TCP port ${port} failed (errno ${errno(c)})`);
+      }
     }
-    const fd = c.open(cstr(r.path), O_PATH | O_CLOEXEC, 0);
-    if (fd < 0) throw new Error(`cannot open ${r.path} for a rule (errno ${errno(c)})`);
-    dv.setBigUint64(0, accessFor(r, abi, st.isDirectory), true);
-    dv.setInt32(8, fd, true);
-    const ok = Number(c.syscall(SYS_ADD, BigInt(rs), 1n, rulePtr, 0n));
-    const e = errno(c);
-    c.close(fd);
-    if (ok !== 0) throw new Error(`landlock_add_rule ${r.path} failed (errno ${e})`);
+  } else if (spec.connectPorts?.length) {
+    throw new Error(`kernel Landlock ABI ${abi} < 4 cannot restrict TCP to one port`);
   }
   if (spec.seccomp) {
     const filter = seccompFilter();
@@ -212,26 +239,69 @@ export function confine(spec: LaunchSpec): number {
   return abi;
 }
 
-/** Descendants of `root` still alive (not zombies), from /proc. */
+/** Children pids of `pid` (all its threads), or undefined when the kernel has no children files. */
+function childrenOf(pid: number): number[] | undefined {
+  let tasks: Deno.DirEntry[];
+  try {
+    tasks = [...Deno.readDirSync(`/proc/${pid}/task`)];
+  } catch {
+    return []; // gone
+  }
+  const out: number[] = [];
+  for (const t of tasks) {
+    try {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/children`);
+      for (const w of text.split(" ")) if (w.trim()) out.push(Number(w));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound && tasks.length === 1) return undefined;
+    }
+  }
+  return out;
+}
+
+function procStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  let st: string;
+  try {
+    st = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  const close = st.lastIndexOf(")");
+  const [state, ppid] = st.slice(close + 2).split(" ");
+  return { comm: st.slice(st.indexOf("(") + 1, close), state, ppid: Number(ppid) };
+}
+
+/**
+ * Descendants of `root` still alive (not zombies), from /proc: the
+ * per-thread children lists when the kernel has them (a few reads when
+ * nothing is left), else a scan of every process.
+ */
 export function descendants(root: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  const first = childrenOf(root);
+  if (first !== undefined) {
+    const stack = [...first];
+    const seen = new Set<number>();
+    while (stack.length) {
+      const pid = stack.pop()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const st = procStat(pid);
+      if (!st) continue;
+      if (st.state !== "Z") out.push({ pid, comm: st.comm });
+      stack.push(...(childrenOf(pid) ?? []));
+    }
+    return out;
+  }
   const kids = new Map<number, { pid: number; comm: string }[]>();
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
-    let st: string;
-    try {
-      st = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-    } catch {
-      continue;
-    }
-    const close = st.lastIndexOf(")");
-    const comm = st.slice(st.indexOf("(") + 1, close);
-    const [state, ppid] = st.slice(close + 2).split(" ");
-    if (state === "Z") continue;
-    const list = kids.get(Number(ppid)) ?? [];
-    list.push({ pid: Number(e.name), comm });
-    kids.set(Number(ppid), list);
+    const st = procStat(Number(e.name));
+    if (!st || st.state === "Z") continue;
+    const list = kids.get(st.ppid) ?? [];
+    list.push({ pid: Number(e.name), comm: st.comm });
+    kids.set(st.ppid, list);
   }
-  const out: { pid: number; comm: string }[] = [];
   const stack = [root];
   while (stack.length) {
     for (const k of kids.get(stack.pop()!) ?? []) {
@@ -243,22 +313,75 @@ export function descendants(root: number): { pid: number; comm: string }[] {
 }
 
 /**
+ * Work that does not depend on the stage, done while a launcher started
+ * ahead of time waits: compile the FFI calls (a throwaway ruleset, never
+ * applied) and start one trivial process (the first spawn of a Deno
+ * process is slow).
+ */
+async function warmUp(c: Libc): Promise<void> {
+  const attr = new BigUint64Array(3);
+  attr[0] = fsAll(1);
+  const rs = Number(c.syscall(SYS_CREATE, ptr(attr), 16n, 0n, 0n));
+  if (rs >= 0) {
+    try {
+      addPathRules(c, rs, [{ path: "/", access: "ro" }], 1);
+    } catch { /* confine() reports real failures */ }
+    c.close(rs);
+  }
+  await new Deno.Command("/bin/true", { stdin: "null", stdout: "null", stderr: "null" }).output()
+    .catch(() => {});
+}
+
+/** Read one line from stdin (the spec path); undefined at EOF before a newline. */
+async function readLine(): Promise<string | undefined> {
+  const buf = new Uint8Array(4096);
+  let line = "";
+  const dec = new TextDecoder();
+  for (;;) {
+    const n = await Deno.stdin.read(buf);
+    if (n === null) return undefined;
+    line += dec.decode(buf.subarray(0, n), { stream: true });
+    const nl = line.indexOf("\n");
+    if (nl >= 0) return line.slice(0, nl);
+  }
+}
+
+/**
  * Confine this process, start the stage, report its status, then (unless
  * probing) wait until cairn closes stdin: meanwhile the launcher, the child
  * subreaper, still holds the stage's orphaned background processes, which
  * cairn (unconfined) finds in /proc below the launcher and kills.
+ *
+ * `specPath` "-": the path comes as the first line on stdin. cairn starts
+ * such a launcher ahead of time (the next stage's, while nothing runs), so a
+ * stage does not wait for a Deno start-up; EOF before a line ends it unused.
  */
 export async function launcherMain(specPath: string): Promise<number> {
+  let libc: Libc | undefined; // loaded while waiting for work
+  try {
+    libc = openLibc();
+  } catch { /* confine() reports it */ }
+  let warm: Promise<void> | undefined;
+  if (specPath === "-") {
+    const next = readLine();
+    // A cold start (cairn wrote the path already) does not wait for it.
+    warm = libc ? warmUp(libc) : undefined;
+    await Promise.race([warm, next]);
+    const line = await next;
+    if (line === undefined) return 0;
+    specPath = line;
+  }
   const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
   const report = Deno.openSync(spec.report, { write: true, create: true, truncate: true });
   const send = (r: LaunchReport) => {
     report.writeSync(new TextEncoder().encode(JSON.stringify(r)));
     report.close();
   };
-  if (!spec.probe) openLibc().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
+  await warm; // its process is gone before the stage's start
+  if (!spec.probe) libc?.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
   let abi: number;
   try {
-    abi = confine(spec);
+    abi = confine(spec, libc);
   } catch (e) {
     send({ leftover: [], error: (e as Error).message });
     return 125;
@@ -270,6 +393,7 @@ export async function launcherMain(specPath: string): Promise<number> {
     const child = new Deno.Command(spec.argv[0], {
       args: spec.argv.slice(1),
       cwd: spec.cwd,
+      ...(spec.env ? { env: spec.env, clearEnv: true } : {}),
       stdin: "null",
       stdout: "inherit",
       stderr: "inherit",
@@ -286,6 +410,8 @@ export async function launcherMain(specPath: string): Promise<number> {
     const buf = new Uint8Array(64);
     while ((await Deno.stdin.read(buf)) !== null) { /* wait for EOF */ }
   }
+  // Nothing left to flush: skip the runtime's teardown.
+  libc?._exit(rc);
   return rc;
 }
 

@@ -8,6 +8,11 @@
  * forwarding) that lets through only the granted hosts. Inside, a tiny
  * forwarder listens on 127.0.0.1:PROXY_PORT of the sandbox's own loopback
  * and relays to that socket, and HTTP(S)_PROXY point there.
+ *
+ * Landlock (no namespaces): the proxy listens on a free 127.0.0.1 port and
+ * the stage's Landlock domain allows TCP connect to that port number only
+ * (ABI >= 4 filters ports, not addresses), UDP and Unix sockets being
+ * refused by seccomp; HTTP(S)_PROXY point at the proxy directly.
  */
 import { hostAllowed } from "./grants.ts";
 import type { HostGrant } from "./grants.ts";
@@ -23,7 +28,10 @@ export interface ProxyRecord {
 }
 
 export interface NetProxy {
+  /** the Unix socket it listens on (bwrap), or "" when it listens on TCP. */
   socketPath: string;
+  /** the 127.0.0.1 port it listens on (Landlock: no network namespace), else 0. */
+  port: number;
   /** every request seen, in order. */
   log: ProxyRecord[];
   close(): Promise<void>;
@@ -74,14 +82,20 @@ function splitHostPort(s: string, defPort: number): [string, number] {
 }
 
 /**
- * Start the filtering proxy on a Unix socket at `socketPath`. Requests to
- * hosts outside `allow` get a 403 naming the grant that would allow them.
+ * Start the filtering proxy on a Unix socket at `socketPath` (bwrap: bound
+ * into the sandbox), or with `tcp` on a free 127.0.0.1 port (Landlock: the
+ * stage may connect to that port only). Requests to hosts outside `allow`
+ * get a 403 naming the grant that would allow them.
  */
 export function startNetProxy(
   allow: HostGrant[],
-  opts: { socketPath: string },
+  opts: { socketPath: string } | { tcp: true },
 ): NetProxy {
-  const listener = Deno.listen({ transport: "unix", path: opts.socketPath });
+  const socketPath = "socketPath" in opts ? opts.socketPath : "";
+  const listener: Deno.Listener = socketPath
+    ? Deno.listen({ transport: "unix", path: socketPath })
+    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = socketPath ? 0 : (listener.addr as Deno.NetAddr).port;
   const log: ProxyRecord[] = [];
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
@@ -191,7 +205,8 @@ export function startNetProxy(
   })();
 
   return {
-    socketPath: opts.socketPath,
+    socketPath,
+    port,
     log,
     async close() {
       try {
@@ -204,8 +219,9 @@ export function startNetProxy(
       }
       await accepting;
       await Promise.allSettled([...tasks]);
+      if (!socketPath) return;
       try {
-        Deno.removeSync(opts.socketPath);
+        Deno.removeSync(socketPath);
       } catch { /* gone */ }
     },
   };

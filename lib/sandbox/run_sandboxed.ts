@@ -8,16 +8,19 @@
  *     └ [strace -f] inner sh: runs `$SHELL -c cmd`, records its exit code,
  *       lists processes still alive (background jobs left behind), kills them.
  */
+import { span, spanAsync } from "../trace.ts";
 import { InterruptedError } from "../errors.ts";
 import { type BackendChoice, requireSandbox, type SandboxBackend, which } from "./availability.ts";
 import {
   cleanupLayout,
   DEVICE_ENV,
   deviceNodes,
+  explainSharedFolder,
   type LandlockLayout,
   landlockRefusal,
   layoutRules,
   runConfined,
+  sharedFolderViolations,
 } from "./landlock.ts";
 import { signalNumber, spawnProcess } from "../proc/spawn.ts";
 import { shellCommand } from "../proc/shell.ts";
@@ -572,17 +575,19 @@ async function runUnderLandlock(
   }
   const cwd = absPath("/", opts.cwd);
   // The bwrap plan with policy `on` names the output folders and their entries.
-  const plan = planSandbox({
-    policy: "on",
-    cwd,
-    repoRoot: opts.repoRoot,
-    cacheDir: opts.cacheDir,
-    deps: opts.deps,
-    outs: opts.outs,
-    grants,
-    stage: opts.stage,
-    shareNet: grants.net === true,
-  });
+  const plan = span("sandbox.landlock.plan", () =>
+    planSandbox({
+      policy: "on",
+      cwd,
+      repoRoot: opts.repoRoot,
+      cacheDir: opts.cacheDir,
+      deps: opts.deps,
+      outs: opts.outs,
+      grants,
+      stage: opts.stage,
+      shareNet: grants.net === true,
+    }));
+
   // What the stage may see, for judging output links: the bwrap view of the
   // same policy is never wider than the Landlock one (private /tmp, hidden project).
   const viewPlan = opts.policy === "hermetic"
@@ -606,38 +611,54 @@ async function runUnderLandlock(
   const linksBefore = outputLinks(plan.outs);
   const ctl = await Deno.makeTempDir({ prefix: "cairn-ll-" });
   const tmpDir = await Deno.makeTempDir({ prefix: "cairn-stage-tmp-" });
+  const netList = Array.isArray(grants.net) && grants.net.length > 0 ? grants.net : undefined;
   let layout: LandlockLayout | undefined;
+  let proxy: NetProxy | undefined;
   let finished = false;
   try {
+    // Host-list grants: the filtering proxy on a 127.0.0.1 port, the only
+    // TCP port the stage may connect to.
+    if (netList) proxy = startNetProxy(netList, { tcp: true });
     prepareSandbox(plan);
     const devices = deviceNodes(grants.devices ?? []);
-    layout = layoutRules({
-      policy: opts.policy as "on" | "hermetic",
-      plan,
-      grants,
-      devices,
-      tmpDir,
-      abi,
-    });
+    layout = span("sandbox.landlock.rules", () =>
+      layoutRules({
+        policy: opts.policy as "on" | "hermetic",
+        plan,
+        grants,
+        devices,
+        tmpDir,
+        abi,
+        dirOuts: opts.outs.map((o) => typeof o === "string" ? o : o.path)
+          .filter((o) => o.endsWith("/")).map((o) => absPath(cwd, o)),
+      }));
+
     const granted = [...grants.env, ...(grants.devices?.length ? DEVICE_ENV : [])];
     const { env, withheld } = filterEnv(opts.env, granted);
     Object.assign(env, { TMPDIR: tmpDir, TMP: tmpDir, TEMP: tmpDir });
+    if (proxy) Object.assign(env, proxyEnv(proxy.port));
     const envForShell: Record<string, string> = { ...env };
     if (opts.shell) envForShell.SHELL = opts.shell;
-    const run = await runConfined(shellCommand(cmd, envForShell), {
-      rules: layout.rules,
-      net: grants.net === true ? "open" : "none",
-      abi,
-      cwd,
-      env,
-      ctl,
-      onStdout: opts.onStdout,
-      onStderr: opts.onStderr,
-      signal: opts.signal,
-      stage: opts.stage,
-    });
+    const run = await spanAsync(
+      "sandbox.landlock.run",
+      () =>
+        runConfined(shellCommand(cmd, envForShell), {
+          rules: layout!.rules,
+          net: grants.net === true ? "open" : "none",
+          abi,
+          cwd,
+          env,
+          ctl,
+          onStdout: opts.onStdout,
+          onStderr: opts.onStderr,
+          signal: opts.signal,
+          stage: opts.stage,
+          connectPorts: proxy ? [proxy.port] : undefined,
+        }),
+    );
+
     const exitCode = run.exitCode;
-    const checks = finishSandbox(plan);
+    const checks = span("sandbox.landlock.finish", () => finishSandbox(plan));
     finished = true;
     checks.push(
       ...checkOutputs({
@@ -658,6 +679,7 @@ async function runUnderLandlock(
       hermetic: opts.policy === "hermetic",
       visible: visibleDests(viewPlan),
       netOpen: grants.net === true,
+      proxyPort: proxy?.port,
       exitCode,
     };
     const violations: Violation[] = [];
@@ -668,6 +690,11 @@ async function runUnderLandlock(
         }
       }
     };
+    for (const r of proxy?.log ?? []) {
+      if (!r.allowed) add([netViolation(r.host, r.port, "not in the stage's net grants", "proxy")]);
+    }
+    const show = (p: string) => isWithinSafe(p, cwd) ? p.slice(cwd.length + 1) : p;
+    if (exitCode !== 0) add(sharedFolderViolations(layout!, run.stderr, show));
     add(landlockDenials(run.stderr, ctx));
     add(violationsFromStderr(run.stderr, ctx));
     add(violationsFromEnv(cmd, run.stderr, withheld, exitCode));
@@ -676,7 +703,7 @@ async function runUnderLandlock(
       add([processViolation(`pid ${pid}: ${name.join(" ")}`)]);
     }
     add(checks);
-    const collapsed = collapseWrites(violations);
+    const collapsed = collapseWrites(violations).map((v) => explainSharedFolder(v, layout!, show));
     return {
       exitCode,
       violations: collapsed,
@@ -685,6 +712,7 @@ async function runUnderLandlock(
       traced: false,
       stderrTail: run.stderr,
       durationMs: performance.now() - t0,
+      net: proxy?.log.map(({ host, port, allowed }) => ({ host, port, allowed })),
       backend: "landlock",
     };
   } finally {
@@ -694,6 +722,7 @@ async function runUnderLandlock(
       } catch { /* best effort on the error path */ }
     }
     if (layout) cleanupLayout(layout);
+    await proxy?.close();
     await Deno.remove(ctl, { recursive: true }).catch(() => {});
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }
@@ -706,12 +735,13 @@ async function runUnderLandlock(
  */
 function landlockDenials(stderr: string, ctx: ViolationContext): Violation[] {
   const out: Violation[] = [];
-  const re =
-    /([^\s:'"`]+)'?:?\s*(?:\[Errno 13\] )?Permission denied|Permission denied:? '([^']+)'/g;
+  const named = /Permission denied:? '([^']+)'/g; // Python: "...: [Errno 13] Permission denied: 'x'"
+  const before = /([^\s:'"`]+)'?:?\s*Permission denied/g; // sh, coreutils: "x: Permission denied"
   for (const line of stderr.split("\n")) {
     if (!/Permission denied/.test(line)) continue;
-    for (const m of line.matchAll(re)) {
-      const raw = (m[1] ?? m[2] ?? "").replace(/^['"]|['"]$/g, "");
+    const quoted = [...line.matchAll(named)].map((m) => m[1]);
+    for (const found of quoted.length ? quoted : [...line.matchAll(before)].map((m) => m[1])) {
+      const raw = found.replace(/^['"]|['"]$/g, "");
       if (!raw || raw.startsWith("-") || !/[A-Za-z0-9_]/.test(raw)) continue;
       // A path, not a word of the message ("PermissionError: [Errno 13] ...").
       if (!raw.includes("/") && !raw.includes(".") && !lstatOrNullSafe(absPath(ctx.cwd, raw))) {

@@ -6,6 +6,7 @@ import type { StageRunOptions } from "../../pipeline/run_stage.ts";
 import { inputsReportText, noticeText } from "../render/sandbox.ts";
 import { loadCairnConfig } from "../../config/cairn_config.ts";
 import { BACKEND_CHOICES, parseBackend, setSandboxBackend } from "../../sandbox/availability.ts";
+import { keepLandlockLauncherReady } from "../../sandbox/landlock.ts";
 
 export interface SandboxFlags {
   /** true for a bare `--sandbox`; a policy word otherwise. */
@@ -60,6 +61,7 @@ export function stageRunOptions(
   setSandboxBackend(
     parseBackend(flags.sandboxBackend) ?? projectBackend(ctx) ?? "auto",
   );
+  keepLandlockLauncherReady(); // a launcher starts only once Landlock is chosen
   let reports = 0;
   return {
     policy,

@@ -85,3 +85,59 @@ if __name__ == '__main__':
   assertEquals([r.exitCode, r.violations], [0, []], r.stderrTail);
   assertEquals(r.out, "[1, 2]\nshm ok\n");
 });
+
+Deno.test("landlock: outputs in a folder with other files: written in place, a folder when declared so; renames and misdeclared folders explained", async () => {
+  const p = await makeProject();
+  const opts = (outs: string[]) => ({
+    cwd: p.root,
+    env: hostEnv(),
+    policy: "on" as const,
+    deps: [],
+    outs,
+    repoRoot: p.root,
+    cacheDir: p.cacheDir,
+    backend: "landlock" as const,
+  });
+  try {
+    // data/ holds raw.csv and other.csv: only the outputs there are writable.
+    const ok = await runSandboxed(
+      "echo r > data/report.txt; mkdir -p data/model && echo w > data/model/w.bin",
+      opts(["data/report.txt", "data/model/"]),
+    );
+    assertEquals([ok.exitCode, ok.violations], [0, []], ok.stderrTail);
+    assertEquals(Deno.readTextFileSync(`${p.root}/data/model/w.bin`), "w\n");
+    assertEquals(Deno.readTextFileSync(`${p.root}/data/report.txt`), "r\n");
+
+    // The same folder output declared without the slash: prepared as a file.
+    const dir = await runSandboxed("mkdir -p data/m2 && echo w > data/m2/w.bin", opts(["data/m2"]));
+    assert(!dir.ok);
+    const dv = dir.violations.find((v) => v.subject === `${p.root}/data/m2`);
+    assertMatch(dv?.message ?? "", /prepared as an empty file.*trailing slash/);
+    assertEquals(dv?.fix, "outs:\n  - data/m2/");
+    assert(!exists(`${p.root}/data/m2`), "the untouched placeholder is removed again");
+
+    // A temp file renamed over the output: refused, and the reason named.
+    const mv = await runSandboxed(
+      "echo x > data/o.tmp && mv data/o.tmp data/out.csv",
+      opts(["data/out.csv"]),
+    );
+    assert(!mv.ok);
+    const tv = mv.violations.find((v) => v.subject === `${p.root}/data/o.tmp`);
+    assertMatch(tv?.message ?? "", /cannot create, rename or remove anything in 'data'/);
+    assert(!exists(`${p.root}/data/o.tmp`) && !exists(`${p.root}/data/out.csv`));
+    // Nothing else in the folder changed.
+    assertEquals(Deno.readTextFileSync(`${p.root}/data/other.csv`), "undeclared\n");
+  } finally {
+    await p.cleanup();
+  }
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
