@@ -5,7 +5,7 @@
  * pumped to callbacks (optionally prefixed per line), and the tail of stderr
  * kept for error messages.
  */
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 import { InterruptedError } from "../errors.ts";
 
 export interface SpawnOptions {

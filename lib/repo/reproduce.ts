@@ -32,6 +32,7 @@ import { acquireRepoLock, type RepoLock, repoLockPath } from "../fs/repo_lock.ts
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { hashPath } from "../hash/hash_path.ts";
 import { interruptSignal, onInterrupt } from "../interrupt.ts";
+import { span, spanAsync } from "../trace.ts";
 import { buildGraph, pathKey, type StageGraph } from "../pipeline/graph.ts";
 import { executeJobs, type JobLease, type OnError } from "../pipeline/execute.ts";
 import { checkFits, machineResources, stageResources, tryAcquire } from "../pipeline/resources.ts";
@@ -280,27 +281,39 @@ function removeOutput(abs: string): void {
 }
 
 /**
- * How long a written dvc.lock may stay unflushed (see LockWriter). A
- * second: fast stages share one fsync, a slow stage's entry is on disk
- * right after it.
+ * How long a stage's dvc.lock entry may wait to be written when the
+ * run-cache can restore the stage (see LockWriter).
  */
+const LOCK_WRITE_DELAY_MS = 250;
+/** How long a written dvc.lock may stay unflushed (see LockWriter). */
 const LOCK_SYNC_INTERVAL_MS = 1000;
 
 /**
  * Serialises dvc.lock writes; new entries keep the serial plan order.
  *
- * Durability: each stage's entry is written right away by temp file +
- * rename, so a killed or crashed cairn always leaves a complete dvc.lock
- * naming exactly the completed stages (the page cache keeps the rename).
- * Against power loss the lock is flushed (fdatasync of the file, fsync of
- * its folder) at most LOCK_SYNC_INTERVAL_MS after a write and at the end of
- * the run (`flush()`), instead of before every rename: 50 fast stages pay
- * one fsync, not 50. A power loss can thus drop the entries of the last
- * second (those stages run again; their outputs are in the cache and the
- * run-cache restores them), and on filesystems that do not order a rename
+ * When: DVC rewrites dvc.lock after every stage. Replacing a file costs
+ * ~5 ms on ext4 (a rename over an existing file starts the new data's
+ * writeback), more than a trivial stage itself, so a stage whose run was
+ * just saved in the run-cache has its entry written at most
+ * LOCK_WRITE_DELAY_MS later, together with the entries of the stages that
+ * finish meanwhile, by a timer that also fires while the next command runs;
+ * every other stage's entry is written at once. The end of the run, an
+ * error, Ctrl-C and `--pull` (which reads the lock) write everything
+ * pending first. So a nested `cairn`/`dvc` in a stage sees the lock at
+ * most LOCK_WRITE_DELAY_MS behind, and a cairn killed with SIGKILL can lose
+ * the entries of the last LOCK_WRITE_DELAY_MS: those stages are restored
+ * from the run-cache by the next repro (their outputs are in the cache),
+ * not run again.
+ *
+ * How: temp file + rename, so the lock on disk is always complete (never
+ * torn). Against power loss the lock is flushed (fdatasync of the file,
+ * fsync of its folder) at most LOCK_SYNC_INTERVAL_MS after a write and at
+ * the end of the run, instead of before every rename. A power loss can
+ * thus drop the entries of the last second (restored from the run-cache
+ * as above, or run again), and on filesystems that do not order a rename
  * after the data it replaces (XFS, ext4 mounted noauto_da_alloc) leave an
- * empty dvc.lock in that window; never a torn one. DVC itself writes
- * dvc.lock in place, unflushed.
+ * empty dvc.lock in that window. DVC itself writes dvc.lock in place,
+ * unflushed.
  */
 class LockWriter {
   /** each entry's YAML, emitted once (formatLockFile). */
@@ -308,61 +321,137 @@ class LockWriter {
   /** lock files renamed into place but not yet flushed. */
   #unsynced = new Set<string>();
   #lastSync = performance.now();
+  #lastWrite = -Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** a delayed write that failed (reported by the next write or flush). */
+  #error: unknown;
   /** lock file -> stage name -> plan position of entries first written in this run. */
   #added = new Map<string, Map<string, number>>();
-  /** lock file -> the text this writer wrote last and its data, so the next write skips the parse. */
-  #last = new Map<string, { text: string; lock: LockData }>();
+  /**
+   * lock file -> the text on disk as this writer last saw it, its view of
+   * the lock (with the entries not written yet) and those entries.
+   */
+  #state = new Map<
+    string,
+    { disk: string | undefined; lock: LockData; pending: Map<string, LockEntry> }
+  >();
   constructor(readonly repo: Repo) {}
 
-  write(stage: Stage, planPos: number): { file: string; generated: boolean; updated: boolean } {
-    const file = lockPathFor(stage.file);
-    const full = `${this.repo.root}/${file}`;
-    let before: string | undefined;
-    try {
-      before = Deno.readTextFileSync(full);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+  /** The lock as on disk now with this run's unwritten entries on top; and the disk text. */
+  #current(file: string): { lock: LockData; before: string | undefined } {
+    const before = readMaybe(`${this.repo.root}/${file}`);
+    const st = this.#state.get(file);
+    // entries are replaced, never mutated: a copy of the map is enough
+    if (st && st.disk === before) {
+      return { lock: { stages: new Map(st.lock.stages), raw: st.lock.raw }, before };
     }
-    const last = this.#last.get(file);
     const lock: LockData = before === undefined || before.trim() === ""
       ? { stages: new Map(), raw: {} }
-      : last?.text === before
-      // entries are replaced, never mutated: a copy of the map is enough
-      ? { stages: new Map(last.lock.stages), raw: last.lock.raw }
       : parseLockFile(before, file);
+    for (const [name, entry] of st?.pending ?? []) this.#place(file, lock, name, entry);
+    return { lock, before };
+  }
+
+  /** Replace the entry in place, or insert a new one in plan order. */
+  #place(file: string, lock: LockData, name: string, entry: LockEntry): void {
+    if (lock.stages.has(name)) {
+      lock.stages.set(name, entry);
+      return;
+    }
+    const added = this.#added.get(file);
+    const planPos = added?.get(name) ?? Infinity;
+    const entries = [...lock.stages];
+    let at = entries.length;
+    for (let i = 0; i < entries.length; i++) {
+      const p = added?.get(entries[i][0]);
+      if (p !== undefined && p > planPos) {
+        at = i;
+        break;
+      }
+    }
+    entries.splice(at, 0, [name, entry]);
+    lock.stages = new Map(entries);
+  }
+
+  /**
+   * Record `stage`'s entry. `delayable`: its run is in the run-cache, so
+   * the write may wait (see the class comment).
+   */
+  write(
+    stage: Stage,
+    planPos: number,
+    delayable = false,
+  ): { file: string; generated: boolean; updated: boolean } {
+    this.#rethrow();
+    const file = lockPathFor(stage.file);
+    const { lock, before } = this.#current(file);
     const generated = lock.stages.size === 0 && Object.keys(lock.raw).length === 0;
     const entry = lockEntry(stage);
     const old = lock.stages.get(stage.name);
     const updated = old === undefined || !pyEquals(plain(old), plain(entry));
-    if (old !== undefined) lock.stages.set(stage.name, entry);
-    else {
+    if (old === undefined) {
       const added = this.#added.get(file) ?? new Map<string, number>();
       this.#added.set(file, added);
-      added.set(stage.name, planPos);
-      const entries = [...lock.stages];
-      let at = entries.length;
-      for (let i = 0; i < entries.length; i++) {
-        const p = added.get(entries[i][0]);
-        if (p !== undefined && p > planPos) {
-          at = i;
-          break;
-        }
-      }
-      entries.splice(at, 0, [stage.name, entry]);
-      lock.stages = new Map(entries);
+      if (!added.has(stage.name)) added.set(stage.name, planPos);
     }
+    this.#place(file, lock, stage.name, entry);
     const text = formatLockFile(lock, this.#texts);
-    if (text !== before) {
-      writeTextAtomic(full, text, { fsync: false });
-      this.#unsynced.add(full);
-      if (performance.now() - this.#lastSync >= LOCK_SYNC_INTERVAL_MS) this.flush();
+    const pending = new Map(this.#state.get(file)?.pending);
+    if (text === before) pending.clear();
+    else pending.set(stage.name, entry);
+    this.#state.set(file, { disk: before, lock, pending });
+    if (pending.size === 0) return { file, generated, updated };
+    const wait = this.#lastWrite + LOCK_WRITE_DELAY_MS - performance.now();
+    if (!delayable || wait <= 0) this.#writeFile(file);
+    else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        try {
+          this.writePending();
+        } catch (err) {
+          this.#error = err;
+        }
+      }, wait);
     }
-    this.#last.set(file, { text, lock: { stages: new Map(lock.stages), raw: lock.raw } });
     return { file, generated, updated };
   }
 
-  /** Flush every lock written since the last flush (file data, then its folder's entry). */
+  #rethrow(): void {
+    if (this.#error === undefined) return;
+    const err = this.#error;
+    this.#error = undefined;
+    throw err;
+  }
+
+  /** Write `file` as this writer sees it (disk changes since are kept, our entries on top). */
+  #writeFile(file: string): void {
+    const { lock, before } = this.#current(file);
+    const text = formatLockFile(lock, this.#texts);
+    if (text !== before) {
+      const full = `${this.repo.root}/${file}`;
+      writeTextAtomic(full, text, { fsync: false });
+      this.#unsynced.add(full);
+      this.#lastWrite = performance.now();
+    }
+    this.#state.set(file, { disk: text, lock, pending: new Map() });
+    if (performance.now() - this.#lastSync >= LOCK_SYNC_INTERVAL_MS) this.#sync();
+  }
+
+  /** Write every entry still waiting (before anything reads the lock). */
+  writePending(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const [file, st] of this.#state) if (st.pending.size) this.#writeFile(file);
+  }
+
+  /** Write what is pending and flush every lock written (file data, then its folder's entry). */
   flush(): void {
+    this.#rethrow();
+    this.writePending();
+    this.#sync();
+  }
+
+  #sync(): void {
     const dirs = new Set<string>();
     for (const full of this.#unsynced) {
       syncPath(full, "data");
@@ -426,6 +515,7 @@ export function pullOptionsFor(opts: ReproOptions): PullOptions {
 
 /** `pull` of some targets through the data layer (lib/repo/pull.ts); false when it failed. */
 async function pullData(st: RunState, targets: string[]): Promise<boolean> {
+  st.locks.writePending(); // pull reads dvc.lock
   try {
     const { pull } = await import("./pull.ts");
     const r = await st.unlocked(() => pull(st.repo, targets, pullOptionsFor(st.opts)));
@@ -573,7 +663,10 @@ async function save(st: RunState, stage: Stage, planPos: number): Promise<void> 
   if (!isPipeline && st.opts.freshFiles?.includes(stage.file)) {
     Deno.removeSync(stageFile); // DVC 1.x wrote a `run -f` file once, after the run
   }
-  const r = await recordStage(st.repo, stage, { commit, write: !isPipeline });
+  const r = await spanAsync(
+    "repro.record (hash deps, commit outs)",
+    () => recordStage(st.repo, stage, { commit, write: !isPipeline }),
+  );
   for (const g of r.gitignores) st.gitFiles.add(g);
   if (!isPipeline) {
     if (r.written && readMaybe(stageFile) !== before) st.gitFiles.add(stageFile);
@@ -588,9 +681,11 @@ async function save(st: RunState, stage: Stage, planPos: number): Promise<void> 
         });
       }
     }
-    saveRun(st.status.cache.cacheDir, lockEntry(stage));
+    span("repro.run-cache save", () => saveRun(st.status.cache.cacheDir, lockEntry(stage)));
   }
-  const w = st.locks.write(stage, planPos);
+  // the entry may wait a little when the run-cache can restore the stage (LockWriter)
+  const delayable = commit && runCacheSavable(stage);
+  const w = span("repro.dvc.lock write", () => st.locks.write(stage, planPos, delayable));
   const display = relative(st.repo.cwd, `${st.repo.root}/${w.file}`) || w.file;
   if (w.generated || w.updated) {
     st.emit({ type: "lock", file: display, generated: w.generated, updated: w.updated });
@@ -614,7 +709,10 @@ async function reproduceStage(
   const dry = !!st.opts.dryRun;
   if (stage.frozen && !isImport(stage)) st.emit({ type: "frozen", address });
   if (!force) {
-    const changed = await stageChanged(st.status, stage, { allowMissing: st.opts.allowMissing });
+    const changed = await spanAsync(
+      "repro.changed?",
+      () => stageChanged(st.status, stage, { allowMissing: st.opts.allowMissing }),
+    );
     if (!changed) {
       st.emit({
         type: "skip",
@@ -654,8 +752,10 @@ async function reproduceStage(
       }
     }
     let restored = false;
-    if (!force) restored = await tryRestore(st, stage, dry);
-    if (!restored || dry) await runCommands(st, stage, dry, env);
+    if (!force) {
+      restored = await spanAsync("repro.run-cache restore", () => tryRestore(st, stage, dry));
+    }
+    if (!restored || dry) await spanAsync("repro.commands", () => runCommands(st, stage, dry, env));
     status = restored ? "restored" : "ran";
   } else {
     if (!dry) {
@@ -817,7 +917,12 @@ export async function reproduce(
       try {
         return await fn();
       } finally {
-        if (--unlockedCount === 0) lock = await acquireRepoLock(repoLockPath(repo.dvcDir));
+        if (--unlockedCount === 0) {
+          lock = await spanAsync(
+            "repro.repo lock re-acquire",
+            () => acquireRepoLock(repoLockPath(repo.dvcDir)),
+          );
+        }
       }
     };
     let preflight: Promise<void> | undefined;
@@ -888,6 +993,7 @@ export async function reproduce(
         },
       },
     );
+    locks.flush(); // before the lock is reported, staged or read by the caller
     if (exec.interrupted) throw new InterruptedError();
     if (preflightError) throw preflightError;
     for (const o of exec.outcomes) {
@@ -914,7 +1020,11 @@ export async function reproduce(
       autostaged,
     };
   } finally {
-    locks?.flush();
+    try {
+      locks?.flush(); // an error or ^C: the completed stages' entries still go in
+    } catch {
+      // the run already failed: its error is the one to report
+    }
     unregister();
     lock?.release();
     lock = undefined;
