@@ -5,7 +5,7 @@
  * the entry with `outs` reduced to their paths; value = sha256 of the full
  * entry; `size` and `nfiles` removed at any depth in both.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash/sha256.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { canonicalJson } from "../py/canonical_json.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
@@ -30,7 +30,7 @@ function withoutSizes(v: unknown): unknown {
 }
 
 function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return sha256Hex(text);
 }
 
 /** The run-cache key of a lock entry (`_get_stage_hash`). */

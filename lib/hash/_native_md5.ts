@@ -12,6 +12,7 @@ const SYMBOLS = {
   EVP_MD_CTX_new: { parameters: [], result: "pointer" },
   EVP_MD_CTX_free: { parameters: ["pointer"], result: "void" },
   EVP_md5: { parameters: [], result: "pointer" },
+  EVP_sha256: { parameters: [], result: "pointer" },
   EVP_DigestInit_ex: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
   EVP_DigestUpdate: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
   EVP_DigestFinal_ex: { parameters: ["pointer", "buffer", "pointer"], result: "i32" },
@@ -49,8 +50,8 @@ export interface Md5Stream {
   free(): void;
 }
 
-let md5Type: Deno.PointerValue | undefined;
-const digestOut = new Uint8Array(16);
+const types: { md5?: Deno.PointerValue; sha256?: Deno.PointerValue } = {};
+const digestOut = new Uint8Array(32);
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 
@@ -61,18 +62,24 @@ function hexOf(out: Uint8Array): string {
 }
 
 /**
- * md5 hex of `data` in one native call (EVP_Digest), or undefined when
+ * Hex digest of `data` in one native call (EVP_Digest), or undefined when
  * OpenSSL cannot be used here.
  */
-export function nativeMd5Bytes(data: Uint8Array): string | undefined {
+export function nativeDigestBytes(algo: "md5" | "sha256", data: Uint8Array): string | undefined {
   const s = load();
   if (!s) return undefined;
-  if (md5Type === undefined) md5Type = s.EVP_md5();
-  if (md5Type === null) return undefined;
-  if (s.EVP_Digest(data, BigInt(data.length), digestOut, null, md5Type, null) !== 1) {
+  let type = types[algo];
+  if (type === undefined) type = types[algo] = algo === "md5" ? s.EVP_md5() : s.EVP_sha256();
+  if (type === null) return undefined;
+  if (s.EVP_Digest(data, BigInt(data.length), digestOut, null, type, null) !== 1) {
     return undefined;
   }
-  return hexOf(digestOut);
+  return hexOf(digestOut.subarray(0, algo === "md5" ? 16 : 32));
+}
+
+/** md5 hex of `data` in one native call, or undefined when OpenSSL cannot be used here. */
+export function nativeMd5Bytes(data: Uint8Array): string | undefined {
+  return nativeDigestBytes("md5", data);
 }
 
 /** A native md5 stream, or undefined when OpenSSL cannot be used here. */

@@ -5,7 +5,7 @@
 import { dirname, join, relative, resolve } from "../path.ts";
 import { CairnError, NotARepoError } from "../errors.ts";
 import { type Config, configBool, loadConfig } from "../config/config.ts";
-import { gitToplevel } from "../scm/git.ts";
+import { workTreeTop } from "../scm/toplevel.ts";
 
 export interface Repo {
   /** absolute path of the directory holding `.dvc/`. */
@@ -52,7 +52,7 @@ export function openRepo(path?: string, opts: OpenRepoOptions = {}): Repo {
   const dvcDir = join(root, ".dvc");
   const config = loadConfig(dvcDir);
   const noScm = configBool(config.core.no_scm);
-  const scmRoot = noScm ? null : gitToplevel(root);
+  const scmRoot = noScm ? null : workTreeTop(root);
   if (!noScm && !scmRoot) {
     throw new CairnError(
       `'${root}' is not a git repository and core.no_scm is not set`,
