@@ -72,8 +72,9 @@ function landlockGuarantees(abi: number): Guarantee[] {
     {
       what: "only declared outputs created beside existing files",
       held: "partial",
-      note: "in a folder with other files only the output files are writable; a tool that " +
-        "writes a temp file beside its output there fails: give outputs their own folder",
+      note: "in a folder with other files only the declared outputs are writable, in place: " +
+        "no temp files, renames or new folders there (cairn creates each missing output " +
+        "beforehand, a folder when declared with a trailing slash); give outputs their own folder",
     },
     { what: "hermetic: undeclared project files hidden", held: "yes" },
     {
@@ -103,7 +104,8 @@ function landlockGuarantees(abi: number): Guarantee[] {
       note: abi >= 4
         ? "HTTP(S)_PROXY points at cairn's filtering proxy on a 127.0.0.1 port, the only TCP " +
           "port the stage may connect to; Landlock filters ports, not addresses, so any host " +
-          "listening on that same port number is reachable too; UDP is refused by seccomp, not Landlock"
+          "listening on that same port number is reachable too, and other local users can use " +
+          "the proxy while the stage runs; UDP is refused by seccomp, not Landlock"
         : `kernel Landlock ABI ${abi} < 4: refused before running`,
     },
     {

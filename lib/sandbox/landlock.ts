@@ -45,12 +45,15 @@ export function launcherScript(): string {
   return url.protocol === "file:" ? fileURLToPath(url) : url.href;
 }
 
-/** argv that runs the launcher: this Deno, or the compiled cairn itself. */
-export function launcherCommand(): string[] {
-  const exe = Deno.execPath();
+/**
+ * argv that runs the launcher: this Deno running the launcher module, or
+ * (`exe` is not a `deno`: the `deno compile`d cairn) cairn itself in its
+ * launcher mode (cli.ts).
+ */
+export function launcherCommand(exe = Deno.execPath()): string[] {
   if (!/(^|\/)deno$/.test(exe)) return [exe, "__landlock-launch"];
   return [
-    Deno.execPath(),
+    exe,
     "run",
     "-A",
     "-q",

@@ -6,6 +6,12 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../../_rig/assert.ts";
 import { runSandboxed } from "../../../lib/sandbox/run_sandboxed.ts";
+import {
+  keepLandlockLauncherReady,
+  launcherCommand,
+  prestartLandlockLauncher,
+  runConfined,
+} from "../../../lib/sandbox/landlock.ts";
 import { InterruptedError } from "../../../lib/errors.ts";
 import { hostEnv, makeProject } from "./_fixture.ts";
 
@@ -141,3 +147,66 @@ function exists(path: string): boolean {
     throw e;
   }
 }
+
+Deno.test("landlock: the compiled binary's launcher mode (cairn __landlock-launch) confines the stage", async () => {
+  // A `deno compile`d cairn runs itself as the launcher; here `deno run cli.ts`
+  // stands in for that binary (same entry point, same argv after it).
+  assertEquals(launcherCommand("/opt/lab/bin/cairn"), ["/opt/lab/bin/cairn", "__landlock-launch"]);
+  assertEquals(launcherCommand("/usr/bin/deno")[1], "run");
+  const cli = new URL("../../../cli.ts", import.meta.url).pathname;
+  const p = await makeProject();
+  const ctl = await Deno.makeTempDir({ prefix: "cairn-ll-test-" });
+  const out: string[] = [];
+  try {
+    Deno.writeTextFileSync(`${p.root}/data/out.txt`, "");
+    const run = await runConfined(
+      ["/bin/sh", "-c", "echo ok > data/out.txt; echo $CAIRN_X; echo no > data/raw.csv"],
+      {
+        rules: [{ path: "/", access: "ro" }, { path: `${p.root}/data/out.txt`, access: "rw" }],
+        net: "none",
+        abi: 99,
+        cwd: p.root,
+        env: { PATH: "/usr/bin:/bin", CAIRN_X: "from-spec" },
+        ctl,
+        launcher: [Deno.execPath(), "run", "-A", "--no-check", cli, "__landlock-launch"],
+        onStdout: (c) => out.push(new TextDecoder().decode(c)),
+      },
+    );
+    assert(run.exitCode !== 0, "writing the undeclared file fails");
+    assertEquals(Deno.readTextFileSync(`${p.root}/data/out.txt`), "ok\n");
+    assertEquals(Deno.readTextFileSync(`${p.root}/data/raw.csv`), "a,b\n1,2\n");
+    assertMatch(run.stderr, /raw\.csv: Permission denied/);
+    assertEquals(out.join(""), "from-spec\n");
+  } finally {
+    await Deno.remove(ctl, { recursive: true });
+    await p.cleanup();
+  }
+});
+
+Deno.test({
+  name:
+    "landlock: a launcher started ahead of time runs the next stage, confined, with its own environment",
+  sanitizeOps: false, // the launcher kept ready for a next stage outlives the test
+  sanitizeResources: false,
+  fn: async () => {
+    keepLandlockLauncherReady(true);
+    prestartLandlockLauncher();
+    try {
+      for (const token of ["first", "second"]) {
+        await new Promise((r) => setTimeout(r, 300)); // as between stages
+        const r = await run(
+          `echo ${token} $CAIRN_TEST_TOKEN > data/out.txt; echo x > data/raw.csv`,
+        );
+        assertEquals(r.backend, "landlock");
+        assert(!r.ok);
+        assertEquals(r.out, `${token}\n`, "the spec's environment: the token was not granted");
+        assertMatch(
+          r.violations.map((v) => v.message).join("\n"),
+          /tried to write 'data\/raw\.csv'/,
+        );
+      }
+    } finally {
+      keepLandlockLauncherReady(false);
+    }
+  },
+});
