@@ -93,5 +93,18 @@ export function basename(p: string): string {
   return t.slice(t.lastIndexOf("/") + 1);
 }
 
+/** The path of a `file:` URL, as node:url's fileURLToPath gives it on POSIX. */
+export function fromFileUrl(url: string | URL): string {
+  const u = url instanceof URL ? url : new URL(url);
+  if (u.protocol !== "file:") throw new TypeError(`not a file: URL: ${u.href}`);
+  if (u.hostname !== "" && u.hostname !== "localhost") {
+    throw new TypeError(`a file: URL with a host cannot be a local path: ${u.href}`);
+  }
+  if (/%2f/i.test(u.pathname)) {
+    throw new TypeError(`a file: URL path must not have an encoded '/': ${u.href}`);
+  }
+  return decodeURIComponent(u.pathname);
+}
+
 /** The same functions as one object (for code written against `path.posix`). */
 export const posix = { sep, isAbsolute, normalize, join, resolve, relative, dirname, basename };

@@ -23,7 +23,7 @@
  *   (Landlock port rules cannot restrict the address: a server on that same
  *   port number elsewhere is reachable too; doctor and docs list it).
  */
-import { fileURLToPath } from "node:url";
+import { fromFileUrl } from "../path.ts";
 import { spawnProcess, type SpawnResult } from "../proc/spawn.ts";
 import { InterruptedError } from "../errors.ts";
 import { spanAsync } from "../trace.ts";
@@ -42,7 +42,7 @@ import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
 /** The launcher script next to this one: a path, or its URL when cairn was imported by URL. */
 export function launcherScript(): string {
   const url = new URL("./landlock_launcher.ts", import.meta.url);
-  return url.protocol === "file:" ? fileURLToPath(url) : url.href;
+  return url.protocol === "file:" ? fromFileUrl(url) : url.href;
 }
 
 /**

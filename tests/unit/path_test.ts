@@ -1,5 +1,6 @@
-import { assertStrictEquals } from "../_rig/assert.ts";
+import { assertStrictEquals, assertThrows } from "../_rig/assert.ts";
 import nodePosix from "node:path/posix";
+import { fileURLToPath } from "node:url";
 import * as path from "../../lib/path.ts";
 
 /** Paths built from the pieces that make path functions interesting. */
@@ -50,4 +51,19 @@ Deno.test("lib/path: join, resolve and relative equal node:path/posix", () => {
   assertStrictEquals(path.join(), nodePosix.join());
   assertStrictEquals(path.resolve(), nodePosix.resolve());
   assertStrictEquals(path.posix.join("x", "y"), "x/y");
+});
+
+Deno.test("lib/path: fromFileUrl equals node:url's fileURLToPath", () => {
+  for (
+    const p of ["/", "/a/b", "/with space/ü/☃", "/per%cent", "/q?x#y", "/a/../b", "/semi;colon"]
+  ) {
+    const url = new URL("file://" + p.split("/").map(encodeURIComponent).join("/"));
+    assertStrictEquals(path.fromFileUrl(url), fileURLToPath(url), url.href);
+    assertStrictEquals(path.fromFileUrl(url.href), fileURLToPath(url.href), url.href);
+  }
+  assertStrictEquals(path.fromFileUrl("file://localhost/x"), fileURLToPath("file://localhost/x"));
+  for (const bad of ["https://h/x", "file://host/x", "file:///a%2Fb"]) {
+    assertThrows(() => path.fromFileUrl(bad), TypeError);
+    assertThrows(() => fileURLToPath(bad));
+  }
 });

@@ -1,0 +1,101 @@
+/**
+ * What `cairn --version`, `status` and `repro` load before they do anything
+ * (issue 16): the static imports of cli.ts, lib/cli/main.ts and the one
+ * command module command_map.ts picks. A `node:` module (other than
+ * node:sqlite, which the state index needs and which loads only itself) or
+ * a CommonJS npm package there loads Deno's Node-compat layer, tens of ms on
+ * every start. Read from `deno info --json`, so an eager `import ... from
+ * "npm:yaml@..."` or `"node:path"` added anywhere on that path fails here.
+ */
+import { assert, assertEquals } from "../../_rig/assert.ts";
+import { fileURLToPath as fromFileUrl } from "node:url";
+
+const ROOT = new URL("../../../", import.meta.url);
+
+interface Dep {
+  specifier: string;
+  code?: { specifier: string };
+  isDynamic?: boolean;
+  npmPackage?: string;
+}
+interface Mod {
+  specifier: string;
+  kind?: string;
+  dependencies?: Dep[];
+  npmPackage?: string;
+}
+interface Info {
+  modules: Mod[];
+  redirects: Record<string, string>;
+  npmPackages: Record<string, { name: string; localPath?: string }>;
+}
+
+async function graph(): Promise<Info> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", fromFileUrl(new URL("deno.json", ROOT)), "cli.ts"],
+    cwd: fromFileUrl(ROOT),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** Modules reached from `roots` through static (non-dynamic, non-type) imports. */
+function staticClosure(info: Info, roots: string[]): Set<string> {
+  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const todo = roots.map((r) => new URL(r, ROOT).href);
+  while (todo.length) {
+    let spec = todo.pop()!;
+    spec = info.redirects[spec] ?? spec;
+    if (seen.has(spec)) continue;
+    seen.add(spec);
+    for (const d of bySpec.get(spec)?.dependencies ?? []) {
+      if (!d.code || d.isDynamic) continue;
+      if (d.npmPackage) seen.add(`npm-package:${d.npmPackage}`);
+      else todo.push(d.code.specifier);
+    }
+  }
+  return seen;
+}
+
+/** "module" or "commonjs", from the package's package.json `type`. */
+function packageType(info: Info, id: string): string {
+  const dir = info.npmPackages[id]?.localPath;
+  assert(dir, `no local path for npm package ${id}`);
+  const pkg = JSON.parse(Deno.readTextFileSync(`${dir}/package.json`));
+  return pkg.type === "module" ? "module" : "commonjs";
+}
+
+const info = await graph();
+const COMMANDS: Record<string, string[]> = {
+  "--version": [],
+  status: ["lib/cli/commands/status.ts"],
+  repro: ["lib/cli/commands/repro.ts"],
+};
+
+for (const [command, extra] of Object.entries(COMMANDS)) {
+  Deno.test(`start-up of 'cairn ${command}' loads no Node-compat module`, () => {
+    const loaded = staticClosure(info, ["cli.ts", "lib/cli/main.ts", ...extra]);
+    const cairnModules = [...loaded].filter((s) => s.startsWith(ROOT.href));
+    assert(cairnModules.length > 10, `suspiciously small graph: ${cairnModules.join(" ")}`);
+    const nodeModules = [...loaded].filter((s) => s.startsWith("node:") && s !== "node:sqlite");
+    assertEquals(nodeModules, [], `node: modules on the start-up path of ${command}`);
+    const commonJs = [...loaded]
+      .filter((s) => s.startsWith("npm-package:"))
+      .map((s) => s.slice("npm-package:".length))
+      .filter((id) => packageType(info, id) !== "module");
+    assertEquals(commonJs, [], `CommonJS packages on the start-up path of ${command}`);
+  });
+}
+
+Deno.test("the graph check sees an eager node: import and a CommonJS package (it can fail)", () => {
+  // lib/plugin/trust.ts hashes plugin folders with node:crypto (not on the start-up path)
+  assert(staticClosure(info, ["lib/plugin/trust.ts"]).has("node:crypto"));
+  // the yaml package is CommonJS by its package.json: loading it eagerly would be caught
+  const yaml = Object.keys(info.npmPackages).find((id) => id.startsWith("yaml@"));
+  assert(yaml, "yaml is in the graph (lib/py/yaml_lib.ts imports it dynamically)");
+  assertEquals(packageType(info, yaml), "commonjs");
+  assert(!staticClosure(info, ["lib/py/yaml_lib.ts"]).has(`npm-package:${yaml}`));
+});
