@@ -5,6 +5,7 @@
  *
  *   deno run -A scripts/record_dag_fixtures.ts [--python /path/to/dvc-venv/bin/python]
  *     [--seeds 3] [--reps 8] [case...]
+ *   deno run -A scripts/record_dag_fixtures.ts --layout [--count 100]   # layout_pinned.json
  *
  * For each case it writes `<case>/repo/` (the pipeline files; the test adds
  * `.dvc/config` with `no_scm`) and runs DVC's CLI (`dvc.cli.main`) there
@@ -399,6 +400,75 @@ interface Job {
   out: string;
   args: string[];
   cwd: string;
+}
+
+// --layout: the layout corpus instead (tests/unit/py/dag_ascii_test.ts):
+// random graphs handed straight to DVC's `dvc.dagascii.draw`, with
+// grandalf's edge set pinned to creation order (the order cairn uses), so
+// even graphs whose drawing varies from run to run in DVC have one answer.
+const LAYOUT_DRIVER = `
+import json, sys
+import dvc.dagascii as da
+from grandalf.graphs import Graph
+from grandalf.utils import Poset
+class PinnedGraph(Graph):
+    def __init__(self, V=None, E=None, directed=True):
+        super().__init__(V, E, directed)
+        for c in self.C:
+            c.sE = Poset([e for e in E if e in c.sE])
+da.Graph = PinnedGraph
+graphs = json.load(open(sys.argv[1]))
+json.dump([da.draw(g["nodes"], [tuple(e) for e in g["edges"]]) for g in graphs], open(sys.argv[2], "w"))
+`;
+
+/** Random connected DAGs: nodes shuffled, edges [downstream, upstream] as DVC passes them. */
+function layoutGraphs(count: number): { nodes: string[]; edges: [string, string][] }[] {
+  let s = 20261206;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+  const shuffle = <T>(xs: T[]) => {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [xs[i], xs[j]] = [xs[j], xs[i]];
+    }
+    return xs;
+  };
+  const out = [];
+  for (let k = 0; k < count; k++) {
+    const n = 1 + Math.floor(rnd() * (k < count / 2 ? 8 : 14));
+    const names = Array.from({ length: n }, (_, i) => `n${i}${"_".repeat(pick([0, 0, 1, 4, 12]))}`);
+    const p = pick([0, 0.05, 0.15, 0.3]);
+    const edges: [string, string][] = [];
+    for (let j = 1; j < n; j++) {
+      const first = rnd() < 0.5
+        ? Math.floor(rnd() * j)
+        : Math.max(0, j - 1 - Math.floor(rnd() * 3));
+      edges.push([names[j], names[first]]);
+      for (let i = 0; i < j; i++) if (i !== first && rnd() < p) edges.push([names[j], names[i]]);
+    }
+    out.push({ nodes: shuffle([...names]), edges: shuffle(edges) });
+  }
+  return out;
+}
+
+if (Deno.args.includes("--layout")) {
+  const dir = Deno.makeTempDirSync({ prefix: "dag-layout-" });
+  const graphs = layoutGraphs(Number(flag("--count", "100")));
+  write(join(dir, "driver.py"), LAYOUT_DRIVER);
+  write(join(dir, "graphs.json"), JSON.stringify(graphs));
+  const p = new Deno.Command(PYTHON, {
+    args: [join(dir, "driver.py"), join(dir, "graphs.json"), join(dir, "out.json")],
+    env: { DVC_NO_ANALYTICS: "1", PYTHONHASHSEED: "0" },
+  }).outputSync();
+  if (p.code !== 0) throw new Error(new TextDecoder().decode(p.stderr));
+  const drawings: string[] = JSON.parse(Deno.readTextFileSync(join(dir, "out.json")));
+  write(
+    join(OUT, "layout_pinned.json"),
+    JSON.stringify(graphs.map((g, i) => ({ ...g, drawing: drawings[i] })), null, 2) + "\n",
+  );
+  Deno.removeSync(dir, { recursive: true });
+  console.log(`layout_pinned.json: ${graphs.length} graphs`);
+  Deno.exit(0);
 }
 
 const tmp = Deno.makeTempDirSync({ prefix: "dag-record-" });
