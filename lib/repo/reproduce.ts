@@ -563,10 +563,13 @@ function checkParams(st: RunState, stage: Stage): void {
  */
 async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boolean> {
   if (!canRunCache(stage)) return false;
-  for (const d of stage.deps) {
-    if (!exists(stageAbsPath(st.repo, stage, d.path))) return false;
+  if (dry) {
+    // (a real run checked both before removing the outputs)
+    for (const d of stage.deps) {
+      if (!exists(stageAbsPath(st.repo, stage, d.path))) return false;
+    }
+    checkParams(st, stage);
   }
-  checkParams(st, stage);
   let entry: LockEntry | undefined;
   let depsUnchanged = !stageItselfChanged(stage);
   if (depsUnchanged) {
