@@ -83,8 +83,10 @@ const CASES: Case[] = [
       ["target_train", ["dag", "train"]],
       ["full_train", ["dag", "--full", "train"]],
       ["outs_target", ["dag", "--outs", "evaluate"]],
+      ["quiet", ["dag", "-q"]],
     ],
   },
+  { name: "no_stages", files: { "README.txt": "no pipeline here\n" }, runs: [dag()] },
   {
     // iterative/example-get-started as of its tag 11 (dvc.yaml, data/data.xml.dvc)
     name: "example_get_started",
@@ -373,6 +375,7 @@ const only = Deno.args.filter((a, i) => !a.startsWith("--") && !Deno.args[i - 1]
 const DRIVER = `
 import contextlib, io, json, os, sys
 from dvc.cli import main
+from dvc.ui import ui
 jobs = json.load(open(sys.argv[1]))
 reps = int(sys.argv[2])
 res = []
@@ -380,6 +383,7 @@ for job in jobs:
     outs = []
     for _ in range(reps):
         os.chdir(job["cwd"])
+        ui._enabled = False  # as in a new process: main() enables it unless -q
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             rc = main(job["args"])

@@ -16,10 +16,10 @@ async function show(ctx: CliContext, target: string | undefined, o: DagFlags): P
   const { renderAscii, renderDot, renderMermaid } = await import("../render/dag.ts");
   const repo = repoFor(ctx);
   const g = dag(repo, target, { outs: o.outs, full: o.full });
-  if (o.dot) ctx.io.out(renderDot(g));
-  else if (o.mermaid || o.md) ctx.io.out(renderMermaid(g, !!o.md));
-  // with no stage at all DVC still prints its (empty) drawing: one newline
-  else ctx.io.out(renderAscii(g));
+  // DVC's ui.write: nothing with -q; with no stage at all the (empty) drawing is one newline
+  if (o.dot) ctx.io.info(renderDot(g));
+  else if (o.mermaid || o.md) ctx.io.info(renderMermaid(g, !!o.md));
+  else ctx.io.info(renderAscii(g));
 }
 
 export function register(program: Command, ctx: CliContext): void {
