@@ -8,6 +8,7 @@
  */
 import { assert, assertEquals } from "../../_rig/assert.ts";
 import { gitIgnoreVerdict, ignoredByGit } from "../../../lib/scm/git_ignored.ts";
+import { gitIgnored } from "../../../lib/scm/git.ts";
 
 const FILES = [
   "x.txt",
@@ -197,6 +198,20 @@ Deno.test("git ignored: what the matcher does not model is left to git", () => {
       assertEquals(gitIgnoreVerdict(`${root}/nested/n.log`, root), undefined);
       // back to normal: decided again
       assertEquals(gitIgnoreVerdict(`${root}/a.log`, root), true);
+    });
+  } finally {
+    Deno.removeSync(root.slice(0, root.lastIndexOf("/")), { recursive: true });
+  }
+});
+
+Deno.test("gitIgnored (git itself): the ignored ones among several paths, odd names too", () => {
+  const { root, home } = setup();
+  try {
+    withHome(home, () => {
+      const odd = 'q"\tü.log';
+      write(root, odd);
+      const got = gitIgnored(["a.log", "x.txt", odd, `${root}/build/x.o`, "a/important.log"], root);
+      assertEquals([...got].sort(), [`${root}/build/x.o`, "a.log", odd].sort());
     });
   } finally {
     Deno.removeSync(root.slice(0, root.lastIndexOf("/")), { recursive: true });
