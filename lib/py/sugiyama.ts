@@ -31,6 +31,7 @@ export interface SugiyamaVertex {
   h: number;
 }
 
+/** DVC sets `xspace` to the narrowest box and `yspace` to the box height. */
 export interface SugiyamaOptions {
   /** horizontal room between neighbours of a layer (grandalf `xspace`). */
   xspace: number;
@@ -38,6 +39,7 @@ export interface SugiyamaOptions {
   yspace: number;
 }
 
+/** The placed graph, in the order the vertices and edges were given. */
 export interface SugiyamaLayout {
   /** centre of each vertex, as given. */
   xy: [number, number][];
