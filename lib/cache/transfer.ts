@@ -99,6 +99,8 @@ export interface TransferResult {
 const HEX_KEY = /^[0-9a-f]{2}\/[0-9a-f]{30}(\.dir)?$/;
 const BATCH_FILES = 64;
 const BATCH_BYTES = 16 << 20;
+/** transfers of at least this many objects start further plugin instances (a Worker start each). */
+const WIDEN_MIN_ITEMS = 2000;
 
 /** The object's key on a remote (same layout as the cache). */
 export function remoteKey(obj: TransferObject): string {
@@ -258,7 +260,7 @@ interface PoolHooks {
   /** send one batch; results in order. */
   send(batch: Work[]): Promise<ItemResult[]>;
   /** success of one item: land it (fetch: verify + rename). Throw to fail it. */
-  done(w: Work, bytes: number): void;
+  done(w: Work, bytes: number, mode?: number): void;
   /** the item will not be retried (failed for good / missing); clean up. */
   drop?(w: Work): void;
 }
@@ -334,9 +336,16 @@ class Pool {
 
   async run(items: Work[], hooks: PoolHooks): Promise<void> {
     const jobs = Math.max(1, this.#opts.jobs ?? defaultJobs(this.#remote));
+    // Many objects: more plugin instances (Workers), one per core, if the plugin allows.
+    if (items.length >= WIDEN_MIN_ITEMS) {
+      await this.#remote.widen(navigator.hardwareConcurrency || 1);
+    }
     const retries = this.#opts.retries ?? 4;
     const backoff = this.#opts.backoffMs ?? 250;
+    // A queue with a read index: Array.shift() on 100k items moves the whole array each time.
     const queue = [...items];
+    let head = 0;
+    const left = () => queue.length - head;
     let active = 0;
     let waiting = 0;
     const signal = this.#opts.signal;
@@ -356,11 +365,11 @@ class Pool {
     const take = (): Work[] => {
       const batch: Work[] = [];
       let bytes = 0;
-      while (queue.length && batch.length < BATCH_FILES) {
-        const w = queue[0];
+      while (left() && batch.length < BATCH_FILES) {
+        const w = queue[head];
         const size = w.size ?? 0;
         if (batch.length && bytes + size > BATCH_BYTES) break;
-        queue.shift();
+        head++;
         batch.push(w);
         bytes += size;
       }
@@ -369,12 +378,12 @@ class Pool {
 
     await new Promise<void>((resolve) => {
       const finishIfIdle = () => {
-        if (active === 0 && waiting === 0 && (queue.length === 0 || this.#stopped(signal))) {
+        if (active === 0 && waiting === 0 && (left() === 0 || this.#stopped(signal))) {
           resolve();
         }
       };
       const pump = () => {
-        while (active < jobs && queue.length && !this.#stopped(signal)) {
+        while (active < jobs && left() && !this.#stopped(signal)) {
           const batch = take();
           active++;
           this.#send(batch, hooks).then((results) => {
@@ -382,7 +391,7 @@ class Pool {
               const w = batch[i];
               if (r.ok) {
                 try {
-                  hooks.done(w, r.bytes);
+                  hooks.done(w, r.bytes, r.mode);
                   this.#complete(w, r.bytes);
                   return;
                 } catch (err) {
@@ -432,7 +441,7 @@ class Pool {
       pump();
     });
     // Anything left unsent (stopped early) counts as failed, not silently dropped.
-    for (const w of queue) {
+    for (const w of queue.slice(head)) {
       fail(w, { name: "Stopped", message: "not transferred (stopped)" });
     }
     this.report(true);
@@ -729,7 +738,7 @@ export async function fetchObjects(
       }
       return remote.get(batch.map((w) => ({ key: w.key, dest: w.tmp! })));
     },
-    done: (w, bytes) => {
+    done: (w, bytes, mode) => {
       const tmp = w.tmp!;
       let ok = false;
       try {
@@ -744,7 +753,8 @@ export async function fetchObjects(
           `remote '${remote.name}': ${w.key} is corrupted (its content does not match its md5)`,
         );
       }
-      Deno.chmodSync(tmp, OBJECT_MODE);
+      // A wrong mode from the plugin only costs a re-hash later (0444 = trusted).
+      if (mode === undefined || (mode & 0o777) !== OBJECT_MODE) Deno.chmodSync(tmp, OBJECT_MODE);
       Deno.renameSync(tmp, w.path);
       w.tmp = undefined;
     },

@@ -34,6 +34,11 @@ export class Remote {
   #progress = new Set<(key: string, bytes: number) => void>();
   /** cache paths handed to the plugin must not pass through symlinks (lib/plugin/no_symlinks.ts). */
   #cache?: NoSymlinks;
+  /** further instances of the plugin for large transfers (see widen()). */
+  #extra: PluginHandle[] = [];
+  #next = 0;
+  #start?: () => Promise<PluginHandle>;
+  #widening?: Promise<void>;
 
   constructor(
     name: string,
@@ -47,6 +52,33 @@ export class Remote {
     this.plugin = plugin;
     this.info = info;
     if (cacheDir) this.#cache = new NoSymlinks(cacheDir);
+  }
+
+  /** @internal openRemote's way of starting another instance with the same grants. */
+  setStarter(start: () => Promise<PluginHandle>): void {
+    this.#start = start;
+  }
+
+  /**
+   * Run up to `n` instances of the plugin (each its own Worker, same grants),
+   * at most what the plugin allows (`info.instances`); get/put batches are
+   * then spread over them. For large transfers: an instance costs a Worker start.
+   */
+  widen(n: number): Promise<void> {
+    const want = Math.min(n, this.info.instances ?? 1) - 1 - this.#extra.length;
+    if (want <= 0 || !this.#start || this.#widening) return this.#widening ?? Promise.resolve();
+    const start = this.#start;
+    this.#widening = (async () => {
+      for (let i = 0; i < want; i++) this.#extra.push(await start());
+    })().finally(() => this.#widening = undefined);
+    return this.#widening;
+  }
+
+  /** The instance for the next get/put batch (round robin). */
+  #pick(): PluginHandle {
+    if (!this.#extra.length) return this.plugin;
+    const i = this.#next++ % (this.#extra.length + 1);
+    return i === 0 ? this.plugin : this.#extra[i - 1];
   }
 
   /**
@@ -95,7 +127,7 @@ export class Remote {
   async get(items: GetItem[]): Promise<ItemResult[]> {
     // temp names the host made up: the plugin creates them, so only their folders are checked
     this.#checkLocal(items.map((i) => i.dest), { parentsOnly: true });
-    return items.length ? await this.plugin.call("get", [items]) : [];
+    return items.length ? await this.#pick().call("get", [items]) : [];
   }
   async put(items: PutItem[]): Promise<ItemResult[]> {
     this.#requireWrite();
@@ -104,7 +136,7 @@ export class Remote {
       const info = this.#checkOne(it.src);
       return info?.isFile ? { ...it, size: info.size, mode: info.mode ?? undefined } : it;
     });
-    return items.length ? await this.plugin.call("put", [sent]) : [];
+    return items.length ? await this.#pick().call("put", [sent]) : [];
   }
   remove(keys: string[]): Promise<ItemResult[]> {
     this.#requireWrite();
@@ -138,10 +170,14 @@ export class Remote {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.plugin.call("close", []);
-    } catch { /* closing a broken plugin is best effort */ }
-    this.plugin.close();
+    await this.#widening?.catch(() => {});
+    for (const p of [this.plugin, ...this.#extra]) {
+      try {
+        await p.call("close", []);
+      } catch { /* closing a broken plugin is best effort */ }
+      p.close();
+    }
+    this.#extra = [];
   }
 }
 
@@ -171,5 +207,6 @@ export async function openRemote(
   };
   const plugin = await startPlugin(spec, startOpts);
   holder.remote = new Remote(name, config, plugin, plugin.info as RemoteInfo, opts.cacheDir);
+  holder.remote.setStarter(() => startPlugin(spec, startOpts));
   return holder.remote;
 }

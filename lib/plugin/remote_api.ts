@@ -28,7 +28,8 @@ export interface WireError {
 }
 
 export type ItemResult =
-  | { ok: true; bytes: number }
+  /** `mode`: a download's file mode when the plugin knows it (the host then skips a chmod). */
+  | { ok: true; bytes: number; mode?: number }
   | { ok: false; error: WireError };
 
 export interface PutItem {
@@ -55,6 +56,12 @@ export interface RemoteInfo {
   listPageSize: number;
   /** a display form of the remote's location (no secrets). */
   location: string;
+  /**
+   * how many instances of the plugin (each in its own Worker) the host may run
+   * side by side for a large transfer, splitting batches between them (default
+   * 1). Worth it when the plugin's own work is CPU-bound, as a local copy is.
+   */
+  instances?: number;
 }
 
 /** Given to `create()`: facts from the host, and a channel for progress events. */

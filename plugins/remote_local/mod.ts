@@ -56,7 +56,15 @@ class LocalRemote implements RemoteImpl {
   info(): RemoteInfo {
     // Listing is a readdir per fan-out folder, far cheaper than a stat per key:
     // the host lists once instead of asking per object (DVC's estimate decides).
-    return { write: true, traverse: true, listPageSize: 1000, location: this.#root };
+    // Copying is CPU work in this Worker (Deno resolves every path it checks): two
+    // instances on two cores for large transfers.
+    return {
+      write: true,
+      traverse: true,
+      listPageSize: 1000,
+      location: this.#root,
+      instances: 2,
+    };
   }
 
   #path(key: string): string {
@@ -128,8 +136,8 @@ class LocalRemote implements RemoteImpl {
         const { path, info } = this.#guard.checkStat(it.key);
         if (!info) throw new Deno.errors.NotFound(`${it.key}: not on the remote`);
         if (!info.isFile) throw new RemoteError(`${it.key} is not a file`);
-        Deno.copyFileSync(path, it.dest);
-        return { ok: true, bytes: info.size };
+        Deno.copyFileSync(path, it.dest); // keeps the mode: objects are 0444
+        return { ok: true, bytes: info.size, mode: info.mode ?? undefined };
       } catch (err) {
         return itemError(err);
       }
