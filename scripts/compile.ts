@@ -30,6 +30,8 @@ const args = [
   // the Landlock launcher starts itself as a Worker (`cairn __landlock-launch`)
   "--include",
   join(root, "lib", "sandbox", "landlock_launcher.ts"),
+  "--include", // the Landlock probe runs on a Worker thread
+  join(root, "lib", "sandbox", "_landlock_probe_worker.ts"),
   // plots pages inline these packages' browser builds (read as files at run time)
   "--include",
   "npm:vega",

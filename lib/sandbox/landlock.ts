@@ -533,12 +533,40 @@ export interface LandlockProbe {
 
 let probed: Promise<LandlockProbe> | undefined;
 
+/**
+ * The probe on a throwaway Worker thread (see _landlock_probe_worker.ts);
+ * undefined when no Worker could run it (then a launcher process probes).
+ */
+async function probeInWorker(): Promise<LandlockProbe | undefined> {
+  let w: Worker;
+  try {
+    w = new Worker(new URL("./_landlock_probe_worker.ts", import.meta.url), { type: "module" });
+  } catch {
+    return undefined;
+  }
+  try {
+    return await new Promise<LandlockProbe | undefined>((resolve) => {
+      w.onmessage = (e: MessageEvent<LandlockProbe>) => resolve(e.data);
+      w.onerror = (e) => {
+        e.preventDefault();
+        resolve(undefined);
+      };
+    });
+  } finally {
+    w.terminate();
+  }
+}
+
 /** Can a launcher confine itself here? A real trial run (cached per process). */
 export function probeLandlock(
   opts: { refresh?: boolean; abi?: number } = {},
 ): Promise<LandlockProbe> {
   if (probed && !opts.refresh && opts.abi === undefined) return probed;
   const p = (async (): Promise<LandlockProbe> => {
+    if (opts.abi === undefined) {
+      const inThread = await probeInWorker();
+      if (inThread) return inThread;
+    }
     const ctl = await Deno.makeTempDir({ prefix: "cairn-llprobe-" });
     try {
       const spec: LaunchSpec = {
