@@ -74,6 +74,11 @@ export class Remote {
     return this.#widening;
   }
 
+  /** How many instances of the plugin are running. */
+  get instances(): number {
+    return 1 + this.#extra.length;
+  }
+
   /** The instance for the next get/put batch (round robin). */
   #pick(): PluginHandle {
     if (!this.#extra.length) return this.plugin;

@@ -6,7 +6,12 @@
 import "../../../plugins/builtin.ts";
 import { assert, assertEquals } from "../../_rig/assert.ts";
 import { ObjectStore } from "../../../lib/cache/object_store.ts";
-import { pushObjects, remoteHas, type TransferObject } from "../../../lib/cache/transfer.ts";
+import {
+  fetchObjects,
+  pushObjects,
+  remoteHas,
+  type TransferObject,
+} from "../../../lib/cache/transfer.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
 import { openRemote, type Remote } from "../../../lib/plugin/remote.ts";
 
@@ -82,6 +87,31 @@ Deno.test("local remote: an upload replaces a symlink planted at the object's na
     assertEquals(md5Bytes(Deno.readFileSync(`${root}/remote/${key}`)), obj.md5);
   } finally {
     await remote.close();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("local remote: a large transfer runs two plugin instances (one per core), and every object arrives intact", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-local-remote-" });
+  const store = new ObjectStore(`${root}/cache`);
+  const remote = await openRemote({ url: `${root}/remote` }, { cacheDir: store.cacheDir });
+  const back = new ObjectStore(`${root}/back`);
+  const remote2 = await openRemote({ url: `${root}/remote` }, { cacheDir: back.cacheDir });
+  try {
+    const objs = objects(store, 2500, 4);
+    const want = Math.min(2, navigator.hardwareConcurrency || 1); // one per core
+    assertEquals(remote.instances, 1);
+    const up = await pushObjects(store, remote, objs);
+    assertEquals(up.transferred.length, 2500);
+    assertEquals(remote.instances, want);
+    const down = await fetchObjects(back, remote2, objs);
+    assertEquals(down.transferred.length, 2500);
+    assertEquals(down.failed, []);
+    assertEquals(remote2.instances, want);
+    for (const o of objs) assertEquals(md5Bytes(Deno.readFileSync(back.pathFor(o.md5))), o.md5);
+  } finally {
+    await remote.close();
+    await remote2.close();
     Deno.removeSync(root, { recursive: true });
   }
 });
