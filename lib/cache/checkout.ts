@@ -85,6 +85,11 @@ export interface CheckoutOptions {
   source?: string;
   /** parallel linking knobs (tests, benchmarks) */
   parallel?: ParallelTuning;
+  /**
+   * The caller already ran guardListing on this output's `.dir` (same path,
+   * same md5, so the same bytes): skip the second pass over 100k entries.
+   */
+  listingGuarded?: boolean;
 }
 
 /** Workspace data not in the cache would be lost and nobody confirmed. */
@@ -490,7 +495,7 @@ export async function checkoutOutput(
     throw err;
   }
   // Listings come from clones and remotes: every entry must stay inside the output.
-  guardListing(path, out.hash.md5, listing, opts.source);
+  if (!opts.listingGuarded) guardListing(path, out.hash.md5, listing, opts.source);
   const st = lstatOrNull(path);
   const existed = st !== null;
   let present: WalkFile[] = [];

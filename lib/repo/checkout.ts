@@ -63,7 +63,7 @@ export async function checkout(
     })
       .filter(isCheckoutable);
     const ctx = cacheContext(repo);
-    guardListings(repo, ctx.cacheDir, outs);
+    const guarded = guardListings(repo, ctx.cacheDir, outs);
     const linker = new Linker(ctx.linkTypes);
     const summary: CheckoutSummary = {
       outputs: [],
@@ -90,6 +90,7 @@ export async function checkout(
         onProgress: opts.onProgress,
         confirmRemove: opts.confirmRemove,
         source: o.stage.file,
+        listingGuarded: guarded.has(o),
       });
       summary.outputs.push({ path: o.rel, isDir, result });
       for (const c of result.corrupt) {
@@ -119,10 +120,11 @@ export async function checkout(
 /**
  * Check every `.dir` listing in the cache before the first output is
  * written, so a hostile entry in a later output leaves the earlier ones
- * untouched too (checkoutOutput checks again as it goes).
+ * untouched too. Returns the outputs checked (checkoutOutput skips its own pass for them).
  */
-function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): void {
+function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): Set<OutputOf> {
   const store = new ObjectStore(cacheDir);
+  const checked = new Set<OutputOf>();
   for (const o of outs) {
     const hash = o.out.hash!;
     if (!hash.md5.endsWith(".dir")) continue;
@@ -134,7 +136,9 @@ function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): void {
       throw err;
     }
     guardListing(stageAbsPath(repo, o.stage, o.out.path), hash.md5, listing, o.stage.file);
+    checked.add(o);
   }
+  return checked;
 }
 
 /**
