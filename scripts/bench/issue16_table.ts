@@ -251,7 +251,9 @@ async function bigFile(
       await resetAdd(repo, "big.bin");
       return cairn(["add", "-q", "big.bin"], repo);
     });
-    console.error(`  add ${mib} MiB: ${add.seconds.toFixed(3)} s vs md5sum ${md5sum.seconds}`);
+    console.error(
+      `  add ${mib} MiB: ${add.seconds.toFixed(3)} s vs md5sum ${md5sum.seconds.toFixed(3)} s`,
+    );
     if (!withCheckout) return { add, md5sum };
     const md5 = /md5: ([0-9a-f]{32})/.exec(Deno.readTextFileSync(`${repo}/big.bin.dvc`))![1];
     const object = `.dvc/cache/files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
@@ -266,7 +268,9 @@ async function bigFile(
       await shell("rm -f big.bin && sync", repo);
       return cairn(["checkout", "-q"], repo);
     });
-    console.error(`  checkout ${mib} MiB: ${checkout.seconds.toFixed(3)} s vs cp ${cp.seconds}`);
+    console.error(
+      `  checkout ${mib} MiB: ${checkout.seconds.toFixed(3)} s vs cp ${cp.seconds.toFixed(3)} s`,
+    );
     return { add, md5sum, checkout, cp };
   } finally {
     await rmrf(repo);
@@ -314,7 +318,12 @@ async function startupAndPipeline(root: string, quick: boolean) {
   const statusNoop = await bestOf(n, () => cairn(["status"], fifty));
   await rmrf(emptyRepo);
   await rmrf(fifty);
-  return { denoRef, version, statusEmpty, sh, scratch, reproNoop, statusNoop };
+  const r = { denoRef, version, statusEmpty, sh, scratch, reproNoop, statusNoop };
+  // Logged as measured: a run stopped later still leaves these figures.
+  console.error(
+    "  " + Object.entries(r).map(([k, m]) => `${k} ${m.seconds.toFixed(3)} s`).join(", "),
+  );
+  return r;
 }
 
 const K = (n: number) => n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : `${n}`;
