@@ -4,6 +4,7 @@ import {
   dumpLockEntry,
   formatLockFile,
   lockEntry,
+  type LockEntryTexts,
   mergeLockIntoStages,
   parseLockFile,
   readLockFile,
@@ -187,7 +188,7 @@ Deno.test("formatLockFile: pieced together from cached entry texts = one emissio
     "tests/fixtures/dvc3/lock_formats/repo/dvc.lock",
     "tests/fixtures/dvc3/pipeline_repo/repo/dvc.lock",
   ];
-  const texts = new WeakMap();
+  const texts: LockEntryTexts = new WeakMap();
   let seen = 0;
   for (const f of fixtures) {
     let text: string;
