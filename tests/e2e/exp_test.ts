@@ -190,8 +190,9 @@ Deno.test("exp show/list/diff: baseline and experiments with metrics and params"
     ]);
 
     // table
+    // rich's table: rules above/below the header and at the end, cells padded by one space
     const table = cairnOk(["exp", "show"], { cwd: dir }).stdout;
-    const lines = table.split("\n");
+    const lines = table.split("\n").filter((l) => l && !l.startsWith(" ─")).map((l) => l.slice(2));
     assertMatch(lines[0], /^Experiment +Created +loss +lr +train\.lr +train\.epochs/);
     assertMatch(lines[1], /^workspace +- +0\.032258 +0\.1 /);
     assertMatch(lines[2], /^main /);

@@ -6,15 +6,12 @@
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { type Cell, renderCsv } from "../../py/table.ts";
-import { formatField, pyStr } from "../../py/format.ts";
 import { diffTable, formatTable, type TableFormat } from "../render/metrics_table.ts";
-import { compareCodePoints } from "../../py/canonical_json.ts";
+import { richWidth } from "../render/rich.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
 import { registerQueue } from "./exp_queue.ts";
 import { registerExpRemote } from "./exp_remote.ts";
 import { registerExpGc } from "./exp_gc.ts";
-import type { ExpExecutorJson, ExpNode, FileJson } from "../../repo/exp/show.ts";
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
@@ -46,82 +43,6 @@ async function expRun(ctx: CliContext, targets: string[], o: ExpRunFlags): Promi
 
 // ---- exp show ----
 
-interface Column {
-  kind: "metrics" | "params" | "deps";
-  file: string;
-  key: string;
-  header: string;
-}
-
-/** DVC's `flatten`: dotted keys for nested mappings; lists and scalars are leaves. */
-function flat(
-  d: unknown,
-  prefix = "",
-  out: Map<string, unknown> = new Map(),
-): Map<string, unknown> {
-  if (d && typeof d === "object" && !Array.isArray(d) && d.constructor === Object) {
-    for (const [k, v] of Object.entries(d as Record<string, unknown>)) {
-      const key = prefix ? `${prefix}.${k}` : k;
-      if (v && typeof v === "object" && !Array.isArray(v) && v.constructor === Object) {
-        flat(v, key, out);
-      } else out.set(key, v);
-    }
-  }
-  return out;
-}
-
-interface ShowRow {
-  label: string;
-  rev: string;
-  typ: string;
-  created: string;
-  /** DVC's State/Executor columns (queued, running, failed, success). */
-  state: string;
-  executor: string;
-  timestamp: string | null;
-  values: Map<string, { v?: unknown; err?: boolean }>;
-  /** index of the baseline group (-1 for the workspace). */
-  group: number;
-  isExp: boolean;
-}
-
-function colId(c: { kind: string; file: string; key: string }): string {
-  return `${c.kind}\0${c.file}\0${c.key}`;
-}
-
-function fileValues(
-  kind: "metrics" | "params",
-  files: Record<string, FileJson>,
-  cols: Map<string, Column>,
-  values: ShowRow["values"],
-) {
-  for (const [file, fj] of Object.entries(files)) {
-    if (fj.error) {
-      values.set(`${kind}\0${file}\0!`, { err: true });
-      continue;
-    }
-    for (const [key, v] of flat(fj.data)) {
-      const c = { kind, file, key, header: key };
-      const id = colId(c);
-      if (!cols.has(id)) cols.set(id, c);
-      values.set(id, { v });
-    }
-  }
-}
-
-function createdText(iso: string | null): string {
-  if (!iso) return "-";
-  const d = new Date(iso);
-  const now = new Date();
-  const p = (n: number) => String(n).padStart(2, "0");
-  if (d.toDateString() === now.toDateString()) {
-    const h = d.getHours() % 12 || 12;
-    return `${p(h)}:${p(d.getMinutes())} ${d.getHours() < 12 ? "AM" : "PM"}`;
-  }
-  const mon = d.toLocaleString("en-US", { month: "short" });
-  return `${mon} ${p(d.getDate())}, ${d.getFullYear()}`;
-}
-
 interface ShowFlags {
   allBranches?: boolean;
   allTags?: boolean;
@@ -139,160 +60,10 @@ interface ShowFlags {
   onlyChanged?: boolean;
   sortBy?: string;
   sortOrder?: string;
-  drop?: string;
-  keep?: string;
+  drop: string[];
+  keep: string[];
   precision?: string;
-}
-
-function showTable(nodes: ExpNode[], o: ShowFlags, format: TableFormat): string {
-  const cols = new Map<string, Column>();
-  const rows: ShowRow[] = [];
-  const addRow = (
-    n: ExpNode,
-    label: string,
-    typ: string,
-    group: number,
-    isExp: boolean,
-    executor: ExpExecutorJson | null = null,
-  ) => {
-    const values: ShowRow["values"] = new Map();
-    fileValues("metrics", n.data.metrics, cols, values);
-    fileValues("params", n.data.params, cols, values);
-    for (const [path, d] of Object.entries(n.data.deps)) {
-      const c: Column = { kind: "deps", file: "", key: path, header: path };
-      if (!cols.has(colId(c))) cols.set(colId(c), c);
-      values.set(colId(c), { v: d.hash ?? undefined });
-    }
-    rows.push({
-      label,
-      rev: n.rev === "workspace"
-        ? "workspace"
-        : isExp
-        ? n.rev.slice(0, 7)
-        : n.name ?? n.rev.slice(0, 7),
-      typ,
-      state: executor ? executor.state[0].toUpperCase() + executor.state.slice(1) : "",
-      executor: executor?.name ? executor.name[0].toUpperCase() + executor.name.slice(1) : "",
-      created: createdText(n.data.timestamp),
-      timestamp: n.data.timestamp,
-      values,
-      group,
-      isExp,
-    });
-  };
-  nodes.forEach((n, gi) => {
-    if (n.rev === "workspace") {
-      addRow(n, "workspace", "baseline", -1, false);
-      return;
-    }
-    addRow(n, n.name ?? n.rev.slice(0, 7), "baseline", gi, false);
-    for (const r of n.experiments ?? []) {
-      const e = r.revs[0];
-      addRow(e, e.name ?? e.rev.slice(0, 7), "branch_base", gi, true, r.executor);
-    }
-  });
-  // header: the key alone unless another file of the same kind has it too
-  const all = [...cols.values()];
-  for (const c of all) {
-    if (c.kind === "deps") continue;
-    const clash = all.some((x) => x !== c && x.kind === c.kind && x.key === c.key);
-    if (clash) c.header = `${c.file}:${c.key}`;
-  }
-  let order = [
-    ...all.filter((c) => c.kind === "metrics"),
-    ...all.filter((c) => c.kind === "params"),
-    ...all.filter((c) => c.kind === "deps").sort((a, b) => compareCodePoints(a.key, b.key)),
-  ];
-  if (o.onlyChanged) {
-    order = order.filter((c) => {
-      const seen = new Set(
-        rows.map((r) => JSON.stringify(pyStr(r.values.get(colId(c))?.v ?? "-"))),
-      );
-      return seen.size > 1;
-    });
-  }
-  const dropRe = o.drop ? new RegExp(o.drop) : undefined;
-  const keepRe = o.keep ? new RegExp(o.keep) : undefined;
-  if (dropRe) order = order.filter((c) => !dropRe.test(c.header) || !!keepRe?.test(c.header));
-  if (o.sortBy) {
-    const key = o.sortBy;
-    const col = all.find((c) => c.header === key || `${c.file}:${c.key}` === key || c.key === key);
-    if (!col) throw new UsageError(`Unknown sort column '${key}'`);
-    const dir = o.sortOrder === "desc" ? -1 : 1;
-    const val = (r: ShowRow) => r.values.get(colId(col))?.v;
-    const cmp = (a: ShowRow, b: ShowRow) => {
-      const va = val(a), vb = val(b);
-      if (va === undefined || va === null) return vb === undefined || vb === null ? 0 : 1;
-      if (vb === undefined || vb === null) return -1;
-      const na = Number(va), nb = Number(vb);
-      if (!Number.isNaN(na) && !Number.isNaN(nb)) return (na - nb) * dir;
-      return compareCodePoints(pyStr(va), pyStr(vb)) * dir;
-    };
-    // experiments sort within their baseline; baselines keep their place
-    const sorted: ShowRow[] = [];
-    for (const r of rows) {
-      if (r.isExp) continue;
-      sorted.push(r, ...rows.filter((x) => x.isExp && x.group === r.group).sort(cmp));
-    }
-    rows.splice(0, rows.length, ...sorted);
-  }
-  // DVC drops State/Executor when every row leaves them empty
-  const hasState = rows.some((r) => r.state);
-  const hasExecutor = rows.some((r) => r.executor);
-  const precision = o.precision ? Number(o.precision) : 5;
-  const cell = (r: ShowRow, c: Column, raw: boolean): string => {
-    const hit = r.values.get(colId(c));
-    if (!hit) return r.values.has(`${c.kind}\0${c.file}\0!`) ? "!" : raw ? "" : "-";
-    if (hit.v === undefined || hit.v === null) return raw ? "" : "-";
-    return raw ? pyStr(hit.v) : formatField(hit.v, { precision });
-  };
-  if (format === "csv") {
-    const headers = [
-      "Experiment",
-      "rev",
-      "typ",
-      "Created",
-      "parent",
-      ...(hasState ? ["State"] : []),
-      ...(hasExecutor ? ["Executor"] : []),
-      ...order.map((c) => c.header),
-    ];
-    const body: Cell[][] = rows.map((r) => [
-      r.isExp ? r.label : "",
-      r.rev,
-      r.typ,
-      r.timestamp ?? "",
-      "",
-      ...(hasState ? [r.state] : []),
-      ...(hasExecutor ? [r.executor] : []),
-      ...order.map((c) => cell(r, c, true)),
-    ]);
-    // Python's csv writer ends lines with \r\n
-    return renderCsv(headers, body).replaceAll("\n", "\r\n");
-  }
-  const headers = [
-    "Experiment",
-    "Created",
-    ...(hasState ? ["State"] : []),
-    ...(hasExecutor ? ["Executor"] : []),
-    ...order.map((c) => c.header),
-  ];
-  const body: Cell[][] = [];
-  rows.forEach((r, i) => {
-    let label = r.label;
-    if (r.isExp) {
-      const last = !rows[i + 1]?.isExp || rows[i + 1].group !== r.group;
-      label = `${last ? "└── " : "├── "}${r.rev} [${r.label}]`;
-    }
-    body.push([
-      label,
-      r.created,
-      ...(hasState ? [r.state || "-"] : []),
-      ...(hasExecutor ? [r.executor || "-"] : []),
-      ...order.map((c) => cell(r, c, false)),
-    ]);
-  });
-  return formatTable(headers, body, format);
+  sha?: boolean;
 }
 
 function tableFormat(o: { md?: boolean; csv?: boolean; json?: boolean }): TableFormat {
@@ -384,6 +155,8 @@ export function register(program: Command, ctx: CliContext): void {
         )
         .option("--no-pager", "Do not pipe output into a pager (cairn never pages).")
         .option("--no-fetch", "Do not fetch running experiments (cairn reads them in place).")
+        .option("--sha", "Always show git commit SHAs instead of branch/tag names.")
+        .option("-f, --force", "Accepted for DVC's CLI (cairn keeps no experiment cache).")
         .option("--hide-queued", "Hide queued experiments in the table.")
         .option("--hide-failed", "Hide failed experiments in the table.")
         .option("--hide-workspace", "Hide workspace row in the table.")
@@ -394,9 +167,19 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--only-changed", "Only show metrics/params/deps that differ between rows.")
         .option("--sort-by <column>", "Sort experiments by this metric or param.")
         .option("--sort-order <order>", "asc (default) or desc.", "asc")
-        .option("--drop <regex>", "Remove the columns whose header matches.")
-        .option("--keep <regex>", "Keep the columns whose header matches (overrides --drop).")
-        .option("--precision <n>", "Significant digits of floats (default 5)."),
+        .option(
+          "--drop <regex>",
+          "Remove the columns whose header matches (repeatable).",
+          collect,
+          [],
+        )
+        .option(
+          "--keep <regex>",
+          "Keep the columns whose header matches, whatever else says (repeatable).",
+          collect,
+          [],
+        )
+        .option("--precision <n>", "Significant digits of floats in --csv (the table: 5)."),
     async (o: ShowFlags) => {
       const format = tableFormat(o);
       if (o.sortOrder && !["asc", "desc"].includes(o.sortOrder)) {
@@ -410,13 +193,32 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }
       const { showExperiments } = await import("../../repo/exp/show.ts");
-      const nodes = showExperiments(repoFor(ctx), { ...o, revs: o.rev, num });
+      const nodes = showExperiments(repoFor(ctx), { ...o, revs: o.rev, num, shaOnly: o.sha });
       if (o.json) {
         printJson(ctx, nodes);
         return;
       }
-      const text = showTable(nodes, o, format);
-      if (text) ctx.io.out(format === "md" ? text + "\n" : text);
+      let precision: number | undefined;
+      if (o.precision !== undefined) {
+        precision = Number(o.precision);
+        if (!/^-?\d+$/.test(o.precision)) {
+          throw new UsageError(`argument --precision: invalid int value: '${o.precision}'`);
+        }
+      }
+      const { renderExpShow } = await import("../../repo/exp/show_table.ts");
+      const text = renderExpShow(nodes, {
+        csv: format === "csv",
+        markdown: format === "md",
+        precision,
+        sortBy: o.sortBy,
+        sortOrder: o.sortOrder === "desc" ? "desc" : "asc",
+        keep: o.keep,
+        drop: o.drop,
+        onlyChanged: o.onlyChanged,
+        pager: o.pager,
+        width: richWidth(),
+      });
+      if (text) ctx.io.out(text);
     },
   );
 

@@ -98,8 +98,11 @@ function revData(
   try {
     for (const stage of view.index().stages) {
       for (const d of stage.deps) {
+        // DVC leaves out import (repo), dataset and db deps; a path listed by
+        // several stages keeps its first place and the last stage's entry
+        // (a dict comprehension)
+        if (d.repo || (d.extra && ("dataset" in d.extra || "db" in d.extra))) continue;
         const p = stageOutPath(stage, d.path);
-        if (p in data.deps) continue;
         data.deps[p] = {
           hash: d.hash?.md5 ?? null,
           size: d.hash?.size ?? null,
@@ -114,7 +117,8 @@ function revData(
           size: o.hash?.size ?? null,
           nfiles: o.hash?.nfiles ?? null,
           use_cache: o.cache,
-          is_data_source: stage.kind === "dvcfile" && stage.deps.length === 0,
+          // DVC: `stage.cmd is None` (added and imported data)
+          is_data_source: stage.cmd === undefined,
         };
       }
     }
@@ -136,6 +140,46 @@ export function baselineName(repo: Repo, sha: string): string | null {
   return pick ? pick.slice(2) : null;
 }
 
+/**
+ * Names of baselines as DVC's `describe`: the current branch for HEAD's
+ * commit, else the first tag, else the first branch (refs in sorted order).
+ */
+export function describeRevs(repo: Repo, shas: string[]): Map<string, string | null> {
+  const cwd = scmRootOf(repo);
+  const tags = new Map<string, string>();
+  const branches = new Map<string, string>();
+  const refs = gitEnv(
+    ["for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags", "refs/heads"],
+    cwd,
+  );
+  for (const line of refs.split("\n").filter(Boolean)) {
+    const [ref, obj, peeled] = line.split(" ");
+    const sha = peeled || obj;
+    if (ref.startsWith("refs/tags/")) {
+      if (!tags.has(sha)) tags.set(sha, ref.slice("refs/tags/".length));
+    } else if (!branches.has(sha)) branches.set(sha, ref.slice("refs/heads/".length));
+  }
+  let head: string | undefined;
+  try {
+    head = headSha(repo);
+  } catch { /* no commits */ }
+  const sym = runToolSync("git", ["symbolic-ref", "-q", "HEAD"], {
+    cwd,
+    stdout: "piped",
+    stderr: "null",
+  });
+  const headRef = sym.code === 0 ? new TextDecoder().decode(sym.stdout).trim() : "";
+  const headBranch = headRef.startsWith("refs/heads/") ? headRef.slice(11) : null;
+  const names = new Map<string, string | null>();
+  for (const sha of shas) {
+    names.set(
+      sha,
+      sha === head && headBranch ? headBranch : tags.get(sha) ?? branches.get(sha) ?? null,
+    );
+  }
+  return names;
+}
+
 export interface ExpShowOptions {
   /** `-a`: the tips of all branches as baselines too. */
   allBranches?: boolean;
@@ -150,8 +194,10 @@ export interface ExpShowOptions {
   hideQueued?: boolean;
   hideFailed?: boolean;
   hideWorkspace?: boolean;
-  /** `--param-deps`: only params that stages depend on. */
+  /** `--param-deps`: only params that stages depend on (workspace and experiments, as DVC). */
   paramDeps?: boolean;
+  /** `--sha`: baselines named by their sha, not a branch or tag. */
+  shaOnly?: boolean;
 }
 
 function resolveCommit(cwd: string, rev: string): string | undefined {
@@ -229,7 +275,9 @@ export function showExperiments(repo: Repo, opts: ExpShowOptions = {}): ExpNode[
     });
   }
   const q = queueRanges(repo, opts);
-  for (const sha of baselines(repo, opts)) {
+  const shas = baselines(repo, opts);
+  const names = opts.shaOnly ? new Map<string, string | null>() : describeRevs(repo, shas);
+  for (const sha of shas) {
     const successful: ExpRange[] = exps.filter((e) => e.baseline === sha).map((e) => ({
       revs: [{
         rev: e.sha,
@@ -247,8 +295,9 @@ export function showExperiments(repo: Repo, opts: ExpShowOptions = {}): ExpNode[
     const children = groups.flat();
     nodes.push({
       rev: sha,
-      name: baselineName(repo, sha),
-      data: revData(repo, { key: sha, sha }, isoLocal(commitTime(repo, sha)), opts.paramDeps),
+      name: names.get(sha) ?? null,
+      // DVC collects baselines without `param_deps` (all their params show)
+      data: revData(repo, { key: sha, sha }, isoLocal(commitTime(repo, sha))),
       error: null,
       experiments: children.length ? children : null,
     });
