@@ -170,6 +170,8 @@ interface Want {
   w?: WalkFile;
   /** object size when known (lets small copies skip a stat) */
   size?: number;
+  /** present in the cache, trust (0444) checked when linking (see placeChecked) */
+  check?: boolean;
 }
 
 /** What syncing a set of files would do. */
@@ -241,6 +243,12 @@ async function plan(
   }
   const inCache = (md5: string) =>
     store.has(md5, { legacy: false }) || store.has(md5, { legacy: true });
+  // Objects of files not in the workspace: existence from the fan-out
+  // listings, trust checked on the open object when linking (no stat each).
+  const fresh = wants.filter((x) => !x.w);
+  const have = store.hasMany(fresh.map((x) => x.md5), { legacy });
+  const freshOk = new Set<Want>();
+  fresh.forEach((x, i) => have[i] && freshOk.add(x));
   for (const x of wants) {
     const w = x.w;
     if (w && cur.get(w.rel) === x.md5) {
@@ -248,6 +256,16 @@ async function plan(
       if (opts.relink && needsRelink(w, x.obj, desired)) {
         if (store.has(x.md5, { legacy })) p.relink.push(x);
         else p.missing.push(x.relpath);
+      }
+      continue;
+    }
+    if (!w) {
+      if (freshOk.has(x)) {
+        x.check = true;
+        p.write.push(x);
+      } else {
+        if (wasRemovedCorrupt(x.obj)) (p.corrupt ??= []).push(x);
+        p.missing.push(x.relpath);
       }
       continue;
     }
@@ -320,6 +338,8 @@ async function apply(
   onProgress: ProgressFn | undefined,
   result: CheckoutResult,
   tuning?: ParallelTuning,
+  store?: ObjectStore,
+  legacy = false,
 ): Promise<StateEntry[]> {
   const saved: StateEntry[] = [];
   const dropped: string[] = [];
@@ -349,10 +369,34 @@ async function apply(
   };
   const groupShared = ctx.shared === "group";
   const dstOf = (x: Want) => (x.relpath === "" ? root : `${root}/${x.relpath}`);
+  /**
+   * An object whose trust was to be checked when linking failed: verify it
+   * (a stat if 0444, else re-hashed and removed when corrupt). False if it
+   * cannot be used: then it is reported missing (and corrupt) instead.
+   */
+  const usable = (x: Want): boolean => {
+    if (!x.check || !store) return true;
+    x.check = false;
+    const v = store.verify(x.md5, { legacy });
+    if (v === "ok") return true;
+    if (v === "corrupt" || wasRemovedCorrupt(x.obj)) {
+      result.corrupt.push({ relpath: x.relpath, md5: x.md5, path: x.obj });
+    }
+    result.missing.push(x.relpath);
+    return false;
+  };
   // One at a time through the Linker (type fallback, a directory in the way).
   const placeOne = (x: Want, isRelink: boolean) => {
     const dst = dstOf(x);
-    const placed = place(linker, x.obj, dst, { isexec: isexecOf(x), groupShared, size: x.size });
+    const lo = { isexec: isexecOf(x), groupShared, size: x.size, requireReadOnly: x.check };
+    let placed: { type: LinkType; stamp?: FileStamp };
+    try {
+      placed = place(linker, x.obj, dst, lo);
+    } catch (err) {
+      if (!x.check) throw err;
+      if (!usable(x)) return;
+      placed = place(linker, x.obj, dst, { ...lo, requireReadOnly: false });
+    }
     result.linkType = placed.type;
     const s = placed.stamp ?? stampOf(Deno.statSync(dst));
     saved.push({ path: dst, stamp: s, md5: x.md5 });
@@ -364,11 +408,18 @@ async function apply(
   for (const x of p.write) if (!x.w) ensureParent(dstOf(x), made);
   const writes = p.write;
   if (writes.length >= (tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES)) {
-    // The first file settles the link type; the rest go to both cores with it.
-    placeOne(writes[0], false);
-    const rest = writes.slice(1);
-    const r = await linkMany(
-      rest.map((x) => ({ src: x.obj, dst: dstOf(x), size: x.size, isexec: isexecOf(x) })),
+    // The first file placed settles the link type; the rest go to both cores with it.
+    let k = 0;
+    while (k < writes.length && result.linkType === undefined) placeOne(writes[k++], false);
+    const rest = writes.slice(k);
+    const r = rest.length === 0 ? { stamps: [], failed: [] } : await linkMany(
+      rest.map((x) => ({
+        src: x.obj,
+        dst: dstOf(x),
+        size: x.size,
+        isexec: isexecOf(x),
+        requireReadOnly: x.check,
+      })),
       { type: result.linkType!, groupShared, onDone: tick, tuning },
     );
     const failed = new Set(r.failed);
@@ -543,6 +594,8 @@ export async function checkoutOutput(
     opts.onProgress,
     result,
     opts.parallel,
+    store,
+    legacy,
   );
   if (p.missing.length === 0) result.files = filesAfter(path, present, p, saved);
   result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
@@ -639,7 +692,18 @@ async function checkoutFile(
   result.unchanged = p.unchanged;
   result.missing = p.missing;
   result.corrupt = corruptOf(p);
-  await apply(ctx, linker, path, p, () => !!hash.isexec, opts.onProgress, result);
+  await apply(
+    ctx,
+    linker,
+    path,
+    p,
+    () => !!hash.isexec,
+    opts.onProgress,
+    result,
+    undefined,
+    store,
+    legacy,
+  );
   // Exec bit of an unchanged copy (DVC restores `isexec: true`).
   if (p.unchanged && hash.isexec && present[0] && !isExecMode(present[0].mode)) {
     const m = present[0].mode & 0o777;

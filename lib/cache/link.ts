@@ -31,6 +31,16 @@ export class LinkUnsupportedError extends CairnError {
   }
 }
 
+/**
+ * A cache object that is not read-only (0444) was about to be linked with
+ * `requireReadOnly`: its content must be verified first (nothing was written).
+ */
+export class UntrustedObjectError extends CairnError {
+  constructor(path: string) {
+    super(`cache object '${path}' is not read-only: verify it before use`);
+  }
+}
+
 /** No configured link type works between the cache and this path. */
 export class NoLinkTypeError extends CairnError {
   constructor(types: readonly LinkType[], dst: string, cause?: unknown) {
@@ -82,6 +92,15 @@ export interface LinkOptions {
   groupShared?: boolean;
   /** object size if known (small objects are copied by read + write) */
   size?: number;
+  /**
+   * Throw UntrustedObjectError unless the object is a read-only (0444) file,
+   * checked on the open file (saves checkout a stat per object beforehand).
+   */
+  requireReadOnly?: boolean;
+}
+
+function checkReadOnly(src: string, st: Deno.FileInfo): void {
+  if (!st.isFile || (st.mode! & 0o777) !== 0o444) throw new UntrustedObjectError(src);
 }
 
 /** Objects up to this size are copied by read + write (no chmod, fstat for the stamp). */
@@ -92,11 +111,19 @@ const SMALL_COPY = 1 << 20;
  * copy_file_range + chmod + stat per file: checkout of 100k files). With the
  * size unknown (`.dir` entries carry none) the fd's fstat decides.
  */
-function readIfSmall(src: string, size: number | undefined): Uint8Array | undefined {
-  if (size !== undefined) return size <= SMALL_COPY ? Deno.readFileSync(src) : undefined;
+function readIfSmall(
+  src: string,
+  size: number | undefined,
+  requireReadOnly?: boolean,
+): Uint8Array | undefined {
+  if (size !== undefined && !requireReadOnly) {
+    return size <= SMALL_COPY ? Deno.readFileSync(src) : undefined;
+  }
   const f = Deno.openSync(src, { read: true });
   try {
-    const n = f.statSync().size;
+    const st = f.statSync();
+    if (requireReadOnly) checkReadOnly(src, st);
+    const n = st.size;
     if (n > SMALL_COPY) return undefined;
     const buf = new Uint8Array(n);
     let off = 0;
@@ -132,7 +159,7 @@ export function linkFile(
   try {
     if (type === "copy") {
       const mode = workspaceFileMode(!!opts.isexec, opts.groupShared);
-      const data = readIfSmall(src, opts.size);
+      const data = readIfSmall(src, opts.size, opts.requireReadOnly);
       if (data) {
         // Without `mode`, open() applies the umask: what a plain workspace
         // file gets (mode = 0666 & ~umask). Given, Deno fchmods to exactly it.
@@ -147,8 +174,10 @@ export function linkFile(
         Deno.chmodSync(tmp, mode);
       }
     } else if (type === "hardlink") {
+      if (opts.requireReadOnly) checkReadOnly(src, Deno.statSync(src));
       Deno.linkSync(src, tmp);
     } else {
+      if (opts.requireReadOnly) checkReadOnly(src, Deno.statSync(src));
       Deno.symlinkSync(src, tmp);
     }
     Deno.renameSync(tmp, dst);
@@ -156,6 +185,7 @@ export function linkFile(
     try {
       Deno.removeSync(tmp);
     } catch { /* not created */ }
+    if (err instanceof UntrustedObjectError) throw err;
     if (type !== "copy" && isUnsupportedLinkError(err)) {
       throw new LinkUnsupportedError(type, err);
     }

@@ -3,8 +3,10 @@
  * thread and `threads - 1` Workers take batches on demand (checkout of a
  * large directory). Every file is still written at a temp path and renamed
  * (`linkFile`), so an interrupted checkout leaves no partial file. Parent
- * directories must exist. A file that fails in a batch is handed back to the
- * caller (`failed`), which retries it with the link-type fallback.
+ * directories must exist. A file that fails in a batch (an object missing or
+ * not read-only, a link type that does not work here, ...) is handed back to
+ * the caller (`failed`), which checks the object and retries it with the
+ * link-type fallback.
  */
 import { CairnError } from "../errors.ts";
 import type { FileStamp } from "../fs/walk.ts";
@@ -19,6 +21,8 @@ export interface LinkJob {
   /** object size when known (small copies skip a stat) */
   size?: number;
   isexec?: boolean;
+  /** refuse an object that is not read-only (see LinkOptions.requireReadOnly) */
+  requireReadOnly?: boolean;
 }
 
 export interface LinkManyOptions {
@@ -59,6 +63,7 @@ export interface LinkBatch {
   /** -1 = unknown */
   size: number[];
   isexec: boolean[];
+  requireReadOnly: boolean[];
 }
 
 export type LinkReply =
@@ -82,6 +87,7 @@ export function linkBatch(b: LinkBatch): LinkReply {
         isexec: b.isexec[i],
         groupShared: b.groupShared,
         size: b.size[i] < 0 ? undefined : b.size[i],
+        requireReadOnly: b.requireReadOnly[i],
       }) ?? stampAt(b.dst[i]);
       stamps[i * 3] = s.ino;
       stamps[i * 3 + 1] = s.mtimeMs;
@@ -133,6 +139,7 @@ export async function linkMany(
       dst: [],
       size: [],
       isexec: [],
+      requireReadOnly: [],
     };
     for (let i = start; i < end; i++) {
       const j = jobs[i];
@@ -140,6 +147,7 @@ export async function linkMany(
       b.dst.push(j.dst);
       b.size.push(j.size ?? -1);
       b.isexec.push(!!j.isexec);
+      b.requireReadOnly.push(!!j.requireReadOnly);
     }
     batches.push(b);
   }

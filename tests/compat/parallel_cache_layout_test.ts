@@ -131,3 +131,46 @@ Deno.test("add_repo: Workers linking restore the workspace from DVC's cache", as
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("parallel checkout: a writable object is verified first, a corrupt one reported", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-parco-" });
+  try {
+    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
+    copyTree(`${FIX}/.dvc/cache`, `${root}/dvc_cache`);
+    const store = new ObjectStore(`${root}/dvc_cache`);
+    const listing = store.readDirObject("08eb077c61a91daf20a39542c665fa03.dir");
+    const [good, bad] = [listing[0], listing[1]];
+    // one object made writable (content intact), one writable and changed
+    Deno.chmodSync(store.pathFor(good.md5), 0o644);
+    Deno.chmodSync(store.pathFor(bad.md5), 0o644);
+    Deno.writeTextFileSync(store.pathFor(bad.md5), "not what the name says\n");
+    const state = StateIndex.forRepo(`${root}/.dvc`);
+    const ctx: CacheContext = {
+      rootDir: root,
+      cacheDir: `${root}/dvc_cache`,
+      linkTypes: ["reflink", "copy"],
+      state,
+      ignore: new DvcIgnore(root),
+    };
+    const hash: HashInfo = {
+      md5: "08eb077c61a91daf20a39542c665fa03.dir",
+      size: 82,
+      nfiles: 5,
+      hashName: "md5",
+    };
+    const co = await checkoutOutput(ctx, { path: `${root}/images`, hash }, {
+      parallel: WORKERS_ONLY,
+    });
+    assertStrictEquals(co.status, "missing");
+    assertEquals(co.missing, [bad.relpath]);
+    assertEquals(co.corrupt.map((c) => c.md5), [bad.md5]);
+    assert(!store.has(bad.md5), "the corrupt object is removed");
+    assertStrictEquals(Deno.statSync(store.pathFor(good.md5)).mode! & 0o777, 0o444);
+    const want = files(`${FIX}/images`);
+    want.delete(bad.relpath);
+    assertEquals(files(`${root}/images`), want);
+    state.close();
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
