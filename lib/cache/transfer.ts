@@ -10,7 +10,7 @@
  */
 import { ignoreNotFound, InterruptedError } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
-import { md5Bytes, md5File, md5FileDos2Unix } from "../hash/md5.ts";
+import { md5Bytes, md5File, md5FileDos2Unix, WHOLE_READ_LIMIT } from "../hash/md5.ts";
 import { type DirEntry, DirListingError, parseListing } from "../hash/dir_listing.ts";
 import {
   CorruptObjectError,
@@ -700,8 +700,27 @@ function verifyDownload(path: string, obj: TransferObject, size: number): boolea
     const bytes = Deno.readFileSync(path);
     return md5Bytes(bytes) === want;
   }
-  if (md5File(path, { size }) === want) return true;
+  if (md5Small(path, size) === want) return true;
   return !!obj.legacy && md5FileDos2Unix(path) === want;
+}
+
+/** One buffer for all downloads' reads (readFileSync allocates a fresh one per file). */
+let readBuf = new Uint8Array(0);
+
+/** md5 of a downloaded file, read into a reused buffer when small (else streamed). */
+function md5Small(path: string, size: number): string {
+  if (size > WHOLE_READ_LIMIT || size <= 0) return md5File(path, { size });
+  if (readBuf.length < size + 1) readBuf = new Uint8Array(WHOLE_READ_LIMIT + 1);
+  const f = Deno.openSync(path);
+  let n = 0;
+  try {
+    for (let r; n < readBuf.length && (r = f.readSync(readBuf.subarray(n))) !== null;) n += r;
+  } finally {
+    f.close();
+  }
+  // grew past the size reported (or the buffer): hash it whole from disk
+  if (n > size) return md5File(path);
+  return md5Bytes(readBuf.subarray(0, n));
 }
 
 /**
