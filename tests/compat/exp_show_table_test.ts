@@ -60,3 +60,22 @@ Deno.test("exp show: table, csv, md and flags as DVC 3.64 prints them (recorded)
     removeDir(tmp);
   }
 });
+
+Deno.test("exp show: a repository without commits shows nothing (DVC 3.64: [], no table, CSV header)", () => {
+  const tmp = Deno.makeTempDirSync({ prefix: "cairn-expshow-" });
+  try {
+    assertEquals(run("git", ["init", "-q"], { cwd: tmp }).code, 0);
+    Deno.mkdirSync(join(tmp, ".dvc"));
+    Deno.writeTextFileSync(join(tmp, ".dvc", "config"), "");
+    Deno.writeTextFileSync(join(tmp, "params.yaml"), "a: 1\n");
+    const env = { TZ: "UTC", COLUMNS: "80" };
+    assertEquals(cairn(["exp", "show", "--json"], { cwd: tmp, env }).stdout, "[]\n");
+    assertEquals(cairn(["exp", "show"], { cwd: tmp, env }).stdout, "");
+    assertEquals(
+      cairn(["exp", "show", "--csv"], { cwd: tmp, env }).stdout,
+      "Experiment,rev,typ,Created,parent\r\n",
+    );
+  } finally {
+    removeDir(tmp);
+  }
+});

@@ -70,9 +70,11 @@ Deno.test("exp show: -n/--rev/-a/-T/-A, hide flags, param deps; rename; gc; list
     const all = git(["rev-list", "--branches", "--tags"], dir).trim().split("\n");
     assertEquals(show(dir, ["-A", "--hide-workspace"]).map((n) => n.rev), all);
     assertEquals(all.slice(0, 2), [c2, c1]);
-    // --param-deps: only params a stage depends on
-    const pd = show(dir, ["--param-deps"])[1].data.params["params.yaml"].data;
-    assertEquals(Object.keys(pd), ["lr"]);
+    // --param-deps: only params a stage depends on, in the workspace and experiments;
+    // baselines keep all (DVC collects them without param_deps)
+    const pdNodes = show(dir, ["--param-deps"]);
+    assertEquals(Object.keys(pdNodes[0].data.params["params.yaml"].data), ["lr"]);
+    assert("unused" in pdNodes[1].data.params["params.yaml"].data);
     assert("unused" in show(dir, [])[1].data.params["params.yaml"].data);
 
     // queued: State/Executor columns; --hide-queued drops it

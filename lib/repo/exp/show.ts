@@ -263,6 +263,8 @@ function sortRanges(ranges: ExpRange[]): ExpRange[] {
 
 /** The `exp show --json` document. */
 export function showExperiments(repo: Repo, opts: ExpShowOptions = {}): ExpNode[] {
+  // DVC: a repository without commits has nothing to show, not even the workspace
+  if (!resolveCommit(scmRootOf(repo), "HEAD")) return [];
   const exps = listExpRefs(repo);
   const nodes: ExpNode[] = [];
   if (!opts.hideWorkspace) {
