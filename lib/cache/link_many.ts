@@ -125,14 +125,15 @@ export async function linkMany(
   const n = jobs.length;
   const stamps = new Array<FileStamp | undefined>(n);
   const failed: number[] = [];
-  const batches: LinkBatch[] = [];
   const batchFiles = Math.max(1, opts.tuning?.batchFiles ?? BATCH_FILES);
+  const nBatches = Math.ceil(n / batchFiles);
+  const countOf = (id: number) => Math.min(batchFiles, n - id * batchFiles);
   const mainShare = opts.tuning?.mainThread ?? true;
   let byWorkers = 0;
-  for (let start = 0; start < n; start += batchFiles) {
-    const end = Math.min(n, start + batchFiles);
+  // Built when handed out, not all up front (1M files: no second copy of every path).
+  const batchAt = (id: number): LinkBatch => {
     const b: LinkBatch = {
-      id: batches.length,
+      id,
       type: opts.type,
       groupShared: !!opts.groupShared,
       src: [],
@@ -141,7 +142,8 @@ export async function linkMany(
       isexec: [],
       requireReadOnly: [],
     };
-    for (let i = start; i < end; i++) {
+    const start = id * batchFiles;
+    for (let i = start; i < start + countOf(id); i++) {
       const j = jobs[i];
       b.src.push(j.src);
       b.dst.push(j.dst);
@@ -149,11 +151,11 @@ export async function linkMany(
       b.isexec.push(!!j.isexec);
       b.requireReadOnly.push(!!j.requireReadOnly);
     }
-    batches.push(b);
-  }
+    return b;
+  };
   const take = (r: Extract<LinkReply, { type: "done" }>) => {
     const base = r.id * batchFiles;
-    const count = batches[r.id].src.length;
+    const count = countOf(r.id);
     const bad = new Set(r.failed);
     for (let k = 0; k < count; k++) {
       if (bad.has(k)) {
@@ -182,15 +184,15 @@ export async function linkMany(
     w?.();
   };
   const feed = (w: Worker) => {
-    if (failure !== undefined || next >= batches.length) return;
+    if (failure !== undefined || next >= nBatches) return;
     running++;
-    w.postMessage(batches[next++]);
+    w.postMessage(batchAt(next++));
   };
   try {
     if (parallel) {
       const nWorkers = mainShare
-        ? Math.min(threads - 1, batches.length - 1)
-        : Math.max(1, Math.min(threads - 1, batches.length));
+        ? Math.min(threads - 1, nBatches - 1)
+        : Math.max(1, Math.min(threads - 1, nBatches));
       for (let k = 0; k < nWorkers; k++) {
         const w = new Worker(new URL("./_link_worker.ts", import.meta.url), { type: "module" });
         pool.push(w);
@@ -206,7 +208,7 @@ export async function linkMany(
             return;
           }
           running--;
-          byWorkers += batches[r.id].src.length;
+          byWorkers += countOf(r.id);
           take(r);
           feed(w);
           settle();
@@ -214,11 +216,11 @@ export async function linkMany(
       }
     }
     // The main thread's share, one batch at a time (all of it when inline).
-    while ((mainShare || !parallel) && failure === undefined && next < batches.length) {
-      take(linkBatch(batches[next++]) as Extract<LinkReply, { type: "done" }>);
+    while ((mainShare || !parallel) && failure === undefined && next < nBatches) {
+      take(linkBatch(batchAt(next++)) as Extract<LinkReply, { type: "done" }>);
       if (parallel) await yieldToEventLoop();
     }
-    while (failure === undefined && (running > 0 || next < batches.length)) {
+    while (failure === undefined && (running > 0 || next < nBatches)) {
       await new Promise<void>((r) => (wake = r));
     }
     if (failure !== undefined) throw failure;
