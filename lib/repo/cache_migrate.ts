@@ -37,3 +37,55 @@ export async function migrateCache(
     lock.release();
   }
 }
+
+/** What `cache migrate --dvc-files` found (dry) or rewrote. */
+export interface DvcFilesMigrateResult {
+  /** stage files with 2.x (md5-dos2unix) entries, repo-relative, sorted. */
+  files: string[];
+  /** `.dvc` files rewritten (DVC prints "Updating DVC file"). */
+  updatedDvcFiles: string[];
+  /** every file rewritten (.dvc files and lock files), for the git hint. */
+  changed: string[];
+}
+
+function isLegacy(h: { md5: string; hashName?: string } | undefined): boolean {
+  return !!h && h.hashName === undefined;
+}
+
+/**
+ * `cache migrate --dvc-files` (DVC's `commit_2_to_3`): every stage with a
+ * 2.x entry (an output, or an in-repo dep of a non-import stage, without
+ * `hash: md5`) is committed again with plain md5 hashes, so its `.dvc` file or
+ * `dvc.lock` entry gets DVC 3's format and the objects go to `files/md5/`.
+ */
+export async function migrateDvcFiles(
+  repo: Repo,
+  opts: { dry?: boolean } = {},
+): Promise<DvcFilesMigrateResult> {
+  const { collectStages } = await import("./collect.ts");
+  const { stageAddress } = await import("../stage/types.ts");
+  const stages = collectStages(repo).stages.filter((s) => {
+    const isImport = s.kind === "dvcfile" && s.cmd === undefined && s.deps.length > 0;
+    return s.outs.some((o) => isLegacy(o.hash)) ||
+      (!isImport && s.deps.some((d) => !d.repo && isLegacy(d.hash)));
+  });
+  const files = [
+    ...new Set(
+      stages.map((s) => s.kind === "pipeline" ? s.file.replace(/\.yaml$/, ".lock") : s.file),
+    ),
+  ].sort();
+  const result: DvcFilesMigrateResult = { files, updatedDvcFiles: [], changed: [] };
+  if (opts.dry || !stages.length) return result;
+  const { commit } = await import("./commit.ts");
+  for (const s of stages) {
+    const r = await commit(repo, [stageAddress(s)], { force: true });
+    if (s.kind === "dvcfile") {
+      result.updatedDvcFiles.push(s.file);
+      result.changed.push(s.file);
+    }
+    for (const u of r.lockUpdates) {
+      if (!result.changed.includes(u.file)) result.changed.push(u.file);
+    }
+  }
+  return result;
+}

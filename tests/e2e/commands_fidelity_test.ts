@@ -4,7 +4,17 @@
  */
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "../_rig/assert.ts";
-import { CAIRN, cairn, cairnOk, git, makeRepo, readText, removeDir, run } from "../_rig/rig.ts";
+import {
+  CAIRN,
+  cairn,
+  cairnOk,
+  git,
+  makeRepo,
+  readText,
+  removeDir,
+  run,
+  writeFiles,
+} from "../_rig/rig.ts";
 
 Deno.test("install writes DVC's three hooks; they run checkout/status/push through git", () => {
   const dir = makeRepo();
@@ -151,7 +161,38 @@ Deno.test("cache migrate re-hashes DVC 2.x objects into files/md5 as DVC 3.64 di
     assertEquals(Deno.readTextFileSync(migrated), "a\r\nb\n");
     assertEquals(Deno.statSync(migrated).mode! & 0o777, 0o444);
     assertEquals(Deno.readTextFileSync(legacy), "a\r\nb\n");
-    assertEquals(cairn(["cache", "migrate", "--dvc-files"], { cwd: dir }).code, 254);
+    // --dvc-files: a 2.x entry (no `hash: md5`, md5 of the dos2unix'd content) is committed
+    // again with plain md5; outputs as DVC 3.64 printed them in a twin repository
+    writeFiles(dir, {
+      "a.txt": "hello\r\n",
+      ".gitignore": "/a.txt\n",
+      "a.txt.dvc": "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  path: a.txt\n",
+    });
+    assertEquals(
+      cairnOk(["cache", "migrate", "--dvc-files", "--dry"], { cwd: dir }).stdout
+        .replace(/^.*\n/, ""), // the object count, checked above
+      "Entries in following DVC files will be migrated to the 3.0 format:\n\ta.txt.dvc\n",
+    );
+    const rewritten = cairnOk(["cache", "migrate", "--dvc-files"], { cwd: dir }).stdout;
+    assertEquals(
+      rewritten.replace(/^.*\n/, ""),
+      "Updating DVC file 'a.txt.dvc'\n" +
+        "\nTo track the changes with git, run:\n\n\tgit add a.txt.dvc\n\n" +
+        "To enable auto staging, run:\n\n\tcairn config core.autostage true\n",
+    );
+    assertEquals(
+      Deno.readTextFileSync(join(dir, "a.txt.dvc")),
+      "outs:\n- md5: af5597c29467a96523a70787c319f4db\n  size: 7\n  path: a.txt\n  hash: md5\n",
+    );
+    assertEquals(
+      Deno.readTextFileSync(join(dir, ".dvc/cache/files/md5/af/5597c29467a96523a70787c319f4db")),
+      "hello\r\n",
+    );
+    assertEquals(
+      cairnOk(["cache", "migrate", "--dvc-files"], { cwd: dir }).stdout,
+      "Migrated 0 files to DVC 3.0 cache location.\n" +
+        "No DVC files in the repo to migrate to the 3.0 format.\n",
+    );
   } finally {
     removeDir(dir);
   }

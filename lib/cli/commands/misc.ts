@@ -4,9 +4,10 @@ import { relative } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { DVC_COMPAT_VERSION, VERSION } from "../../version.ts";
 import { findRoot } from "../../repo/repo.ts";
-import { UsageError } from "../../errors.ts";
 import { configSet, configUnset } from "../../repo/config_edit.ts";
 import { join } from "node:path";
+import { configBool } from "../../config/config.ts";
+import { gitAddHint } from "../render/git_hint.ts";
 
 function versionText(ctx: CliContext): string {
   const lines = [
@@ -117,19 +118,27 @@ export function register(program: Command, ctx: CliContext): void {
       )
         .option("--dry", "Only print actions which would be taken without actually migrating."),
     async (o: { dvcFiles?: boolean; dry?: boolean }) => {
-      if (o.dvcFiles) {
-        throw new UsageError(
-          "--dvc-files is not supported by cairn yet",
-          "run `cairn cache migrate` alone; cairn and DVC 3 read 2.x entries of .dvc files and dvc.lock as they are",
-        );
-      }
-      const { migrateCache } = await import("../../repo/cache_migrate.ts");
-      const r = await migrateCache(repoFor(ctx), { dry: o.dry });
+      const { migrateCache, migrateDvcFiles } = await import("../../repo/cache_migrate.ts");
+      const repo = repoFor(ctx);
+      const r = await migrateCache(repo, { dry: o.dry });
       ctx.io.out(
         o.dry
-          ? `${r.found} files will be re-hashed and migrated to the DVC 3.0 cache location.`
-          : `Migrated ${r.migrated} files to DVC 3.0 cache location.`,
+          ? `${r.found} files will be re-hashed and migrated to the DVC 3.0 cache location.\n`
+          : `Migrated ${r.migrated} files to DVC 3.0 cache location.\n`,
       );
+      if (!o.dvcFiles) return;
+      const f = await migrateDvcFiles(repo, { dry: o.dry });
+      if (!f.files.length) {
+        ctx.io.out("No DVC files in the repo to migrate to the 3.0 format.\n");
+      } else if (o.dry) {
+        ctx.io.out("Entries in following DVC files will be migrated to the 3.0 format:\n");
+        ctx.io.out(f.files.map((x) => `\t${x}`).join("\n") + "\n");
+      } else {
+        for (const x of f.updatedDvcFiles) ctx.io.out(`Updating DVC file '${x}'\n`);
+        if (f.changed.length && repo.scmRoot && !configBool(repo.config.core.autostage)) {
+          ctx.io.info(gitAddHint(repo.cwd, f.changed.map((x) => join(repo.root, x))));
+        }
+      }
     },
   );
 }
