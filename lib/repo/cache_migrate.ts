@@ -42,8 +42,8 @@ export async function migrateCache(
 export interface DvcFilesMigrateResult {
   /** stage files with 2.x (md5-dos2unix) entries, repo-relative, sorted. */
   files: string[];
-  /** `.dvc` files rewritten (DVC prints "Updating DVC file"). */
-  updatedDvcFiles: string[];
+  /** what DVC prints per stage, in order: "Updating DVC file 'x.dvc'", "Updating lock file 'dvc.lock'". */
+  messages: string[];
   /** every file rewritten (.dvc files and lock files), for the git hint. */
   changed: string[];
 }
@@ -74,16 +74,17 @@ export async function migrateDvcFiles(
       stages.map((s) => s.kind === "pipeline" ? s.file.replace(/\.yaml$/, ".lock") : s.file),
     ),
   ].sort();
-  const result: DvcFilesMigrateResult = { files, updatedDvcFiles: [], changed: [] };
+  const result: DvcFilesMigrateResult = { files, messages: [], changed: [] };
   if (opts.dry || !stages.length) return result;
   const { commit } = await import("./commit.ts");
   for (const s of stages) {
     const r = await commit(repo, [stageAddress(s)], { force: true });
     if (s.kind === "dvcfile") {
-      result.updatedDvcFiles.push(s.file);
+      result.messages.push(`Updating DVC file '${s.file}'`);
       result.changed.push(s.file);
     }
     for (const u of r.lockUpdates) {
+      result.messages.push(`${u.generated ? "Generating" : "Updating"} lock file '${u.file}'`);
       if (!result.changed.includes(u.file)) result.changed.push(u.file);
     }
   }

@@ -198,6 +198,38 @@ Deno.test("cache migrate re-hashes DVC 2.x objects into files/md5 as DVC 3.64 di
   }
 });
 
+Deno.test("cache migrate --dvc-files rewrites a 2.x dvc.lock entry as DVC 3.64 did", () => {
+  const dir = makeRepo();
+  try {
+    writeFiles(dir, {
+      "in.txt": "x\r\n",
+      "out.txt": "y\n",
+      ".gitignore": "/out.txt\n",
+      "dvc.yaml": "stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n" +
+        "    outs:\n    - out.txt\n",
+      "dvc.lock": "schema: '2.0'\nstages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n" +
+        "    - path: in.txt\n      md5: 401b30e3b8b5d629635a5c613cdb7919\n      size: 3\n" +
+        "    outs:\n    - path: out.txt\n      md5: 009520053b00386d1173f3988c55d192\n" +
+        "      size: 2\n",
+    });
+    assertEquals(
+      cairnOk(["cache", "migrate", "--dvc-files"], { cwd: dir }).stdout,
+      "Migrated 0 files to DVC 3.0 cache location.\nUpdating lock file 'dvc.lock'\n" +
+        "\nTo track the changes with git, run:\n\n\tgit add dvc.lock\n\n" +
+        "To enable auto staging, run:\n\n\tcairn config core.autostage true\n",
+    );
+    assertEquals(
+      readText(dir, "dvc.lock"),
+      "schema: '2.0'\nstages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n" +
+        "    - path: in.txt\n      hash: md5\n      md5: cb30fc9cec9a2d04ef49b22e2066c264\n" +
+        "      size: 3\n    outs:\n    - path: out.txt\n      hash: md5\n" +
+        "      md5: 009520053b00386d1173f3988c55d192\n      size: 2\n",
+    );
+  } finally {
+    removeDir(dir);
+  }
+});
+
 Deno.test("du on example-get-started's shape: outputs not at hand count with their recorded size; dvc.lock shown, dvc.yaml hidden", () => {
   const dir = makeRepo();
   try {

@@ -134,7 +134,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.io.out("Entries in following DVC files will be migrated to the 3.0 format:\n");
         ctx.io.out(f.files.map((x) => `\t${x}`).join("\n") + "\n");
       } else {
-        for (const x of f.updatedDvcFiles) ctx.io.out(`Updating DVC file '${x}'\n`);
+        for (const m of f.messages) ctx.io.out(`${m}\n`);
         if (f.changed.length && repo.scmRoot && !configBool(repo.config.core.autostage)) {
           ctx.io.info(gitAddHint(repo.cwd, f.changed.map((x) => join(repo.root, x))));
         }
