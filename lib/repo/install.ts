@@ -1,8 +1,10 @@
 /**
  * `install`: DVC's git hooks (spec: dvc/repo/install.py). post-checkout
  * runs `checkout` after a branch checkout, pre-commit shows `status`,
- * pre-push runs `push`; each calls `cairn git-hook <name>`. DVC's merge
- * driver is not installed (cairn has no `git-hook merge-driver`).
+ * pre-push runs `push`; each calls `cairn git-hook <name>`. Like DVC it
+ * first registers the `dvc` merge driver in the git config (pointing at
+ * `cairn git-hook merge-driver`, see merge_driver.ts); as with DVC, the
+ * user opts files in through `.gitattributes` (`*.dvc merge=dvc`).
  */
 import { join } from "node:path";
 import { CairnError } from "../errors.ts";
@@ -23,6 +25,21 @@ function shellPath(): string {
     }
   }
   return "/bin/sh";
+}
+
+/** The merge driver command DVC 3.64 registers, with `program` for `dvc` (trailing space kept). */
+export function mergeDriverCommand(program = "cairn"): string {
+  return `${program} git-hook merge-driver --ancestor %O --our %A --their %B `;
+}
+
+/**
+ * Register the `dvc` merge driver in the repository's git config
+ * (`merge.dvc.name`, `merge.dvc.driver`), as DVC does before its hooks.
+ */
+export function installMergeDriver(repo: Repo, opts: { program?: string } = {}): void {
+  if (!repo.scmRoot) return;
+  git(["config", "merge.dvc.name", "DVC merge driver"], repo.scmRoot);
+  git(["config", "merge.dvc.driver", mergeDriverCommand(opts.program)], repo.scmRoot);
 }
 
 /**

@@ -1,6 +1,6 @@
-/** `install` (DVC's git hooks) and `git-hook` (what the hooks run). */
+/** `install` (DVC's git hooks and merge driver) and `git-hook` (what they run). */
 import type { Command } from "../argparse.ts";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { findRoot } from "../../repo/repo.ts";
 
@@ -19,11 +19,15 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.usePreCommitTool) {
         ctx.io.warn("--use-pre-commit-tool is not supported by cairn; installing plain git hooks");
       }
-      const { installHooks } = await import("../../repo/install.ts");
-      installHooks(repoFor(ctx));
+      const { installHooks, installMergeDriver } = await import("../../repo/install.ts");
+      const repo = repoFor(ctx);
+      // DVC registers the merge driver first, even when a hook then refuses
+      installMergeDriver(repo);
+      installHooks(repo);
     },
   );
-  const hook = program.command("git-hook").description("Run GIT hook.");
+  // hidden from the command list, as DVC's: only git calls it
+  const hook = program.command("git-hook", { hidden: true }).description("Run GIT hook.");
   const run = async (argv: string[]) => {
     // DVC: outside a DVC repository every hook is a no-op
     if (!findRoot(ctx.cwd)) return;
@@ -63,6 +67,27 @@ export function register(program: Command, ctx: CliContext): void {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
       await run(["checkout"]);
+    },
+  );
+  defineCommand(
+    hook,
+    ctx,
+    "merge-driver",
+    "Run GIT merge driver.",
+    (c) =>
+      c.requiredOption("--ancestor <ancestor>", "Ancestor's version of the conflicting file.")
+        .requiredOption("--our <our>", "Current version of the conflicting file.")
+        .requiredOption("--their <their>", "Other branch's version of the conflicting file."),
+    async (o: { ancestor: string; our: string; their: string }) => {
+      // DVC: outside a DVC repository the driver does nothing (git keeps %A)
+      if (!findRoot(ctx.cwd)) return;
+      const { mergeDvcFiles } = await import("../../repo/merge_driver.ts");
+      const abs = (p: string) => resolve(ctx.cwd, p);
+      mergeDvcFiles(repoFor(ctx), {
+        ancestor: abs(o.ancestor),
+        our: abs(o.our),
+        their: abs(o.their),
+      });
     },
   );
 }
