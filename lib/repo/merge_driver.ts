@@ -14,6 +14,8 @@ import { buildDirObject, type DirEntry } from "../hash/dir_listing.ts";
 import { dvcOutEntry } from "../dvcfile/_entries.ts";
 import { formatDvcFile, parseDvcFile } from "../dvcfile/dvc_file.ts";
 import { pyStrRepr } from "../py/format.ts";
+import { yaml } from "../py/yaml_lib.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
 import type { Output, Stage } from "../stage/types.ts";
 import type { Repo } from "./repo.ts";
 
@@ -192,6 +194,33 @@ export function mergeDvcFiles(repo: Repo, files: MergeDriverFiles): boolean {
     }
   }
   ours.hash = { md5: dir.md5, size, nfiles: dir.nfiles, hashName: ours.hash!.hashName };
-  writeTextAtomic(files.our, formatDvcFile(stage, our.text));
+  writeTextAtomic(files.our, mergedText(files.our, stage, our.text));
   return true;
+}
+
+/**
+ * The merged file's text. DVC's round-trip dump keeps comments and layout:
+ * when only the output's hash scalars change, they are replaced in place;
+ * otherwise (a key added or dropped) the file is written as `add` would.
+ */
+function mergedText(path: string, stage: Stage, previous: string): string {
+  const full = formatDvcFile(stage, previous);
+  const want = JSON.stringify(loadYaml(full, path));
+  const doc = yaml.parseDocument(previous);
+  const entry = doc.getIn(["outs", 0], true);
+  if (!yaml.isMap(entry)) return full;
+  const hash = stage.outs[0].hash!;
+  const edits: [number, number, string][] = [];
+  for (const [key, value] of [["md5", hash.md5], ["size", hash.size], ["nfiles", hash.nfiles]]) {
+    const node = entry.get(key, true);
+    if (value === undefined || !yaml.isScalar(node) || !node.range) continue;
+    if (node.type !== "PLAIN") return full;
+    edits.push([node.range[0], node.range[1], String(value)]);
+  }
+  let text = previous;
+  for (const [start, end, value] of edits.sort((a, b) => b[0] - a[0])) {
+    text = text.slice(0, start) + value + text.slice(end);
+  }
+  // anything else to change (a key added or dropped): DVC's dump as `add` writes it
+  return JSON.stringify(loadYaml(text, path)) === want ? text : full;
 }

@@ -196,6 +196,12 @@ Deno.test("merge-driver: DVC's refusals, messages and exit codes", () => {
     f("our.dvc", "");
     assertEquals(driver("anc.dvc", "our.dvc", f("their.dvc", one)).code, 0);
     assertEquals(readText(dir, "our.dvc"), one);
+    // comments survive, as DVC's round-trip dump keeps them
+    const commented = (t: string) =>
+      "# top comment\n" + t.replace("path: data\n", "path: data  # the data\n");
+    f("our.dvc", commented(one));
+    assertEquals(driver(f("anc.dvc", one), "our.dvc", f("their.dvc", two)).code, 0);
+    assertEquals(readText(dir, "our.dvc"), commented(two));
     // a listing not in the cache: a clear error, nothing written
     f("our.dvc", two);
     const r = driver(f("anc.dvc", dirOut("0".repeat(32))), "our.dvc", f("their.dvc", one));
