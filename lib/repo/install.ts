@@ -9,6 +9,10 @@
 import { join } from "node:path";
 import { CairnError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
+import { editTopLevelText } from "../dvcfile/pipeline_edit.ts";
+import { ordered } from "../dvcfile/_entries.ts";
+import { loadYaml } from "../py/yaml_parse.ts";
+import { isPlainMapping } from "../py/value.ts";
 import { git } from "../scm/git.ts";
 import type { Repo } from "./repo.ts";
 
@@ -74,4 +78,63 @@ export function installHooks(repo: Repo, opts: { program?: string } = {}): strin
     written.push(file);
   }
   return written;
+}
+
+/**
+ * The `.pre-commit-config.yaml` entry `install --use-pre-commit-tool` adds.
+ * DVC adds its own hooks repository (which runs `dvc`); cairn's hooks run
+ * `cairn`, so its entry is a local one with the same hooks and stages.
+ */
+export function preCommitEntry(program = "cairn"): Record<string, unknown> {
+  const hook = (name: string, extra: [string, unknown][] = []) =>
+    ordered([
+      ["id", `cairn-${name}`],
+      ["name", `cairn ${name}`],
+      ["entry", `${program} git-hook ${name}`],
+      ["language", "system"],
+      ["require_serial", true],
+      ["stages", [name]],
+      ...extra,
+    ]);
+  return ordered([
+    ["repo", "local"],
+    ["hooks", [
+      hook("pre-commit"),
+      hook("pre-push"),
+      hook("post-checkout", [["always_run", true]]),
+    ]],
+  ]);
+}
+
+/**
+ * `install --use-pre-commit-tool`: add cairn's hooks to the work tree's
+ * `.pre-commit-config.yaml` (created if missing; nothing else in it
+ * changes, and an entry already there is not added twice). No-op outside
+ * git. Returns the file written, or null when nothing changed.
+ */
+export function installPreCommitConfig(repo: Repo, opts: { program?: string } = {}): string | null {
+  if (!repo.scmRoot) return null;
+  const file = join(repo.scmRoot, ".pre-commit-config.yaml");
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const data = text.trim() ? loadYaml(text, ".pre-commit-config.yaml") : {};
+  if (data !== null && !isPlainMapping(data)) {
+    throw new CairnError("'.pre-commit-config.yaml' is invalid: expected a mapping at the top");
+  }
+  const repos = data?.repos ?? [];
+  if (!Array.isArray(repos)) {
+    throw new CairnError("'.pre-commit-config.yaml' is invalid: 'repos' is not a list");
+  }
+  const entry = preCommitEntry(opts.program);
+  const same = JSON.stringify(entry);
+  if (repos.some((r) => JSON.stringify(r) === same)) return null;
+  writeTextAtomic(
+    file,
+    editTopLevelText(text, ".pre-commit-config.yaml", "repos", [...repos, entry]),
+  );
+  return file;
 }

@@ -224,3 +224,29 @@ Deno.test("merge-driver: DVC's refusals, messages and exit codes", () => {
     removeDir(dir);
   }
 });
+
+Deno.test("install --use-pre-commit-tool: driver config, cairn's hooks added to .pre-commit-config.yaml once", () => {
+  const dir = makeRepo();
+  try {
+    Deno.writeTextFileSync(
+      join(dir, ".pre-commit-config.yaml"),
+      "# mine\nrepos:\n- repo: local\n  hooks: []\n",
+    );
+    cairnOk(["install", "--use-pre-commit-tool"], { cwd: dir });
+    assertMatch(git(["config", "merge.dvc.driver"], dir), /^cairn git-hook merge-driver /);
+    // as DVC with the flag: no hooks written by install itself
+    for (const hook of ["post-checkout", "pre-commit", "pre-push"]) {
+      assert(!exists(join(dir, ".git/hooks", hook)));
+    }
+    const hook = (name: string, extra = "") =>
+      `  - id: cairn-${name}\n    name: cairn ${name}\n    entry: cairn git-hook ${name}\n` +
+      `    language: system\n    require_serial: true\n    stages:\n    - ${name}\n${extra}`;
+    const want = "# mine\nrepos:\n- repo: local\n  hooks: []\n- repo: local\n  hooks:\n" +
+      hook("pre-commit") + hook("pre-push") + hook("post-checkout", "    always_run: true\n");
+    assertEquals(readText(dir, ".pre-commit-config.yaml"), want);
+    cairnOk(["install", "--use-pre-commit-tool"], { cwd: dir });
+    assertEquals(readText(dir, ".pre-commit-config.yaml"), want);
+  } finally {
+    removeDir(dir);
+  }
+});

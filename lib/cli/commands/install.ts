@@ -16,14 +16,14 @@ export function register(program: Command, ctx: CliContext): void {
         "Install DVC hooks using pre-commit (https://pre-commit.com) if it is installed.",
       ),
     async (o: { usePreCommitTool?: boolean }) => {
-      if (o.usePreCommitTool) {
-        ctx.io.warn("--use-pre-commit-tool is not supported by cairn; installing plain git hooks");
-      }
-      const { installHooks, installMergeDriver } = await import("../../repo/install.ts");
+      const { installHooks, installMergeDriver, installPreCommitConfig } = await import(
+        "../../repo/install.ts"
+      );
       const repo = repoFor(ctx);
       // DVC registers the merge driver first, even when a hook then refuses
       installMergeDriver(repo);
-      installHooks(repo);
+      if (o.usePreCommitTool) installPreCommitConfig(repo);
+      else installHooks(repo);
     },
   );
   // hidden from the command list, as DVC's: only git calls it
