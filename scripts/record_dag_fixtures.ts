@@ -6,6 +6,7 @@
  *   deno run -A scripts/record_dag_fixtures.ts [--python /path/to/dvc-venv/bin/python]
  *     [--seeds 3] [--reps 8] [case...]
  *   deno run -A scripts/record_dag_fixtures.ts --layout [--count 100]   # layout_pinned.json
+ *   deno run -A scripts/record_dag_fixtures.ts --dot [case...]   # only `dag --dot`, `--outs --dot`
  *
  * For each case it writes `<case>/repo/` (the pipeline files; the test adds
  * `.dvc/config` with `no_scm`) and runs DVC's CLI (`dvc.cli.main`) there
@@ -487,10 +488,19 @@ const previous = (() => {
   }
 })();
 const picked = CASES.filter((c) => !only.length || only.includes(c.name));
+// `dag --dot` of every project too (its edge order comes from networkx's
+// in-place relabeling); --dot records only those, keeping the drawings.
+const DOT_ONLY = Deno.args.includes("--dot");
+const dotRuns: [string, string[]][] = [["dot", ["dag", "--dot"]], ["outs_dot", [
+  "dag",
+  "--outs",
+  "--dot",
+]]];
+for (const c of picked) c.runs = DOT_ONLY ? dotRuns : [...c.runs, ...dotRuns];
 for (const c of picked) {
   const caseDir = join(OUT, c.name);
   try {
-    Deno.removeSync(caseDir, { recursive: true });
+    if (!DOT_ONLY) Deno.removeSync(caseDir, { recursive: true });
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
@@ -531,7 +541,11 @@ for (let seed = 0; seed < SEEDS; seed++) {
   });
 }
 const runs = SEEDS * REPS;
-const rows = previous.filter((l) => !picked.some((c) => c.name === l.split("\t")[0]));
+const rows = previous.filter((l) => {
+  const [name, out] = l.split("\t");
+  return !jobs.some((j) => j.c.name === name && (!DOT_ONLY || j.out === out)) &&
+    (DOT_ONLY || !picked.some((c) => c.name === name));
+});
 jobs.forEach((j, i) => {
   const caseDir = join(OUT, j.c.name);
   let note = "";

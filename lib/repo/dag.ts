@@ -55,6 +55,35 @@ export function pipelines(g: DagGraph): DagGraph[] {
   return out;
 }
 
+/**
+ * Output paths in the order DVC's outs trie (pygtrie, unsorted) yields them:
+ * depth first over path parts, each folder's children in insertion order,
+ * a node's own value before its children's.
+ */
+function trieOrder(keys: string[]): string[] {
+  interface TrieNode {
+    key?: string;
+    children: Map<string, TrieNode>;
+  }
+  const root: TrieNode = { children: new Map() };
+  for (const key of keys) {
+    let node = root;
+    for (const part of key.split("/")) {
+      let next = node.children.get(part);
+      if (!next) node.children.set(part, next = { children: new Map() });
+      node = next;
+    }
+    node.key = key;
+  }
+  const out: string[] = [];
+  const walk = (n: TrieNode) => {
+    if (n.key !== undefined) out.push(n.key);
+    for (const c of n.children.values()) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
 /** The labeled graph `dag` shows. */
 export function dag(repo: Repo, target?: string, opts: DagOptions = {}): DagGraph {
   const { stages } = collectStages(repo);
@@ -73,7 +102,7 @@ export function dag(repo: Repo, target?: string, opts: DagOptions = {}): DagGrap
     const nodes: string[] = [];
     const edges: [string, string][] = [];
     const seenEdge = new Set<string>();
-    for (const o of graph.outs.values()) nodes.push(label(o.key));
+    for (const key of trieOrder([...graph.outs.values()].map((o) => o.key))) nodes.push(label(key));
     stages.forEach((stage) => {
       for (const key of depKeys(stage)) {
         const producers = [...graph.outs.values()].filter((o) =>

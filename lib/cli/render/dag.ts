@@ -4,17 +4,29 @@
  * on top), byte for byte.
  */
 import { drawDagAscii } from "../../py/dag_ascii.ts";
+import { dotEdgeOrder } from "../../py/nx_dot_order.ts";
 import { type DagGraph, pipelines } from "../../repo/dag.ts";
 import { richWidth } from "./rich.ts";
 
-/** `strict digraph {` with one line per node then per edge (edges point downstream). */
+/**
+ * `strict digraph {` with one line per node then per edge (edges point
+ * downstream), edges in the order DVC's in-place relabeling leaves them.
+ */
 export function renderDot(g: DagGraph): string {
   const q = (s: string) => `"${s.replaceAll('"', '\\"')}"`;
   const lines = ["strict digraph {"];
   for (const n of g.nodes) lines.push(`${q(n)};`);
-  for (const [a, b] of g.edges) lines.push(`${q(a)} -> ${q(b)};`);
+  for (const [a, b] of dotEdgeOrder(g.nodes, networkxEdges(g))) lines.push(`${q(a)} -> ${q(b)};`);
   lines.push("}", "", "");
   return lines.join("\n");
+}
+
+/** The edges in the order DVC's graph holds them: grouped by downstream node, in node order. */
+function networkxEdges(g: DagGraph): [string, string][] {
+  const rank = new Map(g.nodes.map((n, i) => [n, i]));
+  return g.edges.map((e, i) => ({ e, i }))
+    .sort((a, b) => rank.get(a.e[1])! - rank.get(b.e[1])! || a.i - b.i)
+    .map(({ e }) => e);
 }
 
 function byCodePoint(a: string, b: string): number {
@@ -46,13 +58,7 @@ export function renderMermaid(g: DagGraph, markdown = false): string {
  * than the console (`width`) of its trailing spaces down to that width.
  */
 export function renderAscii(g: DagGraph, width = richWidth()): string {
-  const text = pipelines(g).map((p) => {
-    const rank = new Map(p.nodes.map((n, i) => [n, i]));
-    const edges = p.edges.map((e, i) => ({ e, i }))
-      .sort((a, b) => rank.get(a.e[1])! - rank.get(b.e[1])! || a.i - b.i)
-      .map(({ e }) => e);
-    return drawDagAscii(p.nodes, edges);
-  }).join("\n");
+  const text = pipelines(g).map((p) => drawDagAscii(p.nodes, networkxEdges(p))).join("\n");
   return text.split("\n").map((line) => {
     const excess = [...line].length - width;
     if (excess <= 0) return line;
