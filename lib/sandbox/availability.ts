@@ -7,26 +7,16 @@ import { SandboxUnavailableError } from "./errors.ts";
 import { statOrNull } from "./_paths.ts";
 import { prestartLandlockLauncher, probeLandlock } from "./landlock.ts";
 
-/** The sandbox implementations. */
-export type SandboxBackend = "bwrap" | "landlock";
-/** What the user asks for: a backend, or the best one that works here. */
-export type BackendChoice = "auto" | SandboxBackend;
-export const BACKEND_CHOICES: BackendChoice[] = ["auto", "bwrap", "landlock"];
+import { type BackendChoice, type SandboxBackend, sandboxBackendChoice } from "./backend_choice.ts";
 
-let preferred: BackendChoice = "auto";
-
-/**
- * The backend for this cairn run when a caller names none (set once by the
- * CLI from `repro --sandbox-backend`, else `sandbox.backend` in .dvc/cairn.yaml).
- */
-export function setSandboxBackend(choice: BackendChoice | undefined): void {
-  preferred = choice ?? "auto";
-}
-
-/** The backend choice in effect (see setSandboxBackend). */
-export function sandboxBackendChoice(): BackendChoice {
-  return preferred;
-}
+export {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  parseBackend,
+  type SandboxBackend,
+  sandboxBackendChoice,
+  setSandboxBackend,
+} from "./backend_choice.ts";
 
 export interface SandboxAvailability {
   /** bwrap found and a trial sandbox started. */
@@ -164,13 +154,6 @@ export function sandboxAvailable(
   return cached;
 }
 
-/** Parse a backend word (`repro --sandbox-backend`, `sandbox.backend`). */
-export function parseBackend(value: unknown): BackendChoice | undefined {
-  return typeof value === "string" && (BACKEND_CHOICES as string[]).includes(value)
-    ? value as BackendChoice
-    : undefined;
-}
-
 /**
  * Throw a SandboxUnavailableError naming the missing piece when sandboxing
  * was asked for but cannot be enforced: cairn never runs a stage unconfined
@@ -180,7 +163,7 @@ export function parseBackend(value: unknown): BackendChoice | undefined {
 export async function requireSandbox(
   opts: AvailabilityOptions & { stage?: string; backend?: BackendChoice } = {},
 ): Promise<SandboxAvailability> {
-  const choice = opts.backend ?? preferred;
+  const choice = opts.backend ?? sandboxBackendChoice();
   const who = opts.stage ? ` for stage '${opts.stage}'` : "";
   if (choice === "landlock") {
     const a = await sandboxAvailable(opts);

@@ -38,6 +38,7 @@ import {
   type LaunchSpec,
 } from "./landlock_launcher.ts";
 import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
+import { landlockLauncherWanted, wantLandlockLauncher } from "./backend_choice.ts";
 
 /** The launcher script next to this one: a path, or its URL when cairn was imported by URL. */
 export function launcherScript(): string {
@@ -369,7 +370,6 @@ function startLauncher(argv = launcherCommand()): Launcher {
   return l;
 }
 
-let keepReady = false;
 let spare: Launcher | undefined;
 
 /**
@@ -381,7 +381,7 @@ let spare: Launcher | undefined;
  * so library users and tests leak no process.
  */
 export function keepLandlockLauncherReady(on = true): void {
-  keepReady = on;
+  wantLandlockLauncher(on);
   if (!on && spare) {
     const s = spare;
     spare = undefined;
@@ -391,7 +391,7 @@ export function keepLandlockLauncherReady(on = true): void {
 
 /** Start the launcher kept ready (keepLandlockLauncherReady), if none is waiting. */
 export function prestartLandlockLauncher(): void {
-  if (!keepReady || spare) return;
+  if (!landlockLauncherWanted() || spare) return;
   spare = startLauncher();
   spare.child?.unref();
 }

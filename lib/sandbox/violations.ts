@@ -484,9 +484,4 @@ export function violationsFromEnv(
   return out;
 }
 
-/** A readable multi-line explanation of violations, for the stage failure message. */
-export function formatViolations(violations: Violation[]): string {
-  return violations.map((v) =>
-    `  - ${v.message}${v.fix ? `\n    to allow it: ${v.fix.replace(/\n/g, "\n      ")}` : ""}`
-  ).join("\n");
-}
+export { formatViolations } from "./violation_text.ts";

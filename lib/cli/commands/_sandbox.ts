@@ -1,12 +1,16 @@
 /** `repro --sandbox[=on|hermetic]` and `--explain-inputs`: flags -> StageRunOptions. */
 import { type Command, Option } from "../argparse.ts";
 import type { CliContext } from "../context.ts";
-import { POLICIES, type SandboxPolicy } from "../../sandbox/grants.ts";
+import { loadCairnConfig, POLICIES, type SandboxPolicy } from "../../config/cairn_config.ts";
 import type { StageRunOptions } from "../../pipeline/run_stage.ts";
 import { inputsReportText, noticeText } from "../render/sandbox.ts";
-import { loadCairnConfig } from "../../config/cairn_config.ts";
-import { BACKEND_CHOICES, parseBackend, setSandboxBackend } from "../../sandbox/availability.ts";
-import { keepLandlockLauncherReady } from "../../sandbox/landlock.ts";
+// backend_choice.ts, not availability.ts/landlock.ts: those load only when a stage runs sandboxed
+import {
+  BACKEND_CHOICES,
+  parseBackend,
+  setSandboxBackend,
+  wantLandlockLauncher,
+} from "../../sandbox/backend_choice.ts";
 
 export interface SandboxFlags {
   /** true for a bare `--sandbox`; a policy word otherwise. */
@@ -61,7 +65,7 @@ export function stageRunOptions(
   setSandboxBackend(
     parseBackend(flags.sandboxBackend) ?? projectBackend(ctx) ?? "auto",
   );
-  keepLandlockLauncherReady(); // a launcher starts only once Landlock is chosen
+  wantLandlockLauncher(); // a launcher starts only once Landlock is chosen
   let reports = 0;
   return {
     policy,

@@ -1,6 +1,7 @@
 /** Text of sandbox reports: `repro --explain-inputs`, non-fatal notices, `runners list`. */
 import type { InputsReport } from "../../sandbox/explain_inputs.ts";
-import { formatViolations, type Violation } from "../../sandbox/violations.ts";
+import type { Violation } from "../../sandbox/violations.ts";
+import { formatViolations } from "../../sandbox/violation_text.ts";
 import type { CommandInfo } from "../../pipeline/run_stage.ts";
 
 const list = (xs: string[], indent: string) => xs.map((x) => `${indent}- ${x}`).join("\n");

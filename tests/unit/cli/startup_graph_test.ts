@@ -90,6 +90,32 @@ for (const [command, extra] of Object.entries(COMMANDS)) {
   });
 }
 
+// The backends (bwrap, Landlock, availability probes, violation analysis)
+// load only when a stage runs sandboxed: `repro` sets its per-run choices
+// through lib/sandbox/backend_choice.ts and formats reports with
+// violation_text.ts, both small. The verb each command imports dynamically
+// counts too: a no-op run loads it.
+const SANDBOX_ALLOWED = new Set(["backend_choice.ts", "violation_text.ts"]);
+const VERBS: Record<string, string> = {
+  status: "lib/repo/status.ts",
+  repro: "lib/repo/reproduce.ts",
+};
+for (const [command, verb] of Object.entries(VERBS)) {
+  Deno.test(`a no-op 'cairn ${command}' loads no sandbox backend module`, () => {
+    const loaded = staticClosure(info, ["cli.ts", "lib/cli/main.ts", ...COMMANDS[command], verb]);
+    const sandbox = [...loaded]
+      .filter((s) => s.startsWith(new URL("lib/sandbox/", ROOT).href))
+      .map((s) => s.slice(new URL("lib/sandbox/", ROOT).href.length))
+      .filter((name) => !SANDBOX_ALLOWED.has(name));
+    assertEquals(sandbox, [], `sandbox modules on the start-up path of ${command}`);
+  });
+}
+
+Deno.test("the sandbox check sees a backend module (it can fail)", () => {
+  const loaded = staticClosure(info, ["lib/pipeline/run_stage.ts"]);
+  assert(loaded.has(new URL("lib/sandbox/availability.ts", ROOT).href));
+});
+
 Deno.test("the graph check sees an eager node: import and a CommonJS package (it can fail)", () => {
   // lib/plugin/trust.ts hashes plugin folders with node:crypto (not on the start-up path)
   assert(staticClosure(info, ["lib/plugin/trust.ts"]).has("node:crypto"));
