@@ -4,7 +4,7 @@
  * and DVC-tracked data, without DVC's own metafiles.
  */
 import { basename, posix } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, ExitCode } from "../errors.ts";
 import type { Repo } from "./repo.ts";
 import { openRevision, resolveRevision, type RevisionView } from "./revisions.ts";
 
@@ -45,7 +45,11 @@ export function du(
   const view = openRevision(repo, rev);
   const dir = posix.normalize(path || ".").replace(/^\.$/, "").replace(/\/+$/, "");
   if (dir !== "" && !view.exists(dir)) {
-    throw new CairnError(`[Errno 2] No such file or directory: '${path}'`);
+    // DVC 3.64 reports the FileNotFoundError as an unexpected error (exit 255)
+    throw new CairnError(
+      `unexpected error - [Errno 2] No such file or directory: '${repo.root}/${dir}'`,
+      { exitCode: ExitCode.other },
+    );
   }
   const files = (dir === "" || view.isDir(dir) ? view.find(dir) : [dir])
     .filter((f) => !isMetafile(f));

@@ -1,11 +1,14 @@
 /**
- * `ls-url` / `list-url` for local paths and `file://` URLs (DVC's
- * `Repo.ls_url`): a directory's entries in the file system's order (files,
- * then directories), or every file below it with `recursive`.
+ * `ls-url` / `list-url` (DVC's `Repo.ls_url`): a directory's entries (files,
+ * then directories), or every file below it with `recursive`. Local paths and
+ * `file://` URLs are read directly; s3://, ssh://, webdav(s):// through the
+ * remote plugin of their scheme (with exactly its manifest's grants); an
+ * http(s):// URL is a single file, as DVC's HTTP filesystem sees it.
  */
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CairnError, ExitCode, fsError, UsageError } from "../errors.ts";
+import { CairnError, ExitCode, fsError } from "../errors.ts";
+import { openRemote } from "../plugin/remote.ts";
 
 /** One entry as DVC lists it. */
 export interface UrlEntry {
@@ -15,32 +18,140 @@ export interface UrlEntry {
   size?: number;
 }
 
-function localPath(url: string, cwd: string): string {
-  if (url.startsWith("file://")) return fileURLToPath(url);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new UsageError(
-      `ls-url supports local paths and file:// URLs; '${url}' is not one`,
-      "list remote storage with the tool of its service",
-    );
-  }
-  return resolve(cwd, url);
+export interface LsUrlOptions {
+  cwd: string;
+  recursive?: boolean;
+  /** DVC's `maxdepth`: limits the recursion (0: the URL itself). */
+  maxdepth?: number;
+  /** `--fs-config k=v`: settings of the URL's filesystem (as a remote's config keys). */
+  fsConfig?: Record<string, string>;
 }
 
-/** DVC's `ls_url`: `maxdepth` limits the recursion (0: the URL itself). */
-export function lsUrl(
-  url: string,
-  opts: { cwd: string; recursive?: boolean; maxdepth?: number },
-): UrlEntry[] {
-  const root = localPath(url, opts.cwd);
+function missing(url: string, detail: string): CairnError {
+  return new CairnError(`The path '${url}' does not exist: ${detail}`, {
+    exitCode: ExitCode.other,
+  });
+}
+
+function isLocal(url: string): boolean {
+  return url.startsWith("file://") || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+}
+
+/** DVC's `ls_url` for any supported URL. */
+export async function lsUrl(url: string, opts: LsUrlOptions): Promise<UrlEntry[]> {
+  if (isLocal(url)) return lsLocal(url, opts);
+  if (/^https?:\/\//i.test(url)) return await lsHttp(url);
+  return await lsRemote(url, opts);
+}
+
+/** DVC's HTTP filesystem cannot list: any URL that answers is one file. */
+async function lsHttp(url: string): Promise<UrlEntry[]> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: "HEAD" });
+    await res.body?.cancel();
+  } catch (err) {
+    throw new CairnError(`failed to reach '${url}': ${(err as Error).message}`);
+  }
+  if (!res.ok) {
+    throw missing(url, `${url}: ${res.status}, message='${res.statusText}', url='${res.url}'`);
+  }
+  return [{ path: url, isdir: false }];
+}
+
+/** A directory tree rebuilt from object keys (object stores have no folders). */
+interface Dir {
+  files: Map<string, number | undefined>;
+  dirs: Map<string, Dir>;
+}
+
+function treeOf(keys: string[]): Dir {
+  const root: Dir = { files: new Map(), dirs: new Map() };
+  for (const key of keys) {
+    const parts = key.split("/").filter((p) => p);
+    if (!parts.length) continue;
+    let d = root;
+    for (const p of parts.slice(0, -1)) {
+      let sub = d.dirs.get(p);
+      if (!sub) d.dirs.set(p, sub = { files: new Map(), dirs: new Map() });
+      d = sub;
+    }
+    d.files.set(parts[parts.length - 1], undefined);
+  }
+  return root;
+}
+
+const byName = (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0;
+
+/** How DVC names a single file: the filesystem's path of it (no scheme). */
+function remoteFileName(url: string): string {
+  const u = new URL(url);
+  const path = decodeURIComponent(u.pathname);
+  if (u.protocol === "s3:") return `${u.host}${path}`;
+  if (u.protocol === "ssh:") return path;
+  return path.replace(/^\/+/, "");
+}
+
+async function lsRemote(url: string, opts: LsUrlOptions): Promise<UrlEntry[]> {
+  const root = url.replace(/\/+$/, "");
+  const tmp = Deno.makeTempDirSync({ prefix: "cairn-ls-url-" });
+  try {
+    const config = { ...opts.fsConfig, url: root };
+    const remote = await openRemote(config, { name: root, cacheDir: tmp });
+    let keys: string[];
+    try {
+      keys = await remote.list("");
+    } finally {
+      await remote.close();
+    }
+    if (!keys.length) {
+      // not a folder with files: a single file, or nothing
+      const slash = root.lastIndexOf("/");
+      const base = root.slice(0, slash);
+      const name = decodeURIComponent(root.slice(slash + 1));
+      let found = false;
+      if (name && !/^[a-z][a-z0-9+.-]*:\/?$/i.test(base)) {
+        const parent = await openRemote({ ...opts.fsConfig, url: base }, {
+          name: base,
+          cacheDir: tmp,
+        });
+        try {
+          [found] = await parent.exists([name]);
+        } finally {
+          await parent.close();
+        }
+      }
+      if (!found) throw missing(url, `No such file or directory: '${remoteFileName(root)}'`);
+      return [{ path: remoteFileName(root), isdir: false }];
+    }
+    if (opts.maxdepth === 0) return [{ path: remoteFileName(root), isdir: false }];
+    const out: UrlEntry[] = [];
+    const walk = (dir: Dir, rel: string, depth: number) => {
+      const leaf = !opts.recursive ||
+        (opts.maxdepth !== undefined && depth >= opts.maxdepth - 1);
+      const join = (n: string) => rel ? `${rel}/${n}` : n;
+      for (const name of [...dir.files.keys()].sort(byName)) {
+        out.push({ path: join(name), isdir: false, size: dir.files.get(name) });
+      }
+      const subs = [...dir.dirs.keys()].sort(byName);
+      if (leaf) { for (const name of subs) out.push({ path: join(name), isdir: true }); }
+      else for (const name of subs) walk(dir.dirs.get(name)!, join(name), depth + 1);
+    };
+    walk(treeOf(keys), "", 0);
+    return out;
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+}
+
+function lsLocal(url: string, opts: LsUrlOptions): UrlEntry[] {
+  const root = url.startsWith("file://") ? fileURLToPath(url) : resolve(opts.cwd, url);
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(root);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new CairnError(
-        `The path '${url}' does not exist: [Errno 2] No such file or directory: '${root}'`,
-        { exitCode: ExitCode.other },
-      );
+      throw missing(url, `[Errno 2] No such file or directory: '${root}'`);
     }
     throw fsError(err, "reading", root);
   }

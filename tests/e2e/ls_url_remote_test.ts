@@ -1,0 +1,137 @@
+/**
+ * `ls-url` of remote URLs (issue 15) against the real servers on 127.0.0.1:
+ * S3 (moto), SSH (sshd), WebDAV (nginx), through the built-in remote plugins
+ * with their manifests' grants (the real `scripts/cairn`, a subprocess).
+ * The expected listings are what DVC 3.64's `ls_url` gives for the same tree
+ * on a local disk (checked with the real DVC; its S3/SSH/WebDAV filesystems
+ * are not installed here), in key order since object stores list sorted.
+ */
+import "../../plugins/builtin.ts";
+import { join } from "node:path";
+import { assertEquals, assertMatch } from "../_rig/assert.ts";
+import { cairn, removeDir } from "../_rig/rig.ts";
+import { openRemote } from "../../lib/plugin/remote.ts";
+import {
+  readServicesEnv,
+  type RemoteCase,
+  remoteCase,
+  type RemoteKind,
+  testOptions,
+} from "../plugins/_remotes.ts";
+
+const TREE: [string, string][] = [
+  ["a.txt", "a\n"],
+  ["b.txt", "bb\n"],
+  ["sub/c.txt", "c\n"],
+  ["sub/deep/d.txt", "d\n"],
+  ["z/e.txt", "e\n"],
+];
+
+/** `--fs-config` pairs carrying the case's credentials, as a user passes them. */
+function fsConfig(c: RemoteCase): string[] {
+  const { url: _url, ...rest } = c.config;
+  const pairs = Object.entries(rest).map(([k, v]) => `${k}=${v}`);
+  return pairs.length ? ["--fs-config", ...pairs] : [];
+}
+
+async function upload(c: RemoteCase): Promise<void> {
+  const tmp = Deno.makeTempDirSync({ prefix: "cairn-lsurl-put-" });
+  try {
+    const remote = await openRemote(c.config, { name: "t", cacheDir: tmp });
+    try {
+      for (const [key, text] of TREE) await remote.writeBytes(key, new TextEncoder().encode(text));
+    } finally {
+      await remote.close();
+    }
+  } finally {
+    removeDir(tmp);
+  }
+}
+
+const env = readServicesEnv();
+for (const kind of ["s3", "ssh", "webdav"] as RemoteKind[]) {
+  const c = remoteCase(kind, env);
+  Deno.test({
+    name: `ls-url ${kind}://: a folder, -R, --level, --json, a file, a missing path`,
+    ...testOptions(c),
+    async fn() {
+      await upload(c);
+      const cwd = Deno.makeTempDirSync({ prefix: "cairn-lsurl-" });
+      try {
+        const url = c.config.url;
+        const ls = (...args: string[]) => {
+          const r = cairn(["ls-url", ...args, ...fsConfig(c)], { cwd, subprocess: true });
+          if (r.code !== 0) throw new Error(`ls-url ${args.join(" ")}: ${r.code}\n${r.stderr}`);
+          return r.stdout;
+        };
+        assertEquals(ls(url), "a.txt\nb.txt\nsub\nz\n");
+        assertEquals(ls(`${url}/`), "a.txt\nb.txt\nsub\nz\n");
+        assertEquals(ls("-R", url), "a.txt\nb.txt\nsub/c.txt\nsub/deep/d.txt\nz/e.txt\n");
+        assertEquals(ls("-R", "-L", "1", url), "a.txt\nb.txt\nsub\nz\n");
+        assertEquals(ls("-R", "-L", "2", url), "a.txt\nb.txt\nsub/c.txt\nsub/deep\nz/e.txt\n");
+        assertEquals(ls("-L", "2", url), "a.txt\nb.txt\nsub\nz\n");
+        const alias = cairn(["list-url", `${url}/sub`, ...fsConfig(c)], { cwd, subprocess: true });
+        assertEquals([alias.code, alias.stdout], [0, "c.txt\ndeep\n"]);
+        assertEquals(JSON.parse(ls("--json", "-R", "-L", "2", `${url}/sub`)), [
+          { path: "c.txt", isdir: false },
+          { path: "deep/d.txt", isdir: false },
+        ]);
+        assertEquals(JSON.parse(ls("--json", `${url}/sub`)), [
+          { path: "c.txt", isdir: false },
+          { path: "deep", isdir: true },
+        ]);
+        // a file: DVC names it by its path on the filesystem, without the scheme
+        const u = new URL(url);
+        const fsPath = kind === "s3"
+          ? `${u.host}${u.pathname}`
+          : kind === "ssh"
+          ? u.pathname
+          : u.pathname.slice(1);
+        assertEquals(ls(`${url}/sub/c.txt`), `${fsPath}/sub/c.txt\n`);
+        assertEquals(ls("-L", "0", url), `${fsPath}\n`);
+        const missing = cairn(["ls-url", `${url}/nope`, ...fsConfig(c)], {
+          cwd,
+          subprocess: true,
+        });
+        assertEquals(missing.code, 255);
+        assertEquals(missing.stdout, "");
+        assertMatch(
+          missing.stderr,
+          new RegExp(
+            `^ERROR: The path '${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/nope' does not exist`,
+          ),
+        );
+      } finally {
+        removeDir(cwd);
+        if (c.localRoot) removeDir(c.localRoot);
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "ls-url http://: a URL that answers is one file; a 404 is DVC's missing path (255)",
+  ...testOptions(remoteCase("webdav", env)),
+  fn() {
+    const root = env.CAIRN_TEST_HTTP_ROOT;
+    const name = `lsurl-${crypto.randomUUID().slice(0, 8)}.txt`;
+    Deno.writeTextFileSync(join(root, name), "hi\n");
+    const cwd = Deno.makeTempDirSync({ prefix: "cairn-lsurl-" });
+    try {
+      const url = `${env.CAIRN_TEST_HTTP_URL}/${name}`;
+      const ok = cairn(["ls-url", "--size", url], { cwd, subprocess: true });
+      assertEquals([ok.code, ok.stdout], [0, `  ${url}\n`]);
+      const gone = cairn(["ls-url", `${url}.nope`], { cwd, subprocess: true });
+      assertEquals(gone.code, 255);
+      // DVC 3.64's text for the same request
+      assertEquals(
+        gone.stderr,
+        `ERROR: The path '${url}.nope' does not exist: ${url}.nope: 404, ` +
+          `message='Not Found', url='${url}.nope'\n`,
+      );
+    } finally {
+      removeDir(cwd);
+      Deno.removeSync(join(root, name));
+    }
+  },
+});
