@@ -4,10 +4,17 @@
  */
 import { CairnError, ConfigError } from "../errors.ts";
 import { NoSymlinks, SymlinkRefusedError } from "./no_symlinks.ts";
-import { type PluginHandle, startPlugin, type StartPluginOptions } from "./loader.ts";
+import { PluginError, type PluginHandle, startPlugin, type StartPluginOptions } from "./loader.ts";
 import type { PermissionKind } from "./manifest.ts";
 import { PluginRegistry } from "./registry.ts";
-import type { GetItem, ItemResult, PutItem, RemoteInfo, WireError } from "./remote_api.ts";
+import type {
+  GetItem,
+  ItemResult,
+  ListEntry,
+  PutItem,
+  RemoteInfo,
+  WireError,
+} from "./remote_api.ts";
 
 /** A remote's config section as DVC stores it (`url`, `endpointurl`, `user`, ...). */
 export type RemoteConfig = Record<string, string>;
@@ -128,6 +135,15 @@ export class Remote {
   }
   list(prefix = ""): Promise<string[]> {
     return this.plugin.call("list", [prefix]);
+  }
+  /** Keys with sizes (and empty folders) where the plugin knows them; plain keys otherwise. */
+  async listEntries(prefix = ""): Promise<ListEntry[]> {
+    try {
+      return await this.plugin.call<ListEntry[]>("listEntries", [prefix]);
+    } catch (err) {
+      if (!(err instanceof PluginError && err.wire.code === "EUNSUPPORTED")) throw err;
+    }
+    return (await this.list(prefix)).map((key) => ({ key }));
   }
   async get(items: GetItem[]): Promise<ItemResult[]> {
     // temp names the host made up: the plugin creates them, so only their folders are checked

@@ -47,6 +47,15 @@ export interface GetItem {
   dest: string;
 }
 
+/** One object of a detailed listing (optional `RemoteImpl.listEntries`). */
+export interface ListEntry {
+  key: string;
+  /** the object's size in bytes. */
+  size?: number;
+  /** an empty folder (only remotes that have folders report them). */
+  dir?: boolean;
+}
+
 export interface RemoteInfo {
   /** put/remove/writeBytes are supported. */
   write: boolean;
@@ -85,6 +94,11 @@ export interface RemoteImpl {
   exists(keys: string[]): Promise<boolean[]>;
   /** every object key under `prefix` ("" = all; a prefix ends with "/"). */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Optional: list() with each object's size, and empty folders as `dir`
+   * entries (`ls-url` shows both). The host falls back to list() without it.
+   */
+  listEntries?(prefix: string): Promise<ListEntry[]>;
   get(items: GetItem[]): Promise<ItemResult[]>;
   put(items: PutItem[]): Promise<ItemResult[]>;
   /** removing an absent key succeeds. */

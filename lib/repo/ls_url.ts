@@ -9,6 +9,7 @@ import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CairnError, ExitCode, fsError } from "../errors.ts";
 import { openRemote } from "../plugin/remote.ts";
+import type { ListEntry } from "../plugin/remote_api.ts";
 
 /** One entry as DVC lists it. */
 export interface UrlEntry {
@@ -65,18 +66,18 @@ interface Dir {
   dirs: Map<string, Dir>;
 }
 
-function treeOf(keys: string[]): Dir {
+function treeOf(entries: ListEntry[]): Dir {
   const root: Dir = { files: new Map(), dirs: new Map() };
-  for (const key of keys) {
-    const parts = key.split("/").filter((p) => p);
+  for (const e of entries) {
+    const parts = e.key.split("/").filter((p) => p);
     if (!parts.length) continue;
     let d = root;
-    for (const p of parts.slice(0, -1)) {
+    for (const p of e.dir ? parts : parts.slice(0, -1)) {
       let sub = d.dirs.get(p);
       if (!sub) d.dirs.set(p, sub = { files: new Map(), dirs: new Map() });
       d = sub;
     }
-    d.files.set(parts[parts.length - 1], undefined);
+    if (!e.dir) d.files.set(parts[parts.length - 1], e.size);
   }
   return root;
 }
@@ -98,9 +99,10 @@ async function lsRemote(url: string, opts: LsUrlOptions): Promise<UrlEntry[]> {
   try {
     const config = { ...opts.fsConfig, url: root };
     const remote = await openRemote(config, { name: root, cacheDir: tmp });
-    let keys: string[];
+    let keys: ListEntry[];
     try {
-      keys = await remote.list("");
+      // sizes and empty folders where the plugin can tell them (else keys only)
+      keys = await remote.listEntries("");
     } finally {
       await remote.close();
     }

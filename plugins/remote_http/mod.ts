@@ -10,6 +10,7 @@ import type {
   CreateRemote,
   GetItem,
   ItemResult,
+  ListEntry,
   PluginContext,
   PutItem,
   RemoteImpl,
@@ -190,16 +191,26 @@ class HttpRemote implements RemoteImpl {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return (await this.#walk(prefix, false)).map((e) => e.key);
+  }
+
+  listEntries(prefix: string): Promise<ListEntry[]> {
+    return this.#walk(prefix, true);
+  }
+
+  /** Files below `prefix` by PROPFIND (with sizes and empty folders when `detail`). */
+  async #walk(prefix: string, detail: boolean): Promise<ListEntry[]> {
     this.#requireDav("listing");
-    const out: string[] = [];
+    const out: ListEntry[] = [];
     const basePath = decodeURIComponent(this.#base.pathname);
+    const props = detail ? "<resourcetype/><getcontentlength/>" : "<resourcetype/>";
     const walk = async (rel: string): Promise<void> => {
       const url = rel ? `${this.#url(rel)}/` : this.#base.href;
       const res = await this.#fetch(url, {
         method: "PROPFIND",
         headers: { Depth: "1", "Content-Type": "application/xml" },
         body: '<?xml version="1.0" encoding="utf-8"?>' +
-          '<propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>',
+          `<propfind xmlns="DAV:"><prop>${props}</prop></propfind>`,
       });
       if (res.status === 404) {
         await res.body?.cancel();
@@ -208,6 +219,7 @@ class HttpRemote implements RemoteImpl {
       if (res.status !== 207 && !res.ok) throw await this.#error(res, `PROPFIND ${rel || "/"}`);
       const xml = await res.text();
       const subdirs: string[] = [];
+      let children = 0;
       for (const m of xml.matchAll(/<(?:[\w-]+:)?response\b[\s\S]*?<\/(?:[\w-]+:)?response>/g)) {
         const block = m[0];
         const href = /<(?:[\w-]+:)?href>([^<]*)<\/(?:[\w-]+:)?href>/.exec(block)?.[1];
@@ -217,9 +229,15 @@ class HttpRemote implements RemoteImpl {
         if (!path.startsWith(basePath)) continue;
         path = path.slice(basePath.length).replace(/\/+$/, "");
         if (path === rel || path === "") continue;
+        children++;
         if (isDir) subdirs.push(path);
-        else out.push(path);
+        else if (!detail) out.push({ key: path });
+        else {
+          const len = /<(?:[\w-]+:)?getcontentlength>\s*(\d+)\s*</.exec(block)?.[1];
+          out.push(len === undefined ? { key: path } : { key: path, size: Number(len) });
+        }
       }
+      if (detail && rel && !children) out.push({ key: rel, dir: true });
       await mapLimit(subdirs, 8, walk);
     };
     await walk(prefix.replace(/\/+$/, ""));

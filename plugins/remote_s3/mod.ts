@@ -11,6 +11,7 @@ import type {
   CreateRemote,
   GetItem,
   ItemResult,
+  ListEntry,
   PluginContext,
   PutItem,
   RemoteImpl,
@@ -306,8 +307,17 @@ class S3Remote implements RemoteImpl {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return (await this.#list(prefix, false)).map((e) => e.key);
+  }
+
+  listEntries(prefix: string): Promise<ListEntry[]> {
+    return this.#list(prefix, true);
+  }
+
+  /** Every object under `prefix` (ListObjectsV2 pages), with sizes when `detail`. */
+  async #list(prefix: string, detail: boolean): Promise<ListEntry[]> {
     await this.#check();
-    const out: string[] = [];
+    const out: ListEntry[] = [];
     const full = this.#fullKey(prefix);
     const strip = this.#prefix ? this.#prefix.length + 1 : 0;
     let token: string | undefined;
@@ -317,7 +327,18 @@ class S3Remote implements RemoteImpl {
       const res = await this.#fetch(this.#url(null, q));
       if (!res.ok) throw await this.#error(res, `listing '${full}'`);
       const xml = await res.text();
-      for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) out.push(xmlDecode(m[1]).slice(strip));
+      if (detail) {
+        for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+          const key = xmlTag(m[1], "Key");
+          if (key === undefined) continue;
+          const size = Number(xmlTag(m[1], "Size"));
+          out.push({ key: key.slice(strip), size: Number.isFinite(size) ? size : undefined });
+        }
+      } else {
+        for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
+          out.push({ key: xmlDecode(m[1]).slice(strip) });
+        }
+      }
       if (xmlTag(xml, "IsTruncated") !== "true") break;
       token = xmlTag(xml, "NextContinuationToken");
       if (!token) break;

@@ -14,6 +14,7 @@ import type {
   CreateRemote,
   GetItem,
   ItemResult,
+  ListEntry,
   PluginContext,
   PutItem,
   RemoteImpl,
@@ -315,11 +316,23 @@ class SshRemote implements RemoteImpl {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return (await this.#walk(prefix, false)).map((e) => e.key);
+  }
+
+  listEntries(prefix: string): Promise<ListEntry[]> {
+    return this.#walk(prefix, true);
+  }
+
+  /** Files below `prefix` (with sizes and empty folders when `detail`). */
+  async #walk(prefix: string, detail: boolean): Promise<ListEntry[]> {
     const sftp = await this.#sftp();
-    const out: string[] = [];
+    const out: ListEntry[] = [];
     const walk = async (rel: string): Promise<void> => {
       const dir = rel ? `${this.#t.root}/${rel}` : this.#t.root;
-      let entries: { filename: string; attrs: { isDirectory(): boolean; isFile(): boolean } }[];
+      let entries: {
+        filename: string;
+        attrs: { size: number; isDirectory(): boolean; isFile(): boolean };
+      }[];
       try {
         entries = await call(sftp, (cb) => sftp.readdir(dir, cb));
       } catch (err) {
@@ -330,8 +343,9 @@ class SshRemote implements RemoteImpl {
       for (const e of entries) {
         const r = rel ? `${rel}/${e.filename}` : e.filename;
         if (e.attrs.isDirectory()) subdirs.push(r);
-        else if (e.attrs.isFile()) out.push(r);
+        else if (e.attrs.isFile()) out.push(detail ? { key: r, size: e.attrs.size } : { key: r });
       }
+      if (detail && rel && !entries.length) out.push({ key: rel, dir: true });
       // Requests pipeline on one channel: list sibling folders concurrently.
       await mapLimit(subdirs, 16, walk);
     };

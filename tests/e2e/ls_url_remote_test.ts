@@ -56,6 +56,9 @@ for (const kind of ["s3", "ssh", "webdav"] as RemoteKind[]) {
     ...testOptions(c),
     async fn() {
       await upload(c);
+      // a folder with nothing in it: SSH and WebDAV have folders, S3 has only keys
+      if (c.localRoot) Deno.mkdirSync(join(c.localRoot, "sub", "empty"));
+      const empty = c.localRoot ? "empty\n" : "";
       const cwd = Deno.makeTempDirSync({ prefix: "cairn-lsurl-" });
       try {
         const url = c.config.url;
@@ -68,17 +71,26 @@ for (const kind of ["s3", "ssh", "webdav"] as RemoteKind[]) {
         assertEquals(ls(`${url}/`), "a.txt\nb.txt\nsub\nz\n");
         assertEquals(ls("-R", url), "a.txt\nb.txt\nsub/c.txt\nsub/deep/d.txt\nz/e.txt\n");
         assertEquals(ls("-R", "-L", "1", url), "a.txt\nb.txt\nsub\nz\n");
-        assertEquals(ls("-R", "-L", "2", url), "a.txt\nb.txt\nsub/c.txt\nsub/deep\nz/e.txt\n");
+        assertEquals(
+          ls("-R", "-L", "2", url),
+          `a.txt\nb.txt\nsub/c.txt\nsub/deep\n${empty ? "sub/empty\n" : ""}z/e.txt\n`,
+        );
         assertEquals(ls("-L", "2", url), "a.txt\nb.txt\nsub\nz\n");
         const alias = cairn(["list-url", `${url}/sub`, ...fsConfig(c)], { cwd, subprocess: true });
-        assertEquals([alias.code, alias.stdout], [0, "c.txt\ndeep\n"]);
+        assertEquals([alias.code, alias.stdout], [0, `c.txt\ndeep\n${empty}`]);
+        // sizes from the listing itself (S3's Size, SFTP's attrs, WebDAV's getcontentlength)
+        assertEquals(
+          ls("-R", "--size", url),
+          "2  a.txt\n3  b.txt\n2  sub/c.txt\n2  sub/deep/d.txt\n2  z/e.txt\n",
+        );
         assertEquals(JSON.parse(ls("--json", "-R", "-L", "2", `${url}/sub`)), [
-          { path: "c.txt", isdir: false },
-          { path: "deep/d.txt", isdir: false },
+          { path: "c.txt", isdir: false, size: 2 },
+          { path: "deep/d.txt", isdir: false, size: 2 },
         ]);
         assertEquals(JSON.parse(ls("--json", `${url}/sub`)), [
-          { path: "c.txt", isdir: false },
+          { path: "c.txt", isdir: false, size: 2 },
           { path: "deep", isdir: true },
+          ...(empty ? [{ path: "empty", isdir: true }] : []),
         ]);
         // a file: DVC names it by its path on the filesystem, without the scheme
         const u = new URL(url);
@@ -108,6 +120,24 @@ for (const kind of ["s3", "ssh", "webdav"] as RemoteKind[]) {
     },
   });
 }
+
+Deno.test("Remote.listEntries falls back to list() for a plugin without it (local)", async () => {
+  const c = remoteCase("local");
+  const tmp = Deno.makeTempDirSync({ prefix: "cairn-lsurl-" });
+  try {
+    await upload(c);
+    const remote = await openRemote(c.config, { name: "t", cacheDir: tmp });
+    try {
+      const got = (await remote.listEntries("sub/")).sort((a, b) => a.key < b.key ? -1 : 1);
+      assertEquals(got, [{ key: "sub/c.txt" }, { key: "sub/deep/d.txt" }]);
+    } finally {
+      await remote.close();
+    }
+  } finally {
+    removeDir(tmp);
+    removeDir(join(c.localRoot!, ".."));
+  }
+});
 
 Deno.test({
   name: "ls-url http://: a URL that answers is one file; a 404 is DVC's missing path (255)",
