@@ -9,7 +9,7 @@
 import "../../plugins/builtin.ts";
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "../_rig/assert.ts";
-import { cairn, removeDir } from "../_rig/rig.ts";
+import { cairn, cairnOk, git, makeRepo, removeDir } from "../_rig/rig.ts";
 import { openRemote } from "../../lib/plugin/remote.ts";
 import {
   readServicesEnv,
@@ -164,4 +164,34 @@ Deno.test({
       Deno.removeSync(join(root, name));
     }
   },
+});
+
+Deno.test("du of a git URL clones it as ls does; sizes as DVC 3.64 printed for the same repo", () => {
+  const dir = makeRepo();
+  const cwd = Deno.makeTempDirSync({ prefix: "cairn-du-url-" });
+  try {
+    Deno.mkdirSync(join(dir, "data/sub"), { recursive: true });
+    Deno.writeTextFileSync(join(dir, "data/a.txt"), "hello\n");
+    Deno.writeFileSync(join(dir, "data/sub/b.bin"), new Uint8Array(3000));
+    Deno.writeTextFileSync(join(dir, "README"), "x\n");
+    cairnOk(["add", "-q", "data"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "data"], dir);
+    const url = `file://${dir}`;
+    // DVC 3.64 (`dvc du file:///...` of the same tree): README, data, .gitignore in set order
+    const rows = cairnOk(["du", url], { cwd }).stdout.split("\n");
+    assertEquals(
+      rows.slice(0, -2).sort(),
+      ["2      README", "2.94k  data", "6      .gitignore"].sort(),
+    );
+    assertEquals(rows.slice(-2), ["2.94k", ""]);
+    assertEquals(cairnOk(["du", "-s", url], { cwd }).stdout, "2.94k\n");
+    // a revision of the URL: the first commit has only DVC's metafiles (hidden)
+    const first = git(["rev-list", "--max-parents=0", "HEAD"], dir).trim();
+    assertEquals(cairnOk(["du", "-s", "--rev", first, url], { cwd }).stdout, "0\n");
+    assertEquals(cairn(["du", url, "nope"], { cwd }).code, 255);
+  } finally {
+    removeDir(dir);
+    removeDir(cwd);
+  }
 });
