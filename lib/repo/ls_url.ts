@@ -93,57 +93,61 @@ function remoteFileName(url: string): string {
   return path.replace(/^\/+/, "");
 }
 
-async function lsRemote(url: string, opts: LsUrlOptions): Promise<UrlEntry[]> {
+/** A remote URL's objects (a folder), or "file" when it names one object. */
+async function remoteListing(url: string, opts: LsUrlOptions): Promise<ListEntry[] | "file"> {
   const root = url.replace(/\/+$/, "");
   const tmp = Deno.makeTempDirSync({ prefix: "cairn-ls-url-" });
   try {
-    const config = { ...opts.fsConfig, url: root };
-    const remote = await openRemote(config, { name: root, cacheDir: tmp });
-    let keys: ListEntry[];
+    const remote = await openRemote({ ...opts.fsConfig, url: root }, { name: root, cacheDir: tmp });
+    let entries: ListEntry[];
     try {
       // sizes and empty folders where the plugin can tell them (else keys only)
-      keys = await remote.listEntries("");
+      entries = await remote.listEntries("");
     } finally {
       await remote.close();
     }
-    if (!keys.length) {
-      // not a folder with files: a single file, or nothing
-      const slash = root.lastIndexOf("/");
-      const base = root.slice(0, slash);
-      const name = decodeURIComponent(root.slice(slash + 1));
-      let found = false;
-      if (name && !/^[a-z][a-z0-9+.-]*:\/?$/i.test(base)) {
-        const parent = await openRemote({ ...opts.fsConfig, url: base }, {
-          name: base,
-          cacheDir: tmp,
-        });
-        try {
-          [found] = await parent.exists([name]);
-        } finally {
-          await parent.close();
-        }
+    if (entries.length) return entries;
+    // not a folder with files: a single file, or nothing
+    const slash = root.lastIndexOf("/");
+    const base = root.slice(0, slash);
+    const name = decodeURIComponent(root.slice(slash + 1));
+    let found = false;
+    if (name && !/^[a-z][a-z0-9+.-]*:\/?$/i.test(base)) {
+      const parent = await openRemote({ ...opts.fsConfig, url: base }, {
+        name: base,
+        cacheDir: tmp,
+      });
+      try {
+        [found] = await parent.exists([name]);
+      } finally {
+        await parent.close();
       }
-      if (!found) throw missing(url, `No such file or directory: '${remoteFileName(root)}'`);
-      return [{ path: remoteFileName(root), isdir: false }];
     }
-    if (opts.maxdepth === 0) return [{ path: remoteFileName(root), isdir: false }];
-    const out: UrlEntry[] = [];
-    const walk = (dir: Dir, rel: string, depth: number) => {
-      const leaf = !opts.recursive ||
-        (opts.maxdepth !== undefined && depth >= opts.maxdepth - 1);
-      const join = (n: string) => rel ? `${rel}/${n}` : n;
-      for (const name of [...dir.files.keys()].sort(byName)) {
-        out.push({ path: join(name), isdir: false, size: dir.files.get(name) });
-      }
-      const subs = [...dir.dirs.keys()].sort(byName);
-      if (leaf) { for (const name of subs) out.push({ path: join(name), isdir: true }); }
-      else for (const name of subs) walk(dir.dirs.get(name)!, join(name), depth + 1);
-    };
-    walk(treeOf(keys), "", 0);
-    return out;
+    if (!found) throw missing(url, `No such file or directory: '${remoteFileName(root)}'`);
+    return "file";
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
+}
+
+async function lsRemote(url: string, opts: LsUrlOptions): Promise<UrlEntry[]> {
+  const listing = await remoteListing(url, opts);
+  const name = remoteFileName(url.replace(/\/+$/, ""));
+  if (listing === "file" || opts.maxdepth === 0) return [{ path: name, isdir: false }];
+  const out: UrlEntry[] = [];
+  const walk = (dir: Dir, rel: string, depth: number) => {
+    const leaf = !opts.recursive ||
+      (opts.maxdepth !== undefined && depth >= opts.maxdepth - 1);
+    const join = (n: string) => rel ? `${rel}/${n}` : n;
+    for (const name of [...dir.files.keys()].sort(byName)) {
+      out.push({ path: join(name), isdir: false, size: dir.files.get(name) });
+    }
+    const subs = [...dir.dirs.keys()].sort(byName);
+    if (leaf) { for (const name of subs) out.push({ path: join(name), isdir: true }); }
+    else for (const name of subs) walk(dir.dirs.get(name)!, join(name), depth + 1);
+  };
+  walk(treeOf(listing), "", 0);
+  return out;
 }
 
 function lsLocal(url: string, opts: LsUrlOptions): UrlEntry[] {
@@ -190,4 +194,68 @@ function lsLocal(url: string, opts: LsUrlOptions): UrlEntry[] {
   };
   walk(root, 0);
   return out;
+}
+
+/** A node of `ls-url --tree` (DVC's `_ls_tree`): children sorted by name. */
+export interface UrlTreeNode {
+  name: string;
+  isdir: boolean;
+  size?: number;
+  contents?: UrlTreeNode[];
+}
+
+/** DVC's `ls-url -T`: the URL as a tree, `maxdepth` levels deep (all without it). */
+export async function lsUrlTree(url: string, opts: LsUrlOptions): Promise<UrlTreeNode> {
+  const depthLeft = (d: number | undefined) => d === undefined || d > 0;
+  const next = (d: number | undefined) => d === undefined ? undefined : d - 1;
+  if (isLocal(url)) {
+    const root = url.startsWith("file://") ? fileURLToPath(url) : resolve(opts.cwd, url);
+    const node = (abs: string, name: string, depth: number | undefined): UrlTreeNode => {
+      let st: Deno.FileInfo;
+      try {
+        st = Deno.statSync(abs);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound && abs === root) {
+          throw new CairnError(
+            `unexpected error - [Errno 2] No such file or directory: '${root}'`,
+            { exitCode: ExitCode.other },
+          );
+        }
+        throw fsError(err, "reading", abs);
+      }
+      const n: UrlTreeNode = { name, isdir: st.isDirectory, size: st.size };
+      if (st.isDirectory && depthLeft(depth)) {
+        let names: string[];
+        try {
+          names = [...Deno.readDirSync(abs)].map((e) => e.name).sort(byName);
+        } catch (err) {
+          throw fsError(err, "listing", abs);
+        }
+        n.contents = names.map((c) => node(`${abs}/${c}`, c, next(depth)));
+      }
+      return n;
+    };
+    return node(root, url.startsWith("file://") ? root : url, opts.maxdepth);
+  }
+  if (/^https?:\/\//i.test(url)) {
+    const [e] = await lsHttp(url);
+    return { name: e.path, isdir: false };
+  }
+  const listing = await remoteListing(url, opts);
+  const name = remoteFileName(url.replace(/\/+$/, ""));
+  if (listing === "file") return { name, isdir: false };
+  const tree = treeOf(listing);
+  const build = (d: Dir, label: string, depth: number | undefined): UrlTreeNode => {
+    const n: UrlTreeNode = { name: label, isdir: true };
+    if (!depthLeft(depth)) return n;
+    const kids = [
+      ...[...d.files].map((
+        [k, size],
+      ): [string, UrlTreeNode] => [k, { name: k, isdir: false, size }]),
+      ...[...d.dirs].map(([k, sub]): [string, UrlTreeNode] => [k, build(sub, k, next(depth))]),
+    ].sort((a, b) => byName(a[0], b[0]));
+    n.contents = kids.map(([, v]) => v);
+    return n;
+  };
+  return build(tree, name, opts.maxdepth);
 }

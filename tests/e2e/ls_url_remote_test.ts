@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { assertEquals, assertMatch } from "../_rig/assert.ts";
 import { cairn, cairnOk, git, makeRepo, removeDir } from "../_rig/rig.ts";
 import { openRemote } from "../../lib/plugin/remote.ts";
+import { naturalSize } from "../../lib/repo/du.ts";
 import {
   readServicesEnv,
   type RemoteCase,
@@ -92,6 +93,23 @@ for (const kind of ["s3", "ssh", "webdav"] as RemoteKind[]) {
           { path: "deep", isdir: true },
           ...(empty ? [{ path: "empty", isdir: true }] : []),
         ]);
+        // -T: DVC's show_tree, the root named by its filesystem path
+        const u0 = new URL(url);
+        const rootName = kind === "s3"
+          ? `${u0.host}${u0.pathname}`
+          : kind === "ssh"
+          ? u0.pathname
+          : u0.pathname.slice(1);
+        assertEquals(
+          ls("-T", "--size", `${url}/sub`),
+          empty
+            ? `   ${rootName}/sub\n2  ├── c.txt\n   ├── deep\n2  │   └── d.txt\n   └── empty\n`
+            : `   ${rootName}/sub\n2  ├── c.txt\n   └── deep\n2      └── d.txt\n`,
+        );
+        assertEquals(
+          ls("-T", "-L", "1", url),
+          `${rootName}\n├── a.txt\n├── b.txt\n├── sub\n└── z\n`,
+        );
         // a file: DVC names it by its path on the filesystem, without the scheme
         const u = new URL(url);
         const fsPath = kind === "s3"
@@ -120,6 +138,41 @@ for (const kind of ["s3", "ssh", "webdav"] as RemoteKind[]) {
     },
   });
 }
+
+Deno.test("ls-url -T of a local folder is DVC 3.64's tree byte for byte", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-lsurl-" });
+  try {
+    for (const [key, text] of TREE) {
+      Deno.mkdirSync(join(dir, "d", key, ".."), { recursive: true });
+      Deno.writeTextFileSync(join(dir, "d", key), text);
+    }
+    Deno.mkdirSync(join(dir, "d/sub/empty"));
+    const ls = (...args: string[]) => cairnOk(["ls-url", ...args], { cwd: dir }).stdout;
+    // recorded from `dvc ls-url -T d` / `-T --size -L 1 d` on the same tree
+    assertEquals(
+      ls("-T", "d"),
+      "d\n├── a.txt\n├── b.txt\n├── sub\n│   ├── c.txt\n│   ├── deep\n│   │   └── d.txt\n" +
+        "│   └── empty\n└── z\n    └── e.txt\n",
+    );
+    // folders show their st_size (4096 on ext4, which is what DVC printed: 4.00k)
+    const sz = (p: string) => naturalSize(Deno.statSync(join(dir, p)).size);
+    const sizes = [sz("d"), "2", "3", sz("d/sub"), sz("d/z")];
+    const w = Math.max(...sizes.map((x) => x.length));
+    const names = ["d", "├── a.txt", "├── b.txt", "├── sub", "└── z"];
+    assertEquals(
+      ls("-T", "--size", "-L", "1", "d"),
+      names.map((n, i) => `${sizes[i].padStart(w)}  ${n}\n`).join(""),
+    );
+    assertEquals(ls("-T", "d/a.txt"), "d/a.txt\n");
+    const gone = cairn(["ls-url", "-T", "nope"], { cwd: dir });
+    assertEquals([gone.code, gone.stderr], [
+      255,
+      `ERROR: unexpected error - [Errno 2] No such file or directory: '${join(dir, "nope")}'\n`,
+    ]);
+  } finally {
+    removeDir(dir);
+  }
+});
 
 Deno.test("Remote.listEntries falls back to list() for a plugin without it (local)", async () => {
   const c = remoteCase("local");
