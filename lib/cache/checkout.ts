@@ -166,12 +166,34 @@ function needsRelink(w: WalkFile, obj: string, type: LinkType): boolean {
 interface Want {
   relpath: string;
   md5: string;
-  obj: string;
+  /** cache object path (a getter for directory outputs: see wantsOf) */
+  readonly obj: string;
   w?: WalkFile;
   /** object size when known (lets small copies skip a stat) */
   size?: number;
   /** present in the cache, trust (0444) checked when linking (see placeChecked) */
   check?: boolean;
+}
+
+/**
+ * The wanted files of a listing. The cache path is computed where it is used
+ * rather than kept per file (1M files: ~90 MB of path strings).
+ */
+function wantsOf(listing: readonly DirEntry[], store: ObjectStore, legacy: boolean): Want[] {
+  class LazyWant implements Want {
+    w?: WalkFile = undefined;
+    size?: number = undefined;
+    check?: boolean = undefined;
+    constructor(readonly relpath: string, readonly md5: string) {}
+    get obj(): string {
+      return store.pathFor(this.md5, { legacy });
+    }
+  }
+  const out = new Array<Want>(listing.length);
+  for (let i = 0; i < listing.length; i++) {
+    out[i] = new LazyWant(listing[i].relpath, listing[i].md5);
+  }
+  return out;
 }
 
 /** What syncing a set of files would do. */
@@ -212,20 +234,25 @@ async function plan(
   };
   // Current md5 of every present file (wanted or extra), as cheaply as possible.
   const cur = new Map<string, string>();
-  const wantedRel = new Set<string>();
-  for (const x of wants) wantedRel.add(x.relpath);
   const toHash: WalkFile[] = [];
-  for (const x of wants) {
-    const w = byRel.get(x.relpath);
-    if (!w) continue;
-    x.w = w;
-    const k = opts.known?.get(w.rel);
-    if (k !== undefined) cur.set(w.rel, k);
-    else if (sameByLink(w, x.obj)) cur.set(w.rel, x.md5);
-    else toHash.push(w);
+  // Nothing present (a fresh checkout): no lookups, no 1M-entry set.
+  if (present.length) {
+    for (const x of wants) {
+      const w = byRel.get(x.relpath);
+      if (!w) continue;
+      x.w = w;
+      const k = opts.known?.get(w.rel);
+      if (k !== undefined) cur.set(w.rel, k);
+      else if (sameByLink(w, x.obj)) cur.set(w.rel, x.md5);
+      else toHash.push(w);
+    }
   }
   const extras: WalkFile[] = [];
-  for (const w of present) if (!wantedRel.has(w.rel)) extras.push(w);
+  if (present.length) {
+    const wantedRel = new Set<string>();
+    for (const x of wants) wantedRel.add(x.relpath);
+    for (const w of present) if (!wantedRel.has(w.rel)) extras.push(w);
+  }
   if (!opts.force) {
     for (const w of extras) {
       const k = opts.known?.get(w.rel);
@@ -247,8 +274,8 @@ async function plan(
   // listings, trust checked on the open object when linking (no stat each).
   const fresh = wants.filter((x) => !x.w);
   const have = store.hasMany(fresh.map((x) => x.md5), { legacy });
-  const freshOk = new Set<Want>();
-  fresh.forEach((x, i) => have[i] && freshOk.add(x));
+  // check = in the cache, trust checked when linking (no Set of 1M wants)
+  for (let i = 0; i < fresh.length; i++) if (have[i]) fresh[i].check = true;
   for (const x of wants) {
     const w = x.w;
     if (w && cur.get(w.rel) === x.md5) {
@@ -260,8 +287,7 @@ async function plan(
       continue;
     }
     if (!w) {
-      if (freshOk.has(x)) {
-        x.check = true;
+      if (x.check) {
         p.write.push(x);
       } else {
         if (wasRemovedCorrupt(x.obj)) (p.corrupt ??= []).push(x);
@@ -340,8 +366,27 @@ async function apply(
   tuning?: ParallelTuning,
   store?: ObjectStore,
   legacy = false,
-): Promise<StateEntry[]> {
-  const saved: StateEntry[] = [];
+): Promise<WalkFile[]> {
+  // Files as written (and their md5s): the state gets them in chunks, so no
+  // 1M StateEntry list waits for one saveMany at the end.
+  const written: WalkFile[] = [];
+  const writtenMd5: string[] = [];
+  let savedUpTo = 0;
+  const flushState = (all: boolean) => {
+    if (!ctx.state || (!all && written.length - savedUpTo < STATE_CHUNK)) return;
+    const from = savedUpTo;
+    const to = written.length;
+    savedUpTo = to;
+    if (to === from) return;
+    // Even for content we wrote, a stamp within the racy window is not kept:
+    // another same-size write in the same timestamp tick would look unchanged.
+    ctx.state.saveMany(stateEntries(written, writtenMd5, from, to), { hashedAt: Date.now() });
+  };
+  const wrote = (dst: string, rel: string, s: FileStamp, md5: string) => {
+    written.push({ rel, abs: dst, ino: s.ino, mtimeMs: s.mtimeMs, size: s.size, mode: 0o100644 });
+    writtenMd5.push(md5);
+    flushState(false);
+  };
   const dropped: string[] = [];
   const emptied = new Set<string>();
   for (const w of p.remove) {
@@ -399,7 +444,7 @@ async function apply(
     }
     result.linkType = placed.type;
     const s = placed.stamp ?? stampOf(Deno.statSync(dst));
-    saved.push({ path: dst, stamp: s, md5: x.md5 });
+    wrote(dst, x.relpath, s, x.md5);
     if (isRelink) result.relinked++;
     else result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
     tick(1);
@@ -411,39 +456,55 @@ async function apply(
     // The first file placed settles the link type; the rest go to both cores with it.
     let k = 0;
     while (k < writes.length && result.linkType === undefined) placeOne(writes[k++], false);
-    const rest = writes.slice(k);
-    const r = rest.length === 0 ? { stamps: [], failed: [] } : await linkMany(
-      rest.map((x) => ({
-        src: x.obj,
-        dst: dstOf(x),
-        size: x.size,
-        isexec: isexecOf(x),
-        requireReadOnly: x.check,
-      })),
-      { type: result.linkType!, groupShared, onDone: tick, tuning },
-    );
-    const failed = new Set(r.failed);
-    for (let i = 0; i < rest.length; i++) {
-      const x = rest[i];
-      if (failed.has(i)) continue;
-      saved.push({ path: dstOf(x), stamp: r.stamps[i]!, md5: x.md5 });
-      result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
+    // In chunks: the jobs (two paths each) of one chunk exist at a time.
+    for (let from = k; from < writes.length; from += LINK_CHUNK) {
+      const rest = writes.slice(from, Math.min(writes.length, from + LINK_CHUNK));
+      const r = await linkMany(
+        rest.map((x) => ({
+          src: x.obj,
+          dst: dstOf(x),
+          size: x.size,
+          isexec: isexecOf(x),
+          requireReadOnly: x.check,
+        })),
+        { type: result.linkType!, groupShared, onDone: tick, tuning },
+      );
+      const failed = new Set(r.failed);
+      for (let i = 0; i < rest.length; i++) {
+        const x = rest[i];
+        if (failed.has(i)) continue;
+        wrote(dstOf(x), x.relpath, r.stamps[i]!, x.md5);
+        result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
+      }
+      done -= r.failed.length;
+      for (const i of r.failed) placeOne(rest[i], false);
     }
-    done -= r.failed.length;
-    for (const i of r.failed) placeOne(rest[i], false);
   } else {
     for (const x of writes) placeOne(x, false);
   }
   for (const x of p.relink) placeOne(x, true);
   if (onProgress && total > 0) onProgress(done, total, 0, 0);
   pruneEmptyDirs(root, emptied);
-  if (ctx.state) {
-    if (dropped.length) ctx.state.remove(dropped);
-    // Even for content we wrote, a stamp within the racy window is not kept:
-    // another same-size write in the same timestamp tick would look unchanged.
-    if (saved.length) ctx.state.saveMany(saved, { hashedAt: Date.now() });
+  if (ctx.state && dropped.length) ctx.state.remove(dropped);
+  flushState(true);
+  return written;
+}
+
+/** State entries saved per transaction while a checkout writes files. */
+const STATE_CHUNK = 10_000;
+/** Files handed to linkMany at once (its jobs hold two paths each). */
+const LINK_CHUNK = 100_000;
+
+function* stateEntries(
+  files: readonly WalkFile[],
+  md5s: readonly string[],
+  from: number,
+  to: number,
+): Generator<StateEntry> {
+  for (let i = from; i < to; i++) {
+    const f = files[i];
+    yield { path: f.abs, stamp: f, md5: md5s[i] };
   }
-  return saved;
 }
 
 /**
@@ -451,20 +512,13 @@ async function apply(
  * those removed, with the stamps of those written. Written files are not
  * executable (`.dir` entries carry no exec bit for checkout).
  */
-function filesAfter(root: string, present: WalkFile[], p: Plan, saved: StateEntry[]): WalkFile[] {
+function filesAfter(present: WalkFile[], p: Plan, written: WalkFile[]): WalkFile[] {
+  // A fresh checkout: exactly the files written (same order as the merge below).
+  if (present.length === 0 && p.remove.length === 0) return written;
   const byAbs = new Map<string, WalkFile>();
   for (const w of present) byAbs.set(w.abs, w);
   for (const w of p.remove) byAbs.delete(w.abs);
-  for (const e of saved) {
-    byAbs.set(e.path, {
-      rel: e.path.slice(root.length + 1),
-      abs: e.path,
-      ino: e.stamp.ino,
-      mtimeMs: e.stamp.mtimeMs,
-      size: e.stamp.size,
-      mode: 0o100644,
-    });
-  }
+  for (const w of written) byAbs.set(w.abs, w);
   return [...byAbs.values()];
 }
 
@@ -566,11 +620,7 @@ export async function checkoutOutput(
     if (!opts.force && !isCachedContent(ctx, store, w)) pre.uncached.push(path);
     pre.remove.push(w);
   }
-  const wants: Want[] = listing.map((e) => ({
-    relpath: e.relpath,
-    md5: e.md5,
-    obj: store.pathFor(e.md5, { legacy }),
-  }));
+  const wants = wantsOf(listing, store, legacy);
   const p = await plan(ctx, store, wants, present, legacy, opts, desired);
   p.uncached.unshift(...pre.uncached);
   await confirmOrThrow(p, opts);
@@ -585,7 +635,7 @@ export async function checkoutOutput(
   result.unchanged = p.unchanged;
   result.missing = p.missing;
   result.corrupt = corruptOf(p);
-  const saved = await apply(
+  const written = await apply(
     ctx,
     linker,
     path,
@@ -597,7 +647,7 @@ export async function checkoutOutput(
     store,
     legacy,
   );
-  if (p.missing.length === 0) result.files = filesAfter(path, present, p, saved);
+  if (p.missing.length === 0) result.files = filesAfter(present, p, written);
   result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
   return finish(result, existed);
 }
