@@ -164,6 +164,10 @@ Deno.test("ls-url -T of a local folder is DVC 3.64's tree byte for byte", () => 
       names.map((n, i) => `${sizes[i].padStart(w)}  ${n}\n`).join(""),
     );
     assertEquals(ls("-T", "d/a.txt"), "d/a.txt\n");
+    // argparse's type=int: a usage error (254) naming the flag
+    const bad = cairn(["ls-url", "-L", "x", "d"], { cwd: dir });
+    assertEquals(bad.code, 254);
+    assertMatch(bad.stderr, /argument -L\/--level: invalid int value: 'x'/);
     const gone = cairn(["ls-url", "-T", "nope"], { cwd: dir });
     assertEquals([gone.code, gone.stderr], [
       255,

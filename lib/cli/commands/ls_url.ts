@@ -3,6 +3,7 @@ import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson } from "../context.ts";
 import { displayWidth } from "../../py/table.ts";
 import { parseFsConfig } from "./_fs_config.ts";
+import { UsageError } from "../../errors.ts";
 import type { UrlTreeNode } from "../../repo/ls_url.ts";
 
 interface Flags {
@@ -12,6 +13,15 @@ interface Flags {
   size?: boolean;
   json?: boolean;
   fsConfig?: string[];
+}
+
+/** `-L depth` as argparse's `type=int` reads it. */
+function level(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*[-+]?\d+\s*$/.test(value)) {
+    throw new UsageError(`argument -L/--level: invalid int value: '${value}'`);
+  }
+  return Number(value);
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -37,7 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (o.tree) {
         const tree = await lsUrlTree(url, {
           cwd: ctx.cwd,
-          maxdepth: o.level === undefined ? undefined : Number(o.level),
+          maxdepth: level(o.level),
           fsConfig: parseFsConfig(o.fsConfig),
         });
         if (o.json) return printJson(ctx, tree);
@@ -67,7 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
       const entries = await lsUrl(url, {
         cwd: ctx.cwd,
         recursive: o.recursive,
-        maxdepth: o.level === undefined ? undefined : Number(o.level),
+        maxdepth: level(o.level),
         fsConfig: parseFsConfig(o.fsConfig),
       });
       if (o.json) return printJson(ctx, entries);
