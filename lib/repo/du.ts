@@ -3,9 +3,10 @@
  * DVCFileSystem sees it: git's files (the workspace's without a revision)
  * and DVC-tracked data, without DVC's own metafiles.
  */
-import { basename, posix } from "node:path";
+import { basename, posix, resolve } from "node:path";
 import { CairnError, ExitCode } from "../errors.ts";
-import type { Repo } from "./repo.ts";
+import { repoForUrl } from "./ls.ts";
+import { openRepo, type Repo } from "./repo.ts";
 import { openRevision, resolveRevision, type RevisionView } from "./revisions.ts";
 
 /** A `.dvc` file, dvc.yaml or `.dvcignore`: hidden by DVC's filesystem (dvc.lock is shown). */
@@ -72,6 +73,32 @@ export function du(
     entries.set(entry, (entries.get(entry) ?? 0) + size);
   }
   return [...entries, [path, total]];
+}
+
+/**
+ * `dvc du URL PATH`: a local repository (read at `rev`), or a git URL cloned
+ * at `rev` as `ls` does (outputs count with their recorded sizes there).
+ */
+export function duOfUrl(
+  url: string,
+  cwd: string,
+  path = "",
+  opts: { rev?: string; summarize?: boolean } = {},
+): [string, number][] {
+  const local = resolve(cwd, url);
+  let isLocal = false;
+  try {
+    isLocal = Deno.statSync(local).isDirectory;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  if (isLocal) return du(openRepo(local), path, opts);
+  const { repo, cleanup } = repoForUrl(url, cwd, opts.rev);
+  try {
+    return du(repo, path, { summarize: opts.summarize }); // the clone is at rev already
+  } finally {
+    cleanup();
+  }
 }
 
 /** DVC's naturalsize: bytes below 1024, else tqdm's format_sizeof with divisor 1024. */
