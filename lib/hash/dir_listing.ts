@@ -32,7 +32,17 @@ const SURROGATE = /[\ud800-\udfff]/;
 export function pathComparator(
   strings: readonly string[],
 ): (a: string, b: string) => number {
-  if (strings.some((s) => SURROGATE.test(s))) return compareCodePoints;
+  return pathComparatorBy(strings, (s) => s);
+}
+
+/** `pathComparator` of `key` of each item, without an array of the keys. */
+export function pathComparatorBy<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+): (a: string, b: string) => number {
+  for (let i = 0; i < items.length; i++) {
+    if (SURROGATE.test(key(items[i]))) return compareCodePoints;
+  }
   return (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 }
 
@@ -90,9 +100,12 @@ export function serializeListingBytes(entries: readonly DirEntry[]): Uint8Array 
   return len === buf.length ? buf : buf.slice(0, len);
 }
 
-/** Sort (in place), serialize and hash a listing. */
-export function buildDirObject(entries: DirEntry[]): DirObject {
-  sortListing(entries);
+/**
+ * Sort (in place, unless `sorted` says the caller already did), serialize
+ * and hash a listing.
+ */
+export function buildDirObject(entries: DirEntry[], opts: { sorted?: boolean } = {}): DirObject {
+  if (!opts.sorted) sortListing(entries);
   const bytes = serializeListingBytes(entries);
   let size: number | undefined = 0;
   for (const e of entries) {

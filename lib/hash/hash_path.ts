@@ -7,7 +7,7 @@ import { fsError } from "../errors.ts";
 import { type DvcIgnore, DvcIgnoreInCollectedDirError } from "../fs/dvcignore.ts";
 import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
-import { buildDirObject, type DirEntry, type DirObject, pathComparator } from "./dir_listing.ts";
+import { buildDirObject, type DirEntry, type DirObject, pathComparatorBy } from "./dir_listing.ts";
 import { hashFiles, type HashFilesOptions, type HashFilesResult } from "./hash_files.ts";
 import { md5Hasher } from "./md5.ts";
 import { RACY_WINDOW_MS } from "./state.ts";
@@ -202,7 +202,7 @@ export function treeDigest(files: readonly WalkFile[]): string {
 /** The sorted listing, its `.dir` object and which entries the state served. */
 function dirResult(walked: { files: WalkFile[] }, r: HashFilesResult): DirHashResult {
   // Sort once by code point; files stay aligned with their entries.
-  const cmp = pathComparator(walked.files.map((f) => f.rel));
+  const cmp = pathComparatorBy(walked.files, (f) => f.rel);
   const order = walked.files.map((_, i) => i).sort((a, b) =>
     cmp(walked.files[a].rel, walked.files[b].rel)
   );
@@ -214,7 +214,7 @@ function dirResult(walked: { files: WalkFile[] }, r: HashFilesResult): DirHashRe
     entries[k] = { relpath: f.rel, md5: r.md5s[order[k]], size: f.size };
     if (isExecMode(f.mode)) entries[k].isexec = true;
   }
-  const dirObject = buildDirObject(entries);
+  const dirObject = buildDirObject(entries, { sorted: true });
   const read = new Uint8Array(order.length);
   for (const i of r.hashed) read[i] = 1;
   const fromStateIdx: number[] = [];
