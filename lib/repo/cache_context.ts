@@ -30,9 +30,16 @@ export function cacheContext(repo: Repo): CacheContext {
     cacheDir: repo.cacheDir,
     linkTypes,
     shared: shared === "group" ? "group" : undefined,
-    state: StateIndex.forRepo(repo.dvcDir),
     ignore: new DvcIgnore(repo.root),
   };
+  // Opened on first use: a command that looks nothing up (an empty repo's
+  // status) skips creating and migrating the database (issue 16).
+  let state: StateIndex | undefined;
+  Object.defineProperty(ctx, "state", {
+    get: () => state ??= StateIndex.forRepo(repo.dvcDir),
+    enumerable: true,
+    configurable: true,
+  });
   contexts.set(repo, ctx);
   return ctx;
 }

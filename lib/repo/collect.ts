@@ -1,8 +1,9 @@
 /**
  * Every stage of the repository (DVC `collect_files`, dvc-spec §10.3): all
  * `dvc.yaml` files (with their dvc.lock) and all `.dvc` files, honoring
- * `.dvcignore`, skipping git-ignored paths (through `git ls-files`, which
- * prunes ignored output dirs cheaply) and files inside outputs of stages
+ * `.dvcignore`, skipping git-ignored paths (git's rules applied in process
+ * while walking, pruning ignored output dirs; `git ls-files` where only git
+ * can tell) and files inside outputs of stages
  * already collected. Order = DVC's top-down walk: a directory's files
  * before its subdirectories. Also: parsing of command-line stage targets
  * (`name`, `file:name`, `x.dvc`, `dir/dvc.yaml`, `train@cnn-f1`, group
@@ -15,6 +16,7 @@ import { loadDvcFile } from "../dvcfile/dvc_file.ts";
 import type { ParsingConfig } from "../dvcfile/_context.ts";
 import { DvcIgnore } from "../fs/dvcignore.ts";
 import { gitRaw } from "../scm/git.ts";
+import { gitIgnoreScope, type IgnoreScope } from "../scm/git_ignored.ts";
 import { type Output, type Stage, stageAddress } from "../stage/types.ts";
 import { CairnError, fsError, ignoreNotFound, StageNotFoundError } from "../errors.ts";
 import { StageCache, type Stamp, stampOf } from "./_stage_cache.ts";
@@ -61,12 +63,66 @@ function isFile(p: string): boolean {
   }
 }
 
+class AskGit extends Error {}
+
+/**
+ * Stage files under `repo.root`, walking folders top-down and skipping what
+ * `.dvcignore` (and, with `git`, git's ignore rules) exclude, as DVC's
+ * collection walk does. Throws AskGit where only git can tell.
+ */
+function walkStageFiles(repo: Repo, ignore: DvcIgnore, git: IgnoreScope | undefined): string[] {
+  const found: string[] = [];
+  const walk = (dirAbs: string, rel: string, scope: IgnoreScope | undefined) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dirAbs)];
+    } catch {
+      // unreadable: skipped, as DVC's os.walk skips it
+      return;
+    }
+    for (const e of entries) {
+      if (git && e.name === ".git") continue;
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const childAbs = `${dirAbs}/${e.name}`;
+      if (e.isDirectory) {
+        if (ignore.isIgnored(childAbs, true) || scope?.ignored(e.name, true)) continue;
+        let sub: IgnoreScope | undefined;
+        if (scope) {
+          const s = scope.enter(e.name);
+          if (!s) throw new AskGit();
+          sub = s;
+        }
+        walk(childAbs, childRel, sub);
+      } else if (isStageFile(childRel)) {
+        // a symlink to a file counts (DVC's os.walk lists it among the files)
+        if (!e.isFile && !(git && e.isSymlink && isFile(childAbs))) continue;
+        if (ignore.isIgnored(childAbs, false) || scope?.ignored(e.name, false)) continue;
+        found.push(childRel);
+      }
+    }
+  };
+  walk(repo.root, "", git);
+  return found;
+}
+
 /** Repo-relative paths of dvc.yaml / *.dvc files, in walk order. */
 export function findStageFiles(repo: Repo): string[] {
   const ignore = new DvcIgnore(repo.root);
-  let found: string[];
-  const gitInRoot = repo.scmRoot !== null;
-  if (gitInRoot) {
+  let found: string[] | undefined;
+  if (repo.scmRoot === null) found = walkStageFiles(repo, ignore, undefined);
+  else if (repo.scmRoot === repo.root) {
+    // git's ignore rules applied in process: spawning `git ls-files` cost
+    // more than the walk on every command (issue 16)
+    const scope = gitIgnoreScope(repo.root);
+    if (scope) {
+      try {
+        found = walkStageFiles(repo, ignore, scope);
+      } catch (err) {
+        if (!(err instanceof AskGit)) throw err;
+      }
+    }
+  }
+  if (!found) {
     const r = gitRaw(
       [
         "ls-files",
@@ -82,25 +138,6 @@ export function findStageFiles(repo: Repo): string[] {
     );
     // ls-files lists paths relative to cwd (= repo root); deleted files may still be listed.
     found = r.stdout.split("\0").filter((rel) => rel && isFile(join(repo.root, rel)));
-  } else {
-    found = [];
-    const walk = (dirAbs: string, rel: string) => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = [...Deno.readDirSync(dirAbs)];
-      } catch {
-        // unreadable: skipped, as DVC's os.walk skips it
-        return;
-      }
-      for (const e of entries) {
-        const childRel = rel ? `${rel}/${e.name}` : e.name;
-        const childAbs = join(dirAbs, e.name);
-        if (ignore.isIgnored(childAbs, e.isDirectory)) continue;
-        if (e.isDirectory) walk(childAbs, childRel);
-        else if (e.isFile && isStageFile(childRel)) found.push(childRel);
-      }
-    };
-    walk(repo.root, "");
   }
   return [...new Set(found)]
     .filter((rel) => isStageFile(rel) && !ignore.isIgnored(join(repo.root, rel), false))

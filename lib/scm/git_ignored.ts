@@ -237,3 +237,55 @@ function verdict(rel: string, root: string, repo: RepoIgnores): boolean | undefi
 export function ignoredByGit(absPath: string, root: string): boolean {
   return gitIgnoreVerdict(absPath, root) ?? gitIgnored([absPath], root).size > 0;
 }
+
+/** git's ignore rules inside one folder of a walk (see gitIgnoreScope). */
+export interface IgnoreScope {
+  /** Does git ignore the entry `name` of this folder? */
+  ignored(name: string, isDir: boolean): boolean;
+  /** The scope of the (not ignored) subfolder `name`; null when only git can tell. */
+  enter(name: string): IgnoreScope | null;
+}
+
+/**
+ * For a walk of the work tree whose top is `root` that prunes ignored
+ * folders (as DVC's collection walk does): rules read once per folder
+ * instead of once per path. null when only git can tell (see the top).
+ */
+export function gitIgnoreScope(root: string): IgnoreScope | null {
+  try {
+    const repo = repoIgnores(root);
+    if (!repo) return null;
+    const top = rulesOf(`${root}/.gitignore`);
+    if (top === null) return null;
+    return scopeOf("", root, top ? [{ base: "", rules: top }] : [], repo);
+  } catch {
+    return null; // anything unexpected (permissions, odd files): git decides
+  }
+}
+
+function scopeOf(dir: string, abs: string, levels: Level[], repo: RepoIgnores): IgnoreScope {
+  const relOf = (name: string) => dir ? `${dir}/${name}` : name;
+  return {
+    ignored(name, isDir) {
+      const r = decide(levels, repo.global, relOf(name), isDir);
+      return r !== undefined && !r.negate;
+    },
+    enter(name) {
+      const sub = `${abs}/${name}`;
+      try {
+        Deno.lstatSync(`${sub}/.git`);
+        return null; // a nested repository is git's business
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) return null;
+      }
+      try {
+        const rules = rulesOf(`${sub}/.gitignore`);
+        if (rules === null) return null;
+        const next = rules ? [...levels, { base: relOf(name), rules }] : levels;
+        return scopeOf(relOf(name), sub, next, repo);
+      } catch {
+        return null; // unreadable .gitignore: git decides
+      }
+    },
+  };
+}
