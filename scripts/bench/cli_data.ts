@@ -22,7 +22,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BenchOptions, BenchRow } from "../bench.ts";
-import { fillRandom, measure, type Measured, shell } from "./_util.ts";
+import { measure, type Measured, shell, writeBigFile, writeTree } from "./_util.ts";
 
 const CAIRN = join(dirname(fileURLToPath(import.meta.url)), "..", "cairn");
 
@@ -65,29 +65,6 @@ async function best(n: number, fn: () => Promise<Measured>): Promise<Measured> {
 
 /** Let the racy-mtime window pass, so hashes get recorded / trusted. */
 const settle = () => new Promise((r) => setTimeout(r, 50));
-
-function writeBigFile(path: string, mib: number): void {
-  const chunk = new Uint8Array(1 << 20);
-  const f = Deno.openSync(path, { write: true, create: true, truncate: true });
-  try {
-    for (let i = 0; i < mib; i++) {
-      fillRandom(chunk, i + 1);
-      let off = 0;
-      while (off < chunk.length) off += f.writeSync(chunk.subarray(off));
-    }
-  } finally {
-    f.close();
-  }
-}
-
-function writeTree(dir: string, n: number, size = 1024): void {
-  const buf = new Uint8Array(size);
-  for (let d = 0; d < 100; d++) Deno.mkdirSync(`${dir}/d${d}`, { recursive: true });
-  for (let i = 0; i < n; i++) {
-    fillRandom(buf, i + 1);
-    Deno.writeFileSync(`${dir}/d${i % 100}/f${i}`, buf);
-  }
-}
 
 /** Forget everything `add` did, so the next `add` starts from scratch. */
 async function resetAdd(repo: string, target: string): Promise<void> {
