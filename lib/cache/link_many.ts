@@ -8,7 +8,8 @@
  * the caller (`failed`), which checks the object and retries it with the
  * link-type fallback.
  */
-import { CairnError } from "../errors.ts";
+import { CairnError, InterruptedError } from "../errors.ts";
+import { onInterrupt } from "../interrupt.ts";
 import type { FileStamp } from "../fs/walk.ts";
 import type { ParallelTuning } from "../hash/hash_files.ts";
 import { linkFile } from "./link.ts";
@@ -188,6 +189,13 @@ export async function linkMany(
     running++;
     w.postMessage(batchAt(next++));
   };
+  // Ctrl-C: stop the Workers and return through the caller (the CLI waits
+  // for that) instead of exiting the process under threads still working.
+  const offInterrupt = onInterrupt(() => {
+    failure ??= new InterruptedError();
+    for (const w of pool) w.terminate();
+    settle();
+  });
   try {
     if (parallel) {
       const nWorkers = mainShare
@@ -225,6 +233,7 @@ export async function linkMany(
     }
     if (failure !== undefined) throw failure;
   } finally {
+    offInterrupt();
     for (const w of pool) w.terminate();
   }
   failed.sort((a, b) => a - b);

@@ -3,7 +3,8 @@
  * index when the stamp is unchanged, otherwise read inline (small jobs) or
  * split across Workers (large jobs). Reports progress; never prints.
  */
-import { CairnError } from "../errors.ts";
+import { CairnError, InterruptedError } from "../errors.ts";
+import { onInterrupt } from "../interrupt.ts";
 import type { FileStamp } from "../fs/walk.ts";
 import {
   CONCURRENT_COPY_MIN,
@@ -267,6 +268,13 @@ async function hashInWorkers(
     };
     w.postMessage(msg);
   };
+  // Ctrl-C: stop the Workers and return through the caller (the CLI waits
+  // for that) instead of exiting the process under threads still working.
+  const offInterrupt = onInterrupt(() => {
+    failure ??= new InterruptedError();
+    for (const w of pool) w.terminate();
+    settle();
+  });
   try {
     const nWorkers = mainShare
       ? Math.min(threads - 1, batches.length - 1)
@@ -332,6 +340,7 @@ async function hashInWorkers(
     }
     if (failure !== undefined) throw failure;
   } finally {
+    offInterrupt();
     for (const w of pool) w.terminate();
   }
   return { stored, byWorkers };
