@@ -39,7 +39,7 @@ const YAML = `stages:
 `;
 
 function names(lockText: string): string[] {
-  return [...lockText.matchAll(/^  ([a-z]+):$/gm)].map((m) => m[1]);
+  return [...lockText.matchAll(/^ {2}([a-z]+):$/gm)].map((m) => m[1]);
 }
 
 Deno.test("repro: dvc.lock entries reach the disk while the run goes on, all of them at the end", () => {
