@@ -574,10 +574,9 @@ async function runUnderLandlock(
     );
   }
   const cwd = absPath("/", opts.cwd);
-  // The bwrap plan with policy `on` names the output folders and their entries.
-  const plan = span("sandbox.landlock.plan", () =>
+  const planFor = (policy: "on" | "hermetic") =>
     planSandbox({
-      policy: "on",
+      policy,
       cwd,
       repoRoot: opts.repoRoot,
       cacheDir: opts.cacheDir,
@@ -586,23 +585,12 @@ async function runUnderLandlock(
       grants,
       stage: opts.stage,
       shareNet: grants.net === true,
-    }));
-
+    });
+  // The bwrap plan with policy `on` names the output folders and their entries.
+  const plan = span("sandbox.landlock.plan", () => planFor("on"));
   // What the stage may see, for judging output links: the bwrap view of the
   // same policy is never wider than the Landlock one (private /tmp, hidden project).
-  const viewPlan = opts.policy === "hermetic"
-    ? planSandbox({
-      policy: "hermetic",
-      cwd,
-      repoRoot: opts.repoRoot,
-      cacheDir: opts.cacheDir,
-      deps: opts.deps,
-      outs: opts.outs,
-      grants,
-      stage: opts.stage,
-      shareNet: grants.net === true,
-    })
-    : plan;
+  const viewPlan = opts.policy === "hermetic" ? planFor("hermetic") : plan;
   for (const p of plan.outParents) {
     p.staging = undefined;
     p.links = undefined;
