@@ -9,26 +9,9 @@ import { ObjectStore } from "../../lib/cache/object_store.ts";
 import type { CacheContext } from "../../lib/cache/types.ts";
 import { DvcIgnore } from "../../lib/fs/dvcignore.ts";
 import { StateIndex } from "../../lib/hash/state.ts";
+import { copyTree, files } from "./_tree.ts";
 
 const FIX = new URL("../fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
-
-function files(dir: string, rel = ""): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of Deno.readDirSync(dir)) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory) { for (const [k, v] of files(`${dir}/${e.name}`, r)) out.set(k, v); }
-    else out.set(r, new TextDecoder("latin1").decode(Deno.readFileSync(`${dir}/${e.name}`)));
-  }
-  return out;
-}
-
-function copyTree(src: string, dst: string) {
-  Deno.mkdirSync(dst, { recursive: true });
-  for (const e of Deno.readDirSync(src)) {
-    if (e.isDirectory) copyTree(`${src}/${e.name}`, `${dst}/${e.name}`);
-    else Deno.copyFileSync(`${src}/${e.name}`, `${dst}/${e.name}`);
-  }
-}
 
 Deno.test("add_repo: fresh commit reproduces DVC's cache tree byte for byte", async () => {
   const root = Deno.makeTempDirSync({ prefix: "cairn-addrepo-" });

@@ -14,29 +14,12 @@ import { DvcIgnore } from "../../lib/fs/dvcignore.ts";
 import { hashFiles, type ParallelTuning } from "../../lib/hash/hash_files.ts";
 import { walkFiles } from "../../lib/fs/walk.ts";
 import { StateIndex } from "../../lib/hash/state.ts";
+import { copyTree, files } from "./_tree.ts";
 import { linkSignature } from "../../lib/repo/workspace_links.ts";
 import type { HashInfo } from "../../lib/stage/types.ts";
 
 const FIX = new URL("../fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
 const WORKERS_ONLY: ParallelTuning = { minFiles: 1, batchFiles: 1, mainThread: false };
-
-function files(dir: string, rel = ""): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of Deno.readDirSync(dir)) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory) { for (const [k, v] of files(`${dir}/${e.name}`, r)) out.set(k, v); }
-    else out.set(r, new TextDecoder("latin1").decode(Deno.readFileSync(`${dir}/${e.name}`)));
-  }
-  return out;
-}
-
-function copyTree(src: string, dst: string) {
-  Deno.mkdirSync(dst, { recursive: true });
-  for (const e of Deno.readDirSync(src)) {
-    if (e.isDirectory) copyTree(`${src}/${e.name}`, `${dst}/${e.name}`);
-    else Deno.copyFileSync(`${src}/${e.name}`, `${dst}/${e.name}`);
-  }
-}
 
 Deno.test("add_repo: Workers hashing and storing give DVC's .dir and cache tree", async () => {
   const root = Deno.makeTempDirSync({ prefix: "cairn-paradd-" });
