@@ -442,8 +442,12 @@ function renderTable(lines: Line[]): string {
 
 const GiB_KiB = 1 << 20;
 
-async function scale(root: string, sizes: number[], copyRefs: boolean): Promise<string> {
-  const ops: Op[] = ["add", "status", "checkout", "push", "pull"];
+async function scale(
+  root: string,
+  sizes: number[],
+  copyRefs: boolean,
+  ops: Op[] = ["add", "status", "checkout", "push", "pull"],
+): Promise<string> {
   const results: TreeResult[] = [];
   for (const n of sizes) {
     console.error(`scale: ${n} files of 1 KiB`);
@@ -469,7 +473,7 @@ async function scale(root: string, sizes: number[], copyRefs: boolean): Promise<
     } | ref growth | peak RSS ${K(a.n)} | peak RSS ${K(b.n)} (target < 1 GiB) |`,
     "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
   ];
-  for (const op of ops) {
+  for (const op of ops.includes("add") ? ops : ["add" as Op, ...ops]) {
     const ca = a.cairn[op], cb = b.cairn[op], ra = a.ref[op], rb = b.ref[op];
     const over = ca && cb && cb.seconds / ca.seconds > 11 ? " (**over**)" : "";
     const rssOk = cb && rssBound.includes(op)
@@ -595,7 +599,9 @@ if (import.meta.main) {
             : " (cp -r references left out: --scale-copy-refs)"
         }\n`,
       );
-      parts.push(await scale(root, sizes, args.includes("--scale-copy-refs")));
+      // --ops add,push: only those rows (add always runs: the others need its cache).
+      const ops = opt("--ops")?.split(",") as Op[] | undefined;
+      parts.push(await scale(root, sizes, args.includes("--scale-copy-refs"), ops));
     }
     if (args.includes("--big")) {
       const mib = Number(opt("--big-mib") ?? (quick ? 1024 : 10240));
