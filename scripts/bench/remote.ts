@@ -11,20 +11,16 @@
  *  - push / pull of N x 1 KiB objects (one .dir; 100k, quick: 5k) to a local-folder
  *    remote  vs  `cp -r` of the same object files
  *  - push / pull of one big object (1 GiB, quick: 64 MiB)  vs  `cp`
- *  - push to the S3 test server (moto, if running: scripts/test_services.sh start)
- *    in objects per second (5k, quick: 500)
+ *  - push / pull of 5k x 1 KiB (quick: 500) to the S3, SSH and WebDAV test
+ *    servers (scripts/test_services.sh start) in objects/s, against a plain
+ *    client (curl, sftp) on the same server: scripts/bench/_remote_net.ts
  */
 import type { BenchOptions, BenchRow } from "../bench.ts";
 import { ObjectStore } from "../../lib/cache/object_store.ts";
-import {
-  fetchObjects,
-  gcRemote,
-  pushObjects,
-  type TransferObject,
-} from "../../lib/cache/transfer.ts";
+import { fetchObjects, pushObjects, type TransferObject } from "../../lib/cache/transfer.ts";
 import { md5Bytes } from "../../lib/hash/md5.ts";
-import { openRemote, type RemoteConfig } from "../../lib/plugin/remote.ts";
-import { readServicesEnv } from "../../tests/plugins/_remotes.ts";
+import { openRemote } from "../../lib/plugin/remote.ts";
+import { networkRows } from "./_remote_net.ts";
 import { fillRandom, measure, measureShell, shell, timeIt, timeShell, writeTree } from "./_util.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -176,35 +172,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   rows.push(...await pushPull(root, label, big, bigObj, big.pathFor(bigObj.md5)));
   await shell(`rm -rf '${root}/big'`);
 
-  const env = readServicesEnv();
-  if (env.CAIRN_TEST_S3_ENDPOINT) {
-    const m = opts.quick ? 500 : 5_000;
-    const store = new ObjectStore(`${root}/s3src`);
-    const sdir = smallObjects(store, m);
-    const config: RemoteConfig = {
-      url: `s3://${env.CAIRN_TEST_S3_BUCKET}/bench-${Date.now()}`,
-      endpointurl: env.CAIRN_TEST_S3_ENDPOINT,
-      access_key_id: "testing",
-      secret_access_key: "testing",
-    };
-    const remote = await openRemote(config, { name: "s3", cacheDir: root });
-    try {
-      let moved = 0;
-      const t = await timeIt(async () => {
-        moved = (await pushObjects(store, remote, [sdir])).transferred.length;
-      });
-      rows.push({
-        name: `push ${moved} x 1 KiB to S3 (moto)`,
-        value: moved / t,
-        unit: "objects/s",
-      });
-      // Leave the shared test server as it was.
-      await gcRemote(remote, []);
-    } finally {
-      await remote.close();
-    }
-  } else {
-    console.error("  S3 server not running (scripts/test_services.sh start): S3 row skipped");
-  }
+  // S3 / SSH / WebDAV against a plain client on the same server (scripts/bench/_remote_net.ts).
+  rows.push(...await networkRows(root, opts.quick));
   return rows;
 }
