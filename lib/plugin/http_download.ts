@@ -6,6 +6,11 @@
 import { RemoteError } from "./remote_api.ts";
 
 const PROGRESS_STEP = 8 * 1024 * 1024;
+/**
+ * Bodies up to this size (by Content-Length) are read whole and written in one
+ * call: streaming a small body chunk by chunk costs ~3x the CPU of the request.
+ */
+const WHOLE_BODY = 1024 * 1024;
 
 export interface SaveBodyOptions {
   /** object key, for messages and progress. */
@@ -35,6 +40,7 @@ export async function saveBody(
   opts: SaveBodyOptions,
 ): Promise<number> {
   const expected = Number(res.headers.get("content-length") ?? NaN);
+  if (expected <= WHOLE_BODY) return await saveSmall(res, dest, expected, opts);
   const file = await Deno.open(dest, { write: true, create: true, truncate: true });
   let bytes = 0;
   let reported = 0;
@@ -68,4 +74,31 @@ export async function saveBody(
     });
   }
   return bytes;
+}
+
+/** A body of known small size: one read, one write (the watchdog covers the whole read). */
+async function saveSmall(
+  res: Response,
+  dest: string,
+  expected: number,
+  opts: SaveBodyOptions,
+): Promise<number> {
+  const dog = watchdog(opts.abort, opts.readTimeout);
+  let data: Uint8Array;
+  try {
+    data = await res.bytes();
+  } catch (err) {
+    throw new RemoteError(`download of ${opts.key} interrupted: ${(err as Error).message}`, {
+      transient: true,
+    });
+  } finally {
+    dog.stop();
+  }
+  if (data.length !== expected) {
+    throw new RemoteError(`download of ${opts.key} truncated (${data.length}/${expected} bytes)`, {
+      transient: true,
+    });
+  }
+  await Deno.writeFile(dest, data);
+  return data.length;
 }

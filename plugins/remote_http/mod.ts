@@ -18,12 +18,18 @@ import type {
 } from "../../lib/plugin/remote_api.ts";
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
 import { saveBody } from "../../lib/plugin/http_download.ts";
+import { KeepAlivePool, type RawResponse, TooLarge } from "./keepalive.ts";
 
 const MiB = 1024 * 1024;
 /** Uploads up to this size are sent with a Content-Length from memory; larger ones stream. */
 const IN_MEMORY_UPLOAD = 64 * MiB;
 /** Items of one batch in flight (a batch holds at most 16 MiB of small objects). */
 const ITEMS_IN_FLIGHT = 4;
+/**
+ * Objects up to this size go up and come down through the kept-alive client
+ * (./keepalive.ts, plain http only); larger ones, and anything else, via fetch.
+ */
+const SMALL_OBJECT = 1 * MiB;
 
 function encodePath(p: string): string {
   return p.split("/").map((s) =>
@@ -66,6 +72,7 @@ class HttpRemote implements RemoteImpl {
   #dirs = new Set<string>();
   #connectTimeout: number;
   #readTimeout: number;
+  #pool: KeepAlivePool | undefined;
 
   constructor(config: Record<string, string>, ctx: PluginContext) {
     const m = /^(https?|webdavs?):\/\/(.*)$/i.exec(config.url);
@@ -90,6 +97,7 @@ class HttpRemote implements RemoteImpl {
       base.password = "";
     }
     this.#base = base;
+    if (base.protocol === "http:") this.#pool = new KeepAlivePool(base);
     this.#ctx = ctx;
     this.#connectTimeout = Number(config.connect_timeout ?? 60);
     this.#readTimeout = Number(config.read_timeout ?? 300);
@@ -147,8 +155,51 @@ class HttpRemote implements RemoteImpl {
     return res;
   }
 
+  /** A request through the kept-alive client, its failures mapped as #fetch maps fetch's. */
+  async #raw(
+    method: string,
+    url: string,
+    opts: { headers?: Record<string, string>; body?: Uint8Array; maxBody?: number } = {},
+  ): Promise<RawResponse> {
+    const u = new URL(url);
+    const bodyBytes = opts.body?.length ?? 0;
+    try {
+      const res = await this.#pool!.request(
+        method,
+        u.pathname + u.search,
+        { ...this.#headers, ...opts.headers },
+        opts.body,
+        {
+          maxBody: opts.maxBody ?? 64 * 1024,
+          responseTimeout: this.#connectTimeout * 1000 + (bodyBytes / MIN_UPLOAD_RATE) * 1000,
+          bodyTimeout: this.#readTimeout * 1000,
+        },
+      );
+      this.#everConnected = true;
+      return res;
+    } catch (err) {
+      if (err instanceof TooLarge || (err as Error)?.name === "NotCapable") throw err;
+      const msg = (err as Error)?.message ?? String(err);
+      if (!this.#everConnected) {
+        throw new RemoteError(`cannot reach ${this.#base.origin}: ${msg}`, {
+          fatal: true,
+          code: "ECONNREFUSED",
+        });
+      }
+      throw new RemoteError(`request to ${this.#base.origin} failed: ${msg}`, {
+        transient: true,
+        code: "ECONNRESET",
+      });
+    }
+  }
+
   async #error(res: Response, what: string): Promise<RemoteError> {
     await res.body?.cancel();
+    return this.#statusError(res.status, res.statusText, what);
+  }
+
+  #statusError(status: number, statusText: string, what: string): RemoteError {
+    const res = { status, statusText };
     if (res.status === 401 || res.status === 403) {
       return new RemoteError(`${what}: ${res.status} ${res.statusText}`, {
         fatal: true,
@@ -255,6 +306,17 @@ class HttpRemote implements RemoteImpl {
   }
 
   async #download(it: GetItem): Promise<number> {
+    if (this.#pool) {
+      try {
+        const r = await this.#raw("GET", this.#url(it.key), { maxBody: SMALL_OBJECT });
+        if (r.status !== 200) throw this.#statusError(r.status, r.statusText, `GET ${it.key}`);
+        await Deno.writeFile(it.dest, r.body);
+        return r.body.length;
+      } catch (err) {
+        if (!(err instanceof TooLarge)) throw err;
+        // a big object: streamed to the file by fetch below
+      }
+    }
     const res = await this.#fetch(this.#url(it.key));
     if (!res.ok) throw await this.#error(res, `GET ${it.key}`);
     return await saveBody(res, it.dest, {
@@ -280,6 +342,21 @@ class HttpRemote implements RemoteImpl {
     this.#dirs.add(dirKey);
   }
 
+  /** PUT of a small object held in memory, through the kept-alive client. */
+  async #putSmall(key: string, data: Uint8Array): Promise<void> {
+    const url = this.#url(key);
+    const headers = { "Content-Type": "application/octet-stream" };
+    let res = await this.#raw("PUT", url, { headers, body: data });
+    if (res.status === 409) {
+      // Parent collection missing on a server without create_full_put_path.
+      await this.#mkcol(key.slice(0, key.lastIndexOf("/")));
+      res = await this.#raw("PUT", url, { headers, body: data });
+    }
+    if (res.status < 200 || res.status > 299) {
+      throw this.#statusError(res.status, res.statusText, `PUT ${key} (${data.length} bytes)`);
+    }
+  }
+
   async #putBody(key: string, body: () => Promise<BodyInit>, size: number): Promise<void> {
     const url = this.#url(key);
     const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
@@ -296,6 +373,17 @@ class HttpRemote implements RemoteImpl {
   }
 
   async #move(from: string, to: string): Promise<void> {
+    if (this.#pool) {
+      const what = `MOVE ${from} -> ${to}`;
+      const r = await this.#raw("MOVE", this.#url(from), {
+        headers: { Destination: this.#url(to), Overwrite: "T" },
+      });
+      // 404: the temp object is gone, e.g. a MOVE sent again after its connection dropped
+      // had already been done: the whole upload is retried.
+      if (r.status === 404) throw new RemoteError(`${what}: source gone`, { transient: true });
+      if (r.status < 200 || r.status > 299) throw this.#statusError(r.status, r.statusText, what);
+      return;
+    }
     const res = await this.#fetch(this.#url(from), {
       method: "MOVE",
       headers: { Destination: this.#url(to), Overwrite: "T" },
@@ -310,7 +398,13 @@ class HttpRemote implements RemoteImpl {
     return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       const tmp = tempKey(it.key);
       try {
-        const size = (await Deno.stat(it.src)).size;
+        const size = it.size ?? (await Deno.stat(it.src)).size;
+        if (this.#pool && size <= SMALL_OBJECT) {
+          const data = await Deno.readFile(it.src);
+          await this.#putSmall(tmp, data);
+          await this.#move(tmp, it.key);
+          return { ok: true, bytes: data.length };
+        }
         const body = async (): Promise<BodyInit> => {
           if (size <= IN_MEMORY_UPLOAD) {
             return (await Deno.readFile(it.src)) as Uint8Array<ArrayBuffer>;
@@ -320,7 +414,6 @@ class HttpRemote implements RemoteImpl {
         };
         await this.#putBody(tmp, body, size);
         await this.#move(tmp, it.key);
-        this.#ctx.progress(it.key, 0);
         return { ok: true, bytes: size };
       } catch (err) {
         // Best effort: a stale temp object is invisible to listings of objects anyway.
@@ -363,6 +456,7 @@ class HttpRemote implements RemoteImpl {
   }
 
   close(): Promise<void> {
+    this.#pool?.close();
     return Promise.resolve();
   }
 }

@@ -382,7 +382,7 @@ class S3Remote implements RemoteImpl {
   }
 
   async #upload(it: PutItem): Promise<number> {
-    const size = (await Deno.stat(it.src)).size;
+    const size = it.size ?? (await Deno.stat(it.src)).size;
     if (size <= MULTIPART_THRESHOLD) {
       const body = await Deno.readFile(it.src);
       const res = await this.#fetch(this.#url(it.key), { method: "PUT", body }, size);

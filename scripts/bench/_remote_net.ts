@@ -27,6 +27,7 @@ import {
   type RemoteCase,
   remoteCase,
   removeTree,
+  ROOT,
 } from "../../tests/plugins/_remotes.ts";
 import { fillRandom, measureShell } from "./_util.ts";
 import process from "node:process";
@@ -40,6 +41,15 @@ const KINDS: Kind[] = ["s3", "ssh", "webdav"];
 interface Sample {
   seconds: number;
   cpu: number;
+  /** the server's CPU seconds meanwhile. */
+  server?: number;
+}
+
+/** `fn` timed, with the server's CPU use meanwhile. */
+async function withServer(kind: Kind, fn: () => Promise<Sample>): Promise<Sample> {
+  const s0 = serverCpu(kind);
+  const m = await fn();
+  return { ...m, server: serverCpu(kind) - s0 };
 }
 
 /** N distinct 1 KiB objects in `store`, listed by one `.dir`; returns it and the file md5s. */
@@ -55,6 +65,33 @@ function makeObjects(store: ObjectStore, n: number): { dir: TransferObject; file
     files.push(md5);
   }
   return { dir: { md5: store.addDirObject(entries).md5 }, files };
+}
+
+/**
+ * CPU seconds the server has used so far: its process, its live children
+ * (nginx workers) and the children it reaped (sshd's per-connection ones).
+ */
+function serverCpu(kind: Kind): number {
+  const dir = Deno.env.get("CAIRN_SERVICES_DIR") ?? `${ROOT}/.tools/services`;
+  const name = kind === "webdav" ? "http" : kind;
+  let total = 0;
+  const add = (pid: string, reaped: boolean) => {
+    try {
+      // fields after the ")" of comm: 14-17 are utime stime cutime cstime (1-based)
+      const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+      total += Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+      const kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+      for (const k of kids ? kids.split(" ") : []) add(k, false);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  };
+  try {
+    add(Deno.readTextFileSync(`${dir}/${name}.pid`).trim(), true);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return total / 100; // USER_HZ
 }
 
 /** Wall and CPU (this process: host + plugin Workers) of `fn`. */
@@ -163,9 +200,11 @@ async function one(
     console.error(
       `  ${kind} ${what}: cairn ${(moved / m.seconds).toFixed(0)} objects/s (${
         m.seconds.toFixed(2)
-      } s, CPU ${m.cpu.toFixed(2)} s), ${refName} ${(n / ref.seconds).toFixed(0)} objects/s (${
-        ref.seconds.toFixed(2)
-      } s, CPU ${ref.cpu.toFixed(2)} s)`,
+      } s, CPU ${m.cpu.toFixed(2)} s, server ${m.server?.toFixed(2)} s), ${refName} ${
+        (n / ref.seconds).toFixed(0)
+      } objects/s (${ref.seconds.toFixed(2)} s, CPU ${ref.cpu.toFixed(2)} s, server ${
+        ref.server?.toFixed(2)
+      } s)`,
     );
     rows.push({
       name: `${what} ${label} ${
@@ -184,21 +223,27 @@ async function one(
     // Connect first (and learn the remote is there) outside the timed part, as the reference does in its own run.
     await remote.list("files/md5/00/");
     let pushed = 0;
-    const push = await timed(async () => {
-      pushed = (await pushObjects(src, remote, [dir])).transferred.length - 1; // minus the .dir
-    });
-    const refPush = await measureShell(referenceScript(c, env, work, refPrefix, keys, "put"));
-    row("push", pushed, push, { seconds: refPush.seconds, cpu: refPush.cpu }, refName);
+    const push = await withServer(kind, () =>
+      timed(async () => {
+        pushed = (await pushObjects(src, remote, [dir])).transferred.length - 1; // minus the .dir
+      }));
+    const refPush = await withServer(
+      kind,
+      () => measureShell(referenceScript(c, env, work, refPrefix, keys, "put")),
+    );
+    row("push", pushed, push, refPush, refName);
 
     let pulled = 0;
     const dst = new ObjectStore(`${work}/pulled`);
-    const pull = await timed(async () => {
-      pulled = (await fetchObjects(dst, remote, [dir])).transferred.length - 1;
-    });
-    const refPull = await measureShell(
-      referenceScript(c, env, work, refPrefix, pulledRef, "get"),
+    const pull = await withServer(kind, () =>
+      timed(async () => {
+        pulled = (await fetchObjects(dst, remote, [dir])).transferred.length - 1;
+      }));
+    const refPull = await withServer(
+      kind,
+      () => measureShell(referenceScript(c, env, work, refPrefix, pulledRef, "get")),
     );
-    row("pull", pulled, pull, { seconds: refPull.seconds, cpu: refPull.cpu }, refName);
+    row("pull", pulled, pull, refPull, refName);
     // Leave the shared test servers as they were.
     await gcRemote(remote, []);
   } finally {
