@@ -6,6 +6,10 @@
 import { fsError, ignoreNotFound } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { md5Bytes, md5File, WHOLE_READ_LIMIT } from "./md5.ts";
+import { nativeStore, type NativeStoreHooks, releaseNativeStore } from "./_native_store.ts";
+
+/** Close what the native path keeps open between files (call after each batch). */
+export const releaseStore: () => void = releaseNativeStore;
 
 export interface StoreSpec {
   /** object root using the `xx/rest` fan-out (the cache's `files/md5`) */
@@ -225,6 +229,17 @@ function readKnownSize(path: string, size: number): Uint8Array {
   return n <= size ? buf.subarray(0, n) : Deno.readFileSync(path);
 }
 
+/** The native path's view of this module's fan-out bookkeeping. */
+function hooksFor(store: StoreSpec): NativeStoreHooks {
+  return {
+    present: (dir, rest) => namesIn(dir, store.groupShared).has(rest) && trusted(`${dir}/${rest}`),
+    stored: (dir, rest) => namesIn(dir, store.groupShared).add(rest),
+    tempFor: tempPathFor,
+    plainOpenIsReadOnly,
+  };
+}
+let hooks: { store: StoreSpec; hooks: NativeStoreHooks } | undefined;
+
 export function hashAndStore(
   path: string,
   size: number,
@@ -232,10 +247,19 @@ export function hashAndStore(
   onBytes?: (n: number) => void,
 ): { md5: string; stored: boolean } {
   if (!store) return { md5: md5File(path, { size, onBytes }), stored: false };
+  if (size <= WHOLE_READ_LIMIT) {
+    if (hooks?.store !== store) hooks = { store, hooks: hooksFor(store) };
+    const r = nativeStore(path, size, store.root, hooks.hooks);
+    if (r) return r;
+  }
   let data: Uint8Array | undefined;
   let md5: string;
   if (size <= WHOLE_READ_LIMIT) {
-    data = readKnownSize(path, size);
+    try {
+      data = readKnownSize(path, size);
+    } catch (err) {
+      throw fsError(err, "hashing", path);
+    }
     md5 = md5Bytes(data);
   } else {
     md5 = md5File(path, { size, onBytes });

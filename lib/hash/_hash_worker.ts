@@ -3,7 +3,7 @@
  * Worker side of parallel hashing: receives batches of paths, answers their
  * md5s. Progress for big files is posted while they are read.
  */
-import { hashAndStore, type StoreSpec } from "./_hash_store.ts";
+import { hashAndStore, releaseStore, type StoreSpec } from "./_hash_store.ts";
 
 export interface HashBatch {
   id: number;
@@ -46,6 +46,8 @@ self.onmessage = (ev: MessageEvent<HashBatch>) => {
         message: err instanceof Error ? err.message : String(err),
       } satisfies WorkerReply,
     );
+  } finally {
+    releaseStore();
   }
 };
 

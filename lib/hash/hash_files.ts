@@ -10,6 +10,7 @@ import {
   CONCURRENT_COPY_MIN,
   hashAndStore,
   hashAndStoreLarge,
+  releaseStore,
   type StoreSpec,
 } from "./_hash_store.ts";
 import type { StateIndex } from "./state.ts";
@@ -142,32 +143,36 @@ export async function hashFiles(
 
   let stored = 0;
   let byWorkers = 0;
-  if (parallel) {
-    const r = await hashInWorkers(files, todo, md5s, workers, opts, (f, b) => {
-      doneFiles += f;
-      doneBytes += b;
-      progress(doneFiles, doneBytes, false);
-    });
-    stored = r.stored;
-    byWorkers = r.byWorkers;
-  } else {
-    for (const i of todo) {
-      const f = files[i];
-      const onBytes = f.size > 8 << 20
-        ? (b: number) => {
-          doneBytes += b;
-          progress(doneFiles, doneBytes, false);
-        }
-        : undefined;
-      const r = opts.store && f.size >= CONCURRENT_COPY_MIN
-        ? await hashAndStoreLarge(f.abs, f.size, opts.store, onBytes)
-        : hashAndStore(f.abs, f.size, opts.store, onBytes);
-      md5s[i] = r.md5;
-      if (r.stored) stored++;
-      doneFiles++;
-      if (f.size <= 8 << 20) doneBytes += f.size;
-      progress(doneFiles, doneBytes, false);
+  try {
+    if (parallel) {
+      const r = await hashInWorkers(files, todo, md5s, workers, opts, (f, b) => {
+        doneFiles += f;
+        doneBytes += b;
+        progress(doneFiles, doneBytes, false);
+      });
+      stored = r.stored;
+      byWorkers = r.byWorkers;
+    } else {
+      for (const i of todo) {
+        const f = files[i];
+        const onBytes = f.size > 8 << 20
+          ? (b: number) => {
+            doneBytes += b;
+            progress(doneFiles, doneBytes, false);
+          }
+          : undefined;
+        const r = opts.store && f.size >= CONCURRENT_COPY_MIN
+          ? await hashAndStoreLarge(f.abs, f.size, opts.store, onBytes)
+          : hashAndStore(f.abs, f.size, opts.store, onBytes);
+        md5s[i] = r.md5;
+        if (r.stored) stored++;
+        doneFiles++;
+        if (f.size <= 8 << 20) doneBytes += f.size;
+        progress(doneFiles, doneBytes, false);
+      }
     }
+  } finally {
+    releaseStore();
   }
   progress(doneFiles, doneBytes, true);
 

@@ -1,0 +1,191 @@
+/**
+ * Hash a file and write it as a cache object through libc (FFI), for `add`
+ * of many small files: openat(2) relative to an open directory instead of
+ * absolute paths the kernel resolves component by component, one reused
+ * read buffer instead of a new zeroed Uint8Array per file (20k x 100 KiB
+ * allocated 2 GB), no FsFile resource per open. Same steps and guarantees as
+ * the Deno path in ./_hash_store.ts (temp file named as tempPathFor names it,
+ * created O_EXCL with mode 0444, renamed over the object name). Optional:
+ * without libc or the FFI permission, or on any failed call, `nativeStore`
+ * returns undefined and the caller runs the Deno path, which either succeeds
+ * or throws the error the user should see (ENOSPC, EACCES... with the path).
+ */
+import { nativeMd5Bytes } from "./_native_md5.ts";
+
+const SYMBOLS = {
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  // ssize_t results read as i32 (the low half of the register): reads and
+  // writes here never exceed WHOLE_READ_LIMIT + 1 bytes, and -1 stays -1.
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let lib: Lib | null | undefined;
+
+const AT_FDCWD = -100;
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000;
+
+function load(): Lib | null {
+  if (lib !== undefined) return lib;
+  lib = null;
+  try {
+    if (Deno.build.os !== "linux" || Deno.env.get("CAIRN_NO_NATIVE_STORE")) return lib;
+  } catch { /* no env permission: try anyway */ }
+  try {
+    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  } catch { /* not glibc, or no FFI permission */ }
+  return lib;
+}
+
+/** Whether the native path can run here (libc, FFI, and OpenSSL for the md5). */
+export function nativeStoreAvailable(): boolean {
+  return load() !== null && nativeMd5Bytes(new Uint8Array(0)) !== undefined;
+}
+
+const encoder = new TextEncoder();
+// Two path buffers: renameat needs both names at once. PATH_MAX is 4096.
+const pathA = new Uint8Array(4096 * 3 + 1);
+const pathB = new Uint8Array(4096 * 3 + 1);
+
+function cString(s: string, into: Uint8Array): Uint8Array | undefined {
+  if (s.length * 3 >= into.length) return undefined;
+  const n = encoder.encodeInto(s, into).written;
+  into[n] = 0;
+  return into;
+}
+
+/** The read buffer, grown to the largest file met (a Worker has its own). */
+let buf = new Uint8Array(64 << 10);
+
+/** An open directory, by path, kept while consecutive files share it. */
+class DirFd {
+  path = "";
+  fd = -1;
+  constructor(readonly l: Lib) {}
+  get(path: string): number {
+    if (path === this.path && this.fd >= 0) return this.fd;
+    this.close();
+    const c = cString(path, pathA);
+    if (!c) return -1;
+    this.fd = this.l.openat(AT_FDCWD, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    this.path = this.fd >= 0 ? path : "";
+    return this.fd;
+  }
+  close(): void {
+    if (this.fd >= 0) this.l.close(this.fd);
+    this.fd = -1;
+    this.path = "";
+  }
+}
+
+let source: DirFd | undefined;
+let target: DirFd | undefined;
+
+/**
+ * Close the directories kept open between calls. Call at the end of every
+ * batch (a Worker may be terminated between batches: its fds would stay
+ * open in the process otherwise).
+ */
+export function releaseNativeStore(): void {
+  source?.close();
+  target?.close();
+}
+
+/** What the store needs from the caller (kept in ./_hash_store.ts). */
+export interface NativeStoreHooks {
+  /** has the object `rest` in fan-out dir `dir` (abs) been seen, and is it trusted? */
+  present(dir: string, rest: string): boolean;
+  /** the fan-out dir exists (listed or created); records the new object after */
+  stored(dir: string, rest: string): void;
+  /** a temp path for `obj` (abs), as tempPathFor names it */
+  tempFor(obj: string): string;
+  /** true when open(..., 0444) gives exactly 0444 (umask keeps the read bits) */
+  plainOpenIsReadOnly(): boolean;
+}
+
+/**
+ * Hash `path` (a regular file of `size` bytes, size <= buf limit the caller
+ * picks) and store it under `root` (`xx/rest` fan-out). Returns undefined
+ * when anything did not go as planned (nothing is left behind then); the
+ * caller redoes the file the Deno way.
+ */
+export function nativeStore(
+  path: string,
+  size: number,
+  root: string,
+  hooks: NativeStoreHooks,
+): { md5: string; stored: boolean } | undefined {
+  const l = load();
+  if (!l) return undefined;
+  source ??= new DirFd(l);
+  target ??= new DirFd(l);
+  const slash = path.lastIndexOf("/");
+  if (slash <= 0) return undefined;
+  const dfd = source.get(path.slice(0, slash));
+  if (dfd < 0) return undefined;
+  const name = cString(path.slice(slash + 1), pathB);
+  if (!name) return undefined;
+  const fd = l.openat(dfd, name, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return undefined;
+  // Read up to size + 1 bytes: a short read of a regular file is its end; a
+  // file that grew since the walk goes to the Deno path (read whole there).
+  if (buf.length < size + 1) buf = new Uint8Array(Math.max(size + 1, buf.length * 2));
+  let n = 0;
+  let ok = true;
+  for (;;) {
+    const want = size + 1 - n;
+    const r = l.read(fd, n === 0 ? buf : buf.subarray(n), BigInt(want));
+    if (r < 0) {
+      ok = false;
+      break;
+    }
+    n += r;
+    if (n === size + 1) {
+      ok = false;
+      break;
+    }
+    // A short read of a regular file is its end (no read returning 0 needed).
+    if (r < want) break;
+  }
+  l.close(fd);
+  if (!ok) return undefined;
+  const data = n === buf.length ? buf : buf.subarray(0, n);
+  const md5 = nativeMd5Bytes(data);
+  if (md5 === undefined) return undefined;
+  const dir = `${root}/${md5.slice(0, 2)}`;
+  const rest = md5.slice(2);
+  if (hooks.present(dir, rest)) return { md5, stored: false };
+  const rfd = target.get(root);
+  if (rfd < 0) return undefined;
+  const tmpAbs = hooks.tempFor(`${dir}/${rest}`);
+  const tmp = cString(tmpAbs.slice(root.length + 1), pathA);
+  const obj = cString(`${md5.slice(0, 2)}/${rest}`, pathB);
+  if (!tmp || !obj) return undefined;
+  const out = l.openat(rfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444);
+  if (out < 0) return undefined; // e.g. the fan-out dir is gone: the Deno path recreates it
+  let w = 0;
+  while (ok && w < n) {
+    const r = l.write(out, w === 0 ? data : data.subarray(w), BigInt(n - w));
+    if (r <= 0) ok = false;
+    else w += r;
+  }
+  if (ok && !hooks.plainOpenIsReadOnly() && l.fchmod(out, 0o444) !== 0) ok = false;
+  if (l.close(out) !== 0) ok = false;
+  if (ok && l.renameat(rfd, tmp, rfd, obj) !== 0) ok = false;
+  if (!ok) {
+    l.unlinkat(rfd, tmp, 0);
+    return undefined;
+  }
+  hooks.stored(dir, rest);
+  return { md5, stored: true };
+}
