@@ -18,26 +18,39 @@ export function tracing(): boolean {
   return on;
 }
 
-const spans = new Map<string, { ms: number; calls: number }>();
+const spans = new Map<string, { ms: number; calls: number; cpu: number }>();
+
+/** CPU ms (user + sys, all threads) of this process so far; 0 without /proc. */
+function cpuMs(): number {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
+  } catch {
+    return 0;
+  }
+}
 const counts = new Map<string, number>();
 const marks: [string, number][] = [];
 
-function record(name: string, ms: number): void {
+function record(name: string, ms: number, cpu: number): void {
   const s = spans.get(name);
   if (s) {
     s.ms += ms;
+    s.cpu += cpu;
     s.calls++;
-  } else spans.set(name, { ms, calls: 1 });
+  } else spans.set(name, { ms, calls: 1, cpu });
 }
 
 /** Run `fn`, adding its wall time to span `name`. */
 export function span<T>(name: string, fn: () => T): T {
   if (!tracing()) return fn();
   const t0 = performance.now();
+  const c0 = cpuMs();
   try {
     return fn();
   } finally {
-    record(name, performance.now() - t0);
+    record(name, performance.now() - t0, cpuMs() - c0);
   }
 }
 
@@ -45,10 +58,11 @@ export function span<T>(name: string, fn: () => T): T {
 export async function spanAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
   if (!tracing()) return await fn();
   const t0 = performance.now();
+  const c0 = cpuMs();
   try {
     return await fn();
   } finally {
-    record(name, performance.now() - t0);
+    record(name, performance.now() - t0, cpuMs() - c0);
   }
 }
 
@@ -69,9 +83,10 @@ export function traceReport(): string[] {
   const lines: string[] = [];
   for (const [name, at] of marks) lines.push(`trace: ${fmt(at)} ms  @ ${name}`);
   for (const [name, s] of spans) {
-    lines.push(`trace: ${fmt(s.ms)} ms  ${name}${s.calls > 1 ? ` (${s.calls} calls)` : ""}`);
+    const calls = s.calls > 1 ? ` (${s.calls} calls)` : "";
+    lines.push(`trace: ${fmt(s.ms)} ms  ${name}${calls}, cpu ${s.cpu} ms (all threads)`);
   }
   for (const [name, n] of counts) lines.push(`trace: ${String(n).padStart(9)}     ${name}`);
-  lines.push(`trace: ${fmt(performance.now())} ms  @ exit`);
+  lines.push(`trace: ${fmt(performance.now())} ms  @ exit, cpu ${cpuMs()} ms`);
   return lines;
 }
