@@ -5,7 +5,7 @@
  */
 import { fsError } from "../errors.ts";
 import { type DvcIgnore, DvcIgnoreInCollectedDirError } from "../fs/dvcignore.ts";
-import { stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
+import { stampOf, type WalkFile, walkFilesParallel } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { buildDirObject, type DirEntry, type DirObject, pathComparatorBy } from "./dir_listing.ts";
 import { hashFiles, type HashFilesOptions, type HashFilesResult } from "./hash_files.ts";
@@ -107,7 +107,7 @@ export async function hashDir(
   absPath: string,
   opts: HashPathOptions = {},
 ): Promise<DirHashResult> {
-  const w = walkDir(absPath, opts);
+  const w = await walkDir(absPath, opts);
   return await hashWalked(w, opts);
 }
 
@@ -127,7 +127,7 @@ export async function hashPathInfo(
     throw fsError(err, "hashing", absPath);
   }
   if (!info.isDirectory) return (await hashFileAt(absPath, info, opts)).hash;
-  const w = walkDir(absPath, opts);
+  const w = await walkDir(absPath, opts);
   if (opts.state) {
     const state = opts.state;
     w.digest = span("tree digest", () => treeDigest(w.files));
@@ -149,10 +149,10 @@ interface Walked {
   digest?: string;
 }
 
-function walkDir(absPath: string, opts: HashPathOptions): Walked {
+async function walkDir(absPath: string, opts: HashPathOptions): Promise<Walked> {
   const dir = absPath.length > 1 && absPath.endsWith("/") ? absPath.slice(0, -1) : absPath;
   const startedAt = Date.now();
-  const walked = span("walk", () => walkFiles(dir, { ignore: opts.ignore }));
+  const walked = await spanAsync("walk", () => walkFilesParallel(dir, { ignore: opts.ignore }));
   if (walked.dvcignoreFiles.length > 0 && !opts.allowDvcIgnoreInside) {
     throw new DvcIgnoreInCollectedDirError(dir);
   }
