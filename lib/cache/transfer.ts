@@ -252,6 +252,8 @@ interface Work {
   /** local path: source (push) or final cache path (fetch) */
   path: string;
   size?: number;
+  /** push: the source's mode, from the lstat that found it (spares the host a second one). */
+  mode?: number;
   attempts: number;
   tmp?: string;
 }
@@ -616,6 +618,7 @@ export async function pushObjects(
   // a corrupted one is removed by verify and never uploaded).
   const local: TransferObject[] = [];
   const sizes = new Map<string, number>();
+  const modes = new Map<string, number>();
   const missingLocal = new Set<string>(unreadable.map(id));
   for (const o of candidates) {
     // One lstat: a read-only regular file is trusted (as verify() would) and gives the size.
@@ -624,6 +627,7 @@ export async function pushObjects(
     if (info?.isFile && (info.mode! & 0o777) === OBJECT_MODE) {
       local.push(o);
       sizes.set(id(o), info.size);
+      modes.set(id(o), info.mode!);
       continue;
     }
     const v = info ? odb.verify(o.md5, { legacy: o.legacy }) : "missing";
@@ -649,6 +653,7 @@ export async function pushObjects(
       key: remoteKey(o),
       path,
       size: sizes.get(id(o)) ?? statSize(path),
+      mode: modes.get(id(o)),
       attempts: 0,
     };
   });
@@ -657,7 +662,11 @@ export async function pushObjects(
   const pool = new Pool(remote, opts, work.length + dirFiles.size, bytesTotal);
   const off = remote.onProgress((k, b) => pool.onBytes(k, b));
   const hooks: PoolHooks = {
-    send: (batch) => remote.put(batch.map((w) => ({ src: w.path, key: w.key }))),
+    send: (batch) =>
+      remote.put(
+        batch.map((w) => ({ src: w.path, key: w.key, size: w.size, mode: w.mode })),
+        { lstatted: true },
+      ),
     done: () => {},
   };
   try {

@@ -150,10 +150,19 @@ export class Remote {
     this.#checkLocal(items.map((i) => i.dest), { parentsOnly: true });
     return items.length ? await this.#pick().call("get", [items]) : [];
   }
-  async put(items: PutItem[]): Promise<ItemResult[]> {
+  /**
+   * Upload items. `opts.lstatted`: an item carrying `size` and `mode` comes from
+   * the caller's own lstat of `src`, just now, which found a regular file (not a
+   * symlink): only its folders are checked here, without a second lstat.
+   */
+  async put(items: PutItem[], opts: { lstatted?: boolean } = {}): Promise<ItemResult[]> {
     this.#requireWrite();
     // The check's lstat tells the plugin the size and mode, so it need not stat again.
     const sent = items.map((it): PutItem => {
+      if (opts.lstatted && it.size !== undefined && it.mode !== undefined) {
+        this.#checkOne(it.src, true);
+        return it;
+      }
       const info = this.#checkOne(it.src);
       return info?.isFile ? { ...it, size: info.size, mode: info.mode ?? undefined } : it;
     });

@@ -16,7 +16,7 @@
  * let the plugin's Worker, which may read its own folder, read elsewhere
  * (Deno checks path strings), so such a folder is refused outright.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash/sha256.ts";
 import { CairnError, ConfigError } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 
@@ -117,7 +117,14 @@ export function pluginFolder(s: TrustSubject): string {
  * folder too large to vouch for.
  */
 export function pluginDigest(folder: string, name = "plugin"): string {
-  const h = createHash("sha256");
+  // The pieces are hashed as one buffer at the end (at most MAX_BYTES of files):
+  // lib/hash/sha256.ts, not node:crypto, whose import costs every push/pull a
+  // few hundred ms of loading Deno's Node-compat layer.
+  const enc = new TextEncoder();
+  const pieces: Uint8Array[] = [];
+  const h = {
+    update: (d: Uint8Array | string) => pieces.push(typeof d === "string" ? enc.encode(d) : d),
+  };
   let entries = 0;
   let bytes = 0;
   const walk = (rel: string) => {
@@ -169,7 +176,13 @@ export function pluginDigest(folder: string, name = "plugin"): string {
     }
   };
   walk("");
-  return `sha256:${h.digest("hex")}`;
+  const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return `sha256:${sha256Hex(all)}`;
 }
 
 /** Built-in, trusted, untrusted, or changed since it was trusted. */

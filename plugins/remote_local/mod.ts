@@ -22,12 +22,21 @@ function rootOf(url: string): string {
   return p;
 }
 
+/**
+ * Temp names: random per Worker (two instances and other processes write the
+ * same folders) plus a counter, so no random draw per object.
+ */
+const tmpTag = Array.from(crypto.getRandomValues(new Uint32Array(2)), (n) => n.toString(36)).join(
+  "",
+);
 let tmpCounter = 0;
 function tempNext(path: string): string {
   const slash = path.lastIndexOf("/");
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${++tmpCounter}${rand}.tmp`;
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${tmpTag}${++tmpCounter}.tmp`;
 }
+
+/** a `..` component (keys never climb out of the root). */
+const DOTDOT = /(?:^|\/)\.\.(?:\/|$)/;
 
 function isDir(path: string): boolean {
   try {
@@ -68,7 +77,7 @@ class LocalRemote implements RemoteImpl {
   }
 
   #path(key: string): string {
-    if (key.split("/").includes("..")) throw new RemoteError(`invalid key '${key}'`);
+    if (DOTDOT.test(key)) throw new RemoteError(`invalid key '${key}'`);
     return this.#guard.check(key);
   }
 
@@ -78,7 +87,7 @@ class LocalRemote implements RemoteImpl {
    * following it (saves an lstat, usually a failing one, per upload).
    */
   #destPath(key: string): string {
-    if (key.split("/").includes("..")) throw new RemoteError(`invalid key '${key}'`);
+    if (DOTDOT.test(key)) throw new RemoteError(`invalid key '${key}'`);
     return this.#guard.check(key, { parentsOnly: true });
   }
 
