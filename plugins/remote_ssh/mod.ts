@@ -27,8 +27,12 @@ const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 /** Items of one batch in flight at once. */
 const ITEMS_IN_FLIGHT = 4;
-/** Uploads up to this size go in one write. */
+/** Uploads and downloads up to this size go in one write / a few reads, held in memory. */
 const SMALL_FILE = 256 * 1024;
+/** The first read of a download, sent together with the fstat that tells the size. */
+const FIRST_READ = 64 * 1024;
+/** One SFTP write request: below every server's packet limit (ssh2 assumes 34000 bytes). */
+const WRITE_CHUNK = 32 * 1024;
 
 interface Target {
   host: string;
@@ -353,10 +357,52 @@ class SshRemote implements RemoteImpl {
     return out;
   }
 
+  /**
+   * A small file in a few pipelined requests: open, then fstat and a first
+   * read together, close while the local file is written. null: the file is
+   * big (handed to fastGet, which streams and reports progress).
+   */
+  async #getSmall(sftp: SFTPWrapper, path: string, dest: string): Promise<number | null> {
+    const handle = await call<Buffer>(sftp, (cb) => sftp.open(path, "r", cb));
+    let closed = false;
+    const close = () => {
+      closed = true;
+      return call<void>(sftp, (cb) => sftp.close(handle, cb));
+    };
+    try {
+      const first = Buffer.allocUnsafe(FIRST_READ);
+      const [st, n] = await Promise.all([
+        call<{ size: number }>(sftp, (cb) => sftp.fstat(handle, cb)),
+        call<number>(sftp, (cb) => sftp.read(handle, first, 0, FIRST_READ, 0, cb)),
+      ]);
+      if (st.size > SMALL_FILE) return null;
+      let buf = first;
+      let got = n;
+      if (got < st.size) {
+        buf = Buffer.allocUnsafe(st.size);
+        first.copy(buf, 0, 0, got);
+        while (got < st.size) {
+          const r = await call<number>(
+            sftp,
+            (cb) => sftp.read(handle, buf, got, st.size - got, got, cb),
+          );
+          if (r === 0) break; // shrank meanwhile: the host's md5 check rejects it
+          got += r;
+        }
+      }
+      await Promise.all([close(), Deno.writeFile(dest, buf.subarray(0, got))]);
+      return got;
+    } finally {
+      if (!closed) await close().catch(() => {});
+    }
+  }
+
   async get(items: GetItem[]): Promise<ItemResult[]> {
     return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
         const sftp = await this.#sftp();
+        const small = await this.#getSmall(sftp, this.#path(it.key), it.dest);
+        if (small !== null) return { ok: true, bytes: small };
         let done = 0;
         let reported = 0;
         await call<void>(sftp, (cb) =>
@@ -385,12 +431,15 @@ class SshRemote implements RemoteImpl {
       try {
         sftp = await this.#sftp();
         await this.#mkdirs(sftp, dest.slice(0, dest.lastIndexOf("/")));
-        const size = (await Deno.stat(it.src)).size;
+        const size = it.size ?? (await Deno.stat(it.src)).size;
         if (size <= SMALL_FILE) {
-          // One open/write/close: cheaper than fastPut's chunked pipeline for small objects.
+          // open, then write and close together: cheaper than fastPut's chunked pipeline.
           const data = await Deno.readFile(it.src);
-          const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-          await call<void>(sftp, (cb) => sftp!.writeFile(tmp, buf, cb));
+          await this.#putSmall(
+            sftp,
+            tmp,
+            Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+          );
         } else {
           let reported = 0;
           await call<void>(sftp, (cb) =>
@@ -410,6 +459,24 @@ class SshRemote implements RemoteImpl {
         return { ok: false, error: toWireError(classify(err, `upload ${it.key}`)) };
       }
     });
+  }
+
+  /**
+   * Write `data` to a new file `path`: open, then every write and the close
+   * sent together (the server runs one channel's requests in order). Writes
+   * are at most WRITE_CHUNK so that ssh2 never splits one into a follow-up it
+   * would send only after the close: the handle may by then belong to another
+   * file opened meanwhile.
+   */
+  async #putSmall(sftp: SFTPWrapper, path: string, data: Buffer): Promise<void> {
+    const handle = await call<Buffer>(sftp, (cb) => sftp.open(path, "w", cb));
+    const sent: Promise<void>[] = [];
+    for (let off = 0; off < data.length; off += WRITE_CHUNK) {
+      const len = Math.min(WRITE_CHUNK, data.length - off);
+      sent.push(call<void>(sftp, (cb) => sftp.write(handle, data, off, len, off, cb)));
+    }
+    sent.push(call<void>(sftp, (cb) => sftp.close(handle, cb)));
+    for (const r of await Promise.allSettled(sent)) if (r.status === "rejected") throw r.reason;
   }
 
   async remove(keys: string[]): Promise<ItemResult[]> {
