@@ -13,7 +13,7 @@ import {
   releaseStore,
   type StoreSpec,
 } from "./_hash_store.ts";
-import type { StateIndex } from "./state.ts";
+import type { StateEntry, StateIndex } from "./state.ts";
 import type { HashBatch, WorkerReply } from "./_hash_worker.ts";
 import { span, traceCount } from "../trace.ts";
 
@@ -99,6 +99,9 @@ const IN_FLIGHT = 3;
 
 const PROGRESS_INTERVAL_MS = 50;
 
+/** Finished files recorded in the state at once while a parallel job runs. */
+const STATE_CHUNK = 2048;
+
 /** Hash `files` (result order = input order) and record new hashes in the state. */
 export async function hashFiles(
   files: readonly HashTarget[],
@@ -143,15 +146,30 @@ export async function hashFiles(
 
   let stored = 0;
   let byWorkers = 0;
+  // Parallel: the main thread records finished batches in the state between
+  // its own batches, so the Worker keeps hashing meanwhile instead of idling
+  // through one long save at the end (100k files: ~0.4 s of SQLite inserts).
+  let unsaved: number[] = [];
+  let savedAny = false;
+  const saveDone = (min: number) => {
+    if (!opts.state || unsaved.length < min || unsaved.length === 0) return;
+    const state = opts.state;
+    const idx = unsaved;
+    unsaved = [];
+    savedAny = true;
+    span("state save", () => state.saveMany(entriesOf(files, idx, md5s), { hashedAt }));
+  };
   try {
     if (parallel) {
-      const r = await hashInWorkers(files, todo, md5s, workers, opts, (f, b) => {
+      const r = await hashInWorkers(files, todo, md5s, workers, opts, (f, b, idx) => {
         doneFiles += f;
         doneBytes += b;
         progress(doneFiles, doneBytes, false);
-      });
+        if (idx && opts.state) { for (const i of idx) unsaved.push(i); }
+      }, () => saveDone(STATE_CHUNK));
       stored = r.stored;
       byWorkers = r.byWorkers;
+      saveDone(1);
     } else {
       for (const i of todo) {
         const f = files[i];
@@ -176,15 +194,20 @@ export async function hashFiles(
   }
   progress(doneFiles, doneBytes, true);
 
-  if (opts.state && todo.length > 0) {
+  if (opts.state && todo.length > 0 && !savedAny) {
     const state = opts.state;
-    // A generator, not an array: at 1M files the entries alone were ~80 MB.
-    const entries = function* () {
-      for (const i of todo) yield { path: files[i].abs, stamp: files[i], md5: md5s[i] };
-    };
-    span("state save", () => state.saveMany(entries(), { hashedAt }));
+    span("state save", () => state.saveMany(entriesOf(files, todo, md5s), { hashedAt }));
   }
   return { md5s, fromState, bytesRead: todoBytes, hashed: todo, stored, byWorkers };
+}
+
+/** State entries of `idx`, generated (at 1M files an array of them was ~80 MB). */
+function* entriesOf(
+  files: readonly HashTarget[],
+  idx: readonly number[],
+  md5s: readonly string[],
+): Generator<StateEntry> {
+  for (const i of idx) yield { path: files[i].abs, stamp: files[i], md5: md5s[i] };
 }
 
 function makeProgress(
@@ -226,7 +249,8 @@ async function hashInWorkers(
   md5s: string[],
   threads: number,
   opts: HashFilesOptions,
-  onDone: (files: number, bytes: number) => void,
+  onDone: (files: number, bytes: number, idx?: readonly number[]) => void,
+  between: () => void = () => {},
 ): Promise<{ stored: number; byWorkers: number }> {
   const store = opts.store;
   const batchFiles = opts.tuning?.batchFiles ?? BATCH_FILES;
@@ -320,7 +344,7 @@ async function hashInWorkers(
           md5s[idx[j]] = r.md5s[j];
           bytes += files[idx[j]].size;
         }
-        onDone(idx.length, bytes - (streamed.get(r.id) ?? 0));
+        onDone(idx.length, bytes - (streamed.get(r.id) ?? 0), idx);
         streamed.delete(r.id);
         feed(w);
         settle();
@@ -337,7 +361,8 @@ async function hashInWorkers(
         if (r.stored) stored++;
         bytes += f.size;
       }
-      onDone(idx.length, bytes);
+      onDone(idx.length, bytes, idx);
+      between();
       await yieldToEventLoop();
     }
     while (failure === undefined && (running > 0 || next < batches.length)) {

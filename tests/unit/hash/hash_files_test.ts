@@ -3,6 +3,7 @@ import { hashFiles } from "../../../lib/hash/hash_files.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
 import { walkFiles } from "../../../lib/fs/walk.ts";
 import { CairnError } from "../../../lib/errors.ts";
+import { StateIndex } from "../../../lib/hash/state.ts";
 
 function tree(n: number, big = 0): string {
   const dir = Deno.makeTempDirSync({ prefix: "cairn-hf-" });
@@ -54,5 +55,36 @@ Deno.test("hashFiles: a file vanishing mid-way is a CairnError (inline and worke
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashFiles in parallel with a store: every file recorded in the state (saved in chunks while hashing), objects stored", async () => {
+  // > STATE_CHUNK (2048) files, so the state is written in several chunks during the job
+  const dir = tree(5000);
+  const db = Deno.makeTempDirSync({ prefix: "cairn-hf-state-" });
+  try {
+    // stamps older than the racy window, as after a real edit-then-add
+    const old = new Date(Date.now() - 60_000);
+    for (const e of Deno.readDirSync(dir)) Deno.utimeSync(`${dir}/${e.name}`, old, old);
+    const files = walkFiles(dir).files;
+    const state = StateIndex.open(`${db}/state.db`);
+    const store = { root: `${db}/cache` };
+    const r = await hashFiles(files, { workers: 2, parallelMinFiles: 1, state, store });
+    assertStrictEquals(r.fromState, 0);
+    assertStrictEquals(r.stored, files.length);
+    const again = await hashFiles(files, { workers: 2, parallelMinFiles: 1, state, store });
+    assertStrictEquals(again.fromState, files.length);
+    assertEquals(again.md5s, r.md5s);
+    for (const k of [0, 2047, 2048, 4999]) {
+      const m = r.md5s[k];
+      assertEquals(
+        Deno.readTextFileSync(`${db}/cache/${m.slice(0, 2)}/${m.slice(2)}`),
+        Deno.readTextFileSync(files[k].abs),
+      );
+    }
+    state.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(db, { recursive: true });
   }
 });
