@@ -27,10 +27,8 @@ const NO_SUCH_FILE = 2;
 const PERMISSION_DENIED = 3;
 /** Items of one batch in flight at once. */
 const ITEMS_IN_FLIGHT = 4;
-/** Uploads and downloads up to this size go in one write / a few reads, held in memory. */
+/** Uploads up to this size are sent from memory (open, then the writes and the close together). */
 const SMALL_FILE = 256 * 1024;
-/** The first read of a download, sent together with the fstat that tells the size. */
-const FIRST_READ = 64 * 1024;
 /** One SFTP write request: below every server's packet limit (ssh2 assumes 34000 bytes). */
 const WRITE_CHUNK = 32 * 1024;
 
@@ -357,52 +355,10 @@ class SshRemote implements RemoteImpl {
     return out;
   }
 
-  /**
-   * A small file in a few pipelined requests: open, then fstat and a first
-   * read together, close while the local file is written. null: the file is
-   * big (handed to fastGet, which streams and reports progress).
-   */
-  async #getSmall(sftp: SFTPWrapper, path: string, dest: string): Promise<number | null> {
-    const handle = await call<Buffer>(sftp, (cb) => sftp.open(path, "r", cb));
-    let closed = false;
-    const close = () => {
-      closed = true;
-      return call<void>(sftp, (cb) => sftp.close(handle, cb));
-    };
-    try {
-      const first = Buffer.allocUnsafe(FIRST_READ);
-      const [st, n] = await Promise.all([
-        call<{ size: number }>(sftp, (cb) => sftp.fstat(handle, cb)),
-        call<number>(sftp, (cb) => sftp.read(handle, first, 0, FIRST_READ, 0, cb)),
-      ]);
-      if (st.size > SMALL_FILE) return null;
-      let buf = first;
-      let got = n;
-      if (got < st.size) {
-        buf = Buffer.allocUnsafe(st.size);
-        first.copy(buf, 0, 0, got);
-        while (got < st.size) {
-          const r = await call<number>(
-            sftp,
-            (cb) => sftp.read(handle, buf, got, st.size - got, got, cb),
-          );
-          if (r === 0) break; // shrank meanwhile: the host's md5 check rejects it
-          got += r;
-        }
-      }
-      await Promise.all([close(), Deno.writeFile(dest, buf.subarray(0, got))]);
-      return got;
-    } finally {
-      if (!closed) await close().catch(() => {});
-    }
-  }
-
   async get(items: GetItem[]): Promise<ItemResult[]> {
     return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
         const sftp = await this.#sftp();
-        const small = await this.#getSmall(sftp, this.#path(it.key), it.dest);
-        if (small !== null) return { ok: true, bytes: small };
         let done = 0;
         let reported = 0;
         await call<void>(sftp, (cb) =>
