@@ -5,6 +5,7 @@
  */
 import { fsError, ignoreNotFound } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
+import { sweepOnce } from "../fs/temp_files.ts";
 import { md5Bytes, md5File, WHOLE_READ_LIMIT } from "./md5.ts";
 import { nativeStore, type NativeStoreHooks, releaseNativeStore } from "./_native_store.ts";
 
@@ -27,6 +28,9 @@ const known = new Map<string, Set<string>>();
 function namesIn(dir: string, groupShared?: boolean): Set<string> {
   let names = known.get(dir);
   if (names) return names;
+  // Temps of a killed cairn go (objects are mostly written unnamed, so
+  // tempPathFor, which sweeps a folder on first use, is rarely called).
+  sweepOnce(dir);
   names = new Set();
   try {
     for (const e of Deno.readDirSync(dir)) names.add(e.name);

@@ -21,6 +21,8 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
   renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
@@ -34,6 +36,13 @@ const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
+const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+const AT_EMPTY_PATH = 0x1000;
+const AT_SYMLINK_FOLLOW = 0x400;
+const EEXIST = 17;
+const EISDIR = 21;
+const EINVAL = 22;
+const EOPNOTSUPP = 95;
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
@@ -167,19 +176,23 @@ export function nativeStore(
   if (hooks.present(dir, rest)) return { md5, stored: false };
   const rfd = target.get(root);
   if (rfd < 0) return undefined;
+  const sub = md5.slice(0, 2);
+  if (linkMode !== "off") {
+    const r = storeUnnamed(l, rfd, sub, rest, data, hooks);
+    if (r === "stored") {
+      hooks.stored(dir, rest);
+      return { md5, stored: true };
+    }
+    if (r === "failed") return undefined;
+    // "unsupported": this file system or kernel has no O_TMPFILE: named temp below
+  }
   const tmpAbs = hooks.tempFor(`${dir}/${rest}`);
   const tmp = cString(tmpAbs.slice(root.length + 1), pathA);
-  const obj = cString(`${md5.slice(0, 2)}/${rest}`, pathB);
+  const obj = cString(`${sub}/${rest}`, pathB);
   if (!tmp || !obj) return undefined;
   const out = l.openat(rfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444);
   if (out < 0) return undefined; // e.g. the fan-out dir is gone: the Deno path recreates it
-  let w = 0;
-  while (ok && w < n) {
-    const r = l.write(out, w === 0 ? data : data.subarray(w), BigInt(n - w));
-    if (r <= 0) ok = false;
-    else w += r;
-  }
-  if (ok && !hooks.plainOpenIsReadOnly() && l.fchmod(out, 0o444) !== 0) ok = false;
+  ok = writeAll(l, out, data) && (hooks.plainOpenIsReadOnly() || l.fchmod(out, 0o444) === 0);
   if (l.close(out) !== 0) ok = false;
   if (ok && l.renameat(rfd, tmp, rfd, obj) !== 0) ok = false;
   if (!ok) {
@@ -188,4 +201,90 @@ export function nativeStore(
   }
   hooks.stored(dir, rest);
   return { md5, stored: true };
+}
+
+function writeAll(l: Lib, fd: number, data: Uint8Array): boolean {
+  let w = 0;
+  while (w < data.length) {
+    const r = l.write(fd, w === 0 ? data : data.subarray(w), BigInt(data.length - w));
+    if (r <= 0) return false;
+    w += r;
+  }
+  return true;
+}
+
+function errno(l: Lib): number {
+  const p = l.__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/**
+ * How an unnamed file gets its name here: linkat(fd, "", AT_EMPTY_PATH)
+ * (allowed for a file the process opened itself on recent kernels, or with
+ * CAP_DAC_READ_SEARCH), else through /proc/self/fd; "off" when neither works
+ * (then named temps + rename). Learned at the first object, per thread.
+ */
+let linkMode: "empty" | "proc" | "off" | undefined;
+const procPath = new Uint8Array(64);
+
+/**
+ * Write an object as an unnamed file (O_TMPFILE) in its fan-out dir and link
+ * it under its name once complete: as atomic as temp + rename (the name only
+ * ever shows whole content) with less directory work per object (no temp
+ * entry to look up, add and remove: ~20% of the kernel time of a 100k add),
+ * and nothing is left behind when the process is killed mid-write.
+ */
+function storeUnnamed(
+  l: Lib,
+  rfd: number,
+  sub: string,
+  rest: string,
+  data: Uint8Array,
+  hooks: NativeStoreHooks,
+): "stored" | "failed" | "unsupported" {
+  const dirName = cString(sub, pathA);
+  const obj = cString(`${sub}/${rest}`, pathB);
+  if (!dirName || !obj) return "failed";
+  const out = l.openat(rfd, dirName, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0o444);
+  if (out < 0) {
+    const e = errno(l);
+    if (e === EOPNOTSUPP || e === EISDIR || e === EINVAL) {
+      linkMode = "off";
+      return "unsupported";
+    }
+    return "failed";
+  }
+  let ok = writeAll(l, out, data) &&
+    (hooks.plainOpenIsReadOnly() || l.fchmod(out, 0o444) === 0);
+  if (ok) {
+    if (linkMode !== "proc" && l.linkat(out, EMPTY, rfd, obj, AT_EMPTY_PATH) === 0) {
+      linkMode = "empty";
+    } else if (linkMode !== "proc" && errno(l) === EEXIST) {
+      ok = false; // stored meanwhile by another process: the caller's path decides
+    } else if (linkMode !== "empty" && linkViaProc(l, out, rfd, obj)) {
+      linkMode = "proc";
+    } else {
+      ok = false;
+      if (linkMode === undefined) {
+        // neither way of naming it works here (no capability, no /proc)
+        linkMode = "off";
+        l.close(out);
+        return "unsupported";
+      }
+    }
+  }
+  if (l.close(out) !== 0) ok = false; // the name may exist now: content is complete either way
+  return ok ? "stored" : "failed";
+}
+
+const EMPTY = new Uint8Array(1);
+
+function linkViaProc(l: Lib, fd: number, rfd: number, obj: Uint8Array): boolean {
+  const p = cString(`/proc/self/fd/${fd}`, procPath);
+  return !!p && l.linkat(AT_FDCWD, p, rfd, obj, AT_SYMLINK_FOLLOW) === 0;
+}
+
+/** Tests: force how objects are named (undefined: learn it again). */
+export function setLinkModeForTests(mode: "empty" | "proc" | "off" | undefined): void {
+  linkMode = mode;
 }

@@ -6,7 +6,11 @@
  */
 import { assert, assertEquals, assertThrows } from "../../_rig/assert.ts";
 import { hashAndStore } from "../../../lib/hash/_hash_store.ts";
-import { nativeStore, nativeStoreAvailable } from "../../../lib/hash/_native_store.ts";
+import {
+  nativeStore,
+  nativeStoreAvailable,
+  setLinkModeForTests,
+} from "../../../lib/hash/_native_store.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
 import { tempPathFor } from "../../../lib/fs/atomic_write.ts";
 import { CairnError } from "../../../lib/errors.ts";
@@ -46,36 +50,40 @@ Deno.test("native store: available on Linux (the path add takes is the one teste
   if (Deno.build.os === "linux") assert(nativeStoreAvailable());
 });
 
-Deno.test("native store: objects hold the file's bytes under their md5, 0444, no temp left", () => {
-  if (!nativeStoreAvailable()) return;
-  const dir = Deno.makeTempDirSync({ prefix: "cairn-nstore-" });
-  try {
-    const root = `${dir}/cache/files/md5`;
-    const seen = new Set<string>();
-    const h = hooks(root, seen);
-    // 0, small, the first buffer's size and one more (it grows), 1 MiB (the limit)
-    const sizes = [0, 1, 1023, 65535, 65536, 65537, 300_000, 1 << 20];
-    const want: string[] = [];
-    sizes.forEach((n, i) => {
-      const data = bytes(n, i + 1);
-      Deno.mkdirSync(`${dir}/ws/d${i % 3}`, { recursive: true });
-      const path = `${dir}/ws/d${i % 3}/f${i}`;
-      Deno.writeFileSync(path, data);
-      const r = nativeStore(path, n, root, h);
-      assert(r, `stored natively: ${n} bytes`);
-      assertEquals(r, { md5: md5Bytes(data), stored: true });
-      const obj = `${root}/${r.md5.slice(0, 2)}/${r.md5.slice(2)}`;
-      assertEquals(Deno.readFileSync(obj), data);
-      assertEquals(Deno.statSync(obj).mode! & 0o777, 0o444);
-      want.push(`${r.md5.slice(0, 2)}/${r.md5.slice(2)}`);
-      // the same content again: found, not written
-      assertEquals(nativeStore(path, n, root, h), { md5: r.md5, stored: false });
-    });
-    assertEquals(names(root), want.sort());
-  } finally {
-    removeDir(dir);
-  }
-});
+for (const mode of [undefined, "proc", "off"] as const) {
+  Deno.test(`native store (${mode ?? "as learned"}): objects hold the file's bytes under their md5, 0444, no temp left`, () => {
+    if (!nativeStoreAvailable()) return;
+    setLinkModeForTests(mode);
+    const dir = Deno.makeTempDirSync({ prefix: "cairn-nstore-" });
+    try {
+      const root = `${dir}/cache/files/md5`;
+      const seen = new Set<string>();
+      const h = hooks(root, seen);
+      // 0, small, the first buffer's size and one more (it grows), 1 MiB (the limit)
+      const sizes = [0, 1, 1023, 65535, 65536, 65537, 300_000, 1 << 20];
+      const want: string[] = [];
+      sizes.forEach((n, i) => {
+        const data = bytes(n, i + 1);
+        Deno.mkdirSync(`${dir}/ws/d${i % 3}`, { recursive: true });
+        const path = `${dir}/ws/d${i % 3}/f${i}`;
+        Deno.writeFileSync(path, data);
+        const r = nativeStore(path, n, root, h);
+        assert(r, `stored natively: ${n} bytes`);
+        assertEquals(r, { md5: md5Bytes(data), stored: true });
+        const obj = `${root}/${r.md5.slice(0, 2)}/${r.md5.slice(2)}`;
+        assertEquals(Deno.readFileSync(obj), data);
+        assertEquals(Deno.statSync(obj).mode! & 0o777, 0o444);
+        want.push(`${r.md5.slice(0, 2)}/${r.md5.slice(2)}`);
+        // the same content again: found, not written
+        assertEquals(nativeStore(path, n, root, h), { md5: r.md5, stored: false });
+      });
+      assertEquals(names(root), want.sort());
+    } finally {
+      setLinkModeForTests(undefined);
+      removeDir(dir);
+    }
+  });
+}
 
 Deno.test("native store: a file grown since its size was taken is stored whole (Deno path)", () => {
   const dir = Deno.makeTempDirSync({ prefix: "cairn-nstore-" });
