@@ -1,9 +1,9 @@
 /**
  * Objects at the sizes where the network plugins switch paths go up and come
- * back byte for byte, on the real servers: SSH (small in-memory path: one
- * pipelined first read of 64 KiB, then more reads up to 256 KiB, fastGet
- * above), WebDAV (kept-alive client up to 1 MiB, fetch above) and S3 (whole
- * body read up to 1 MiB, streamed above). No temp object is left behind.
+ * back byte for byte, on the real servers: SSH (uploads up to 256 KiB from
+ * memory in 32 KiB writes sent together with the close, fastPut above),
+ * WebDAV (kept-alive client up to 1 MiB, fetch above) and S3 (whole body read
+ * up to 1 MiB, streamed above). No temp object is left behind.
  */
 import { assert, assertEquals } from "../_rig/assert.ts";
 import { openRemote } from "../../lib/plugin/remote.ts";
