@@ -6,15 +6,17 @@
 import { CairnError, fsError, ignoreNotFound } from "../errors.ts";
 import { type FileStamp, stampOf, type WalkFile, walkFiles } from "../fs/walk.ts";
 import { PathGuard } from "../fs/path_guard.ts";
-import { sweepOnce } from "../fs/temp_files.ts";
+import { makeTempDirNear, sweepOnce } from "../fs/temp_files.ts";
 import { wasRemovedCorrupt } from "./corrupt.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import { hashFiles, type ParallelTuning, type ProgressFn } from "../hash/hash_files.ts";
 import { hashPath, isExecMode } from "../hash/hash_path.ts";
 import { md5FileDos2Unix } from "../hash/md5.ts";
+import { span, spanAsync } from "../trace.ts";
 import type { StateEntry } from "../hash/state.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { Linker, type LinkOptions } from "./link.ts";
+import { releaseNativeLink } from "./_native_link.ts";
 import { linkMany, PARALLEL_LINK_MIN_FILES } from "./link_many.ts";
 import {
   CorruptObjectError,
@@ -90,6 +92,8 @@ export interface CheckoutOptions {
    * same md5, so the same bytes): skip the second pass over 100k entries.
    */
   listingGuarded?: boolean;
+  /** the output's `.dir` entries as the caller read them (same md5): not read again */
+  listing?: DirEntry[];
 }
 
 /** Workspace data not in the cache would be lost and nobody confirmed. */
@@ -366,24 +370,31 @@ async function apply(
   tuning?: ParallelTuning,
   store?: ObjectStore,
   legacy = false,
+  staging?: string,
 ): Promise<WalkFile[]> {
   // Files as written (and their md5s): the state gets them in chunks, so no
-  // 1M StateEntry list waits for one saveMany at the end.
+  // 1M StateEntry list waits for one saveMany at the end. Files written in a
+  // staging folder are not at their paths yet: saved after the rename.
   const written: WalkFile[] = [];
   const writtenMd5: string[] = [];
   let savedUpTo = 0;
   const flushState = (all: boolean) => {
-    if (!ctx.state || (!all && written.length - savedUpTo < STATE_CHUNK)) return;
+    if (!ctx.state || (!all && (staging || written.length - savedUpTo < STATE_CHUNK))) return;
     const from = savedUpTo;
     const to = written.length;
     savedUpTo = to;
     if (to === from) return;
     // Even for content we wrote, a stamp within the racy window is not kept:
     // another same-size write in the same timestamp tick would look unchanged.
-    ctx.state.saveMany(stateEntries(written, writtenMd5, from, to), { hashedAt: Date.now() });
+    span(
+      "checkout: state",
+      () =>
+        ctx.state!.saveMany(stateEntries(written, writtenMd5, from, to), { hashedAt: Date.now() }),
+    );
   };
-  const wrote = (dst: string, rel: string, s: FileStamp, md5: string) => {
-    written.push({ rel, abs: dst, ino: s.ino, mtimeMs: s.mtimeMs, size: s.size, mode: 0o100644 });
+  const wrote = (rel: string, s: FileStamp, md5: string) => {
+    const abs = rel === "" ? root : `${root}/${rel}`;
+    written.push({ rel, abs, ino: s.ino, mtimeMs: s.mtimeMs, size: s.size, mode: 0o100644 });
     writtenMd5.push(md5);
     flushState(false);
   };
@@ -413,7 +424,9 @@ async function apply(
     }
   };
   const groupShared = ctx.shared === "group";
-  const dstOf = (x: Want) => (x.relpath === "" ? root : `${root}/${x.relpath}`);
+  const writeRoot = staging ?? root;
+  const dstOf = (x: Want) => (x.relpath === "" ? writeRoot : `${writeRoot}/${x.relpath}`);
+  const fresh = staging !== undefined;
   /**
    * An object whose trust was to be checked when linking failed: verify it
    * (a stat if 0444, else re-hashed and removed when corrupt). False if it
@@ -433,7 +446,7 @@ async function apply(
   // One at a time through the Linker (type fallback, a directory in the way).
   const placeOne = (x: Want, isRelink: boolean) => {
     const dst = dstOf(x);
-    const lo = { isexec: isexecOf(x), groupShared, size: x.size, requireReadOnly: x.check };
+    const lo = { isexec: isexecOf(x), groupShared, size: x.size, requireReadOnly: x.check, fresh };
     let placed: { type: LinkType; stamp?: FileStamp };
     try {
       placed = place(linker, x.obj, dst, lo);
@@ -444,50 +457,79 @@ async function apply(
     }
     result.linkType = placed.type;
     const s = placed.stamp ?? stampOf(Deno.statSync(dst));
-    wrote(dst, x.relpath, s, x.md5);
+    wrote(x.relpath, s, x.md5);
     if (isRelink) result.relinked++;
     else result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
     tick(1);
   };
-  // Every parent directory once, before any file is written.
-  for (const x of p.write) if (!x.w) ensureParent(dstOf(x), made);
-  const writes = p.write;
-  if (writes.length >= (tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES)) {
-    // The first file placed settles the link type; the rest go to both cores with it.
-    let k = 0;
-    while (k < writes.length && result.linkType === undefined) placeOne(writes[k++], false);
-    // In chunks: the jobs (two paths each) of one chunk exist at a time.
-    for (let from = k; from < writes.length; from += LINK_CHUNK) {
-      const rest = writes.slice(from, Math.min(writes.length, from + LINK_CHUNK));
-      const r = await linkMany(
-        rest.map((x) => ({
-          src: x.obj,
-          dst: dstOf(x),
-          size: x.size,
-          isexec: isexecOf(x),
-          requireReadOnly: x.check,
-        })),
-        { type: result.linkType!, groupShared, onDone: tick, tuning },
-      );
-      const failed = new Set(r.failed);
-      for (let i = 0; i < rest.length; i++) {
-        const x = rest[i];
-        if (failed.has(i)) continue;
-        wrote(dstOf(x), x.relpath, r.stamps[i]!, x.md5);
-        result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
-      }
-      done -= r.failed.length;
-      for (const i of r.failed) placeOne(rest[i], false);
-    }
-  } else {
-    for (const x of writes) placeOne(x, false);
+  try {
+    await writeAll();
+  } catch (err) {
+    // Files in the staging folder may be partial (a Worker stopped mid-file):
+    // the output stays absent, as before this checkout.
+    if (staging) removeStaging(staging);
+    throw err;
+  } finally {
+    releaseNativeLink();
   }
-  for (const x of p.relink) placeOne(x, true);
+  if (staging) {
+    try {
+      Deno.renameSync(staging, root);
+    } catch (err) {
+      removeStaging(staging);
+      throw fsError(err, "creating", root);
+    }
+  }
   if (onProgress && total > 0) onProgress(done, total, 0, 0);
   pruneEmptyDirs(root, emptied);
   if (ctx.state && dropped.length) ctx.state.remove(dropped);
   flushState(true);
   return written;
+
+  async function writeAll(): Promise<void> {
+    // Every parent directory once, before any file is written.
+    for (const x of p.write) if (!x.w) ensureParent(dstOf(x), made);
+    const writes = p.write;
+    if (writes.length >= (tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES)) {
+      // The first file placed settles the link type; the rest go to both cores with it.
+      let k = 0;
+      while (k < writes.length && result.linkType === undefined) placeOne(writes[k++], false);
+      // In chunks: the jobs (two paths each) of one chunk exist at a time.
+      for (let from = k; from < writes.length; from += LINK_CHUNK) {
+        const rest = writes.slice(from, Math.min(writes.length, from + LINK_CHUNK));
+        const r = await spanAsync("checkout: linkMany", () =>
+          linkMany(
+            rest.map((x) => ({
+              src: x.obj,
+              dst: dstOf(x),
+              size: x.size,
+              isexec: isexecOf(x),
+              requireReadOnly: x.check,
+            })),
+            { type: result.linkType!, groupShared, onDone: tick, tuning, fresh },
+          ));
+        const failed = new Set(r.failed);
+        for (let i = 0; i < rest.length; i++) {
+          const x = rest[i];
+          if (failed.has(i)) continue;
+          wrote(x.relpath, r.stamps[i]!, x.md5);
+          result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
+        }
+        done -= r.failed.length;
+        for (const i of r.failed) placeOne(rest[i], false);
+      }
+    } else {
+      for (const x of writes) placeOne(x, false);
+    }
+    for (const x of p.relink) placeOne(x, true);
+  }
+}
+
+/** Remove a staging folder that will not be renamed into place (best effort). */
+function removeStaging(dir: string): void {
+  try {
+    Deno.removeSync(dir, { recursive: true });
+  } catch { /* left to the sweep of stale temps */ }
 }
 
 /** State entries saved per transaction while a checkout writes files. */
@@ -584,7 +626,8 @@ export async function checkoutOutput(
   }
   let listing: DirEntry[];
   try {
-    listing = store.readDirObject(out.hash.md5, { legacy });
+    listing = opts.listing ??
+      span("checkout: read .dir", () => store.readDirObject(out.hash.md5, { legacy }));
   } catch (err) {
     if (
       err instanceof MissingObjectError || err instanceof CorruptObjectError
@@ -621,35 +664,74 @@ export async function checkoutOutput(
     pre.remove.push(w);
   }
   const wants = wantsOf(listing, store, legacy);
-  const p = await plan(ctx, store, wants, present, legacy, opts, desired);
+  const p = await spanAsync(
+    "checkout: plan",
+    () => plan(ctx, store, wants, present, legacy, opts, desired),
+  );
   p.uncached.unshift(...pre.uncached);
   await confirmOrThrow(p, opts);
   if (pre.remove.length) {
     Deno.removeSync(path);
   }
+  let staging: string | undefined;
   try {
-    Deno.mkdirSync(path, { recursive: true });
+    if (!existed && p.write.length > 0) {
+      Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")) || "/", { recursive: true });
+      staging = stagingFor(ctx, path);
+    }
+    if (!staging) Deno.mkdirSync(path, { recursive: true });
   } catch (err) {
     throw fsError(err, "creating", path);
   }
   result.unchanged = p.unchanged;
   result.missing = p.missing;
   result.corrupt = corruptOf(p);
-  const written = await apply(
-    ctx,
-    linker,
-    path,
-    p,
-    () => false,
-    opts.onProgress,
-    result,
-    opts.parallel,
-    store,
-    legacy,
-  );
+  const written = await spanAsync("checkout: apply", () =>
+    apply(
+      ctx,
+      linker,
+      path,
+      p,
+      () => false,
+      opts.onProgress,
+      result,
+      opts.parallel,
+      store,
+      legacy,
+      staging,
+    ));
   if (p.missing.length === 0) result.files = filesAfter(present, p, written);
-  result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1));
+  span(
+    "checkout: sort changes",
+    () => result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1)),
+  );
   return finish(result, existed);
+}
+
+/**
+ * A staging folder for directory output `path`, which does not exist yet, in
+ * the repository's `.dvc/tmp` when that is on the same filesystem (else
+ * undefined: files go in place, each by temp + rename). The output is written
+ * there and renamed into place complete: no temp + rename per file, and a
+ * checkout interrupted or killed leaves no partial output in the workspace
+ * (a killed one's folder is swept as a stale temp by the next checkout).
+ */
+function stagingFor(ctx: CacheContext, path: string): string | undefined {
+  const tmp = `${ctx.rootDir}/.dvc/tmp`;
+  try {
+    if (!Deno.statSync(`${ctx.rootDir}/.dvc`).isDirectory) return undefined;
+    Deno.mkdirSync(tmp, { recursive: true });
+    const parent = Deno.statSync(path.slice(0, path.lastIndexOf("/")) || "/");
+    if (Deno.statSync(tmp).dev !== parent.dev) return undefined;
+    return makeTempDirNear(`${tmp}/checkout`);
+  } catch (err) {
+    // not a repository's output, a read-only .dvc, ...: in place then
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied ||
+      err instanceof Deno.errors.AlreadyExists || err instanceof Deno.errors.NotADirectory
+    ) return undefined;
+    throw err;
+  }
 }
 
 /**

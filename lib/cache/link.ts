@@ -9,6 +9,7 @@ import { tempPathFor } from "../fs/atomic_write.ts";
 import { CairnError, fsError } from "../errors.ts";
 import type { FileStamp } from "../fs/walk.ts";
 import type { LinkType } from "./types.ts";
+import { nativeCopy } from "./_native_link.ts";
 
 /** errno codes that mean "this link type does not work here" (DVC's list + EMLINK). */
 const UNSUPPORTED = new Set([
@@ -97,6 +98,11 @@ export interface LinkOptions {
    * checked on the open file (saves checkout a stat per object beforehand).
    */
   requireReadOnly?: boolean;
+  /**
+   * `dst` is in a staging folder only this checkout writes, renamed into
+   * place once complete: a copy may be written there directly (no temp).
+   */
+  fresh?: boolean;
 }
 
 function checkReadOnly(src: string, st: Deno.FileInfo): void {
@@ -154,16 +160,25 @@ export function linkFile(
     // already shares extents, so reflink is reported as unsupported.
     throw new LinkUnsupportedError("reflink");
   }
+  const mode = workspaceFileMode(!!opts.isexec, opts.groupShared);
+  // Without `mode`, open() applies the umask: what a plain workspace
+  // file gets (mode = 0666 & ~umask). Given, Deno fchmods to exactly it.
+  const plain = mode === workspaceFileMode(false) && !opts.groupShared;
+  if (type === "copy" && (opts.size === undefined || opts.size <= SMALL_COPY)) {
+    const fast = nativeCopy(src, dst, opts.fresh ? undefined : tempPathFor(dst), {
+      mode: plain ? 0o666 : mode,
+      plain,
+      requireReadOnly: opts.requireReadOnly,
+      maxBytes: SMALL_COPY,
+    });
+    if (fast) return fast;
+  }
   const tmp = tempPathFor(dst);
   let stamp: FileStamp | undefined;
   try {
     if (type === "copy") {
-      const mode = workspaceFileMode(!!opts.isexec, opts.groupShared);
       const data = readIfSmall(src, opts.size, opts.requireReadOnly);
       if (data) {
-        // Without `mode`, open() applies the umask: what a plain workspace
-        // file gets (mode = 0666 & ~umask). Given, Deno fchmods to exactly it.
-        const plain = mode === workspaceFileMode(false) && !opts.groupShared;
         Deno.writeFileSync(tmp, data, plain ? { createNew: true } : { createNew: true, mode });
         // mtime is final after the last write; rename keeps inode and mtime
         const st = Deno.statSync(tmp);

@@ -13,6 +13,7 @@ import { onInterrupt } from "../interrupt.ts";
 import type { FileStamp } from "../fs/walk.ts";
 import type { ParallelTuning } from "../hash/hash_files.ts";
 import { linkFile } from "./link.ts";
+import { releaseNativeLink } from "./_native_link.ts";
 import type { LinkType } from "./types.ts";
 
 /** One object to materialise. */
@@ -36,6 +37,8 @@ export interface LinkManyOptions {
   tuning?: ParallelTuning;
   /** called with the number of files finished since the last call */
   onDone?: (files: number) => void;
+  /** destinations are in a staging folder of this checkout (LinkOptions.fresh) */
+  fresh?: boolean;
 }
 
 export interface LinkManyResult {
@@ -59,6 +62,7 @@ export interface LinkBatch {
   id: number;
   type: LinkType;
   groupShared: boolean;
+  fresh: boolean;
   src: string[];
   dst: string[];
   /** -1 = unknown */
@@ -89,6 +93,7 @@ export function linkBatch(b: LinkBatch): LinkReply {
         groupShared: b.groupShared,
         size: b.size[i] < 0 ? undefined : b.size[i],
         requireReadOnly: b.requireReadOnly[i],
+        fresh: b.fresh,
       }) ?? stampAt(b.dst[i]);
       stamps[i * 3] = s.ino;
       stamps[i * 3 + 1] = s.mtimeMs;
@@ -98,6 +103,7 @@ export function linkBatch(b: LinkBatch): LinkReply {
       failed.push(i);
     }
   }
+  releaseNativeLink();
   return { type: "done", id: b.id, stamps, failed };
 }
 
@@ -137,6 +143,7 @@ export async function linkMany(
       id,
       type: opts.type,
       groupShared: !!opts.groupShared,
+      fresh: !!opts.fresh,
       src: [],
       dst: [],
       size: [],
@@ -175,7 +182,12 @@ export async function linkMany(
   const threads = opts.threads ?? 2;
   const parallel = threads > 1 && n >= (opts.tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES);
   const pool: Worker[] = [];
-  let next = 0;
+  // The main thread takes batches from the front, Workers from the back:
+  // two threads creating files in one folder queue on its lock (a listing is
+  // sorted, so neighbouring batches share folders).
+  let front = 0;
+  let back = nBatches - 1;
+  const left = () => front <= back;
   let running = 0;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -185,9 +197,9 @@ export async function linkMany(
     w?.();
   };
   const feed = (w: Worker) => {
-    if (failure !== undefined || next >= nBatches) return;
+    if (failure !== undefined || !left()) return;
     running++;
-    w.postMessage(batchAt(next++));
+    w.postMessage(batchAt(mainShare ? back-- : front++));
   };
   // Ctrl-C: stop the Workers and return through the caller (the CLI waits
   // for that) instead of exiting the process under threads still working.
@@ -224,11 +236,11 @@ export async function linkMany(
       }
     }
     // The main thread's share, one batch at a time (all of it when inline).
-    while ((mainShare || !parallel) && failure === undefined && next < nBatches) {
-      take(linkBatch(batchAt(next++)) as Extract<LinkReply, { type: "done" }>);
+    while ((mainShare || !parallel) && failure === undefined && left()) {
+      take(linkBatch(batchAt(front++)) as Extract<LinkReply, { type: "done" }>);
       if (parallel) await yieldToEventLoop();
     }
-    while (failure === undefined && (running > 0 || next < nBatches)) {
+    while (failure === undefined && (running > 0 || left())) {
       await new Promise<void>((r) => (wake = r));
     }
     if (failure !== undefined) throw failure;

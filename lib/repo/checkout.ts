@@ -9,8 +9,10 @@ import { CorruptObjectError, MissingObjectError, ObjectStore } from "../cache/ob
 import { Linker } from "../cache/link.ts";
 import { type CorruptObject, describeCorrupt } from "../cache/corrupt.ts";
 import type { ProgressFn } from "../hash/hash_files.ts";
+import type { DirEntry } from "../hash/dir_listing.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { checkInterrupted } from "../interrupt.ts";
+import { span } from "../trace.ts";
 import { cacheContext } from "./cache_context.ts";
 import { allOutputs, collectStages, type OutputOf, stageAbsPath } from "./collect.ts";
 import type { Repo } from "./repo.ts";
@@ -63,7 +65,7 @@ export async function checkout(
     })
       .filter(isCheckoutable);
     const ctx = cacheContext(repo);
-    const guarded = guardListings(repo, ctx.cacheDir, outs);
+    const guarded = span("checkout: guard listings", () => guardListings(repo, ctx.cacheDir, outs));
     const linker = new Linker(ctx.linkTypes);
     const summary: CheckoutSummary = {
       outputs: [],
@@ -91,7 +93,9 @@ export async function checkout(
         confirmRemove: opts.confirmRemove,
         source: o.stage.file,
         listingGuarded: guarded.has(o),
+        listing: guarded.get(o) ?? undefined,
       });
+      guarded.delete(o); // its listing is no longer needed
       summary.outputs.push({ path: o.rel, isDir, result });
       for (const c of result.corrupt) {
         (summary.corrupt ??= []).push({
@@ -107,7 +111,7 @@ export async function checkout(
       } else if (result.status === "added") summary.added.push(shown);
       else if (result.status === "modified") summary.modified.push(shown);
       if (result.status === "added" || result.status === "modified") {
-        saveLink(ctx, abs, result.files);
+        span("checkout: save link", () => saveLink(ctx, abs, result.files));
       }
     }
     if (summary.failed.length) throw new CheckoutFailed(summary);
@@ -117,14 +121,24 @@ export async function checkout(
   }
 }
 
+/** Entries of listings read by guardListings kept for the checkout (more are read again). */
+const KEEP_LISTED = 1_000_000;
+
 /**
  * Check every `.dir` listing in the cache before the first output is
  * written, so a hostile entry in a later output leaves the earlier ones
- * untouched too. Returns the outputs checked (checkoutOutput skips its own pass for them).
+ * untouched too. Returns the outputs checked (checkoutOutput skips its own
+ * pass for them) with their listings, up to KEEP_LISTED entries in all (null
+ * past that), so they are not read and parsed twice.
  */
-function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): Set<OutputOf> {
+function guardListings(
+  repo: Repo,
+  cacheDir: string,
+  outs: OutputOf[],
+): Map<OutputOf, DirEntry[] | null> {
   const store = new ObjectStore(cacheDir);
-  const checked = new Set<OutputOf>();
+  const checked = new Map<OutputOf, DirEntry[] | null>();
+  let kept = 0;
   for (const o of outs) {
     const hash = o.out.hash!;
     if (!hash.md5.endsWith(".dir")) continue;
@@ -136,7 +150,9 @@ function guardListings(repo: Repo, cacheDir: string, outs: OutputOf[]): Set<Outp
       throw err;
     }
     guardListing(stageAbsPath(repo, o.stage, o.out.path), hash.md5, listing, o.stage.file);
-    checked.add(o);
+    const keep = kept + listing.length <= KEEP_LISTED;
+    if (keep) kept += listing.length;
+    checked.set(o, keep ? listing : null);
   }
   return checked;
 }

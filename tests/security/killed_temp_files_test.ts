@@ -123,8 +123,16 @@ Deno.test("item 10: a killed checkout's temp files are removed by the next plain
     cairnOk(["add", "data"], { cwd: a.ws });
     run("git", ["add", "-A"], { cwd: a.ws });
     run("git", ["commit", "-qm", "data"], { cwd: a.ws });
-    Deno.removeSync(join(a.ws, "data"), { recursive: true });
     const partial = (ts: string[]) => ts.some((t) => Deno.statSync(t).size < size);
+    const emptyData = () => {
+      // the folders stay: the checkout writes in place, each file by temp + rename
+      for (let i = 0; i < 8; i++) {
+        for (const e of [...Deno.readDirSync(join(a.ws, "data", `s${i}`))]) {
+          Deno.removeSync(join(a.ws, "data", `s${i}`, e.name));
+        }
+      }
+    };
+    emptyData();
     const { temps } = await killWithTempLeft(["checkout"], a.ws, join(a.ws, "data"), partial);
     for (const t of temps) assert(Deno.lstatSync(t).isFile, `left behind: ${t}`);
     const r = next(["checkout"], a.ws);
@@ -136,7 +144,7 @@ Deno.test("item 10: a killed checkout's temp files are removed by the next plain
     for (let i = 0; i < 8; i++) n += [...Deno.readDirSync(join(a.ws, "data", `s${i}`))].length;
     assertEquals(n, 40);
     // again, and this time `status` (read-only otherwise) is the next run that lists the folder
-    Deno.removeSync(join(a.ws, "data"), { recursive: true });
+    emptyData();
     await killWithTempLeft(["checkout"], a.ws, join(a.ws, "data"), partial);
     next(["status"], a.ws);
     assertEquals(tempsBelow(join(a.ws, "data")), [], "status removed the dead checkout's temps");
@@ -144,6 +152,46 @@ Deno.test("item 10: a killed checkout's temp files are removed by the next plain
     removeDir(a.outer);
   }
 });
+
+Deno.test("item 10: a killed checkout of a missing folder leaves no partial output; the next checkout removes its staging folder", async () => {
+  const a = makeArena();
+  const tmp = join(a.ws, ".dvc", "tmp");
+  try {
+    const size = 4 << 20;
+    writeMany(join(a.ws, "data"), 40, size);
+    cairnOk(["add", "data"], { cwd: a.ws });
+    run("git", ["add", "-A"], { cwd: a.ws });
+    run("git", ["commit", "-qm", "data"], { cwd: a.ws });
+    Deno.removeSync(join(a.ws, "data"), { recursive: true });
+    // the folder is written in a staging folder in .dvc/tmp and renamed into place complete
+    const partial = (ts: string[]) => ts.some((t) => Deno.statSync(t).size < size);
+    const { pid } = await killWithTempLeft(["checkout"], a.ws, tmp, partial);
+    const staging = () =>
+      [...Deno.readDirSync(tmp)].filter((e) => e.isDirectory && parseTempName(e.name)?.pid === pid);
+    assertEquals(staging().length, 1, "the killed checkout left its staging folder");
+    assert(!existsPath(join(a.ws, "data")), "no partial output in the workspace");
+    const r = next(["checkout"], a.ws);
+    assert(!/-f|force/.test(r.stderr), r.stderr);
+    assertEquals(staging(), [], "the next checkout removed the staging folder");
+    assertEquals(tempsBelow(join(a.ws, "data")), []);
+    let n = 0;
+    for (let i = 0; i < 8; i++) n += [...Deno.readDirSync(join(a.ws, "data", `s${i}`))].length;
+    assertEquals(n, 40);
+    const st = cairnOk(["status"], { cwd: a.ws });
+    assert(/up to date/.test(st.stdout), st.stdout);
+  } finally {
+    removeDir(a.outer);
+  }
+});
+
+function existsPath(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("item 10: a killed add's temp files in the cache are removed by the next add, and by gc", async () => {
   const a = makeArena();
