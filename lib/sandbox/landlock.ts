@@ -1,9 +1,10 @@
 /**
  * The Landlock backend: no helper binary, no namespaces, no root. cairn
  * starts `landlock_launcher.ts` (a second Deno process) which confines
- * itself and then runs the stage; cairn's own process is never restricted.
- * After the stage exits, cairn kills what it left below the launcher (the
- * child subreaper) and then closes the launcher's stdin to let it end.
+ * itself and then execs a small shell wrapper that runs the stage; cairn's
+ * own process is never restricted. After the stage exits, cairn kills what
+ * it left below the wrapper (the child subreaper) and then closes the
+ * wrapper's stdin to let it end with the stage's status.
  *
  * Rules from the same grants as bwrap:
  * - `on`: read and execute everywhere except host `/tmp` (as bwrap's private
@@ -38,6 +39,7 @@ import {
   type LaunchSpec,
 } from "./landlock_launcher.ts";
 import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
+import { makeFifo } from "./_fifo.ts";
 import { landlockLauncherWanted, wantLandlockLauncher } from "./backend_choice.ts";
 
 /** The launcher script next to this one: a path, or its URL when cairn was imported by URL. */
@@ -427,6 +429,10 @@ export async function runConfined(
 ): Promise<LandlockRun> {
   if (o.signal?.aborted) throw new InterruptedError();
   const reportPath = `${o.ctl}/report.json`;
+  const donePath = `${o.ctl}/done`;
+  const done = makeFifo(donePath)
+    ? await Deno.open(donePath, { read: true, write: true })
+    : undefined;
   const spec: LaunchSpec = {
     abi: o.abi,
     rules: o.rules,
@@ -437,6 +443,7 @@ export async function runConfined(
     cwd: o.cwd,
     env: o.env,
     report: reportPath,
+    done: done ? donePath : undefined,
   };
   await Deno.writeTextFile(`${o.ctl}/spec.json`, JSON.stringify(spec));
   const l = o.launcher ? startLauncher(o.launcher) : takeLauncher();
@@ -447,17 +454,25 @@ export async function runConfined(
   let exited = false;
   let leftover: string[] = [];
   let reaping: Promise<void> | undefined;
+  // Resolves once the stage's command has ended (the wrapper wrote its byte),
+  // or, released below, once the launcher is gone.
+  let stageEnded = false;
+  const ended = done?.read(new Uint8Array(8)).then(() => void (stageEnded = true), () => {});
   const child = l.child;
   if (child) {
     reaping = (async () => {
       const w = child.stdin.getWriter();
       await w.write(new TextEncoder().encode(`${o.ctl}/spec.json\n`)).catch(() => {});
-      // Once the stage has exited (report written), kill what it left below
-      // the launcher (its subreaper), then let the launcher go.
+      // Once the stage has exited, kill what it left below the wrapper (its
+      // subreaper), then let the wrapper go.
       await spanAsync("sandbox.landlock.stage", async () => {
-        while (!exited && !readReport(reportPath)) await new Promise((r) => setTimeout(r, 5));
+        if (ended) await ended;
+        else {
+          while (!exited && !reportWritten(reportPath)) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
       });
-      prestartLandlockLauncher();
       if (!exited) {
         leftover = await spanAsync("sandbox.landlock.reap", () => killDescendants(child.pid));
       }
@@ -470,6 +485,12 @@ export async function runConfined(
   } finally {
     exited = true;
     o.signal?.removeEventListener("abort", onAbort);
+    if (done) {
+      // A launcher that failed before its wrapper ran never writes: release the read.
+      if (!stageEnded) done.writeSync(new Uint8Array([0]));
+      await ended;
+      done.close();
+    }
   }
   await reaping;
   if (run.aborted) throw new InterruptedError();
@@ -483,7 +504,20 @@ export async function runConfined(
       "check `cairn doctor`; or use --sandbox-backend bwrap",
     );
   }
-  return { exitCode: report.rc, stderr: run.stderrTail, leftover };
+  // The wrapper ends with the stage's status (the report only says when it
+  // ended); the report's figure when the wrapper itself was killed.
+  const exitCode = run.signal ? report.rc : run.code;
+  return { exitCode, stderr: run.stderrTail, leftover };
+}
+
+/** Has the launcher or its wrapper written the report (it starts out empty)? */
+function reportWritten(p: string): boolean {
+  try {
+    return Deno.lstatSync(p).size > 0;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
 }
 
 /** Stop, then kill, every live descendant of `root`; the first round's list ("pid comm"). */
