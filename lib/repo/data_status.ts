@@ -5,7 +5,7 @@
  * from the cache, and (optionally) what is unchanged or untracked by git.
  */
 import { isUnusableListing, ObjectStore } from "../cache/object_store.ts";
-import { hashPath } from "../hash/hash_path.ts";
+import { hashPath, hashPathInfo } from "../hash/hash_path.ts";
 import { gitRaw, gitRevParse } from "../scm/git.ts";
 import type { Stage } from "../stage/types.ts";
 import { cacheContext } from "./cache_context.ts";
@@ -136,11 +136,19 @@ export async function dataStatus(repo: Repo, opts: DataStatusOptions = {}): Prom
           ignoreNotFound(err);
           continue;
         }
-        const r = await hashPath(abs, { state: ctx.state, ignore: ctx.ignore });
+        const opts = { state: ctx.state, ignore: ctx.ignore };
+        if (!granular) {
+          // Only the output's hash: an unchanged folder is one state lookup
+          // after the walk, no per-file lookups, no listing built.
+          const h = await hashPathInfo(abs, opts);
+          work.set(h.md5.endsWith(".dir") ? rel + "/" : rel, h.md5);
+          continue;
+        }
+        const r = await hashPath(abs, opts);
         if (r.kind === "file") work.set(rel, r.hash.md5);
         else {
           work.set(rel + "/", r.hash.md5);
-          if (granular) { for (const e of r.entries) work.set(`${rel}/${e.relpath}`, e.md5); }
+          for (const e of r.entries) work.set(`${rel}/${e.relpath}`, e.md5);
         }
       }
     }
