@@ -445,7 +445,6 @@ export async function runConfined(
     report: reportPath,
     done: done ? donePath : undefined,
   };
-  await Deno.writeTextFile(`${o.ctl}/spec.json`, JSON.stringify(spec));
   const l = o.launcher ? startLauncher(o.launcher) : takeLauncher();
   l.sink.out = o.onStdout;
   l.sink.err = o.onStderr;
@@ -462,7 +461,8 @@ export async function runConfined(
   if (child) {
     reaping = (async () => {
       const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(`${o.ctl}/spec.json\n`)).catch(() => {});
+      // The spec itself on the pipe (JSON has no raw newline): no file to write and read.
+      await w.write(new TextEncoder().encode(`${JSON.stringify(spec)}\n`)).catch(() => {});
       // Once the stage has exited, kill what it left below the wrapper (its
       // subreaper), then let the wrapper go.
       await spanAsync("sandbox.landlock.stage", async () => {

@@ -419,9 +419,10 @@ async function readLine(): Promise<string | undefined> {
  * Confine this process and exec the wrapper that runs the stage (see the
  * module comment); a probe instead starts its command, reports and ends.
  *
- * `specPath` "-": the path comes as the first line on stdin. cairn starts
- * such a launcher ahead of time (the next stage's, while nothing runs), so a
- * stage does not wait for a Deno start-up; EOF before a line ends it unused.
+ * `specPath` "-": the spec comes as the first line on stdin, as JSON (or
+ * the path of a JSON file). cairn starts such a launcher ahead of time (the
+ * next stage's, while nothing runs), so a stage does not wait for a Deno
+ * start-up; EOF before a line ends it unused.
  */
 export async function launcherMain(specPath: string): Promise<number> {
   let libc: Libc | undefined; // loaded while waiting for work
@@ -429,16 +430,17 @@ export async function launcherMain(specPath: string): Promise<number> {
     libc = openLibc();
   } catch { /* confine() reports it */ }
   let warm: Promise<void> | undefined;
+  let text: string;
   if (specPath === "-") {
     const next = readLine();
-    // A cold start (cairn wrote the path already) does not wait for it.
+    // A cold start (cairn wrote the spec already) does not wait for it.
     warm = libc ? warmUp(libc) : undefined;
     await Promise.race([warm, next]);
     const line = await next;
     if (line === undefined) return 0;
-    specPath = line;
-  }
-  const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
+    text = line.startsWith("{") ? line : Deno.readTextFileSync(line);
+  } else text = Deno.readTextFileSync(specPath);
+  const spec = JSON.parse(text) as LaunchSpec;
   const report = Deno.openSync(spec.report, { write: true, create: true, truncate: true });
   const send = (r: LaunchReport) => {
     report.writeSync(new TextEncoder().encode(JSON.stringify(r)));
