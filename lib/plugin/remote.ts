@@ -9,6 +9,7 @@ import type { PermissionKind } from "./manifest.ts";
 import { PluginRegistry } from "./registry.ts";
 import type {
   GetItem,
+  GetOptions,
   ItemResult,
   ListEntry,
   PutItem,
@@ -145,10 +146,11 @@ export class Remote {
     }
     return (await this.list(prefix)).map((key) => ({ key }));
   }
-  async get(items: GetItem[]): Promise<ItemResult[]> {
+  async get(items: GetItem[], opts?: GetOptions): Promise<ItemResult[]> {
     // temp names the host made up: the plugin creates them, so only their folders are checked
     this.#checkLocal(items.map((i) => i.dest), { parentsOnly: true });
-    return items.length ? await this.#pick().call("get", [items]) : [];
+    if (!items.length) return [];
+    return await this.#pick().call("get", opts ? [items, opts] : [items]);
   }
   /**
    * Upload items. `opts.lstatted`: an item carrying `size` and `mode` comes from

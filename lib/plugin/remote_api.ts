@@ -28,8 +28,11 @@ export interface WireError {
 }
 
 export type ItemResult =
-  /** `mode`: a download's file mode when the plugin knows it (the host then skips a chmod). */
-  | { ok: true; bytes: number; mode?: number }
+  /**
+   * `mode`: a download's file mode when the plugin knows it (the host then skips a chmod).
+   * `data`: a download's bytes, returned instead of writing `dest` (see GetOptions.inlineMax).
+   */
+  | { ok: true; bytes: number; mode?: number; data?: Uint8Array }
   | { ok: false; error: WireError };
 
 export interface PutItem {
@@ -45,6 +48,17 @@ export interface GetItem {
   key: string;
   /** local temp path to write; the host verifies and renames it into the cache. */
   dest: string;
+}
+
+/** Optional second argument of `RemoteImpl.get` (plugins may ignore it). */
+export interface GetOptions {
+  /**
+   * An object of at most this many bytes may come back as the result's `data`
+   * (transferred, not copied) instead of being written to `dest`: the host
+   * verifies it in memory and writes the cache file itself, sparing a file
+   * write and a re-read (a local folder remote).
+   */
+  inlineMax?: number;
 }
 
 /** One object of a detailed listing (optional `RemoteImpl.listEntries`). */
@@ -99,7 +113,7 @@ export interface RemoteImpl {
    * entries (`ls-url` shows both). The host falls back to list() without it.
    */
   listEntries?(prefix: string): Promise<ListEntry[]>;
-  get(items: GetItem[]): Promise<ItemResult[]>;
+  get(items: GetItem[], opts?: GetOptions): Promise<ItemResult[]>;
   put(items: PutItem[]): Promise<ItemResult[]>;
   /** removing an absent key succeeds. */
   remove(keys: string[]): Promise<ItemResult[]>;

@@ -77,7 +77,8 @@ async function handle(msg: HostMessage): Promise<void> {
           });
         }
         const v = await fn.apply(impl, msg.a);
-        post({ t: "res", id: msg.id, v }, transferables(v));
+        // depth 3: get() results may carry `data` (array -> item -> bytes)
+        post({ t: "res", id: msg.id, v }, transferables(v, 3));
       } catch (err) {
         post({ t: "err", id: msg.id, e: toWireError(err) });
       }

@@ -115,3 +115,65 @@ Deno.test("local remote: a large transfer runs two plugin instances (one per cor
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("local remote: small downloads come back as bytes, are verified in memory and land read-only; a corrupted one leaves nothing", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-local-remote-" });
+  const store = new ObjectStore(`${root}/cache`);
+  const remote = await openRemote({ url: `${root}/remote` }, { cacheDir: store.cacheDir });
+  const back = new ObjectStore(`${root}/back`);
+  const remote2 = await openRemote({ url: `${root}/remote` }, { cacheDir: back.cacheDir });
+  try {
+    const small = objects(store, 3, 5);
+    const bigData = new Uint8Array(300 << 10).map((_, i) => (i * 7) & 0xff);
+    const big = { md5: md5Bytes(bigData) };
+    store.addBytes(bigData, big.md5);
+    const empty = { md5: md5Bytes(new Uint8Array(0)) };
+    store.addBytes(new Uint8Array(0), empty.md5);
+    const all = [...small, big, empty];
+    assertEquals((await pushObjects(store, remote, all)).transferred.length, 5);
+
+    // the plugin: bytes up to inlineMax, a file at `dest` above it
+    const keyOf = (md5: string) => `files/md5/${md5.slice(0, 2)}/${md5.slice(2)}`;
+    const tmp = `${back.cacheDir}/t`; // inside the plugin's grant
+    Deno.mkdirSync(tmp, { recursive: true });
+    const res = await remote2.get([
+      { key: keyOf(small[0].md5), dest: `${tmp}/a` },
+      { key: keyOf(big.md5), dest: `${tmp}/b` },
+    ], { inlineMax: 64 << 10 });
+    assert(res[0].ok && res[0].data, JSON.stringify(res[0]));
+    assertEquals(md5Bytes(res[0].data), small[0].md5);
+    assert(res[1].ok && !res[1].data, JSON.stringify(res[1]));
+    assertEquals(md5Bytes(Deno.readFileSync(`${tmp}/b`)), big.md5);
+    assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name), ["b"]);
+    Deno.removeSync(tmp, { recursive: true });
+
+    // a corrupted small object on the remote: reported, nothing of it in the cache
+    const bad = small[1];
+    const badPath = `${root}/remote/${keyOf(bad.md5)}`;
+    Deno.chmodSync(badPath, 0o644);
+    Deno.writeTextFileSync(badPath, "not what the md5 says\n");
+    const down = await fetchObjects(back, remote2, all);
+    assertEquals(down.transferred.length, 4);
+    assertEquals(down.failed.map((f) => f.md5), [bad.md5]);
+    assertEquals(down.corrupt.map((c) => [c.md5, c.source]), [[bad.md5, "remote"]]);
+    for (const o of all.filter((o) => o !== bad)) {
+      const p = back.pathFor(o.md5);
+      assertEquals(md5Bytes(Deno.readFileSync(p)), o.md5);
+      assertEquals(Deno.statSync(p).mode! & 0o777, 0o444);
+    }
+    const badDir = back.pathFor(bad.md5).replace(/\/[^/]+$/, "");
+    const left = (() => {
+      try {
+        return [...Deno.readDirSync(badDir)].map((e) => e.name);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return [];
+        throw err;
+      }
+    })();
+    assertEquals(left.filter((n) => n.startsWith(bad.md5.slice(2)) || n.endsWith(".tmp")), []);
+  } finally {
+    await remote.close();
+    await remote2.close();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
