@@ -5,10 +5,11 @@
  * int `1` and a float `1.0` differ; see lib/py/value.ts). Keys are
  * addressed with dots (`train.lr`, list items by index `layers.0`).
  */
-import { parse as parseToml, TomlDate, TomlError } from "npm:smol-toml@^1.9.1";
-import { CairnError, DvcFileSyntaxError, fsError } from "../errors.ts";
+import { CairnError, fsError } from "../errors.ts";
 import { loadYaml } from "../py/yaml_parse.ts";
-import { isPlainMapping, keyString, mapEntries, pyFloat, pyInt } from "../py/value.ts";
+import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
+import { loadedToml } from "../py/yaml_slot.ts";
+import { parseTomlInWorker } from "../py/yaml_sync.ts";
 import { parsePyJson } from "../py/json_loads.ts";
 import { parsePyParams } from "../py/parse_params.ts";
 
@@ -74,49 +75,9 @@ export function loadParamsFile(fsPath: string, displayPath = fsPath): unknown {
   return parseParams(text, displayPath);
 }
 
-class TomlIntTooLong extends Error {
-  constructor() {
-    super("an integer exceeds the limit (4300 digits)");
-  }
-}
-
+/** TOML by smol-toml: in this process once loaded, else in a worker (start-up, issue 16). */
 function tomlParams(text: string, path: string): unknown {
-  try {
-    return fromToml(parseToml(text, { integersAsBigInt: true }));
-  } catch (err) {
-    if (err instanceof TomlIntTooLong) {
-      throw new DvcFileSyntaxError(path, `TOML file structure is corrupted: ${err.message}`);
-    }
-    if (err instanceof TomlError) {
-      const msg = err.message.split("\n")[0];
-      throw new DvcFileSyntaxError(path, `TOML file structure is corrupted: ${msg}`, {
-        line: err.line,
-        column: err.column,
-      });
-    }
-    throw err;
-  }
-}
-
-/** Python's int/str conversion limit (4300 digits), as bits: later printing stays fast. */
-const MAX_INT_BITS = 14_284;
-
-function fromToml(v: unknown): unknown {
-  if (typeof v === "bigint") {
-    if ((v < 0n ? -v : v).toString(16).length * 4 > MAX_INT_BITS) {
-      throw new TomlIntTooLong();
-    }
-    return pyInt(v);
-  }
-  if (typeof v === "number") return pyFloat(v);
-  if (v instanceof TomlDate) return v.toISOString();
-  if (Array.isArray(v)) return v.map(fromToml);
-  if (v !== null && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = fromToml(x);
-    return out;
-  }
-  return v;
+  return (loadedToml() ?? parseTomlInWorker)(text, path);
 }
 
 /** Result of looking up a dotted key. */

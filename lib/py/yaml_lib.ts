@@ -11,6 +11,7 @@
  * its classes, one load).
  */
 import type * as YamlPackage from "npm:yaml@^2.9.1";
+import { setLoadedYaml } from "./yaml_slot.ts";
 
 /** Which build was loaded (tests check the fast one is). */
 export let yamlBuild: "esm" | "commonjs" = "esm";
@@ -39,3 +40,4 @@ async function load(): Promise<typeof YamlPackage> {
 
 /** The `yaml` package's API. */
 export const yaml: typeof YamlPackage = await load();
+setLoadedYaml(yaml);

@@ -10,91 +10,37 @@
  * this module, not the library, so it bounds them itself (YAML_LIMITS: alias
  * uses and the source text they copy, the "billion laughs"), and nesting
  * depth; a document past a bound fails with file and line, never hangs.
+ *
+ * Start-up (issue 16): loading the `yaml` package costs more than the rest of
+ * a no-op `status`. The block-style subset DVC writes, and most people write,
+ * is read by yaml_fast.ts without it; other text goes to the library: in
+ * this process when some module has loaded it already (yaml_lib.ts), else
+ * in a worker the caller waits for (yaml_sync.ts), so this API stays
+ * synchronous. Both give the same values, positions and errors.
  */
 import type { Document, LineCounter, Node as YNode } from "npm:yaml@^2.9.1";
-import { yaml } from "./yaml_lib.ts";
 import { DvcFileSyntaxError } from "../errors.ts";
-import { keyString, pyFloat, pyInt, setKeyOrder } from "./value.ts";
-import { resolvesToStr } from "./yaml_emit.ts";
+import { keyString, setKeyOrder } from "./value.ts";
+import {
+  constructFloat,
+  constructInt,
+  decimalDigits,
+  isObj,
+  PosIndex,
+  resolvePlain,
+  YAML_LIMITS,
+  type YamlPos,
+} from "./yaml_pos.ts";
+import { fastParseYaml } from "./yaml_fast.ts";
+import { loadedYaml, type YamlApi } from "./yaml_slot.ts";
+import { parseYamlInWorker } from "./yaml_sync.ts";
 
-const { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } = yaml;
-
-/** 1-based position in a text file. */
-export interface YamlPos {
-  line: number;
-  column: number;
-}
-
-interface ContainerInfo {
-  pos: YamlPos;
-  /** per key string: position of the key and of its value. */
-  keys?: Map<string, { key: YamlPos; value: YamlPos }>;
-  items?: YamlPos[];
-}
-
-/** Source positions of the containers of one parsed document. */
-export class PosIndex {
-  #info = new WeakMap<object, ContainerInfo>();
-  constructor(readonly path: string) {}
-
-  /** @internal */
-  set(obj: object, info: ContainerInfo): void {
-    this.#info.set(obj, info);
-  }
-
-  /** Where a mapping/sequence starts. */
-  of(container: unknown): YamlPos | undefined {
-    return isObj(container) ? this.#info.get(container)?.pos : undefined;
-  }
-
-  /** Where `key` is written in `mapping`. */
-  key(mapping: unknown, key: string): YamlPos | undefined {
-    return isObj(mapping) ? this.#info.get(mapping)?.keys?.get(key)?.key : undefined;
-  }
-
-  /** Where the value of `key` (mapping) or item `index` (sequence) is written. */
-  value(container: unknown, keyOrIndex: string | number): YamlPos | undefined {
-    if (!isObj(container)) return undefined;
-    const info = this.#info.get(container);
-    if (!info) return undefined;
-    return typeof keyOrIndex === "number"
-      ? info.items?.[keyOrIndex]
-      : info.keys?.get(keyOrIndex)?.value;
-  }
-
-  /** Copy the positions of `from` onto `to` (values rebuilt by interpolation). */
-  alias(to: object, from: object): void {
-    const info = this.#info.get(from);
-    if (info) this.#info.set(to, info);
-  }
-}
-
-function isObj(v: unknown): v is object {
-  return v !== null && typeof v === "object";
-}
-
-/**
- * Bounds on the work one document may cause (docs/security.md). Real
- * DVC files stay far below them; a hostile one hits them within a second.
- */
-export const YAML_LIMITS = {
-  /** alias uses (`*a`, `<<: *a`), counting those met again inside expanded aliases. */
-  aliases: 10_000,
-  /** source characters the aliases copy in, nested copies counted again. */
-  aliasChars: 4 * 1024 * 1024,
-  /** mappings/sequences inside each other (below where the library itself overflows, ~800). */
-  depth: 500,
-  /** digits of a decimal int (Python's int/str conversion limit). */
-  intDigits: 4300,
-};
+export { PosIndex, resolvePlain, YAML_LIMITS, type YamlPos };
 
 export interface ParsedYaml {
   /** the document's data (null for an empty document). */
   value: unknown;
   positions: PosIndex;
-  /** the `yaml` library document (for comment-preserving edits). */
-  doc: Document;
-  lineCounter: LineCounter;
 }
 
 /**
@@ -102,12 +48,20 @@ export interface ParsedYaml {
  * DvcFileSyntaxError (with line and column) on invalid YAML.
  */
 export function parseYaml(text: string, path: string): ParsedYaml {
+  const fast = fastParseYaml(text, path);
+  if (fast) return fast;
+  const yaml = loadedYaml();
+  return yaml ? parseWithLibrary(yaml, text, path) : parseYamlInWorker(text, path);
+}
+
+/** parseYaml() by the `yaml` package (`yaml`: the loaded package). */
+export function parseWithLibrary(yaml: YamlApi, text: string, path: string): ParsedYaml {
   const lineCounter = new yaml.LineCounter();
   // uniqueKeys off: the library checks each key against every earlier one
   // (minutes for a 50k-key file); Converter finds duplicates with a lookup.
   let doc: Document;
   try {
-    doc = parseDocument(text, {
+    doc = yaml.parseDocument(text, {
       schema: "failsafe",
       lineCounter,
       prettyErrors: false,
@@ -131,7 +85,7 @@ export function parseYaml(text: string, path: string): ParsedYaml {
     });
   }
   const positions = new PosIndex(path);
-  const conv = new Converter(doc, lineCounter, positions, path);
+  const conv = new Converter(yaml, doc, lineCounter, positions, path);
   let value: unknown;
   try {
     value = doc.contents ? conv.node(doc.contents as YNode) : null;
@@ -143,7 +97,7 @@ export function parseYaml(text: string, path: string): ParsedYaml {
       `document is nested too deeply (more than ${YAML_LIMITS.depth} levels)`,
     );
   }
-  return { value, positions, doc, lineCounter };
+  return { value, positions };
 }
 
 /** Parse YAML text and return only the data. */
@@ -165,6 +119,7 @@ class Converter {
   #outer: YNode | null = null;
   #targets: Map<YNode, YNode> | undefined;
   constructor(
+    readonly y: YamlApi,
     readonly doc: Document,
     readonly lc: LineCounter,
     readonly positions: PosIndex,
@@ -190,9 +145,9 @@ class Converter {
     if (!this.#targets) {
       const targets = new Map<YNode, YNode>();
       const anchors = new Map<string, YNode>();
-      visit(this.doc, {
+      this.y.visit(this.doc, {
         Node: (_k, node) => {
-          if (isAlias(node)) {
+          if (this.y.isAlias(node)) {
             const t = anchors.get(node.source);
             if (t) targets.set(node, t);
           } else if (node.anchor) anchors.set(node.anchor, node);
@@ -210,7 +165,7 @@ class Converter {
     this.#aliasChars += r ? Math.max(1, r[1] - r[0]) : 1;
     if (this.#aliases > YAML_LIMITS.aliases || this.#aliasChars > YAML_LIMITS.aliasChars) {
       const at = this.#outer ?? n;
-      const name = isAlias(at) ? `*${at.source}` : "an alias";
+      const name = this.y.isAlias(at) ? `*${at.source}` : "an alias";
       this.fail(
         at,
         `aliases expand too much at ${name} (over ${YAML_LIMITS.aliases} alias uses or ${
@@ -225,7 +180,7 @@ class Converter {
     if (depth > YAML_LIMITS.depth) {
       this.fail(n, `document is nested too deeply (more than ${YAML_LIMITS.depth} levels)`);
     }
-    if (isAlias(n)) {
+    if (this.y.isAlias(n)) {
       const target = this.anchorOf(n);
       if (!target) this.fail(n, `unknown alias '${n.source}'`);
       this.expand(n, target as YNode);
@@ -237,8 +192,8 @@ class Converter {
         this.#outer = null;
       }
     }
-    if (isScalar(n)) return this.scalar(n);
-    if (isSeq(n)) {
+    if (this.y.isScalar(n)) return this.scalar(n);
+    if (this.y.isSeq(n)) {
       const out: unknown[] = [];
       const items: YamlPos[] = [];
       for (const it of n.items) {
@@ -248,16 +203,16 @@ class Converter {
       this.positions.set(out, { pos: this.pos(n), items });
       return out;
     }
-    if (isMap(n)) {
+    if (this.y.isMap(n)) {
       const obj: Record<string, unknown> = {};
       const order: unknown[] = [];
       const keys = new Map<string, { key: YamlPos; value: YamlPos }>();
       const merges: unknown[] = [];
       for (const pair of n.items) {
-        if (!isPair(pair)) continue;
+        if (!this.y.isPair(pair)) continue;
         const kn = pair.key as YNode | null;
         if (
-          isScalar(kn) && kn.type === "PLAIN" && kn.value === "<<" && !kn.tag
+          this.y.isScalar(kn) && kn.type === "PLAIN" && kn.value === "<<" && !kn.tag
         ) {
           merges.push(this.node(pair.value as YNode, depth));
           continue;
@@ -331,55 +286,4 @@ class Converter {
     if (v === undefined) this.fail(n, `cannot construct a value from '${text}'`);
     return v;
   }
-}
-
-/** Python refuses decimal ints this long (and BigInt would take seconds on a huge one). */
-function decimalDigits(text: string): number {
-  return /^[-+]?[0-9_]+$/.test(text) && !/^[-+]?0[0-7_]*$/.test(text)
-    ? text.replace(/[-+_]/g, "").length
-    : 0;
-}
-
-/** Value of a plain scalar under ruamel's YAML 1.2 resolver + SafeConstructor. */
-export function resolvePlain(text: string): unknown {
-  if (resolvesToStr(text)) return text;
-  if (text === "" || /^(?:~|null|Null|NULL)$/.test(text)) return null;
-  if (/^(?:true|True|TRUE)$/.test(text)) return true;
-  if (/^(?:false|False|FALSE)$/.test(text)) return false;
-  if (/^[-+0-9]/.test(text) && INT_RE.test(text)) return constructInt(text);
-  if (FLOAT_RE.test(text)) return constructFloat(text);
-  // merge key, timestamps, `=`: kept as text.
-  return text;
-}
-
-const INT_RE = /^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$/;
-const FLOAT_RE =
-  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-
-function constructInt(text: string): number | bigint | undefined {
-  let s = text.replaceAll("_", "");
-  let sign = 1n;
-  if (s[0] === "-") sign = -1n;
-  if (s[0] === "-" || s[0] === "+") s = s.slice(1);
-  let digits = s;
-  let prefix = "";
-  if (s.startsWith("0b")) [prefix, digits] = ["0b", s.slice(2)];
-  else if (s.startsWith("0x")) [prefix, digits] = ["0x", s.slice(2)];
-  else if (s.startsWith("0o")) [prefix, digits] = ["0o", s.slice(2)];
-  if (!digits) return undefined;
-  try {
-    return pyInt(sign * BigInt(prefix + digits));
-  } catch {
-    return undefined;
-  }
-}
-
-function constructFloat(text: string): number | unknown {
-  let s = text.replaceAll("_", "").toLowerCase();
-  let sign = 1;
-  if (s[0] === "-") sign = -1;
-  if (s[0] === "-" || s[0] === "+") s = s.slice(1);
-  if (s === ".inf") return sign * Infinity;
-  if (s === ".nan") return NaN;
-  return pyFloat(sign * Number(s));
 }
