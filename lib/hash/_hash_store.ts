@@ -7,7 +7,12 @@ import { fsError, ignoreNotFound } from "../errors.ts";
 import { tempPathFor } from "../fs/atomic_write.ts";
 import { sweepOnce } from "../fs/temp_files.ts";
 import { md5Bytes, md5File, WHOLE_READ_LIMIT } from "./md5.ts";
-import { nativeStore, type NativeStoreHooks, releaseNativeStore } from "./_native_store.ts";
+import {
+  nativeMd5FileOverlapped,
+  nativeStore,
+  type NativeStoreHooks,
+  releaseNativeStore,
+} from "./_native_store.ts";
 
 /** Close what the native path keeps open between files (call after each batch). */
 export const releaseStore: () => void = releaseNativeStore;
@@ -135,6 +140,34 @@ function writeObject(obj: string, data: Uint8Array | undefined, src: string) {
   }
 }
 
+/**
+ * md5 of a big file with its reads overlapped with the hashing (see
+ * nativeMd5FileOverlapped), else the plain streaming md5. Progress counts
+ * each byte once even if the native pass gave up half-way.
+ */
+async function md5Overlapped(
+  path: string,
+  size: number,
+  onBytes?: (n: number) => void,
+): Promise<string> {
+  let reported = 0;
+  const md5 = await nativeMd5FileOverlapped(path, (n) => {
+    reported += n;
+    onBytes?.(n);
+  });
+  if (md5 !== undefined) return md5;
+  let seen = 0;
+  return md5File(path, {
+    size,
+    onBytes: (n) => {
+      const before = seen;
+      seen += n;
+      const fresh = Math.max(0, seen - Math.max(before, reported));
+      if (fresh) onBytes?.(fresh);
+    },
+  });
+}
+
 /** From this size on, a file is copied into the cache while it is hashed (see below). */
 export const CONCURRENT_COPY_MIN = 16 << 20;
 
@@ -177,7 +210,7 @@ export async function hashAndStoreLarge(
   await new Promise((r) => setTimeout(r, 0));
   let md5: string;
   try {
-    md5 = md5File(path, { size, onBytes });
+    md5 = await md5Overlapped(path, size, onBytes);
   } catch (err) {
     await copying;
     drop();

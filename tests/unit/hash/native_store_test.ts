@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertThrows } from "../../_rig/assert.ts";
 import { hashAndStore } from "../../../lib/hash/_hash_store.ts";
 import {
+  nativeMd5FileOverlapped,
   nativeStore,
   nativeStoreAvailable,
   setLinkModeForTests,
@@ -123,6 +124,24 @@ Deno.test("native store: what it cannot do is the Deno path's error naming the f
     const e3 = assertThrows(() => hashAndStore(`${dir}/f.txt`, 6, { root }), CairnError) as Error;
     assert(e3.message.includes(`${root}/b1`) || e3.message.includes(`${dir}/f.txt`), e3.message);
     assertEquals(names(root), ["b1"]);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("native overlapped md5: equals md5 of the bytes at chunk boundaries, progress sums to the size", async () => {
+  if (!nativeStoreAvailable()) return;
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-nstore-" });
+  try {
+    for (const n of [0, 1, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, 9 << 20]) {
+      const data = bytes(n, n + 3);
+      Deno.writeFileSync(`${dir}/f`, data);
+      let seen = 0;
+      const md5 = await nativeMd5FileOverlapped(`${dir}/f`, (k) => seen += k);
+      assertEquals(md5, md5Bytes(data), `${n} bytes`);
+      assertEquals(seen, n);
+    }
+    assertEquals(await nativeMd5FileOverlapped(`${dir}/missing`), undefined);
   } finally {
     removeDir(dir);
   }
