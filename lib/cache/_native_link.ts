@@ -136,14 +136,15 @@ export interface NativeCopyOptions {
  * Copy object `src` to `dst` by way of `tmp` (a temp name in dst's folder),
  * or straight to `dst` (created, never replaced) without `tmp` when its
  * folder is a staging folder of this process; returns the new file's stamp,
- * or undefined with nothing left behind (see the module comment).
+ * or undefined with nothing left behind (see the module comment): null when
+ * that is because the object could not be opened (missing, most likely).
  */
 export function nativeCopy(
   src: string,
   dst: string,
   tmp: string | undefined,
   o: NativeCopyOptions,
-): FileStamp | undefined {
+): FileStamp | undefined | null {
   const l = load();
   if (!l) return undefined;
   source ??= new DirFd(l);
@@ -162,7 +163,7 @@ export function nativeCopy(
   const srcName = cString(src.slice(s0 + 1), nameB);
   if (!srcName) return undefined;
   const fd = l.openat(sfd, srcName, O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0) return undefined;
+  if (fd < 0) return null;
   let n = 0;
   let ok = fstatx(l, fd);
   if (ok) {

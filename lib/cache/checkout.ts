@@ -223,7 +223,7 @@ async function plan(
   wants: Want[],
   present: WalkFile[],
   legacy: boolean,
-  opts: CheckoutOptions & { known?: Map<string, string> },
+  opts: CheckoutOptions & { known?: Map<string, string>; absent?: boolean },
   desired: LinkType,
 ): Promise<Plan> {
   const byRel = new Map<string, WalkFile>();
@@ -276,10 +276,17 @@ async function plan(
     store.has(md5, { legacy: false }) || store.has(md5, { legacy: true });
   // Objects of files not in the workspace: existence from the fan-out
   // listings, trust checked on the open object when linking (no stat each).
-  const fresh = wants.filter((x) => !x.w);
-  const have = store.hasMany(fresh.map((x) => x.md5), { legacy });
-  // check = in the cache, trust checked when linking (no Set of 1M wants)
-  for (let i = 0; i < fresh.length; i++) if (have[i]) fresh[i].check = true;
+  const fresh = present.length ? wants.filter((x) => !x.w) : wants;
+  if (opts.absent && fresh.length >= (opts.parallel?.minFiles ?? PARALLEL_LINK_MIN_FILES)) {
+    // A big output that is not there at all: every object is opened when
+    // linked anyway, and one that is missing is found (and reported) then,
+    // without listing every fan-out folder of the cache first.
+    for (const x of fresh) x.check = true;
+  } else {
+    const have = store.hasMany(fresh.map((x) => x.md5), { legacy });
+    // check = in the cache, trust checked when linking (no Set of 1M wants)
+    for (let i = 0; i < fresh.length; i++) if (have[i]) fresh[i].check = true;
+  }
   for (const x of wants) {
     const w = x.w;
     if (w && cur.get(w.rel) === x.md5) {
@@ -392,13 +399,16 @@ async function apply(
   staging?: string,
 ): Promise<WalkFile[]> {
   // Files as written (and their md5s): the state gets them in chunks, so no
-  // 1M StateEntry list waits for one saveMany at the end. Files written in a
-  // staging folder are not at their paths yet: saved after the rename.
+  // 1M StateEntry list waits for one saveMany at the end, and the main thread
+  // saves while the Workers link. Files in a staging folder get their entries
+  // before they are at their paths: if the folder is never renamed into place
+  // they name missing files (a lookup needs the path with the same inode,
+  // mtime and size), which is harmless.
   const written: WalkFile[] = [];
   const writtenMd5: string[] = [];
   let savedUpTo = 0;
   const flushState = (all: boolean) => {
-    if (!ctx.state || (!all && (staging || written.length - savedUpTo < STATE_CHUNK))) return;
+    if (!ctx.state || (!all && written.length - savedUpTo < STATE_CHUNK)) return;
     const from = savedUpTo;
     const to = written.length;
     savedUpTo = to;
@@ -431,6 +441,7 @@ async function apply(
     result.changes.push({ relpath: w.rel, change: "deleted" });
   }
   const made = new Set<string>();
+  const missingBefore = result.missing.length;
   const total = p.write.length + p.relink.length;
   let done = 0;
   let last = 0;
@@ -490,6 +501,8 @@ async function apply(
   } finally {
     releaseNativeLink();
   }
+  // Folders made for files whose objects turned out to be missing.
+  if (result.missing.length > missingBefore) pruneEmptyDirs(writeRoot, made);
   if (staging) {
     try {
       Deno.renameSync(staging, root);
@@ -511,7 +524,12 @@ async function apply(
     if (writes.length >= (tuning?.minFiles ?? PARALLEL_LINK_MIN_FILES)) {
       // The first file placed settles the link type; the rest go to both cores with it.
       let k = 0;
-      while (k < writes.length && result.linkType === undefined) placeOne(writes[k++], false);
+      while (k < writes.length && result.linkType === undefined) {
+        const x = writes[k++];
+        // a missing object (not looked up in plan) is reported, not probed with
+        if (x.check && !store?.has(x.md5, { legacy }) && !usable(x)) continue;
+        placeOne(x, false);
+      }
       // In chunks: the jobs (two paths each) of one chunk exist at a time.
       for (let from = k; from < writes.length; from += LINK_CHUNK) {
         const rest = writes.slice(from, Math.min(writes.length, from + LINK_CHUNK));
@@ -534,7 +552,11 @@ async function apply(
           result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
         }
         done -= r.failed.length;
-        for (const i of r.failed) placeOne(rest[i], false);
+        for (const i of r.failed) {
+          // An object that could not be opened may be missing: verified first.
+          if (rest[i].check && !usable(rest[i])) continue;
+          placeOne(rest[i], false);
+        }
       }
     } else {
       for (const x of writes) placeOne(x, false);
@@ -684,7 +706,7 @@ export async function checkoutOutput(
   const wants = wantsOf(listing, store, legacy);
   const p = await spanAsync(
     "checkout: plan",
-    () => plan(ctx, store, wants, present, legacy, opts, desired),
+    () => plan(ctx, store, wants, present, legacy, { ...opts, absent: !existed }, desired),
   );
   p.uncached.unshift(...pre.uncached);
   await confirmOrThrow(p, opts);
@@ -718,7 +740,7 @@ export async function checkoutOutput(
       legacy,
       staging,
     ));
-  if (p.missing.length === 0) result.files = filesAfter(present, p, written);
+  if (result.missing.length === 0) result.files = filesAfter(present, p, written);
   span(
     "checkout: sort changes",
     () => result.changes.sort((a, b) => (a.relpath < b.relpath ? -1 : 1)),

@@ -42,6 +42,13 @@ export class UntrustedObjectError extends CairnError {
   }
 }
 
+/** A cache object could not be opened (LinkOptions.failFast): missing, unreadable... */
+export class ObjectUnopenedError extends CairnError {
+  constructor(path: string) {
+    super(`cache object '${path}' could not be opened`);
+  }
+}
+
 /** No configured link type works between the cache and this path. */
 export class NoLinkTypeError extends CairnError {
   constructor(types: readonly LinkType[], dst: string, cause?: unknown) {
@@ -103,6 +110,11 @@ export interface LinkOptions {
    * place once complete: a copy may be written there directly (no temp).
    */
   fresh?: boolean;
+  /**
+   * An object that cannot be opened fails at once (a batch hands it back to
+   * the caller, which looks at it) rather than being retried the slow way.
+   */
+  failFast?: boolean;
 }
 
 function checkReadOnly(src: string, st: Deno.FileInfo): void {
@@ -172,6 +184,7 @@ export function linkFile(
       maxBytes: SMALL_COPY,
     });
     if (fast) return fast;
+    if (fast === null && opts.failFast) throw new ObjectUnopenedError(src);
   }
   const tmp = tempPathFor(dst);
   let stamp: FileStamp | undefined;

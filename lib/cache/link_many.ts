@@ -94,6 +94,7 @@ export function linkBatch(b: LinkBatch): LinkReply {
         size: b.size[i] < 0 ? undefined : b.size[i],
         requireReadOnly: b.requireReadOnly[i],
         fresh: b.fresh,
+        failFast: true,
       }) ?? stampAt(b.dst[i]);
       stamps[i * 3] = s.ino;
       stamps[i * 3 + 1] = s.mtimeMs;

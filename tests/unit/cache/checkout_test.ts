@@ -12,6 +12,7 @@ import type { CacheContext, LinkType } from "../../../lib/cache/types.ts";
 import { DvcIgnore } from "../../../lib/fs/dvcignore.ts";
 import { md5BytesDos2Unix } from "../../../lib/hash/md5.ts";
 import { StateIndex } from "../../../lib/hash/state.ts";
+import { parseTempName } from "../../../lib/fs/temp_files.ts";
 
 interface Repo {
   root: string;
@@ -304,6 +305,60 @@ Deno.test("commit with symlink cache type replaces workspace files by links", as
     assertStrictEquals(again.hash.md5, c.hash.md5);
     assertStrictEquals(again.relinked, 0);
     assertStrictEquals(again.stored, 0);
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("a missing output folder: written in a staging folder on both cores; missing and untrusted objects found while linking", async () => {
+  const r = repo();
+  try {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) files[`d${i % 6}/f${i}`] = `content ${i}`;
+    files["gone/x"] = "only in a folder whose objects go missing";
+    write(r.root, {
+      ...Object.fromEntries(Object.entries(files).map(([k, v]) => [`data/${k}`, v])),
+    });
+    const c = await commitOutput(r.ctx, `${r.root}/data`);
+    const store = new ObjectStore(r.ctx.cacheDir);
+    const md5 = (s: string) => md5BytesDos2Unix(new TextEncoder().encode(s));
+    store.remove(md5("content 7"));
+    store.remove(md5(files["gone/x"]));
+    // an object made writable (it may have been edited through a link): verified before use
+    Deno.chmodSync(store.pathFor(md5("content 8")), 0o644);
+    Deno.removeSync(`${r.root}/data`, { recursive: true });
+    const parallel = { minFiles: 4, batchFiles: 5 };
+    const co = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash }, { parallel });
+    assertStrictEquals(co.status, "missing");
+    assertEquals([...co.missing].sort(), ["d1/f7", "gone/x"]);
+    const want = { ...files };
+    delete want["d1/f7"];
+    delete want["gone/x"];
+    assertEquals(tree(`${r.root}/data`), want);
+    // no folder left for files that could not be written, no staging folder left behind
+    assertThrows(() => Deno.lstatSync(`${r.root}/data/gone`));
+    const temps = [...Deno.readDirSync(`${r.root}/.dvc/tmp`)].filter((e) => parseTempName(e.name));
+    assertEquals(temps, []);
+    assertStrictEquals(Deno.statSync(`${r.root}/data/d2/f8`).mode! & 0o222, 0o200);
+    assertStrictEquals(co.changes.length, 59);
+    // everything there: a plain added checkout, files as written for the caller
+    Deno.removeSync(`${r.root}/data`, { recursive: true });
+    Deno.writeTextFileSync(`${r.root}/content7`, "content 7");
+    Deno.writeTextFileSync(`${r.root}/gonex`, files["gone/x"]);
+    await commitOutput(r.ctx, `${r.root}/content7`);
+    await commitOutput(r.ctx, `${r.root}/gonex`);
+    const co2 = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash }, { parallel });
+    assertStrictEquals(co2.status, "added");
+    assertEquals(tree(`${r.root}/data`), files);
+    assertStrictEquals(co2.files?.length, 61);
+    for (const f of co2.files!) {
+      const st = Deno.statSync(f.abs);
+      assertEquals([f.ino, f.mtimeMs, f.size], [st.ino, st.mtime!.getTime(), st.size]);
+    }
+    const again = await checkoutOutput(r.ctx, { path: `${r.root}/data`, hash: c.hash }, {
+      parallel,
+    });
+    assertStrictEquals(again.status, "unchanged");
   } finally {
     r.close();
   }
