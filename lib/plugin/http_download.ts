@@ -20,6 +20,15 @@ export interface SaveBodyOptions {
   /** seconds without data before aborting. */
   readTimeout: number;
   progress(key: string, bytes: number): void;
+  /** a body of at most this many bytes comes back as `data`, `dest` untouched (GetOptions.inlineMax). */
+  inlineMax?: number;
+}
+
+/** What saveBody got: the byte count, and the bytes themselves when returned inline. */
+export interface SavedBody {
+  ok: true;
+  bytes: number;
+  data?: Uint8Array;
 }
 
 /** Abort a download whose body stalls for `seconds` (reset on every chunk). */
@@ -33,14 +42,19 @@ function watchdog(ctl: AbortController | undefined, seconds: number) {
   return { kick, stop: () => clearTimeout(t) };
 }
 
-/** Write `res`'s body to `dest`; returns the byte count. */
+/** Write `res`'s body to `dest` (or return it inline when small enough); the get() result. */
 export async function saveBody(
   res: Response,
   dest: string,
   opts: SaveBodyOptions,
-): Promise<number> {
+): Promise<SavedBody> {
   const expected = Number(res.headers.get("content-length") ?? NaN);
-  if (expected <= WHOLE_BODY) return await saveSmall(res, dest, expected, opts);
+  if (expected <= WHOLE_BODY) {
+    const data = await readSmall(res, expected, opts);
+    if (data.length <= (opts.inlineMax ?? -1)) return { ok: true, bytes: data.length, data };
+    await Deno.writeFile(dest, data);
+    return { ok: true, bytes: data.length };
+  }
   const file = await Deno.open(dest, { write: true, create: true, truncate: true });
   let bytes = 0;
   let reported = 0;
@@ -73,16 +87,15 @@ export async function saveBody(
       transient: true,
     });
   }
-  return bytes;
+  return { ok: true, bytes };
 }
 
-/** A body of known small size: one read, one write (the watchdog covers the whole read). */
-async function saveSmall(
+/** A body of known small size in one read (the watchdog covers the whole read). */
+async function readSmall(
   res: Response,
-  dest: string,
   expected: number,
   opts: SaveBodyOptions,
-): Promise<number> {
+): Promise<Uint8Array> {
   const dog = watchdog(opts.abort, opts.readTimeout);
   let data: Uint8Array;
   try {
@@ -99,6 +112,5 @@ async function saveSmall(
       transient: true,
     });
   }
-  await Deno.writeFile(dest, data);
-  return data.length;
+  return data;
 }

@@ -9,6 +9,7 @@
 import type {
   CreateRemote,
   GetItem,
+  GetOptions,
   ItemResult,
   ListEntry,
   PluginContext,
@@ -295,23 +296,26 @@ class HttpRemote implements RemoteImpl {
     return out;
   }
 
-  async get(items: GetItem[]): Promise<ItemResult[]> {
+  async get(items: GetItem[], opts: GetOptions = {}): Promise<ItemResult[]> {
+    const inlineMax = opts.inlineMax ?? -1;
     return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
-        return { ok: true, bytes: await this.#download(it) };
+        return await this.#download(it, inlineMax);
       } catch (err) {
         return { ok: false, error: toWireError(err) };
       }
     });
   }
 
-  async #download(it: GetItem): Promise<number> {
+  /** One object into `it.dest`, or back as bytes when it is at most `inlineMax` (the host lands it). */
+  async #download(it: GetItem, inlineMax: number): Promise<ItemResult> {
     if (this.#pool) {
       try {
         const r = await this.#raw("GET", this.#url(it.key), { maxBody: SMALL_OBJECT });
         if (r.status !== 200) throw this.#statusError(r.status, r.statusText, `GET ${it.key}`);
+        if (r.body.length <= inlineMax) return { ok: true, bytes: r.body.length, data: r.body };
         await Deno.writeFile(it.dest, r.body);
-        return r.body.length;
+        return { ok: true, bytes: r.body.length };
       } catch (err) {
         if (!(err instanceof TooLarge)) throw err;
         // a big object: streamed to the file by fetch below
@@ -324,6 +328,7 @@ class HttpRemote implements RemoteImpl {
       abort: aborters.get(res),
       readTimeout: this.#readTimeout,
       progress: (k, n) => this.#ctx.progress(k, n),
+      inlineMax,
     });
   }
 

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type {
   CreateRemote,
   GetItem,
+  GetOptions,
   ItemResult,
   ListEntry,
   PluginContext,
@@ -346,19 +347,20 @@ class S3Remote implements RemoteImpl {
     return out;
   }
 
-  async get(items: GetItem[]): Promise<ItemResult[]> {
+  async get(items: GetItem[], opts: GetOptions = {}): Promise<ItemResult[]> {
     await this.#check();
+    const inlineMax = opts.inlineMax ?? -1;
     // A few items in flight: small objects are latency-bound.
     return await mapLimit(items, ITEMS_IN_FLIGHT, async (it): Promise<ItemResult> => {
       try {
-        return { ok: true, bytes: await this.#download(it) };
+        return await this.#download(it, inlineMax);
       } catch (err) {
         return itemError(err);
       }
     });
   }
 
-  async #download(it: GetItem): Promise<number> {
+  async #download(it: GetItem, inlineMax: number): Promise<ItemResult> {
     const res = await this.#fetch(this.#url(it.key));
     if (!res.ok) throw await this.#error(res, `GET ${it.key}`);
     return await saveBody(res, it.dest, {
@@ -366,6 +368,7 @@ class S3Remote implements RemoteImpl {
       abort: aborters.get(res),
       readTimeout: this.#readTimeout,
       progress: (k, n) => this.#ctx.progress(k, n),
+      inlineMax,
     });
   }
 
