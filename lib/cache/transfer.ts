@@ -134,7 +134,13 @@ export function defaultJobs(remote?: Remote): number {
 
 function dedupe(objs: Iterable<TransferObject>): TransferObject[] {
   const seen = new Map<string, TransferObject>();
-  for (const o of objs) if (!seen.has(id(o))) seen.set(id(o), { md5: o.md5, legacy: !!o.legacy });
+  for (const o of objs) {
+    const k = id(o);
+    // objects already in normal form are kept, not copied (1M-file pushes)
+    if (!seen.has(k)) {
+      seen.set(k, typeof o.legacy === "boolean" ? o : { md5: o.md5, legacy: !!o.legacy });
+    }
+  }
   return [...seen.values()];
 }
 
@@ -147,10 +153,15 @@ function dedupe(objs: Iterable<TransferObject>): TransferObject[] {
 export async function remoteHas(
   remote: Remote,
   objects: TransferObject[],
-  opts: { jobs?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    jobs?: number;
+    onProgress?: (done: number, total: number) => void;
+    /** @internal the caller's objects are distinct already (no copy made). */
+    unique?: boolean;
+  } = {},
 ): Promise<Set<string>> {
   const jobs = opts.jobs ?? defaultJobs(remote);
-  const objs = dedupe(objects);
+  const objs = opts.unique ? objects : dedupe(objects);
   const found = new Set<string>();
   if (objs.length === 0) return found;
   let viaList = false;
@@ -615,23 +626,20 @@ export async function pushObjects(
   };
 
   // Local side: an object must exist and be intact (0444 trusted, else re-hashed;
-  // a corrupted one is removed by verify and never uploaded).
-  const local: TransferObject[] = [];
-  const sizes = new Map<string, number>();
-  const modes = new Map<string, number>();
+  // a corrupted one is removed by verify and never uploaded). One Work per object
+  // carries what its lstat found (no side maps: 1M-file pushes).
+  const local: Work[] = [];
   const missingLocal = new Set<string>(unreadable.map(id));
   for (const o of candidates) {
     // One lstat: a read-only regular file is trusted (as verify() would) and gives the size.
     const path = odb.pathFor(o.md5, { legacy: o.legacy });
     const info = lstatOrNull(path);
     if (info?.isFile && (info.mode! & 0o777) === OBJECT_MODE) {
-      local.push(o);
-      sizes.set(id(o), info.size);
-      modes.set(id(o), info.mode!);
+      local.push({ obj: o, key: "", path, size: info.size, mode: info.mode!, attempts: 0 });
       continue;
     }
     const v = info ? odb.verify(o.md5, { legacy: o.legacy }) : "missing";
-    if (v === "ok") local.push(o);
+    if (v === "ok") local.push({ obj: o, key: "", path, size: statSize(path), attempts: 0 });
     else {
       missingLocal.add(id(o));
       if (v === "corrupt") result.corrupt.push(corruptLocal(odb, o));
@@ -641,22 +649,22 @@ export async function pushObjects(
 
   const onRemote = await spanAsync(
     "push: remote query",
-    () => remoteHas(remote, local, { jobs, onProgress: queryProgress }),
+    () =>
+      remoteHas(remote, local.map((w) => w.obj), {
+        jobs,
+        onProgress: queryProgress,
+        unique: true,
+      }),
   );
-  const todo = local.filter((o) => !onRemote.has(id(o)));
-  for (const o of local) if (onRemote.has(id(o))) result.present.push(o);
-
-  const work: Work[] = todo.map((o) => {
-    const path = odb.pathFor(o.md5, { legacy: o.legacy });
-    return {
-      obj: o,
-      key: remoteKey(o),
-      path,
-      size: sizes.get(id(o)) ?? statSize(path),
-      mode: modes.get(id(o)),
-      attempts: 0,
-    };
-  });
+  const work: Work[] = [];
+  for (const w of local) {
+    if (onRemote.has(id(w.obj))) result.present.push(w.obj);
+    else {
+      w.key = remoteKey(w.obj);
+      work.push(w);
+    }
+  }
+  local.length = 0;
   const dirWork: Work[] = [];
   const bytesTotal = work.reduce((s, w) => s + (w.size ?? 0), 0);
   const pool = new Pool(remote, opts, work.length + dirFiles.size, bytesTotal);

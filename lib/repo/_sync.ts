@@ -89,11 +89,13 @@ export function collect(
   opts: SyncOptions,
   forPush: boolean,
   skipImports = forPush,
+  expandDirs = true,
 ): { groups: Group[]; used: Map<string, UsedObject> } {
   const used = usedObjects(repo, {
     ...opts,
     filter: targetFilter(repo, targets, opts),
     skipImports,
+    expandDirs,
   });
   const byRemote = new Map<string | undefined, TransferObject[]>();
   const all = [...used.objects.values()];
@@ -133,21 +135,63 @@ export function corruptOf(
   objs: CorruptTransferObject[],
   used: Map<string, UsedObject>,
   remote: string,
+  store?: ObjectStore,
 ): CorruptObject[] {
+  const paths = pathsFinder(objs, used, store);
   return objs.map((o) => ({
     md5: o.md5,
     source: o.source,
     remote: o.source === "remote" ? remote : undefined,
     location: o.location,
-    paths: [...(used.get(`${o.legacy ? "L" : ""}${o.md5}`)?.paths ?? [])],
+    paths: paths(o),
   }));
 }
 
-function missingOf(objs: TransferObject[], used: Map<string, UsedObject>): MissingObject[] {
-  return objs.map((o) => ({
-    md5: o.md5,
-    paths: [...(used.get(`${o.legacy ? "L" : ""}${o.md5}`)?.paths ?? [])],
-  }));
+function missingOf(
+  objs: TransferObject[],
+  used: Map<string, UsedObject>,
+  store?: ObjectStore,
+): MissingObject[] {
+  const paths = pathsFinder(objs, used, store);
+  return objs.map((o) => ({ md5: o.md5, paths: paths(o) }));
+}
+
+const keyOf = (o: TransferObject) => `${o.legacy ? "L" : ""}${o.md5}`;
+
+/**
+ * Output paths of objects, for messages. push/fetch collect `.dir` objects
+ * without their files (the transfer engine expands them), so reported
+ * objects (missing, corrupted: rare) are also looked up in the used listings
+ * still in the cache, never a per-file cost up front.
+ */
+function pathsFinder(
+  objs: TransferObject[],
+  used: Map<string, UsedObject>,
+  store?: ObjectStore,
+): (o: TransferObject) => string[] {
+  const unknown = new Set(objs.map(keyOf));
+  const found = new Map<string, string[]>();
+  if (unknown.size && store) {
+    for (const u of used.values()) {
+      if (!u.md5.endsWith(".dir")) continue;
+      let entries: DirEntry[];
+      try {
+        entries = store.readDirObject(u.md5, { legacy: u.legacy });
+      } catch {
+        continue; // missing or corrupt listing: its files are not named
+      }
+      for (const e of entries) {
+        const k = `${u.legacy ? "L" : ""}${e.md5}`;
+        if (!unknown.has(k)) continue;
+        const list = found.get(k) ?? [];
+        for (const p of u.paths) list.push(`${p}/${e.relpath}`);
+        found.set(k, list);
+      }
+    }
+  }
+  return (
+    o,
+  ) => [...new Set([...(used.get(keyOf(o))?.paths ?? []), ...(found.get(keyOf(o)) ?? [])])];
 }
 
 export async function sync(
@@ -159,7 +203,8 @@ export async function sync(
   // Repo imports are never pushed, and fetched from their source repo (see fetch).
   const { groups, used } = span(
     "sync: used objects",
-    () => collect(repo, targets, opts, direction === "push", true),
+    // `.dir` objects stay unexpanded: the transfer engine reads their listings itself.
+    () => collect(repo, targets, opts, direction === "push", true, false),
   );
   const result: SyncResult = {
     transferred: 0,
@@ -196,8 +241,8 @@ export async function sync(
       // a corrupted remote copy is reported as such (corrupt), not as a failed download
       const badCopy = new Set(r.corrupt.filter((c) => c.source === "remote").map((c) => c.md5));
       result.failed.push(...r.failed.filter((f) => !badCopy.has(f.md5)));
-      result.missing.push(...missingOf(r.missing, used));
-      result.corrupt.push(...corruptOf(r.corrupt, used, remote.name));
+      result.missing.push(...missingOf(r.missing, used, store));
+      result.corrupt.push(...corruptOf(r.corrupt, used, remote.name, store));
       if (opts.runCache) {
         const rc = await transferRunCache(
           repo.cacheDir,

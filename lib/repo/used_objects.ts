@@ -126,6 +126,12 @@ export interface UsedObjectsOptions extends RevisionSelection {
   skipImports?: boolean;
   /** store to read `.dir` listings from (default: the repo cache). */
   store?: ObjectStore;
+  /**
+   * false: `.dir` objects are not expanded into their files (push/fetch expand
+   * them in the transfer engine; at 1M files an entry per file here costs
+   * hundreds of MB). Default true.
+   */
+  expandDirs?: boolean;
 }
 
 export interface UsedObjects {
@@ -158,7 +164,7 @@ export function usedObjects(repo: Repo, opts: UsedObjectsOptions = {}): UsedObje
       return u;
     };
     const top = add(hash.md5, path);
-    if (!hash.md5.endsWith(".dir")) return;
+    if (!hash.md5.endsWith(".dir") || opts.expandDirs === false) return;
     const dk = keyOf(hash.md5, legacy) + "|" + (out.remote ?? "") + "|" + out.push;
     if (dirsSeen.has(dk)) return;
     dirsSeen.add(dk);

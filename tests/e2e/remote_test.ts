@@ -247,3 +247,26 @@ Deno.test("per-output remote: and push: false route and skip objects", () => {
     removeDir(wrap);
   }
 });
+
+Deno.test("push names a directory's file missing from the cache (listings expanded by the transfer, not up front)", () => {
+  const repo = makeRepo();
+  const wrap = Deno.makeTempDirSync({ prefix: "cairn-remotes-" });
+  try {
+    writeFiles(repo, { "data/a.txt": "a\n", "data/sub/b.txt": "b\n", "data/c.txt": "c\n" });
+    cairnOk(["add", "-q", "data"], { cwd: repo });
+    cairnOk(["remote", "add", "-d", "main", join(wrap, "main")], { cwd: repo });
+    // b.txt's object goes missing from the cache
+    const bMd5 = "3b5d5c3712955042212316173ccf37be"; // md5 of "b\n"
+    const obj = join(repo, ".dvc", "cache", "files", "md5", bMd5.slice(0, 2), bMd5.slice(2));
+    Deno.chmodSync(obj, 0o644);
+    Deno.removeSync(obj);
+    const r = cairn(["push"], { cwd: repo });
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(r.stderr, new RegExp(`name: data/sub/b\\.txt, md5: ${bMd5}`));
+    // the other files went up; the listing did not (not all of its files are there)
+    assertEquals(listing(join(wrap, "main")).length, 2);
+  } finally {
+    removeDir(repo);
+    removeDir(wrap);
+  }
+});
