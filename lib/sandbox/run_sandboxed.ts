@@ -586,11 +586,13 @@ async function runUnderLandlock(
       grants,
       stage: opts.stage,
       shareNet: grants.net === true,
+      depLinks: false,
     });
   // The bwrap plan with policy `on` names the output folders and their entries.
   const plan = span("sandbox.landlock.plan", () => planFor("on"));
   // What the stage may see, for judging output links: the bwrap view of the
-  // same policy is never wider than the Landlock one (private /tmp, hidden project).
+  // same policy is never wider than the Landlock one (private /tmp, hidden
+  // project; no targets of links inside deps, which Landlock does not show).
   const viewPlan = opts.policy === "hermetic" ? planFor("hermetic") : plan;
   for (const p of plan.outParents) {
     p.staging = undefined;
