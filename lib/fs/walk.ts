@@ -8,7 +8,7 @@ import { CairnError, fsError } from "../errors.ts";
 import { checkInterrupted, onInterrupt } from "../interrupt.ts";
 import { traceCount } from "../trace.ts";
 import { DVCIGNORE, type DvcIgnore, isBuiltinIgnored } from "./dvcignore.ts";
-import { type DirStat, type NativeStat, openDirStat } from "./native_stat.ts";
+import { DT_DIR, DT_LNK, DT_REG, type NativeStat, openDirStat } from "./native_stat.ts";
 import { isStaleTemp, parseTempName } from "./temp_files.ts";
 
 /** What the state index needs to recognise an unchanged file. */
@@ -356,19 +356,31 @@ function walkOneDir(
 ): void {
   const rules = ignore?.forDir(abs);
   const prefix = rel === "" ? "" : `${rel}/`;
-  let entries: Iterable<Deno.DirEntry>;
+  // Listed and stat'ed through libc when possible (native_stat.ts), else through Deno.
+  const native = openDirStat(abs);
   try {
-    entries = Deno.readDirSync(abs);
-  } catch (err) {
-    throw fsError(err, "listing", abs);
-  }
-  let native: DirStat | undefined | null = null; // opened at the first file
-  try {
-    for (const e of entries) {
-      const name = e.name;
-      let isDir = e.isDirectory;
+    const list = native?.list();
+    let names: string[];
+    let types: number[];
+    if (list) ({ names, types } = list);
+    else {
+      names = [];
+      types = [];
+      try {
+        for (const e of Deno.readDirSync(abs)) {
+          names.push(e.name);
+          types.push(e.isSymlink ? DT_LNK : e.isDirectory ? DT_DIR : e.isFile ? DT_REG : 0);
+        }
+      } catch (err) {
+        throw fsError(err, "listing", abs);
+      }
+    }
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k];
+      const type = types[k];
+      let isDir = type === DT_DIR;
       let info: Deno.FileInfo | undefined;
-      if (e.isSymlink) {
+      if (type === DT_LNK) {
         try {
           info = Deno.statSync(`${abs}/${name}`);
         } catch (err) {
@@ -377,9 +389,9 @@ function walkOneDir(
         // Symlinked directories are not followed (os.walk followlinks=False).
         if (info.isDirectory) continue;
         isDir = false;
-      } else if (!isDir && !e.isFile) continue; // fifo, socket, device
+      } else if (!isDir && type !== DT_REG) continue; // fifo, socket, device
       // A temp file of a cairn process killed mid-write is not data: removed, not listed.
-      if (e.isFile && parseTempName(name) && isStaleTemp(abs, name)) {
+      if (type === DT_REG && parseTempName(name) && isStaleTemp(abs, name)) {
         try {
           Deno.removeSync(`${abs}/${name}`);
           continue;
@@ -399,7 +411,6 @@ function walkOneDir(
         wf = fromInfo(root, childRel, info);
         wf.symlink = true;
       } else {
-        if (native === null) native = openDirStat(abs);
         if (native?.lstat(name, scratch) && (scratch.mode & S_IFMT) === S_IFREG) {
           const s = scratch;
           wf = new WalkedFile(root, childRel, s.ino, s.mtimeMs, s.size, s.mode, s.nlink);
