@@ -4,7 +4,7 @@
  * command module command_map.ts picks. A `node:` module (other than
  * node:sqlite, which the state index needs and which loads only itself) or
  * a CommonJS npm package there loads Deno's Node-compat layer, tens of ms on
- * every start. Read from `deno info --json`, so an eager `import ... from
+ * every start; a no-op status/repro loads no npm package at all. Read from `deno info --json`, so an eager `import ... from
  * "npm:yaml@..."` or `"node:path"` added anywhere on that path fails here.
  */
 import { assert, assertEquals } from "../../_rig/assert.ts";
@@ -30,9 +30,9 @@ interface Info {
   npmPackages: Record<string, { name: string; localPath?: string }>;
 }
 
-async function graph(): Promise<Info> {
+async function graph(root = "cli.ts"): Promise<Info> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", fromFileUrl(new URL("deno.json", ROOT)), "cli.ts"],
+    args: ["info", "--json", "--config", fromFileUrl(new URL("deno.json", ROOT)), root],
     cwd: fromFileUrl(ROOT),
     stdout: "piped",
     stderr: "piped",
@@ -90,6 +90,26 @@ for (const [command, extra] of Object.entries(COMMANDS)) {
   });
 }
 
+// Any npm package, even an ES one, makes Deno set up its npm resolver (~25M
+// instructions, more than the rest of a no-op start): the YAML files of a
+// pipeline are read by lib/py/yaml_fast.ts, the `yaml` package and smol-toml
+// load only for text that reader declines or for .toml params.
+for (
+  const [command, verb] of Object.entries({
+    status: "lib/repo/status.ts",
+    repro: "lib/repo/reproduce.ts",
+  })
+) {
+  Deno.test(`a no-op 'cairn ${command}' loads no npm package`, () => {
+    const loaded = staticClosure(info, ["cli.ts", "lib/cli/main.ts", ...COMMANDS[command], verb]);
+    const npm = [...loaded].filter((s) => s.startsWith("npm-package:") || s.startsWith("npm:"));
+    assertEquals(npm, [], `npm packages on the start-up path of ${command}`);
+    // the reader of dvc.yaml/dvc.lock/.dvc/params is there, the library is not
+    assert(loaded.has(new URL("lib/py/yaml_fast.ts", ROOT).href));
+    assert(!loaded.has(new URL("lib/py/yaml_lib.ts", ROOT).href));
+  });
+}
+
 // The backends (bwrap, Landlock, availability probes, violation analysis)
 // load only when a stage runs sandboxed: `repro` sets its per-run choices
 // through lib/sandbox/backend_choice.ts and formats reports with
@@ -116,7 +136,7 @@ Deno.test("the sandbox check sees a backend module (it can fail)", () => {
   assert(loaded.has(new URL("lib/sandbox/availability.ts", ROOT).href));
 });
 
-Deno.test("the graph check sees an eager node: import and a CommonJS package (it can fail)", () => {
+Deno.test("the graph check sees an eager node: import and a CommonJS package (it can fail)", async () => {
   // some module of the program imports a node: module eagerly (none on the start-up path)
   const eager = info.modules.filter((m) =>
     m.specifier.startsWith(ROOT.href) &&
@@ -132,4 +152,8 @@ Deno.test("the graph check sees an eager node: import and a CommonJS package (it
   assert(yaml, "yaml is in the graph (lib/py/yaml_lib.ts imports it dynamically)");
   assertEquals(packageType(info, yaml), "commonjs");
   assert(!staticClosure(info, ["lib/py/yaml_lib.ts"]).has(`npm-package:${yaml}`));
+  // an eager npm import is seen (smol-toml, loaded only for .toml params)
+  const toml = await graph("lib/py/toml_parse.ts");
+  const tomlDeps = [...staticClosure(toml, ["lib/py/toml_parse.ts"])];
+  assert(tomlDeps.some((s) => s.startsWith("npm-package:")));
 });
