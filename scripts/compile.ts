@@ -27,6 +27,8 @@ const args = [
   join(root, "lib", "hash", "_hash_worker.ts"),
   "--include",
   join(root, "lib", "cache", "_link_worker.ts"),
+  "--include", // YAML the fast reader declines, TOML params: parsed on a Worker thread
+  join(root, "lib", "py", "_yaml_worker.ts"),
   "--include",
   join(root, "lib", "fs", "_walk_worker.ts"),
   // the Landlock launcher starts itself as a Worker (`cairn __landlock-launch`)
