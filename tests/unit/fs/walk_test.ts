@@ -141,3 +141,20 @@ Deno.test("walkFilesParallel: .dvcignore rules apply in the Worker too", async (
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("walk: non-ASCII names and a folder larger than one read of entries", () => {
+  const files: Record<string, string> = { "é/naïve файл.txt": "u", "é/日本.bin": "j" };
+  // ~2,600 entries of 40+ bytes: more than the 64 KiB one getdents64 call returns
+  for (let i = 0; i < 2600; i++) files[`big/${"n".repeat(20)}-${i}`] = "";
+  const root = tree(files);
+  try {
+    const got = walkFiles(root).files.map((f) => f.rel).sort();
+    const want = Object.keys(files).sort();
+    assertEquals(got, want);
+    for (const f of walkFiles(`${root}/é`).files) {
+      assertStrictEquals(f.ino, Deno.lstatSync(f.abs).ino, f.rel);
+    }
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
