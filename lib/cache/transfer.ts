@@ -276,6 +276,8 @@ interface PoolHooks {
   done(w: Work, bytes: number, mode?: number, data?: Uint8Array): void;
   /** the item will not be retried (failed for good / missing); clean up. */
   drop?(w: Work): void;
+  /** called as an item leaves the queue: fill in what was left out to save memory (key, path). */
+  prepare?(w: Work): void;
 }
 
 class Pool {
@@ -347,6 +349,11 @@ class Pool {
     this.#progress.bytesDone -= partial;
   }
 
+  /**
+   * Move `items`. The array is consumed: each slot is cleared as its item is
+   * sent, so a finished item's Work (paths, keys) can be collected while a
+   * 1M-object transfer goes on.
+   */
   async run(items: Work[], hooks: PoolHooks): Promise<void> {
     const jobs = Math.max(1, this.#opts.jobs ?? defaultJobs(this.#remote));
     // Many objects: more plugin instances (Workers), one per core, if the plugin allows.
@@ -356,7 +363,7 @@ class Pool {
     const retries = this.#opts.retries ?? 4;
     const backoff = this.#opts.backoffMs ?? 250;
     // A queue with a read index: Array.shift() on 100k items moves the whole array each time.
-    const queue = [...items];
+    const queue = items;
     let head = 0;
     const left = () => queue.length - head;
     let active = 0;
@@ -382,7 +389,8 @@ class Pool {
         const w = queue[head];
         const size = w.size ?? 0;
         if (batch.length && bytes + size > BATCH_BYTES) break;
-        head++;
+        queue[head++] = undefined as unknown as Work; // sent: the batch holds it now
+        hooks.prepare?.(w);
         batch.push(w);
         bytes += size;
       }
@@ -634,12 +642,13 @@ export async function pushObjects(
     // One lstat: a read-only regular file is trusted (as verify() would) and gives the size.
     const path = odb.pathFor(o.md5, { legacy: o.legacy });
     const info = lstatOrNull(path);
+    // key and path are filled in as the Work is sent (prepare): ~150 bytes less per object
     if (info?.isFile && (info.mode! & 0o777) === OBJECT_MODE) {
-      local.push({ obj: o, key: "", path, size: info.size, mode: info.mode!, attempts: 0 });
+      local.push({ obj: o, key: "", path: "", size: info.size, mode: info.mode!, attempts: 0 });
       continue;
     }
     const v = info ? odb.verify(o.md5, { legacy: o.legacy }) : "missing";
-    if (v === "ok") local.push({ obj: o, key: "", path, size: statSize(path), attempts: 0 });
+    if (v === "ok") local.push({ obj: o, key: "", path: "", size: statSize(path), attempts: 0 });
     else {
       missingLocal.add(id(o));
       if (v === "corrupt") result.corrupt.push(corruptLocal(odb, o));
@@ -659,10 +668,7 @@ export async function pushObjects(
   const work: Work[] = [];
   for (const w of local) {
     if (onRemote.has(id(w.obj))) result.present.push(w.obj);
-    else {
-      w.key = remoteKey(w.obj);
-      work.push(w);
-    }
+    else work.push(w);
   }
   local.length = 0;
   const dirWork: Work[] = [];
@@ -676,6 +682,10 @@ export async function pushObjects(
         { lstatted: true },
       ),
     done: () => {},
+    prepare: (w) => {
+      if (!w.key) w.key = remoteKey(w.obj);
+      if (!w.path) w.path = odb.pathFor(w.obj.md5, { legacy: w.obj.legacy });
+    },
   };
   try {
     await spanAsync("push: upload", () => pool.run(work, hooks));
@@ -855,7 +865,7 @@ export async function fetchObjects(
       }
     }
     pool.addTotal(dirTodo.length);
-    await pool.run(dirTodo, hooks);
+    await pool.run([...dirTodo], hooks); // a copy: run() consumes it, checkListings needs it
 
     if (opts.checkListing) checkListings(odb, dirs, dirTodo, opts.checkListing);
     // 2. files: given ones plus those listed by every `.dir` now in the cache.
