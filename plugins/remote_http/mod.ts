@@ -162,10 +162,11 @@ class HttpRemote implements RemoteImpl {
     url: string,
     opts: { headers?: Record<string, string>; body?: Uint8Array; maxBody?: number } = {},
   ): Promise<RawResponse> {
+    if (!this.#pool) return await this.#viaFetch(method, url, opts);
     const u = new URL(url);
     const bodyBytes = opts.body?.length ?? 0;
     try {
-      const res = await this.#pool!.request(
+      const res = await this.#pool.request(
         method,
         u.pathname + u.search,
         { ...this.#headers, ...opts.headers },
@@ -182,16 +183,35 @@ class HttpRemote implements RemoteImpl {
       if (err instanceof TooLarge || (err as Error)?.name === "NotCapable") throw err;
       const msg = (err as Error)?.message ?? String(err);
       if (!this.#everConnected) {
-        throw new RemoteError(`cannot reach ${this.#base.origin}: ${msg}`, {
-          fatal: true,
-          code: "ECONNREFUSED",
-        });
+        // Never reached the server directly: perhaps only through a proxy that fetch
+        // knows of (HTTP_PROXY). From now on everything goes through fetch.
+        this.#pool?.close();
+        this.#pool = undefined;
+        return await this.#viaFetch(method, url, opts);
       }
       throw new RemoteError(`request to ${this.#base.origin} failed: ${msg}`, {
         transient: true,
         code: "ECONNRESET",
       });
     }
+  }
+
+  /** #raw's request through fetch (no kept-alive client, or it could not connect). */
+  async #viaFetch(
+    method: string,
+    url: string,
+    opts: { headers?: Record<string, string>; body?: Uint8Array; maxBody?: number },
+  ): Promise<RawResponse> {
+    const body = opts.body as Uint8Array<ArrayBuffer> | undefined;
+    const res = await this.#fetch(url, { method, headers: opts.headers, body }, body?.length ?? 0);
+    const len = Number(res.headers.get("content-length") ?? NaN);
+    if (len > (opts.maxBody ?? 64 * 1024)) {
+      await res.body?.cancel();
+      throw new TooLarge(res.status, len);
+    }
+    const headers = new Map<string, string>();
+    res.headers.forEach((v, k) => headers.set(k, v));
+    return { status: res.status, statusText: res.statusText, headers, body: await res.bytes() };
   }
 
   async #error(res: Response, what: string): Promise<RemoteError> {
