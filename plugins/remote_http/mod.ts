@@ -74,6 +74,8 @@ class HttpRemote implements RemoteImpl {
   #connectTimeout: number;
   #readTimeout: number;
   #pool: KeepAlivePool | undefined;
+  /** the kept-alive client has had an answer (else a failure may be its own, see #raw). */
+  #poolAnswered = false;
 
   constructor(config: Record<string, string>, ctx: PluginContext) {
     const m = /^(https?|webdavs?):\/\/(.*)$/i.exec(config.url);
@@ -178,11 +180,12 @@ class HttpRemote implements RemoteImpl {
         },
       );
       this.#everConnected = true;
+      this.#poolAnswered = true;
       return res;
     } catch (err) {
       if (err instanceof TooLarge || (err as Error)?.name === "NotCapable") throw err;
       const msg = (err as Error)?.message ?? String(err);
-      if (!this.#everConnected) {
+      if (!this.#poolAnswered) {
         // Never reached the server directly: perhaps only through a proxy that fetch
         // knows of (HTTP_PROXY). From now on everything goes through fetch.
         this.#pool?.close();
