@@ -1,5 +1,7 @@
 /**
- * The Landlock backend on its own (real kernel): leftovers that left the
+ * The Landlock backend on its own (real kernel): the stage's status and
+ * signal dispositions come through the launcher's exec into its wrapper,
+ * leftovers that left the
  * process group are still found (child subreaper), an interrupt ends the
  * whole stage, other processes' environment is unreadable, UDP and Unix
  * sockets are refused.
@@ -45,6 +47,18 @@ async function run(cmd: string, signal?: AbortSignal) {
     await p.cleanup();
   }
 }
+
+Deno.test("landlock: the stage's status and signals are a plain shell's (the launcher execs a wrapper)", async () => {
+  // `yes` must end on SIGPIPE: the Rust runtime ignores it, and an ignored
+  // signal would survive the exec (yes would report a write error). An
+  // interrupt must end a child shell (the wrapper traps it, the stage does not).
+  const r = await run(
+    "{ yes | head -n 1; sh -c 'kill -INT $$; echo survived'; } > data/out.txt 2>&1; exit 3",
+  );
+  assertEquals(r.exitCode, 3);
+  assertEquals(r.out, "y\n");
+  assertEquals(r.backend, "landlock");
+});
 
 Deno.test("landlock: a background process that left the group (setsid) is still killed and reported", async () => {
   const r = await run("echo ok > data/out.txt; setsid sleep 31341 & sleep 0.2");
