@@ -246,3 +246,72 @@ Deno.test("fast YAML reader: random block documents agree with the library or ar
   }
   assert(taken > 300, `only ${taken} random documents took the fast path`);
 });
+
+Deno.test("fast YAML reader: random DVC-style documents (wrapped values, block scalars) agree", () => {
+  let seed = 777;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pick = <T>(xs: T[]) => xs[rnd(xs.length)];
+  const words = ["python", "train.py", "--lr", "0.1", "a:b", "x#y", "'q'", "-v", "1", "1.5", "é"];
+  const phrase = () => Array.from({ length: 1 + rnd(5) }, () => pick(words)).join(" ");
+  /** a value after `key:` at indentation `ind`, perhaps over several lines. */
+  const value = (ind: number): string[] => {
+    const more = " ".repeat(ind + 2 + rnd(3));
+    switch (rnd(9)) {
+      case 0: // plain, wrapped
+        return [
+          `python ${phrase()}`,
+          ...Array.from({ length: 1 + rnd(2) }, () => more + "--x " + phrase()),
+        ];
+      case 1: { // double-quoted, wrapped, maybe with an escaped break
+        const q = [`"a ${phrase().replaceAll('"', "")}`];
+        q.push(more + (rnd(2) ? "\\ " : "") + 'b \\"c\\"' + (rnd(2) ? "\\" : ""));
+        q.push(more + 'd"');
+        return q;
+      }
+      case 2: // single-quoted, wrapped, with a blank line
+        return [`'s ${phrase().replaceAll("'", "''")}`, "", more + "t''u'"];
+      case 3:
+        return [
+          pick(["|", "|-", "|+", ">", ">-"]),
+          more + phrase(),
+          ...(rnd(2) ? [""] : []),
+          more + phrase(),
+        ];
+      case 4:
+        return [
+          `[${
+            Array.from({ length: rnd(4) }, () => pick(["1", "a", "'b'", '"c"', "2.0"])).join(", ")
+          }]`,
+        ];
+      case 5:
+        return [`"${phrase().replaceAll('"', "")}"  # note`];
+      default:
+        return [phrase().replace(/^[-'"]/, "w").replace(/ #/g, "")];
+    }
+  };
+  const doc = (): string => {
+    const lines: string[] = ["stages:"];
+    for (let s = 0; s < 1 + rnd(3); s++) {
+      lines.push(`  s${s}:`);
+      const [first, ...rest] = value(4);
+      lines.push(`    cmd: ${first}`, ...rest);
+      lines.push("    deps:");
+      for (let d = 0; d < 1 + rnd(3); d++) {
+        if (rnd(2)) lines.push(`    - path: d${d}`, `      md5: ${rnd(1000)}`);
+        else if (rnd(2)) lines.push(`    - - ${d}`, `      - x`);
+        else {
+          const [f, ...r] = value(6);
+          lines.push(`    - ${f}`, ...r);
+        }
+      }
+      if (rnd(3) === 0) lines.push("    # a comment", "");
+    }
+    return lines.join("\n") + "\n";
+  };
+  let taken = 0;
+  for (let i = 0; i < 1500; i++) if (compare(doc(), `dvc-style ${i}`)) taken++;
+  assert(taken > 300, `only ${taken} DVC-style documents took the fast path`);
+});
