@@ -300,8 +300,9 @@ Deno.test("fast YAML reader: random DVC-style documents (wrapped values, block s
       lines.push(`    cmd: ${first}`, ...rest);
       lines.push("    deps:");
       for (let d = 0; d < 1 + rnd(3); d++) {
-        if (rnd(2)) lines.push(`    - path: d${d}`, `      md5: ${rnd(1000)}`);
-        else if (rnd(2)) lines.push(`    - - ${d}`, `      - x`);
+        const kind = rnd(4); // half path entries, a quarter nested lists, a quarter values
+        if (kind < 2) lines.push(`    - path: d${d}`, `      md5: ${rnd(1000)}`);
+        else if (kind === 2) lines.push(`    - - ${d}`, `      - x`);
         else {
           const [f, ...r] = value(6);
           lines.push(`    - ${f}`, ...r);
