@@ -292,18 +292,30 @@ export class KeepAlivePool {
     max: number,
     status: number,
   ): Promise<Uint8Array> {
+    // A chunk-size or trailer line is short: a peer that never ends one is cut off, not buffered.
+    const line = async (): Promise<number> => {
+      let end: number;
+      while ((end = c.find([13, 10])) < 0) {
+        if (c.buffered > MAX_HEAD) throw new ConnectionFailed("chunk line too long", true);
+        await more();
+      }
+      return end;
+    };
     const parts: Uint8Array[] = [];
     let total = 0;
     for (;;) {
-      let end: number;
-      while ((end = c.find([13, 10])) < 0) await more();
+      const end = await line();
       const size = parseInt(dec.decode(c.take(end)).split(";")[0].trim(), 16);
       if (!Number.isFinite(size) || size < 0) throw new ConnectionFailed("bad chunk size", true);
       if (size === 0) {
         // trailers, then an empty line
-        for (;;) {
-          while ((end = c.find([13, 10])) < 0) await more();
-          if (c.take(end).length === 2) return concat(parts, total);
+        for (let bytes = 0;;) {
+          const t = c.take(await line());
+          if (t.length === 2) return concat(parts, total);
+          // a server's endless trailers must not grow without bound either
+          if ((bytes += t.length) > MAX_HEAD) {
+            throw new ConnectionFailed("trailers too large", true);
+          }
         }
       }
       total += size;

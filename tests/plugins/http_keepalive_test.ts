@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals } from "../_rig/assert.ts";
 import {
+  ConnectionFailed,
   HttpTimeout,
   KeepAlivePool,
   type RawRequestOptions,
@@ -222,6 +223,29 @@ Deno.test("keepalive: no answer is a timeout, not a hang; 204 and HEAD have no b
     clearTimeout(fallback);
     assert(err instanceof HttpTimeout, String(err));
     assertEquals(err.message, "no response within 0 s");
+  } finally {
+    pool.close();
+    await p.close();
+  }
+});
+
+Deno.test("keepalive: a chunk-size line or trailers that never end are cut off, not buffered", async () => {
+  // 100 KiB without a line end, then trailers of 100 KiB: both exceed the 64 KiB line bound
+  // while the body itself (a few bytes) is far under maxBody.
+  const long = "1".repeat(100 * 1024);
+  const trailers = "X-T: y\r\n".repeat(13_000);
+  const p = peer((req) => ({
+    send: req.target === "/line"
+      ? `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${long}`
+      : `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n${trailers}\r\n`,
+  }));
+  const pool = new KeepAlivePool(p.url);
+  try {
+    for (const target of ["/line", "/trailers"]) {
+      const err = await pool.request("GET", target, {}, undefined, OPTS).then(() => null, (e) => e);
+      assert(err instanceof ConnectionFailed, `${target}: ${err}`);
+      assert(/too (long|large)/.test(err.message), err.message);
+    }
   } finally {
     pool.close();
     await p.close();
