@@ -40,6 +40,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "lib/trace.ts",
     "lib/version.ts",
     "lib/path.ts",
+    "lib/native_lib.ts",
   ],
 ];
 

@@ -12,6 +12,7 @@
  * the caller then runs the Deno path, which succeeds or throws the error the
  * user should see (ENOSPC, EACCES, an untrusted object... with the path).
  */
+import { openNative } from "../native_lib.ts";
 import type { FileStamp } from "../fs/walk.ts";
 
 const SYMBOLS = {
@@ -45,13 +46,9 @@ const S_IFREG = 0o100000;
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.build.os !== "linux" || Deno.env.get("CAIRN_NO_NATIVE_LINK")) return lib;
-  } catch { /* no env permission: try anyway */ }
-  try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch { /* not glibc, or no FFI permission */ }
+  lib = Deno.build.os === "linux"
+    ? openNative(["libc.so.6"], SYMBOLS, "CAIRN_NO_NATIVE_LINK")
+    : null;
   return lib;
 }
 

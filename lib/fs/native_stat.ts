@@ -8,6 +8,8 @@
  * `openDirStat` returns undefined and callers use Deno.lstatSync.
  */
 
+import { openNative } from "../native_lib.ts";
+
 const SYMBOLS = {
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
@@ -28,13 +30,9 @@ const SYS_GETDENTS64: Partial<Record<string, bigint>> = { x86_64: 217n, aarch64:
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.build.os !== "linux" || Deno.env.get("CAIRN_NO_NATIVE_STAT")) return lib;
-  } catch { /* no env permission: try anyway */ }
-  try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch { /* not glibc, no statx symbol, or no FFI permission */ }
+  lib = Deno.build.os === "linux"
+    ? openNative(["libc.so.6"], SYMBOLS, "CAIRN_NO_NATIVE_STAT")
+    : null;
   return lib;
 }
 

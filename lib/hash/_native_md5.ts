@@ -8,6 +8,8 @@
  * undefined and callers use the TypeScript MD5 (./_md5_js.ts).
  */
 
+import { openNative } from "../native_lib.ts";
+
 const SYMBOLS = {
   EVP_MD_CTX_new: { parameters: [], result: "pointer" },
   EVP_MD_CTX_free: { parameters: ["pointer"], result: "void" },
@@ -29,16 +31,7 @@ let lib: Lib | null | undefined;
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.env.get("CAIRN_NO_NATIVE_MD5")) return lib;
-  } catch { /* no env permission: try anyway */ }
-  for (const name of NAMES) {
-    try {
-      lib = Deno.dlopen(name, SYMBOLS).symbols;
-      break;
-    } catch { /* absent here, or no FFI permission */ }
-  }
+  lib = openNative(NAMES, SYMBOLS, "CAIRN_NO_NATIVE_MD5");
   return lib;
 }
 

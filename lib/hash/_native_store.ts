@@ -10,6 +10,7 @@
  * returns undefined and the caller runs the Deno path, which either succeeds
  * or throws the error the user should see (ENOSPC, EACCES... with the path).
  */
+import { openNative } from "../native_lib.ts";
 import { nativeMd5 as nativeMd5Stream, nativeMd5Bytes } from "./_native_md5.ts";
 
 const SYMBOLS = {
@@ -53,13 +54,9 @@ const EOPNOTSUPP = 95;
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.build.os !== "linux" || Deno.env.get("CAIRN_NO_NATIVE_STORE")) return lib;
-  } catch { /* no env permission: try anyway */ }
-  try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch { /* not glibc, or no FFI permission */ }
+  lib = Deno.build.os === "linux"
+    ? openNative(["libc.so.6"], SYMBOLS, "CAIRN_NO_NATIVE_STORE")
+    : null;
   return lib;
 }
 

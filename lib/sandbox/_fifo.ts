@@ -8,6 +8,8 @@
  * (callers poll then).
  */
 
+import { openNative } from "../native_lib.ts";
+
 const SYMBOLS = {
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
 } as const;
@@ -17,10 +19,9 @@ let lib: Lib | null | undefined;
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
-  lib = null;
-  try {
-    if (Deno.build.os === "linux") lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch { /* no FFI permission, not glibc */ }
+  lib = Deno.build.os === "linux"
+    ? openNative(["libc.so.6"], SYMBOLS, "CAIRN_NO_NATIVE_FIFO")
+    : null;
   return lib;
 }
 
