@@ -13,6 +13,17 @@
  * user should see (ENOSPC, EACCES, an untrusted object... with the path).
  */
 import { openNative } from "../native_lib.ts";
+import {
+  AT_EMPTY_PATH,
+  cString,
+  DirFd,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_RDONLY,
+  O_WRONLY,
+  pathBuffer,
+} from "../fs/native_fd.ts";
 import type { FileStamp } from "../fs/walk.ts";
 
 const SYMBOLS = {
@@ -31,14 +42,6 @@ const SYMBOLS = {
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | null | undefined;
 
-const AT_FDCWD = -100;
-const AT_EMPTY_PATH = 0x1000;
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
 /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_INO | STATX_SIZE */
 const STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x100 | 0x200;
 const S_IFMT = 0o170000;
@@ -52,19 +55,9 @@ function load(): Lib | null {
   return lib;
 }
 
-const encoder = new TextEncoder();
-// A name is at most NAME_MAX (255) bytes, a relative path here a few names;
-// anything longer goes the Deno way. Three buffers: renameat needs two at once.
-const nameA = new Uint8Array(4096);
-const nameB = new Uint8Array(4096);
-const nameC = new Uint8Array(4096);
-
-function cString(s: string, into: Uint8Array): Uint8Array | undefined {
-  if (s.length * 3 >= into.length) return undefined;
-  const n = encoder.encodeInto(s, into).written;
-  into[n] = 0;
-  return into;
-}
+// Two name buffers: renameat needs both at once (the DirFds have their own).
+const nameB = pathBuffer();
+const nameC = pathBuffer();
 
 // struct statx (linux/stat.h, the same on every architecture), read as words.
 const stx = new Uint8Array(256);
@@ -80,27 +73,6 @@ function fstatx(l: Lib, fd: number): boolean {
 // stx_mode @0x1c, stx_ino @0x20, stx_size @0x28, stx_mtime @0x70
 const stxMode = () => stxU16[14];
 const stxSize = () => stxU32[10] + stxU32[11] * 4294967296;
-
-/** An open directory, by path, kept while consecutive files share it. */
-class DirFd {
-  path = "";
-  fd = -1;
-  constructor(readonly l: Lib) {}
-  get(path: string): number {
-    if (path === this.path && this.fd >= 0) return this.fd;
-    this.close();
-    const c = cString(path || "/", nameA);
-    if (!c) return -1;
-    this.fd = this.l.openat(AT_FDCWD, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    this.path = this.fd >= 0 ? path : "";
-    return this.fd;
-  }
-  close(): void {
-    if (this.fd >= 0) this.l.close(this.fd);
-    this.fd = -1;
-    this.path = "";
-  }
-}
 
 let source: DirFd | undefined;
 let target: DirFd | undefined;

@@ -11,6 +11,19 @@
  * or throws the error the user should see (ENOSPC, EACCES... with the path).
  */
 import { openNative } from "../native_lib.ts";
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  cString,
+  DirFd,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_RDONLY,
+  O_WRONLY,
+  pathBuffer,
+} from "../fs/native_fd.ts";
 import { nativeMd5 as nativeMd5Stream, nativeMd5Bytes } from "./_native_md5.ts";
 
 const SYMBOLS = {
@@ -37,15 +50,7 @@ const SYMBOLS = {
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | null | undefined;
 
-const AT_FDCWD = -100;
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
 const O_TMPFILE = 0o20000000 | O_DIRECTORY;
-const AT_EMPTY_PATH = 0x1000;
 const AT_SYMLINK_FOLLOW = 0x400;
 const EEXIST = 17;
 const EISDIR = 21;
@@ -65,41 +70,12 @@ export function nativeStoreAvailable(): boolean {
   return load() !== null && nativeMd5Bytes(new Uint8Array(0)) !== undefined;
 }
 
-const encoder = new TextEncoder();
-// Two path buffers: renameat needs both names at once. PATH_MAX is 4096.
-const pathA = new Uint8Array(4096 * 3 + 1);
-const pathB = new Uint8Array(4096 * 3 + 1);
-
-function cString(s: string, into: Uint8Array): Uint8Array | undefined {
-  if (s.length * 3 >= into.length) return undefined;
-  const n = encoder.encodeInto(s, into).written;
-  into[n] = 0;
-  return into;
-}
+// Two path buffers: renameat needs both names at once (the DirFds have their own).
+const pathA = pathBuffer();
+const pathB = pathBuffer();
 
 /** The read buffer, grown to the largest file met (a Worker has its own). */
 let buf = new Uint8Array(64 << 10);
-
-/** An open directory, by path, kept while consecutive files share it. */
-class DirFd {
-  path = "";
-  fd = -1;
-  constructor(readonly l: Lib) {}
-  get(path: string): number {
-    if (path === this.path && this.fd >= 0) return this.fd;
-    this.close();
-    const c = cString(path, pathA);
-    if (!c) return -1;
-    this.fd = this.l.openat(AT_FDCWD, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    this.path = this.fd >= 0 ? path : "";
-    return this.fd;
-  }
-  close(): void {
-    if (this.fd >= 0) this.l.close(this.fd);
-    this.fd = -1;
-    this.path = "";
-  }
-}
 
 let source: DirFd | undefined;
 let target: DirFd | undefined;

@@ -1,0 +1,59 @@
+/**
+ * What the libc (FFI) fast paths share: Linux open flags, C strings written into
+ * reused buffers, and a directory kept open while consecutive files share it (so
+ * each file is opened relative to it instead of by a path the kernel resolves
+ * component by component). Users: ../hash/_native_store.ts, ../cache/_native_link.ts.
+ */
+
+export const AT_FDCWD = -100;
+export const AT_EMPTY_PATH = 0x1000;
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_DIRECTORY = 0o200000;
+export const O_CLOEXEC = 0o2000000;
+
+/** A buffer a path of up to PATH_MAX (4096) characters fits in as UTF-8. */
+export function pathBuffer(): Uint8Array {
+  return new Uint8Array(4096 * 3 + 1);
+}
+
+const encoder = new TextEncoder();
+
+/** `s` NUL-terminated in `into`; undefined when it may not fit (the caller's Deno path). */
+export function cString(s: string, into: Uint8Array): Uint8Array | undefined {
+  if (s.length * 3 >= into.length) return undefined;
+  const n = encoder.encodeInto(s, into).written;
+  into[n] = 0;
+  return into;
+}
+
+/** The two libc calls a DirFd needs (the users' own symbol tables provide them). */
+export interface DirFdLib {
+  openat(dirfd: number, path: Uint8Array, flags: number, mode: number): number;
+  close(fd: number): number;
+}
+
+/** An open directory, by path, kept while consecutive files share it. */
+export class DirFd {
+  path = "";
+  fd = -1;
+  readonly #name = pathBuffer();
+  constructor(readonly l: DirFdLib) {}
+  /** The fd of `path` ("" is "/"), opened unless it is the one kept; -1 if it cannot be. */
+  get(path: string): number {
+    if (path === this.path && this.fd >= 0) return this.fd;
+    this.close();
+    const c = cString(path || "/", this.#name);
+    if (!c) return -1;
+    this.fd = this.l.openat(AT_FDCWD, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    this.path = this.fd >= 0 ? path : "";
+    return this.fd;
+  }
+  close(): void {
+    if (this.fd >= 0) this.l.close(this.fd);
+    this.fd = -1;
+    this.path = "";
+  }
+}
