@@ -104,3 +104,45 @@ Deno.test("exp push/pull/list against a bare git remote, data through the DVC re
     if (clone) removeDir(clone);
   }
 });
+
+Deno.test("exp pull <name>: a name is not also read as a short sha prefix of another experiment", () => {
+  // CI once pulled ['e1', 'e2'] for `exp pull origin e1`: e2's commit started with "e1".
+  // Made certain here: the second experiment is named after the first one's first two hex digits.
+  const dir = makeRepo();
+  const bare = Deno.makeTempDirSync({ prefix: "cairn-bare-" });
+  let clone = "";
+  try {
+    git(["init", "-q", "--bare", "-b", "main", bare], dir);
+    writeFiles(dir, { "params.yaml": "C: 1\n", "dvc.yaml": DVC_YAML, "train.py": TRAIN_PY });
+    cairnOk(["repro", "-q"], { cwd: dir });
+    git(["add", "-A"], dir);
+    git(["commit", "-qm", "baseline"], dir);
+    git(["remote", "add", "origin", bare], dir);
+    git(["push", "-q", "origin", "main"], dir);
+    cairnOk(["exp", "run", "-S", "C=2", "-n", "first"], { cwd: dir });
+    const sha = git(["for-each-ref", "--format=%(objectname)", "refs/exps"], dir).trim();
+    const short = sha.slice(0, 2);
+    cairnOk(["exp", "run", "-S", "C=3", "-n", short], { cwd: dir });
+    cairnOk(["exp", "push", "--no-cache", "origin", "first", short], { cwd: dir });
+
+    clone = Deno.makeTempDirSync({ prefix: "cairn-clone-" });
+    git(["clone", "-q", bare, clone], dir);
+    const pull = cairnOk(["exp", "pull", "--no-cache", "origin", short], { cwd: clone });
+    assertEquals(
+      pull.stdout.split("\n")[0],
+      `Pulled experiment '['${short}']' from Git remote 'origin'.`,
+    );
+    // a real sha prefix still names its experiment
+    const bySha = cairnOk(["exp", "pull", "--no-cache", "origin", sha.slice(0, 7)], {
+      cwd: clone,
+    });
+    assertEquals(
+      bySha.stdout.split("\n")[0],
+      "Pulled experiment '['first']' from Git remote 'origin'.",
+    );
+  } finally {
+    removeDir(dir);
+    removeDir(bare);
+    if (clone) removeDir(clone);
+  }
+});

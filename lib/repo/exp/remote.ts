@@ -163,7 +163,10 @@ export function selectRemoteExps(
     const picked: RemoteExpRef[] = [];
     const unknown: string[] = [];
     for (const n of sel.names) {
-      const hits = all.filter((e) => e.name === n || e.ref === n || e.sha.startsWith(n));
+      let hits = all.filter((e) => e.name === n || e.ref === n);
+      // A sha prefix only when no name matched, and long enough to mean one (as resolveExp):
+      // "e1" must not also pick an experiment whose commit happens to start with e1.
+      if (!hits.length && /^[0-9a-f]{4,40}$/.test(n)) hits = all.filter((e) => e.sha.startsWith(n));
       if (!hits.length) unknown.push(n);
       picked.push(...hits);
     }
