@@ -17,6 +17,7 @@ import {
   AT_EMPTY_PATH,
   cString,
   DirFd,
+  LIBC_FILE_CALLS,
   O_CLOEXEC,
   O_CREAT,
   O_EXCL,
@@ -27,15 +28,7 @@ import {
 import type { FileStamp } from "../fs/walk.ts";
 
 const SYMBOLS = {
-  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
-  // ssize_t results read as i32 (the low half of the register): reads and
-  // writes here never exceed maxBytes (<= 1 MiB), and -1 stays -1.
-  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  fchmod: { parameters: ["i32", "u32"], result: "i32" },
-  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
-  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  ...LIBC_FILE_CALLS, // reads/writes here: at most maxBytes (<= 1 MiB)
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
 } as const;
 

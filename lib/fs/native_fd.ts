@@ -14,6 +14,21 @@ export const O_EXCL = 0o200;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
 
+/**
+ * The file calls both fast paths make, for their own symbol tables. ssize_t results
+ * are read as i32 (the low half of the register): their reads and writes are at most
+ * a few MiB each (callers keep them so), and -1 stays -1.
+ */
+export const LIBC_FILE_CALLS = {
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+} as const;
+
 /** A buffer a path of up to PATH_MAX (4096) characters fits in as UTF-8. */
 export function pathBuffer(): Uint8Array {
   return new Uint8Array(4096 * 3 + 1);

@@ -16,6 +16,7 @@ import {
   AT_FDCWD,
   cString,
   DirFd,
+  LIBC_FILE_CALLS,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
@@ -27,14 +28,7 @@ import {
 import { nativeMd5 as nativeMd5Stream, nativeMd5Bytes } from "./_native_md5.ts";
 
 const SYMBOLS = {
-  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
-  // ssize_t results read as i32 (the low half of the register): reads and
-  // writes here never exceed WHOLE_READ_LIMIT + 1 bytes, and -1 stays -1.
-  read: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  fchmod: { parameters: ["i32", "u32"], result: "i32" },
-  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  ...LIBC_FILE_CALLS, // reads/writes here: at most WHOLE_READ_LIMIT + 1 bytes
   linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   // on a runtime thread: the next chunk of a big file is read while this one is hashed
@@ -44,7 +38,6 @@ const SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
-  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
