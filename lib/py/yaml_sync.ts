@@ -76,7 +76,10 @@ function callWorker(req: Omit<SyncRequest, "buffer" | "control">): { value: Enc 
   if (Atomics.wait(state, 0, 0, TIMEOUT_MS) === "timed-out") {
     worker.terminate();
     current = undefined;
-    throw new CairnError(`reading '${req.path}' took too long`);
+    throw new CairnError(`reading '${req.path}' took too long`, {
+      hint: `its ${req.kind.toUpperCase()} reader gave no answer in ${TIMEOUT_MS / 1000} s; ` +
+        "try again on a less loaded machine, or simplify the file (anchors, flow style)",
+    });
   }
   const len = state[1];
   const json = new TextDecoder().decode(new Uint8Array(buffer, HEADER, len).slice());
