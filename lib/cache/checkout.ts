@@ -759,8 +759,11 @@ export async function checkoutOutput(
 function stagingFor(ctx: CacheContext, path: string): string | undefined {
   const tmp = `${ctx.rootDir}/.dvc/tmp`;
   try {
-    if (!Deno.statSync(`${ctx.rootDir}/.dvc`).isDirectory) return undefined;
+    // lstat: a cloned repo's `.dvc` or `.dvc/tmp` that is a symlink would put the staged
+    // output outside the workspace; such a repo gets the in-place path instead.
+    if (!Deno.lstatSync(`${ctx.rootDir}/.dvc`).isDirectory) return undefined;
     Deno.mkdirSync(tmp, { recursive: true });
+    if (!Deno.lstatSync(tmp).isDirectory) return undefined;
     const parent = Deno.statSync(path.slice(0, path.lastIndexOf("/")) || "/");
     if (Deno.statSync(tmp).dev !== parent.dev) return undefined;
     return makeTempDirNear(`${tmp}/checkout`);
