@@ -20,6 +20,7 @@ import type {
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
 import { saveBody } from "../../lib/plugin/http_download.ts";
 import { KeepAlivePool, type RawResponse, TooLarge } from "./keepalive.ts";
+import { TimedFetch } from "../_timed_fetch.ts";
 
 const MiB = 1024 * 1024;
 /** Uploads up to this size are sent with a Content-Length from memory; larger ones stream. */
@@ -48,30 +49,13 @@ function tempKey(key: string): string {
   return `${key.slice(0, slash + 1)}.${key.slice(slash + 1)}.${++tmpCounter}${rand}.tmp`;
 }
 
-/** Requests whose response does not start in time are aborted (a wedged server must not hang a push). */
-const MIN_UPLOAD_RATE = 256 * 1024; // bytes/s assumed when sizing an upload's time limit
-const aborters = new WeakMap<Response, AbortController>();
-
-function startTimer(
-  ctl: AbortController,
-  seconds: number,
-  bodyBytes: number,
-): ReturnType<typeof setTimeout> {
-  const ms = seconds * 1000 + (bodyBytes / MIN_UPLOAD_RATE) * 1000;
-  return setTimeout(
-    () => ctl.abort(new Error(`no response within ${Math.round(ms / 1000)} s`)),
-    ms,
-  );
-}
-
 class HttpRemote implements RemoteImpl {
   #base: URL;
   #dav: boolean;
   #headers: Record<string, string> = {};
   #ctx: PluginContext;
-  #everConnected = false;
+  #http: TimedFetch;
   #dirs = new Set<string>();
-  #connectTimeout: number;
   #readTimeout: number;
   #pool: KeepAlivePool | undefined;
   /** the kept-alive client has had an answer (else a failure may be its own, see #raw). */
@@ -102,7 +86,11 @@ class HttpRemote implements RemoteImpl {
     this.#base = base;
     if (base.protocol === "http:") this.#pool = new KeepAlivePool(base);
     this.#ctx = ctx;
-    this.#connectTimeout = Number(config.connect_timeout ?? 60);
+    const origin = base.origin;
+    this.#http = new TimedFetch(Number(config.connect_timeout ?? 60), {
+      unreachable: (_url, msg) => `cannot reach ${origin}: ${msg}`,
+      failed: (_url, msg) => `request to ${origin} failed: ${msg}`,
+    });
     this.#readTimeout = Number(config.read_timeout ?? 300);
     if (config.custom_auth_header && config.password) {
       this.#headers[config.custom_auth_header] = config.password;
@@ -127,35 +115,9 @@ class HttpRemote implements RemoteImpl {
     return new URL(encodePath(key), this.#base).href;
   }
 
-  async #fetch(url: string, init: RequestInit = {}, bodyBytes = 0): Promise<Response> {
-    let res: Response;
-    const ctl = new AbortController();
-    const timer = startTimer(ctl, this.#connectTimeout, bodyBytes);
-    try {
-      res = await fetch(url, {
-        ...init,
-        headers: { ...this.#headers, ...init.headers },
-        signal: ctl.signal,
-      });
-    } catch (err) {
-      if ((err as Error)?.name === "NotCapable") throw err;
-      const msg = (err as Error)?.message ?? String(err);
-      if (!this.#everConnected) {
-        throw new RemoteError(`cannot reach ${this.#base.origin}: ${msg}`, {
-          fatal: true,
-          code: "ECONNREFUSED",
-        });
-      }
-      throw new RemoteError(`request to ${this.#base.origin} failed: ${msg}`, {
-        transient: true,
-        code: "ECONNRESET",
-      });
-    } finally {
-      clearTimeout(timer);
-    }
-    this.#everConnected = true;
-    aborters.set(res, ctl);
-    return res;
+  #fetch(url: string, init: RequestInit = {}, bodyBytes = 0): Promise<Response> {
+    const headers = { ...this.#headers, ...init.headers };
+    return this.#http.fetch(url, { ...init, headers }, bodyBytes, fetch);
   }
 
   /** A request through the kept-alive client, its failures mapped as #fetch maps fetch's. */
@@ -175,11 +137,11 @@ class HttpRemote implements RemoteImpl {
         opts.body,
         {
           maxBody: opts.maxBody ?? 64 * 1024,
-          responseTimeout: this.#connectTimeout * 1000 + (bodyBytes / MIN_UPLOAD_RATE) * 1000,
+          responseTimeout: this.#http.limitMs(bodyBytes),
           bodyTimeout: this.#readTimeout * 1000,
         },
       );
-      this.#everConnected = true;
+      this.#http.connected();
       this.#poolAnswered = true;
       return res;
     } catch (err) {
@@ -348,7 +310,7 @@ class HttpRemote implements RemoteImpl {
     if (!res.ok) throw await this.#error(res, `GET ${it.key}`);
     return await saveBody(res, it.dest, {
       key: it.key,
-      abort: aborters.get(res),
+      abort: this.#http.abortOf(res),
       readTimeout: this.#readTimeout,
       progress: (k, n) => this.#ctx.progress(k, n),
       inlineMax,

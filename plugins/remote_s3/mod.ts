@@ -20,6 +20,7 @@ import type {
 } from "../../lib/plugin/remote_api.ts";
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
 import { saveBody } from "../../lib/plugin/http_download.ts";
+import { TimedFetch } from "../_timed_fetch.ts";
 
 const MiB = 1024 * 1024;
 /** Single PUT up to this size; multipart above (S3 allows 5 GiB single PUTs, but parts retry cheaper). */
@@ -147,22 +148,6 @@ function itemError(err: unknown): ItemResult {
   return { ok: false, error: toWireError(err) };
 }
 
-/** Requests whose response does not start in time are aborted (a wedged server must not hang a push). */
-const MIN_UPLOAD_RATE = 256 * 1024; // bytes/s assumed when sizing an upload's time limit
-const aborters = new WeakMap<Response, AbortController>();
-
-function startTimer(
-  ctl: AbortController,
-  seconds: number,
-  bodyBytes: number,
-): ReturnType<typeof setTimeout> {
-  const ms = seconds * 1000 + (bodyBytes / MIN_UPLOAD_RATE) * 1000;
-  return setTimeout(
-    () => ctl.abort(new Error(`no response within ${Math.round(ms / 1000)} s`)),
-    ms,
-  );
-}
-
 class S3Remote implements RemoteImpl {
   #bucket: string;
   #prefix: string;
@@ -171,9 +156,8 @@ class S3Remote implements RemoteImpl {
   #client: AwsClient | null;
   #ctx: PluginContext;
   #ready: Promise<void> | undefined;
-  #everConnected = false;
+  #http: TimedFetch;
   #location: string;
-  #connectTimeout: number;
   #readTimeout: number;
 
   constructor(config: Record<string, string>, ctx: PluginContext) {
@@ -186,7 +170,10 @@ class S3Remote implements RemoteImpl {
     this.#bucket = m[1];
     this.#prefix = m[2].replace(/\/+$/, "");
     this.#location = config.url;
-    this.#connectTimeout = Number(config.connect_timeout ?? 60);
+    this.#http = new TimedFetch(Number(config.connect_timeout ?? 60), {
+      unreachable: (url, msg) => `cannot reach S3 at ${new URL(url).origin}: ${msg}`,
+      failed: (_url, msg) => `S3 request failed: ${msg}`,
+    });
     this.#readTimeout = Number(config.read_timeout ?? 300);
     const region = config.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ??
       "us-east-1";
@@ -222,29 +209,9 @@ class S3Remote implements RemoteImpl {
     return u;
   }
 
-  async #fetch(url: string, init: RequestInit = {}, bodyBytes = 0): Promise<Response> {
-    let res: Response;
-    const ctl = new AbortController();
-    const timer = startTimer(ctl, this.#connectTimeout, bodyBytes);
-    try {
-      const withSignal = { ...init, signal: ctl.signal };
-      res = this.#client ? await this.#client.fetch(url, withSignal) : await fetch(url, withSignal);
-    } catch (err) {
-      if (err && (err as Error).name === "NotCapable") throw err;
-      const msg = (err as Error).message ?? String(err);
-      if (!this.#everConnected) {
-        throw new RemoteError(`cannot reach S3 at ${new URL(url).origin}: ${msg}`, {
-          fatal: true,
-          code: "ECONNREFUSED",
-        });
-      }
-      throw new RemoteError(`S3 request failed: ${msg}`, { transient: true, code: "ECONNRESET" });
-    } finally {
-      clearTimeout(timer);
-    }
-    this.#everConnected = true;
-    aborters.set(res, ctl);
-    return res;
+  #fetch(url: string, init: RequestInit = {}, bodyBytes = 0): Promise<Response> {
+    const client = this.#client;
+    return this.#http.fetch(url, init, bodyBytes, client ? (u, i) => client.fetch(u, i) : fetch);
   }
 
   /** Map a failed response to a RemoteError (consumes the body). */
@@ -365,7 +332,7 @@ class S3Remote implements RemoteImpl {
     if (!res.ok) throw await this.#error(res, `GET ${it.key}`);
     return await saveBody(res, it.dest, {
       key: it.key,
-      abort: aborters.get(res),
+      abort: this.#http.abortOf(res),
       readTimeout: this.#readTimeout,
       progress: (k, n) => this.#ctx.progress(k, n),
       inlineMax,
