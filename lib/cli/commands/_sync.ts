@@ -1,10 +1,11 @@
 /** What the `push`, `fetch` and `pull` commands share: flags, options, DVC's reports and failures. */
 import type { Command } from "../argparse.ts";
 import type { SyncOptions, SyncResult } from "../../repo/_sync.ts";
+import type { Repo } from "../../repo/repo.ts";
 import { CairnError, UsageError } from "../../errors.ts";
 import { describeCorrupt } from "../../cache/corrupt.ts";
 import { Progress } from "../progress.ts";
-import type { CliContext } from "../context.ts";
+import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import type { Io } from "../io.ts";
 
 export interface Opts {
@@ -133,4 +134,46 @@ export async function withProgress<T>(
   } finally {
     progress.done();
   }
+}
+
+/**
+ * `push` and `fetch`: one command shape; DVC's reports differ by direction.
+ * `run` is the verb (each command module imports only its own).
+ */
+export function defineTransfer(
+  program: Command,
+  ctx: CliContext,
+  spec: {
+    name: "push" | "fetch";
+    summary: string;
+    run: (repo: Repo, targets: string[], opts: SyncOptions) => Promise<SyncResult>;
+  },
+): void {
+  const push = spec.name === "push";
+  defineCommand(
+    program,
+    ctx,
+    spec.name,
+    spec.summary,
+    (c) => common(c, push ? "Push" : "Fetch"),
+    async (targets: string[], o: Opts) => {
+      const repo = repoFor(ctx);
+      const r = await withProgress(
+        ctx,
+        push ? "Pushing" : "Fetching",
+        (p) => spec.run(repo, targets, syncOptions(o, p)),
+      );
+      reportMissing(ctx.io, r, { names: push });
+      reportCorrupt(ctx.io, r, push);
+      if (push) failIfFailed(r, "push data to the cloud", "upload");
+      else failIfFailed(r, "fetch data from the cloud", "download");
+      const n = r.transferred + r.runCache;
+      const corrupt = corruptFails(r, push);
+      if (n) ctx.io.info(`${plural(n, "file")} ${push ? "pushed" : "fetched"}`);
+      else if (push || !corrupt) ctx.io.info("Everything is up to date.");
+      // DVC 3.64: objects missing everywhere fail a push; a fetch only warns of them
+      // (only failed transfers and corrupted objects fail it)
+      if (corrupt || (push && r.missing.length)) ctx.exitCode = 1;
+    },
+  );
 }
