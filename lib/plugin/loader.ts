@@ -8,6 +8,8 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CairnError, ConfigError } from "../errors.ts";
 import {
+  BUILTIN_ONLY_KINDS,
+  builtinOnlyReason,
   configKeysFor,
   type PermissionKind,
   placeholderValues,
@@ -22,6 +24,7 @@ import { RpcClient, RpcClosedError, RpcRemoteError } from "./rpc.ts";
 import { workerEntry } from "./builtins.ts";
 import { requireTrusted } from "./trust.ts";
 import type { WireError } from "./remote_api.ts";
+import { nativeLibValues } from "./native_grant.ts";
 
 export interface PluginSpec {
   manifest: PluginManifest;
@@ -113,7 +116,7 @@ export function pluginError(
   return new PluginError(name, wire, opts.remoteName ? `remote '${opts.remoteName}': ` : "");
 }
 
-const PERMISSION_KIND_SET = new Set<string>(["read", "write", "net", "env", "run"]);
+const PERMISSION_KIND_SET = new Set<string>(["read", "write", "net", "env", "run", "ffi"]);
 
 /** Deno's Worker permission object: every kind explicit, since omitted ones inherit. */
 export function workerPermissions(p: ResolvedPermissions): Deno.PermissionOptionsObject {
@@ -124,7 +127,8 @@ export function workerPermissions(p: ResolvedPermissions): Deno.PermissionOption
     net: list(p.net),
     env: list(p.env),
     run: list(p.run),
-    ffi: false,
+    // library paths (built-in plugins only: startPlugin refuses it for others)
+    ffi: list(p.ffi ?? []),
     sys: false,
     import: false,
   } as Deno.PermissionOptionsObject;
@@ -221,7 +225,22 @@ export async function startPlugin(
 ): Promise<PluginHandle> {
   // A project plugin runs only with the user's trust in exactly this code (lib/plugin/trust.ts).
   if (!spec.builtin) requireTrusted(spec);
-  const permissions = resolvePermissions(spec.manifest, opts);
+  // Native code is beyond Deno's permissions: only cairn's own plugins get it.
+  for (const k of BUILTIN_ONLY_KINDS) {
+    if (!spec.builtin && (spec.manifest.permissions[k] ?? []).length) {
+      throw new ConfigError(
+        `plugin manifest in '${spec.source}' is invalid: ${builtinOnlyReason(k)}`,
+      );
+    }
+  }
+  // `{libc}` in a built-in's ffi entries: the path this process may hand on (else dropped).
+  const nativeLibs = spec.builtin && (spec.manifest.permissions.ffi ?? []).length
+    ? nativeLibValues(opts.env)
+    : {};
+  const permissions = resolvePermissions(spec.manifest, {
+    ...opts,
+    extra: { ...opts.extra, ...nativeLibs },
+  });
   // A non-built-in plugin is imported by URL inside the Worker: that needs read access
   // to its own folder (its code, nothing else).
   if (!spec.builtin && spec.module.startsWith("file:")) {
@@ -256,6 +275,10 @@ export async function startPlugin(
     cacheDir: opts.cacheDir,
     home: opts.env ? opts.env.HOME : Deno.env.get("HOME"),
     realPaths: remotePath ? { "remote.path": realPathLenient(remotePath) } : {},
+    // the libraries granted (paths as granted: Deno matches dlopen's argument as a string)
+    nativeLibs: Object.fromEntries(
+      Object.entries(nativeLibs).filter(([, p]) => permissions.ffi.includes(p)),
+    ),
     // A project plugin's Worker refuses paths through symlinks leading out (lib/plugin/fs_guard.ts).
     fsGuard: spec.builtin ? undefined : { read: permissions.read, write: permissions.write },
   };

@@ -18,8 +18,16 @@ import { ConfigError } from "../errors.ts";
 export const PLUGIN_API_VERSION = 1;
 
 export type PluginKind = "remote" | "runner";
-export type PermissionKind = "read" | "write" | "net" | "env" | "run";
-export const PERMISSION_KINDS: PermissionKind[] = ["read", "write", "net", "env", "run"];
+export type PermissionKind = "read" | "write" | "net" | "env" | "run" | "ffi";
+export const PERMISSION_KINDS: PermissionKind[] = ["read", "write", "net", "env", "run", "ffi"];
+
+/**
+ * Kinds only built-in plugins may ask for: `ffi` (native libraries, named by
+ * placeholder: `{libc}`) runs code Deno's permissions cannot confine, so a
+ * project plugin's manifest that asks for it is refused (validateManifest,
+ * startPlugin). A built-in is cairn's own code, trusted like the binary.
+ */
+export const BUILTIN_ONLY_KINDS: readonly PermissionKind[] = ["ffi"];
 
 /** A permission entry: a template, or alternatives of which the first resolvable wins. */
 export type PermissionEntry = string | string[];
@@ -216,13 +224,26 @@ export function resolvePermissions(
   return out;
 }
 
+/** Why a project plugin may not ask for permission kind `k` (for ConfigErrors). */
+export function builtinOnlyReason(k: string): string {
+  return `permission '${k}' is only for cairn's built-in plugins (native code through FFI is ` +
+    `beyond what Deno's permissions can confine)`;
+}
+
 function expandHome(p: string, home: string | undefined): string {
   if (home && (p === "~" || p.startsWith("~/"))) return home + p.slice(1);
   return p;
 }
 
-/** Check a manifest's shape (third-party manifests are untrusted data). */
-export function validateManifest(m: unknown, source: string): PluginManifest {
+/**
+ * Check a manifest's shape (third-party manifests are untrusted data). Only
+ * `opts.builtin` manifests may ask for the kinds in BUILTIN_ONLY_KINDS.
+ */
+export function validateManifest(
+  m: unknown,
+  source: string,
+  opts: { builtin?: boolean } = {},
+): PluginManifest {
   const bad = (why: string): never => {
     throw new ConfigError(`plugin manifest in '${source}' is invalid: ${why}`);
   };
@@ -245,6 +266,9 @@ export function validateManifest(m: unknown, source: string): PluginManifest {
   for (const [k, v] of Object.entries(perms as Record<string, unknown>)) {
     if (!PERMISSION_KINDS.includes(k as PermissionKind)) {
       bad(`unknown permission '${k}' (allowed: ${PERMISSION_KINDS.join(", ")})`);
+    }
+    if (!opts.builtin && BUILTIN_ONLY_KINDS.includes(k as PermissionKind)) {
+      bad(builtinOnlyReason(k));
     }
     const ok = Array.isArray(v) && v.every((e) =>
       typeof e === "string" ||

@@ -85,6 +85,11 @@ export interface RemoteInfo {
    * 1). Worth it when the plugin's own work is CPU-bound, as a local copy is.
    */
   instances?: number;
+  /**
+   * the plugin's own fast path when one is in use, for display and tests (the
+   * local remote: "openat2" when it moves objects through libc).
+   */
+  fastPath?: string;
 }
 
 /** Given to `create()`: facts from the host, and a channel for progress events. */
@@ -98,6 +103,12 @@ export interface PluginContext {
    * Deno's permissions match path strings against the real grants.
    */
   realPaths?: Record<string, string>;
+  /**
+   * Native libraries this Worker may open through FFI, by name (`libc`) ->
+   * the path to give `Deno.dlopen` (the grant matches that string). Built-in
+   * plugins whose manifest asks for `ffi` only; absent when not granted.
+   */
+  nativeLibs?: Record<string, string>;
   /** report progress of a long item: `bytes` newly done for `key`. */
   progress(key: string, bytes: number): void;
 }
