@@ -15,6 +15,7 @@ import {
   run,
   writeFiles,
 } from "../_rig/rig.ts";
+import { uncachedDirStage } from "./_uncached_dir_stage.ts";
 
 Deno.test("install writes DVC's three hooks; they run checkout/status/push through git", () => {
   const dir = makeRepo();
@@ -233,24 +234,11 @@ Deno.test("cache migrate --dvc-files rewrites a 2.x dvc.lock entry as DVC 3.64 d
 Deno.test("du on example-get-started's shape: outputs not at hand count with their recorded size; dvc.lock shown, dvc.yaml hidden", () => {
   const dir = makeRepo();
   try {
-    cairnOk(
-      [
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "f",
-        "-o",
-        "feat",
-        "mkdir feat && head -c 3000 /dev/zero > feat/x.bin",
-      ],
-      { cwd: dir },
-    );
-    cairnOk(["repro", "-q"], { cwd: dir });
-    git(["add", "-A"], dir);
-    git(["commit", "-qm", "feat"], dir);
-    removeDir(join(dir, "feat"));
-    removeDir(join(dir, ".dvc/cache"));
+    uncachedDirStage(dir, {
+      name: "f",
+      out: "feat",
+      cmd: "mkdir feat && head -c 3000 /dev/zero > feat/x.bin",
+    });
     const rows = cairnOk(["du", "."], { cwd: dir }).stdout.split("\n").filter(Boolean);
     assertEquals(rows.includes("2.93k  feat"), true, rows.join("\n"));
     assertEquals(rows.some((r) => r.endsWith("  dvc.lock")), true, rows.join("\n"));

@@ -16,6 +16,7 @@ import {
   readText,
   removeDir,
 } from "../_rig/rig.ts";
+import { uncachedDirStage } from "./_uncached_dir_stage.ts";
 
 Deno.test("--version answers with the DVC version cairn matches; `version` names cairn's own", () => {
   const dir = makeRepo();
@@ -289,28 +290,13 @@ Deno.test("metrics modify --xpath: the setting is committed with the repo and ap
 Deno.test("recorded from example-get-started with DVC 3.64: metrics of a dir output not in the cache, data status hints, diff --json keys", () => {
   const dir = makeRepo();
   try {
-    cairnOk(
-      [
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "e",
-        "-o",
-        "eval",
-        "mkdir -p eval && echo '{\"acc\": 1}' > eval/metrics.json",
-      ],
-      { cwd: dir },
-    );
-    Deno.writeTextFileSync(join(dir, "dvc.yaml"), "metrics:\n- eval/metrics.json\n", {
-      append: true,
+    uncachedDirStage(dir, {
+      name: "e",
+      out: "eval",
+      cmd: "mkdir -p eval && echo '{\"acc\": 1}' > eval/metrics.json",
+      dvcYaml: "metrics:\n- eval/metrics.json\n",
+      tag: "t",
     });
-    cairnOk(["repro", "-q"], { cwd: dir });
-    git(["add", "-A"], dir);
-    git(["commit", "-qm", "eval"], dir);
-    git(["tag", "t"], dir);
-    removeDir(join(dir, ".dvc/cache"));
-    removeDir(join(dir, "eval"));
     const show = cairnOk(["metrics", "show", "-T", "--json"], { cwd: dir });
     assertEquals(
       show.stderr,
@@ -508,25 +494,12 @@ Deno.test("ls as DVC 3.64 lists example-get-started: .dvc hidden, folder sizes, 
 Deno.test("plots of a dir output whose listing is not in the cache: DVC's revision-level DataIndexDirError", () => {
   const dir = makeRepo();
   try {
-    cairnOk(
-      [
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "e",
-        "-o",
-        "eval",
-        "mkdir -p eval && printf 'x,y\\n1,2\\n' > eval/p.csv",
-      ],
-      { cwd: dir },
-    );
-    Deno.writeTextFileSync(join(dir, "dvc.yaml"), "plots:\n- eval/p.csv\n", { append: true });
-    cairnOk(["repro", "-q"], { cwd: dir });
-    git(["add", "-A"], dir);
-    git(["commit", "-qm", "eval"], dir);
-    removeDir(join(dir, ".dvc/cache"));
-    removeDir(join(dir, "eval"));
+    uncachedDirStage(dir, {
+      name: "e",
+      out: "eval",
+      cmd: "mkdir -p eval && printf 'x,y\\n1,2\\n' > eval/p.csv",
+      dvcYaml: "plots:\n- eval/p.csv\n",
+    });
     // as DVC 3.64 answered on example-get-started without its remote
     const r = cairnOk(["plots", "show", "--json"], { cwd: dir });
     assertEquals(JSON.parse(r.stdout), {

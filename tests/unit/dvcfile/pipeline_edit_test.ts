@@ -13,6 +13,7 @@ import {
 } from "../../../lib/dvcfile/pipeline_edit.ts";
 import { loadPipelineFile } from "../../../lib/dvcfile/pipeline_file.ts";
 import { emitYaml } from "../../../lib/py/yaml_emit.ts";
+import { QUOTING_NAMES } from "../py/_quoting_names.ts";
 import type { Output, OutputKind, ParamDependency, Stage } from "../../../lib/stage/types.ts";
 
 const LF = `${FIXTURES}/lock_formats`;
@@ -79,24 +80,7 @@ function lockFormatsStages(): Stage[] {
       cmd:
         "python3 w.py --out true --out 123 --out 1e5 --out null --out 0x1F --out yes --out 'colon: space.txt' --out 'hash #sign.txt' --out '[brackets].txt' --out '{braces}.txt' --out @at.txt --out \"it's.txt\" --out '!bang.txt' --out '&amp.txt' --out '*star.txt' --out -dash.txt",
       deps: ["w.py"],
-      outs: [
-        "true",
-        "123",
-        "1e5",
-        "null",
-        "0x1F",
-        "yes",
-        "colon: space.txt",
-        "hash #sign.txt",
-        "[brackets].txt",
-        "{braces}.txt",
-        "@at.txt",
-        "it's.txt",
-        "!bang.txt",
-        "&amp.txt",
-        "*star.txt",
-        "-dash.txt",
-      ],
+      outs: [...QUOTING_NAMES],
     }),
     stage("digits", {
       cmd: "cp digits.txt out/digits_copy.txt && cp floaty.txt out/floaty_copy.txt",

@@ -1,6 +1,7 @@
 /** Expected texts below were produced by ruamel.yaml 0.17.21 configured as DVC does. */
 import { assertEquals } from "../../_rig/assert.ts";
 import { emitYaml, resolvesToStr } from "../../../lib/py/yaml_emit.ts";
+import { QUOTING_NAMES } from "./_quoting_names.ts";
 import { canonicalJson, compareCodePoints } from "../../../lib/py/canonical_json.ts";
 import { PyFloat, pyFloat, pyFloatRepr, setKeyOrder } from "../../../lib/py/value.ts";
 
@@ -44,22 +45,7 @@ Deno.test("emit: scalars — None, bools, ints, floats as Python repr", () => {
 
 Deno.test("emit: quoting of strings that would read as something else or hold syntax", () => {
   const items = [
-    "true",
-    "123",
-    "1e5",
-    "null",
-    "0x1F",
-    "yes",
-    "colon: space.txt",
-    "hash #sign.txt",
-    "[brackets].txt",
-    "{braces}.txt",
-    "@at.txt",
-    "it's.txt",
-    "!bang.txt",
-    "&amp.txt",
-    "*star.txt",
-    "-dash.txt",
+    ...QUOTING_NAMES,
     "94514256350699806014544739440686",
     "46104093267501e56756924553017756",
     "",
