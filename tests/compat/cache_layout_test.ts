@@ -7,11 +7,8 @@ import { assertEquals, assertStrictEquals } from "../_rig/assert.ts";
 import { checkoutOutput, commitOutput } from "../../lib/cache/checkout.ts";
 import { ObjectStore } from "../../lib/cache/object_store.ts";
 import type { CacheContext } from "../../lib/cache/types.ts";
-import { DvcIgnore } from "../../lib/fs/dvcignore.ts";
-import { StateIndex } from "../../lib/hash/state.ts";
 import { copyTree, files } from "./_tree.ts";
-
-const FIX = new URL("../fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
+import { ADD_REPO as FIX, cacheContext, IMAGES_HASH } from "./_add_repo.ts";
 
 Deno.test("add_repo: fresh commit reproduces DVC's cache tree byte for byte", async () => {
   const root = Deno.makeTempDirSync({ prefix: "cairn-addrepo-" });
@@ -19,23 +16,10 @@ Deno.test("add_repo: fresh commit reproduces DVC's cache tree byte for byte", as
     copyTree(`${FIX}/images`, `${root}/images`);
     Deno.copyFileSync(`${FIX}/data.csv`, `${root}/data.csv`);
     Deno.copyFileSync(`${FIX}/.dvcignore`, `${root}/.dvcignore`);
-    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
-    const state = StateIndex.forRepo(`${root}/.dvc`);
-    const ctx: CacheContext = {
-      rootDir: root,
-      cacheDir: `${root}/.dvc/cache`,
-      linkTypes: ["reflink", "copy"],
-      state,
-      ignore: new DvcIgnore(root),
-    };
+    const ctx = cacheContext(root);
     const img = await commitOutput(ctx, `${root}/images`);
     const csv = await commitOutput(ctx, `${root}/data.csv`);
-    assertEquals(img.hash, {
-      md5: "08eb077c61a91daf20a39542c665fa03.dir",
-      size: 82,
-      nfiles: 5,
-      hashName: "md5",
-    });
+    assertEquals(img.hash, IMAGES_HASH);
     assertEquals(csv.hash, {
       md5: "9e48a184411e31bcb3c18ca7efb897e6",
       size: 50,
@@ -54,7 +38,7 @@ Deno.test("add_repo: fresh commit reproduces DVC's cache tree byte for byte", as
     assertStrictEquals(co.status, "added");
     assertStrictEquals(co.changes.length, 5);
     assertEquals(files(`${ws}/images`), files(`${FIX}/images`));
-    state.close();
+    ctx.state.close();
   } finally {
     Deno.removeSync(root, { recursive: true });
   }

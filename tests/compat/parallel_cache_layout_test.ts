@@ -9,16 +9,12 @@
 import { assert, assertEquals, assertStrictEquals } from "../_rig/assert.ts";
 import { checkoutOutput, commitOutput } from "../../lib/cache/checkout.ts";
 import { ObjectStore } from "../../lib/cache/object_store.ts";
-import type { CacheContext } from "../../lib/cache/types.ts";
-import { DvcIgnore } from "../../lib/fs/dvcignore.ts";
 import { hashFiles, type ParallelTuning } from "../../lib/hash/hash_files.ts";
 import { walkFiles } from "../../lib/fs/walk.ts";
-import { StateIndex } from "../../lib/hash/state.ts";
 import { copyTree, files } from "./_tree.ts";
 import { linkSignature } from "../../lib/repo/workspace_links.ts";
-import type { HashInfo } from "../../lib/stage/types.ts";
+import { ADD_REPO as FIX, cacheContext, IMAGES_HASH } from "./_add_repo.ts";
 
-const FIX = new URL("../fixtures/dvc3/add_repo/repo", import.meta.url).pathname;
 const WORKERS_ONLY: ParallelTuning = { minFiles: 1, batchFiles: 1, mainThread: false };
 
 Deno.test("add_repo: Workers hashing and storing give DVC's .dir and cache tree", async () => {
@@ -26,27 +22,14 @@ Deno.test("add_repo: Workers hashing and storing give DVC's .dir and cache tree"
   try {
     copyTree(`${FIX}/images`, `${root}/images`);
     Deno.copyFileSync(`${FIX}/.dvcignore`, `${root}/.dvcignore`);
-    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
-    const state = StateIndex.forRepo(`${root}/.dvc`);
-    const ctx: CacheContext = {
-      rootDir: root,
-      cacheDir: `${root}/.dvc/cache`,
-      linkTypes: ["reflink", "copy"],
-      state,
-      ignore: new DvcIgnore(root),
-    };
+    const ctx = cacheContext(root);
     // The engine itself reports that the Workers did the hashing.
     const walked = walkFiles(`${root}/images`, { ignore: ctx.ignore }).files;
     const probe = await hashFiles(walked, { tuning: WORKERS_ONLY });
     assertStrictEquals(probe.byWorkers, walked.length);
 
     const img = await commitOutput(ctx, `${root}/images`, { parallel: WORKERS_ONLY });
-    assertEquals(img.hash, {
-      md5: "08eb077c61a91daf20a39542c665fa03.dir",
-      size: 82,
-      nfiles: 5,
-      hashName: "md5",
-    });
+    assertEquals(img.hash, IMAGES_HASH);
     // data.csv is not added here: only the images objects + .dir are expected.
     const want = files(`${FIX}/.dvc/cache`);
     const csvObj = "files/md5/9e/48a184411e31bcb3c18ca7efb897e6";
@@ -61,7 +44,7 @@ Deno.test("add_repo: Workers hashing and storing give DVC's .dir and cache tree"
       linkSignature(`${root}/images`, ctx, img.files),
       linkSignature(`${root}/images`, ctx),
     );
-    state.close();
+    ctx.state.close();
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
@@ -70,22 +53,9 @@ Deno.test("add_repo: Workers hashing and storing give DVC's .dir and cache tree"
 Deno.test("add_repo: Workers linking restore the workspace from DVC's cache", async () => {
   const root = Deno.makeTempDirSync({ prefix: "cairn-parco-" });
   try {
-    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
     copyTree(`${FIX}/.dvc/cache`, `${root}/dvc_cache`);
-    const state = StateIndex.forRepo(`${root}/.dvc`);
-    const ctx: CacheContext = {
-      rootDir: root,
-      cacheDir: `${root}/dvc_cache`,
-      linkTypes: ["reflink", "copy"],
-      state,
-      ignore: new DvcIgnore(root),
-    };
-    const hash: HashInfo = {
-      md5: "08eb077c61a91daf20a39542c665fa03.dir",
-      size: 82,
-      nfiles: 5,
-      hashName: "md5",
-    };
+    const ctx = cacheContext(root, `${root}/dvc_cache`);
+    const hash = { ...IMAGES_HASH };
     const co = await checkoutOutput(ctx, { path: `${root}/images`, hash }, {
       parallel: WORKERS_ONLY,
     });
@@ -109,7 +79,7 @@ Deno.test("add_repo: Workers linking restore the workspace from DVC's cache", as
     });
     assertStrictEquals(co2.status, "unchanged");
     assertStrictEquals(co2.unchanged, 5);
-    state.close();
+    ctx.state.close();
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
@@ -118,29 +88,16 @@ Deno.test("add_repo: Workers linking restore the workspace from DVC's cache", as
 Deno.test("parallel checkout: a writable object is verified first, a corrupt one reported", async () => {
   const root = Deno.makeTempDirSync({ prefix: "cairn-parco-" });
   try {
-    Deno.mkdirSync(`${root}/.dvc/tmp`, { recursive: true });
     copyTree(`${FIX}/.dvc/cache`, `${root}/dvc_cache`);
     const store = new ObjectStore(`${root}/dvc_cache`);
-    const listing = store.readDirObject("08eb077c61a91daf20a39542c665fa03.dir");
+    const listing = store.readDirObject(IMAGES_HASH.md5);
     const [good, bad] = [listing[0], listing[1]];
     // one object made writable (content intact), one writable and changed
     Deno.chmodSync(store.pathFor(good.md5), 0o644);
     Deno.chmodSync(store.pathFor(bad.md5), 0o644);
     Deno.writeTextFileSync(store.pathFor(bad.md5), "not what the name says\n");
-    const state = StateIndex.forRepo(`${root}/.dvc`);
-    const ctx: CacheContext = {
-      rootDir: root,
-      cacheDir: `${root}/dvc_cache`,
-      linkTypes: ["reflink", "copy"],
-      state,
-      ignore: new DvcIgnore(root),
-    };
-    const hash: HashInfo = {
-      md5: "08eb077c61a91daf20a39542c665fa03.dir",
-      size: 82,
-      nfiles: 5,
-      hashName: "md5",
-    };
+    const ctx = cacheContext(root, `${root}/dvc_cache`);
+    const hash = { ...IMAGES_HASH };
     const co = await checkoutOutput(ctx, { path: `${root}/images`, hash }, {
       parallel: WORKERS_ONLY,
     });
@@ -152,7 +109,7 @@ Deno.test("parallel checkout: a writable object is verified first, a corrupt one
     const want = files(`${FIX}/images`);
     want.delete(bad.relpath);
     assertEquals(files(`${root}/images`), want);
-    state.close();
+    ctx.state.close();
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
