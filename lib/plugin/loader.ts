@@ -223,9 +223,7 @@ export async function startPlugin(
   spec: PluginSpec,
   opts: StartPluginOptions = {},
 ): Promise<PluginHandle> {
-  // A project plugin runs only with the user's trust in exactly this code (lib/plugin/trust.ts).
-  if (!spec.builtin) requireTrusted(spec);
-  // Native code is beyond Deno's permissions: only cairn's own plugins get it.
+  // Native code is beyond Deno's permissions: only cairn's own plugins get it (trusted or not).
   for (const k of BUILTIN_ONLY_KINDS) {
     if (!spec.builtin && (spec.manifest.permissions[k] ?? []).length) {
       throw new ConfigError(
@@ -233,6 +231,8 @@ export async function startPlugin(
       );
     }
   }
+  // A project plugin runs only with the user's trust in exactly this code (lib/plugin/trust.ts).
+  if (!spec.builtin) requireTrusted(spec);
   // `{libc}` in a built-in's ffi entries: the path this process may hand on (else dropped).
   const nativeLibs = spec.builtin && (spec.manifest.permissions.ffi ?? []).length
     ? nativeLibValues(opts.env)
