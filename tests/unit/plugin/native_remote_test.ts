@@ -96,7 +96,7 @@ Deno.test("ffi permission: only built-in plugins may ask for it", async () => {
   const err = assertThrows(
     () => validateManifest(m, "tools/remote_native/manifest.ts"),
     ConfigError,
-  );
+  ) as Error;
   assertMatch(err.message, /tools\/remote_native\/manifest\.ts/);
   assertMatch(err.message, /'ffi' is only for cairn's built-in plugins/);
   assertEquals(validateManifest(m, "built-in", { builtin: true }).name, "remote_native");
