@@ -6,6 +6,23 @@ import { DvcFileSyntaxError } from "../errors.ts";
 import { isPlainMapping, isPyFloat } from "../py/value.ts";
 import type { PosIndex, YamlPos } from "../py/yaml_parse.ts";
 
+/**
+ * What an output or dependency entry (`.dvc` file, dvc.lock) may record of its
+ * content: DVC's hash info and meta keys.
+ */
+export const HASH_INFO_KEYS: readonly string[] = [
+  "md5",
+  "etag",
+  "checksum",
+  "size",
+  "nfiles",
+  "isexec",
+  "version_id",
+  "cloud",
+  "files",
+  "hash",
+];
+
 export class Checker {
   constructor(readonly path: string, readonly pos: PosIndex) {}
 

@@ -21,7 +21,7 @@ import {
   outFromEntry,
 } from "./_entries.ts";
 import { dirName, joinPath, relPath } from "./_paths.ts";
-import { Checker } from "./_schema.ts";
+import { Checker, HASH_INFO_KEYS } from "./_schema.ts";
 import { applyDiff } from "./apply_diff.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
 import { loadYaml, parseYaml } from "../py/yaml_parse.ts";
@@ -39,17 +39,8 @@ const TOP_KEYS = [
   "desc",
 ];
 const ENTRY_KEYS = [
-  "md5",
-  "etag",
-  "checksum",
-  "size",
-  "nfiles",
-  "isexec",
-  "version_id",
   "path",
-  "cloud",
-  "files",
-  "hash",
+  ...HASH_INFO_KEYS,
   "fs_config",
   "repo",
   "db",

@@ -11,7 +11,7 @@ import { compareCodePoints } from "../py/canonical_json.ts";
 import { isPlainMapping, keyString, mapEntries } from "../py/value.ts";
 import type { Dependency, Output, Stage } from "../stage/types.ts";
 import { entriesOf, hashFromRaw, lockItemEntry, ordered } from "./_entries.ts";
-import { Checker } from "./_schema.ts";
+import { Checker, HASH_INFO_KEYS } from "./_schema.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
 import { parseYaml } from "../py/yaml_parse.ts";
 
@@ -29,20 +29,7 @@ export interface LockData {
 }
 
 const STAGE_KEYS = ["cmd", "deps", "params", "outs"];
-const ITEM_KEYS = [
-  "path",
-  "md5",
-  "etag",
-  "checksum",
-  "size",
-  "nfiles",
-  "isexec",
-  "version_id",
-  "cloud",
-  "files",
-  "hash",
-  "dataset",
-];
+const ITEM_KEYS = ["path", ...HASH_INFO_KEYS, "dataset"];
 
 /** Parse dvc.lock text; `file` names it in errors. */
 export function parseLockFile(text: string, file: string): LockData {

@@ -10,7 +10,7 @@ import { diffTable, formatTable, type TableFormat } from "../render/metrics_tabl
 import { richWidth } from "../render/rich.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
 import { registerQueue } from "./exp_queue.ts";
-import { registerExpRemote } from "./exp_remote.ts";
+import { type ExpListFlags, registerExpRemote } from "./exp_remote.ts";
 import { registerExpGc } from "./exp_gc.ts";
 
 function collect(value: string, prev: string[]): string[] {
@@ -240,18 +240,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option("--name-only, --names-only", "Print only the experiment names.")
         .option("--sha-only", "Only output experiment commit SHAs.")
         .option("--json", "Show output in JSON format."),
-    async (
-      gitRemote: string | undefined,
-      o: {
-        allCommits?: boolean;
-        rev: string[];
-        num?: string;
-        nameOnly?: boolean;
-        namesOnly?: boolean;
-        shaOnly?: boolean;
-        json?: boolean;
-      },
-    ) => {
+    async (gitRemote: string | undefined, o: ExpListFlags) => {
       const { expList } = await import("./exp_remote.ts");
       await expList(ctx, gitRemote, o);
     },

@@ -162,19 +162,22 @@ export function registerExpRemote(exp: Command, ctx: CliContext): void {
   );
 }
 
+/** `exp list`'s flags. */
+export interface ExpListFlags {
+  allCommits?: boolean;
+  rev: string[];
+  num?: string;
+  nameOnly?: boolean;
+  namesOnly?: boolean;
+  shaOnly?: boolean;
+  json?: boolean;
+}
+
 /** `exp list [git_remote]`: local experiments, or those on a git remote. */
 export async function expList(
   ctx: CliContext,
   gitRemote: string | undefined,
-  o: {
-    allCommits?: boolean;
-    rev: string[];
-    num?: string;
-    nameOnly?: boolean;
-    namesOnly?: boolean;
-    shaOnly?: boolean;
-    json?: boolean;
-  },
+  o: ExpListFlags,
 ): Promise<void> {
   const repo = repoFor(ctx);
   if (o.shaOnly && gitRemote) throw new UsageError("--sha-only not supported with git_remote.");

@@ -11,28 +11,15 @@ import { type ReproFlags, runRepro } from "./repro.ts";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-interface AddFlags {
-  name?: string;
-  deps?: string[];
-  params?: string[];
-  outs?: string[];
-  outsNoCache?: string[];
-  outsPersist?: string[];
-  outsPersistNoCache?: string[];
-  metrics?: string[];
-  metricsNoCache?: string[];
-  plots?: string[];
-  plotsNoCache?: string[];
-  wdir?: string;
+/** The parsed flags: the options' fields, `-f` as typed, and the legacy `run` flags. */
+type AddFlags = Omit<StageAddOptions, "command" | "force" | "legacyFile"> & {
   force?: boolean | string;
-  alwaysChanged?: boolean;
-  desc?: string;
   run?: boolean;
   file?: string;
   exec?: boolean;
   commit?: boolean;
   runCache?: boolean;
-}
+};
 
 function addStageFlags(c: Command, legacy: boolean): Command {
   c.option("-n, --name <name>", "Name of the stage to add.")
