@@ -37,6 +37,7 @@ import {
   type LaunchReport,
   type LaunchRule,
   type LaunchSpec,
+  staticRules,
 } from "./landlock_launcher.ts";
 import { isWithin, lstatOrNull, realPathOf, statOrNull } from "./_paths.ts";
 import { makeFifo } from "./_fifo.ts";
@@ -109,18 +110,6 @@ export function deviceNodes(devices: string[], root = devRoot()): string[] {
 /** Environment names a device grant passes through when set. */
 export const DEVICE_ENV = ["CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"];
 
-/** Device nodes every stage may use (the rest of /dev is not even readable: raw disks). */
-const STD_DEVICES = [
-  "/dev/null",
-  "/dev/zero",
-  "/dev/full",
-  "/dev/random",
-  "/dev/urandom",
-  "/dev/tty",
-  "/dev/ptmx",
-  "/dev/pts",
-];
-
 export interface LandlockPlanInput {
   policy: "on" | "hermetic";
   /** the bwrap plan computed with policy `on` (output folders, siblings). */
@@ -179,12 +168,11 @@ export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
     if (next) dir = next;
   }
   if (inp.policy === "on" && chain.length) rules.push({ path: root, access: "ro" });
-  // /proc without the numbered process folders: other processes' environ
-  // (cairn's own, with variables the stage was not granted) stays unreadable.
-  for (const e of Deno.readDirSync("/proc")) {
-    if (/^\d+$/.test(e.name) || e.name === "self" || e.name === "thread-self") continue;
-    rules.push({ path: `/proc/${e.name}`, access: "ro" });
-  }
+  // /proc without the numbered process folders (other processes' environ,
+  // cairn's own with variables the stage was not granted, stays unreadable),
+  // standard devices, /dev/shm: what a waiting launcher adds ahead of time.
+  // /dev/shm is host-wide, unlike bwrap's private one: doctor says so.
+  rules.push(...staticRules());
   for (const d of plan.deps) {
     const real = realOrNull(d);
     if (real) rules.push({ path: real, access: "ro" });
@@ -193,10 +181,6 @@ export function layoutRules(inp: LandlockPlanInput): LandlockLayout {
   if (statOrNull(plan.cacheDir)) rules.push({ path: realPathOf(plan.cacheDir), access: "ro" });
   for (const w of grants.write) rules.push({ path: w.real, access: "rw" });
   rules.push({ path: inp.tmpDir, access: "rw" });
-  for (const d of STD_DEVICES) rules.push({ path: d, access: "dev" });
-  // POSIX semaphores and shared memory (Python multiprocessing, PyTorch data
-  // loaders) live here. Host-wide, unlike bwrap's private one: doctor says so.
-  rules.push({ path: "/dev/shm", access: "rw" });
   for (const d of inp.devices) rules.push({ path: d, access: "dev" });
   const dirOuts = new Set(inp.dirOuts ?? []);
   for (const p of plan.outParents) {
@@ -430,8 +414,10 @@ export async function runConfined(
   if (o.signal?.aborted) throw new InterruptedError();
   const reportPath = `${o.ctl}/report.json`;
   const donePath = `${o.ctl}/done`;
+  // Sync file calls here and around the run: each await of an async one is
+  // a hand-off to a pool thread and back, a scheduling delay on a busy machine.
   const done = makeFifo(donePath)
-    ? await Deno.open(donePath, { read: true, write: true })
+    ? Deno.openSync(donePath, { read: true, write: true })
     : undefined;
   const spec: LaunchSpec = {
     abi: o.abi,

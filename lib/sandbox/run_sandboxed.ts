@@ -600,8 +600,8 @@ async function runUnderLandlock(
   }
   plan.stagingRoot = undefined;
   const linksBefore = outputLinks(plan.outs);
-  const ctl = await Deno.makeTempDir({ prefix: "cairn-ll-" });
-  const tmpDir = await Deno.makeTempDir({ prefix: "cairn-stage-tmp-" });
+  const ctl = Deno.makeTempDirSync({ prefix: "cairn-ll-" });
+  const tmpDir = Deno.makeTempDirSync({ prefix: "cairn-stage-tmp-" });
   const netList = Array.isArray(grants.net) && grants.net.length > 0 ? grants.net : undefined;
   let layout: LandlockLayout | undefined;
   let proxy: NetProxy | undefined;
@@ -713,9 +713,9 @@ async function runUnderLandlock(
       } catch { /* best effort on the error path */ }
     }
     if (layout) cleanupLayout(layout);
-    await proxy?.close();
-    await Deno.remove(ctl, { recursive: true }).catch(() => {});
-    await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+    if (proxy) await proxy.close();
+    removeQuietly(ctl);
+    removeQuietly(tmpDir);
     // The next stage's launcher (when kept ready), once this one is wholly
     // done and its result on the way: its start-up takes no CPU from this stage.
     setTimeout(prestartLandlockLauncher, 0);
@@ -754,6 +754,13 @@ function landlockDenials(stderr: string, ctx: ViolationContext): Violation[] {
     }
   }
   return out;
+}
+
+/** Remove a temporary folder (sync: see runConfined), best effort. */
+function removeQuietly(p: string): void {
+  try {
+    Deno.removeSync(p, { recursive: true });
+  } catch { /* best effort: a temp folder */ }
 }
 
 function lstatOrNullSafe(p: string): boolean {

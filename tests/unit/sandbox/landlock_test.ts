@@ -60,6 +60,15 @@ Deno.test("landlock: the stage's status and signals are a plain shell's (the lau
   assertEquals(r.backend, "landlock");
 });
 
+Deno.test("landlock: the stage inherits no descriptor of the launcher's or its wrapper's", async () => {
+  // The wrapper reads its children list from fd 9 after the stage (opened
+  // before confinement); the stage must not get it, nor any other.
+  const r = await run(
+    "for fd in 3 4 5 6 7 8 9; do (: <&$fd) 2>/dev/null && echo $fd; done > data/out.txt; exit 0",
+  );
+  assertEquals([r.exitCode, r.violations, r.out], [0, [], ""], r.stderrTail);
+});
+
 Deno.test("landlock: a background process that left the group (setsid) is still killed and reported", async () => {
   const r = await run("echo ok > data/out.txt; setsid sleep 31341 & sleep 0.2");
   assertEquals(r.backend, "landlock");
