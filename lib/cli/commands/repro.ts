@@ -4,7 +4,7 @@ import { Option } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import type { ReproOptions } from "../../repo/reproduce.ts";
-import { LinePrefixer } from "../../pipeline/run_command.ts";
+import { LinePrefixer } from "../../pipeline/line_prefixer.ts";
 import { gitAddHint } from "../render/git_hint.ts";
 import { PUSH_HINT, reproEventLine } from "../render/repro.ts";
 import { UP_TO_DATE } from "../render/status.ts";

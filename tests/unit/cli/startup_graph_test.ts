@@ -157,3 +157,32 @@ Deno.test("the graph check sees an eager node: import and a CommonJS package (it
   const tomlDeps = [...staticClosure(toml, ["lib/py/toml_parse.ts"])];
   assert(tomlDeps.some((s) => s.startsWith("npm-package:")));
 });
+
+// A no-op repro decides that every stage is unchanged and stops: checkout,
+// links, the run-cache, stage recording and process spawning load with
+// lib/repo/_repro_stage.ts only when a stage needs them (about 100 KB of
+// modules), the scheduler's resource gate only when a stage declares
+// meta.resources.
+Deno.test("a no-op 'cairn repro' loads no checkout, run-cache or process module", () => {
+  const loaded = staticClosure(info, [
+    "cli.ts",
+    "lib/cli/main.ts",
+    ...COMMANDS.repro,
+    "lib/repo/reproduce.ts",
+  ]);
+  const eager = [
+    "lib/repo/_repro_stage.ts",
+    "lib/cache/checkout.ts",
+    "lib/cache/link.ts",
+    "lib/cache/run_cache.ts",
+    "lib/repo/record_stage.ts",
+    "lib/proc/spawn.ts",
+    "lib/pipeline/run_command.ts",
+    "lib/pipeline/resources.ts",
+  ].filter((f) => loaded.has(new URL(f, ROOT).href));
+  assertEquals(eager, [], "modules a no-op repro does not need");
+  // the check can fail: a changed stage's part reaches them
+  const stagePart = staticClosure(info, ["lib/repo/_repro_stage.ts"]);
+  assert(stagePart.has(new URL("lib/cache/checkout.ts", ROOT).href));
+  assert(stagePart.has(new URL("lib/cache/run_cache.ts", ROOT).href));
+});
