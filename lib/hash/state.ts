@@ -195,18 +195,25 @@ export class StateIndex {
       const prefix = commonDirPrefix(paths);
       if (paths.length >= RANGE_LOOKUP_MIN && prefix !== "") {
         // One range scan over the common directory beats N point queries.
-        // "/" + 1 = "0", so [prefix/, prefix0) is exactly the subtree.
-        const rows = this.#range.all(
-          prefix + "/",
-          prefix + "0",
-        ) as unknown as [string, number, number, number, string][];
-        const known = new Map<string, [string, number, number, number, string]>();
-        for (const r of rows) known.set(r[0], r);
-        for (let i = 0; i < paths.length; i++) {
-          const r = known.get(paths[i]);
+        // "/" + 1 = "0", so [prefix/, prefix0) is exactly the subtree. Rows
+        // are streamed (at 1M files, all of them at once held ~200 MB) and
+        // found through a map of the paths asked, made at the first row (a
+        // first add has none).
+        let where: Map<string, number> | undefined;
+        const rows = this.#range.iterate(prefix + "/", prefix + "0") as unknown as Iterable<
+          [string, number, number, number, string]
+        >;
+        for (const r of rows) {
+          where ??= indexOfPaths(paths);
+          const i = where.get(r[0]);
+          if (i === undefined) continue;
           const s = stamps[i];
-          if (r && r[1] === s.ino && r[2] === s.mtimeMs && r[3] === s.size) {
-            out[i] = r[4];
+          if (r[1] === s.ino && r[2] === s.mtimeMs && r[3] === s.size) out[i] = r[4];
+        }
+        if (where && where.size < paths.length) {
+          // a path asked twice (never from a walk): its later copies one by one
+          for (let i = 0; i < paths.length; i++) {
+            if (where.get(paths[i]) !== i) out[i] = this.lookup(paths[i], stamps[i]);
           }
         }
         return out;
@@ -327,6 +334,13 @@ export class StateIndex {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** path -> index of its first occurrence. */
+function indexOfPaths(paths: readonly string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < paths.length; i++) if (!m.has(paths[i])) m.set(paths[i], i);
+  return m;
 }
 
 /** Rows as arrays: 4x faster than objects for 100k-row scans (missing from the typings). */

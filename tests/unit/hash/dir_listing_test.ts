@@ -5,6 +5,7 @@ import {
   parseListing,
   pathComparator,
   serializeListing,
+  serializeListingBytes,
   sortListing,
 } from "../../../lib/hash/dir_listing.ts";
 import { canonicalJson } from "../../../lib/py/canonical_json.ts";
@@ -72,4 +73,20 @@ Deno.test("pathComparator: plain order without astral chars, code point order wi
   assert(plain("a", "b") < 0 && plain("b", "a") > 0 && plain("a", "a") === 0);
   const astral = pathComparator(["\u{1F600}", "\ufb01"]);
   assert(astral("\ufb01", "\u{1F600}") < 0);
+});
+
+Deno.test("serializeListingBytes: the text's bytes, in a buffer of exactly that size", () => {
+  const dec = new TextDecoder();
+  for (const n of [0, 1, 3]) {
+    const entries = Array.from(
+      { length: n },
+      (_, i) => ({ md5: `${i}`.repeat(32), relpath: `d/f${i}` }),
+    );
+    const bytes = serializeListingBytes(entries);
+    assertStrictEquals(dec.decode(bytes), serializeListing(entries));
+    assertStrictEquals(bytes.buffer.byteLength, bytes.length); // not a copy cut from a bigger one
+  }
+  // escaped names grow past the first estimate: still the same text
+  const odd = [{ md5: "a".repeat(32), relpath: '\u00e9"\\\u0001'.repeat(50) }];
+  assertStrictEquals(dec.decode(serializeListingBytes(odd)), serializeListing(odd));
 });

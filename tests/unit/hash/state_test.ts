@@ -29,6 +29,14 @@ Deno.test("state: hit only while (inode, mtime, size) match", () => {
     assertStrictEquals(got[0], "h0");
     assertStrictEquals(got[7], undefined);
     assertStrictEquals(got[199], "h199");
+    // range scan: a path asked twice gets an answer for each stamp; unknown paths miss
+    const twice = [...paths, "/a/d/3", "/a/d/3", "/a/d/none"];
+    const stamps2 = twice.map((_, i) => stamp(i < 200 ? i : i === 200 ? 3 : i === 201 ? 4 : 0));
+    const got2 = s.lookupMany(twice, stamps2);
+    assertEquals(Array.from(got2.slice(198)), ["h198", "h199", "h3", undefined, undefined]);
+    // an empty subtree (a first add): nothing found
+    const fresh = paths.map((p) => p.replace("/a/d/", "/a/e/"));
+    assertEquals(s.lookupMany(fresh, fresh.map((_, i) => stamp(i))).filter(Boolean), []);
     assertEquals(s.lookupMany(["/a/b", "/a/d0"], [stamp(1), stamp(9)]), [
       "m1",
       "outside-range",
