@@ -130,8 +130,11 @@ function cstr(s: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(s + "\0");
 }
 
+let filterBytes: Uint8Array | undefined;
+
 /** Seccomp filter: socket(AF_UNIX) and socket(AF_INET/6, SOCK_DGRAM) -> EACCES. */
 function seccompFilter(): Uint8Array {
+  if (filterBytes) return filterBytes;
   // struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}
   const ins: [number, number, number, number][] = [];
   const LD_W_ABS = 0x20, JEQ_K = 0x15, JSET_K = 0x45, RET_K = 0x06, ALU_AND_K = 0x54;
@@ -162,7 +165,7 @@ function seccompFilter(): Uint8Array {
     dv.setUint8(i * 8 + 3, jf);
     dv.setUint32(i * 8 + 4, k, true);
   });
-  return buf;
+  return filterBytes = buf;
 }
 
 function ptr(buf: BufferSource): bigint {
@@ -500,10 +503,13 @@ export function descendants(root: number): { pid: number; comm: string }[] {
 
 /**
  * Work that does not depend on the stage, done while a launcher started
- * ahead of time waits: the static rules in a ruleset (which also compiles
- * the FFI calls).
+ * ahead of time waits (each first FFI call also compiles its binding): the
+ * static rules in a ruleset, no_new_privs (set again by confine()), the
+ * seccomp filter's bytes.
  */
 function warmUp(c: Libc): Prebuilt | undefined {
+  c.prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n);
+  seccompFilter();
   try {
     return prebuildRuleset(staticRules(), c);
   } catch {
@@ -511,13 +517,17 @@ function warmUp(c: Libc): Prebuilt | undefined {
   }
 }
 
-/** Read one line from stdin (the spec path); undefined at EOF before a newline. */
-async function readLine(): Promise<string | undefined> {
-  const buf = new Uint8Array(4096);
+/**
+ * Read one line from stdin (the spec); undefined at EOF before a newline.
+ * Blocking: the launcher has nothing else to do meanwhile, and an async read
+ * would hand the spec over from a pool thread (a wake-up more when it comes).
+ */
+function readLine(): string | undefined {
+  const buf = new Uint8Array(64 * 1024);
   let line = "";
   const dec = new TextDecoder();
   for (;;) {
-    const n = await Deno.stdin.read(buf);
+    const n = Deno.stdin.readSync(buf);
     if (n === null) return undefined;
     line += dec.decode(buf.subarray(0, n), { stream: true });
     const nl = line.indexOf("\n");
@@ -540,13 +550,17 @@ export async function launcherMain(specPath: string): Promise<number> {
     libc = openLibc();
   } catch { /* confine() reports it */ }
   let pre: Prebuilt | undefined;
+  let children = -1;
   let text: string;
   if (specPath === "-") {
-    const next = readLine();
-    // Before the spec is read (it may be there already: a cold start):
-    // the same rules would be added after it otherwise.
-    pre = libc ? warmUp(libc) : undefined;
-    const line = await next;
+    // Before the spec is read (it may be there already: a cold start), what
+    // would be done after it otherwise; a spec on stdin is never a probe.
+    if (libc) {
+      libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
+      children = openChildren(libc);
+      pre = warmUp(libc);
+    }
+    const line = readLine();
     if (line === undefined) return 0;
     text = line.startsWith("{") ? line : Deno.readTextFileSync(line);
   } else text = Deno.readTextFileSync(specPath);
@@ -556,8 +570,10 @@ export async function launcherMain(specPath: string): Promise<number> {
     report.writeSync(new TextEncoder().encode(JSON.stringify(r)));
     report.close();
   };
-  if (!spec.probe) libc?.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
-  const children = libc && !spec.probe ? openChildren(libc) : -1;
+  if (libc && !spec.probe && specPath !== "-") {
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
+    children = openChildren(libc);
+  }
   let abi: number;
   try {
     // The wrapper writes the stage's status here (file rules, nothing beside them).
