@@ -160,8 +160,13 @@ async function walkDir(absPath: string, opts: HashPathOptions): Promise<Walked> 
 }
 
 async function hashWalked(w: Walked, opts: HashPathOptions): Promise<DirHashResult> {
-  const r = await spanAsync("hash files", () => hashFiles(w.files, opts));
-  const result = span("dir listing", () => dirResult(w, r));
+  // Hashed in listing order: the listing needs it anyway, and the state index
+  // (keyed by path) then gets its new entries in key order. In walk order a
+  // 1M-file add wrote 530 MB to the index's WAL (25x the 100k figure) where
+  // key order writes 220 MB.
+  const sorted = span("sort", () => inListingOrder(w.files));
+  const r = await spanAsync("hash files", () => hashFiles(sorted, opts));
+  const result = span("dir listing", () => dirResult(sorted, r));
   if (opts.state) {
     // Remember the dir hash under its tree digest, unless a file changed
     // within the racy window (same rule as per-file entries).
@@ -199,26 +204,25 @@ export function treeDigest(files: readonly WalkFile[]): string {
   return md5Hasher().update(new Uint8Array(nums.buffer)).update(rels.join("\0")).digest();
 }
 
-/** The sorted listing, its `.dir` object and which entries the state served. */
-function dirResult(walked: { files: WalkFile[] }, r: HashFilesResult): DirHashResult {
-  // Sort once by code point; files stay aligned with their entries.
-  const cmp = pathComparatorBy(walked.files, (f) => f.rel);
-  const order = walked.files.map((_, i) => i).sort((a, b) =>
-    cmp(walked.files[a].rel, walked.files[b].rel)
-  );
-  const files = new Array<WalkFile>(order.length);
-  const entries = new Array<DirEntry>(order.length);
-  for (let k = 0; k < order.length; k++) {
-    const f = walked.files[order[k]];
-    files[k] = f;
-    entries[k] = { relpath: f.rel, md5: r.md5s[order[k]], size: f.size };
+/** The files sorted by relpath, code point order (DVC's listing order). */
+function inListingOrder(files: readonly WalkFile[]): WalkFile[] {
+  const cmp = pathComparatorBy(files, (f) => f.rel);
+  return [...files].sort((a, b) => cmp(a.rel, b.rel));
+}
+
+/** The listing of `files` (sorted), its `.dir` object and which entries the state served. */
+function dirResult(files: WalkFile[], r: HashFilesResult): DirHashResult {
+  const entries = new Array<DirEntry>(files.length);
+  for (let k = 0; k < files.length; k++) {
+    const f = files[k];
+    entries[k] = { relpath: f.rel, md5: r.md5s[k], size: f.size };
     if (isExecMode(f.mode)) entries[k].isexec = true;
   }
   const dirObject = buildDirObject(entries, { sorted: true });
-  const read = new Uint8Array(order.length);
+  const read = new Uint8Array(files.length);
   for (const i of r.hashed) read[i] = 1;
   const fromStateIdx: number[] = [];
-  for (let k = 0; k < order.length; k++) if (!read[order[k]]) fromStateIdx.push(k);
+  for (let k = 0; k < files.length; k++) if (!read[k]) fromStateIdx.push(k);
   return {
     kind: "dir",
     hash: {
