@@ -198,9 +198,10 @@ async function tree(
     }
 
     if (ops.includes("pull")) {
+      // Only the remote and the clone from here on: the source repo's data can go
+      // (at 1M files: 8 GB of blocks and 2M inodes fewer on the disk during the pull).
+      await shell("rm -rf data .dvc/cache .dvc/tmp", repo);
       if (copyRefs) {
-        // Only the remote and the clone from here on: the source repo's data can go.
-        await shell("rm -rf data .dvc/cache .dvc/tmp", repo);
         res.ref.pull = await bestOf(reps, async () => {
           await shell("sync");
           const m = await measureShell(`cp -r '${remote}' '${root}/copy'`);
