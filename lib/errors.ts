@@ -239,6 +239,17 @@ export function ignoreNotFound(err: unknown): void {
   if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw err;
 }
 
+/**
+ * In a `catch`: a denied permission (Deno's NotCapable, as in a plugin Worker
+ * or a script with narrow grants; the OS's EACCES) is expected and ignored;
+ * anything else is thrown on.
+ */
+export function ignoreDenied(err: unknown): void {
+  if (!(err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied)) {
+    throw err;
+  }
+}
+
 /** Translate Deno filesystem errors into a user-facing CairnError. */
 export function fsError(
   err: unknown,

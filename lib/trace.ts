@@ -4,6 +4,8 @@
  * summary to stderr at exit); when off every call costs one boolean test.
  */
 
+import { ignoreDenied } from "./errors.ts";
+
 let on: boolean | undefined;
 
 /** True when CAIRN_TRACE is set (checked once). */
@@ -11,7 +13,8 @@ export function tracing(): boolean {
   if (on === undefined) {
     try {
       on = !!Deno.env.get("CAIRN_TRACE");
-    } catch {
+    } catch (err) {
+      ignoreDenied(err);
       on = false; // no env permission
     }
   }
@@ -27,7 +30,7 @@ function cpuMs(): number {
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
   } catch {
-    return 0;
+    return 0; // a figure for traces only: without /proc (or permission to read it), none
   }
 }
 const counts = new Map<string, number>();

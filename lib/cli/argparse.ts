@@ -162,7 +162,7 @@ const HELP_DESC = "display help for command";
 function helpWidth(): number {
   try {
     if (Deno.stdout.isTerminal()) return Deno.consoleSize().columns;
-  } catch { /* not a terminal */ }
+  } catch { /* a probe: no size to be had (not a terminal, no console): the default */ }
   return 80;
 }
 

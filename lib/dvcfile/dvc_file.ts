@@ -6,7 +6,7 @@
  * are, and an existing file updated the way DVC does (`apply_diff` onto
  * the old data, so unknown keys' positions survive).
  */
-import { fsError, ignoreNotFound } from "../errors.ts";
+import { DvcFileSyntaxError, fsError, ignoreNotFound } from "../errors.ts";
 import { md5Bytes } from "../hash/md5.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { canonicalJson } from "../py/canonical_json.ts";
@@ -218,7 +218,8 @@ export function formatDvcFile(stage: Stage, previous?: string): string {
     let old: unknown;
     try {
       old = loadYaml(previous, stage.file);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof DvcFileSyntaxError)) throw err;
       old = undefined; // unreadable old file: overwrite it
     }
     if (isPlainMapping(old)) return emitYaml(applyDiff(data, old));

@@ -6,6 +6,7 @@
  */
 import { isPlainMapping, isPyFloat, pyEquals, pyFloat, toNumber } from "../py/value.ts";
 import { parsePyJson } from "../py/json_loads.ts";
+import { DvcFileSyntaxError } from "../errors.ts";
 import { pyStr } from "../py/format.ts";
 import { flatten, formatDict } from "./flatten.ts";
 
@@ -76,8 +77,9 @@ function parseRaw(raw: unknown): unknown {
   if (typeof raw !== "string") return raw;
   try {
     return parsePyJson(raw, "<metric>");
-  } catch {
-    return raw;
+  } catch (err) {
+    if (!(err instanceof DvcFileSyntaxError)) throw err;
+    return raw; // not JSON: the string itself
   }
 }
 

@@ -20,7 +20,7 @@
  * - Existing scripts, stages or params are never overwritten without `force`.
  */
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { editTopLevelText } from "../dvcfile/pipeline_edit.ts";
 import { loadYaml } from "../py/yaml_parse.ts";
@@ -374,7 +374,8 @@ async function traceScript(
     const writes = [...written].filter((p) => {
       try {
         return Deno.statSync(p).isFile;
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err); // written, then removed
         return false;
       }
     }).sort();

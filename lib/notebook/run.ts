@@ -290,7 +290,7 @@ function which(cmd: string): string | undefined {
     const p = join(dir, cmd);
     try {
       if (Deno.statSync(p).isFile) return p;
-    } catch { /* not here */ }
+    } catch { /* a PATH probe: missing or not to be looked at, not here */ }
   }
   return undefined;
 }

@@ -206,6 +206,8 @@ export function writePlotsHtml(result: PlotsResult, opts: HtmlOptions): HtmlResu
         ? Deno.readTextFileSync(opts.htmlTemplate)
         : opts.htmlTemplate;
     } catch {
+      // a probe: not a file that can be looked at (missing, or HTML too long to be a
+      // path): the text is the template itself
       page = opts.htmlTemplate;
     }
   }

@@ -5,7 +5,7 @@
  * `.dvc/plots/` (`NAME` or `NAME.json`) or at a path.
  */
 import { isAbsolute, join, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -290,7 +290,8 @@ function nestedDeeperThan(v: unknown, max: number): boolean {
 function isFile(p: string): boolean {
   try {
     return Deno.statSync(p).isFile;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }

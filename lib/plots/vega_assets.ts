@@ -5,6 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { ignoreNotFound } from "../errors.ts";
 
 /** Versions DVC's page loads from its CDN (used only when the packages are unavailable). */
 const CDN = [
@@ -36,11 +37,15 @@ function buildFile(pkg: string, file: string): string {
     const p = join(dir, file);
     try {
       if (Deno.statSync(p).isFile) return p;
-    } catch { /* look further up */ }
+    } catch (err) {
+      ignoreNotFound(err); // look further up
+    }
     const b = join(dir, "build", file);
     try {
       if (Deno.statSync(b).isFile) return b;
-    } catch { /* look further up */ }
+    } catch (err) {
+      ignoreNotFound(err); // look further up
+    }
     dir = dirname(dir);
   }
   throw new Error(`${file} not found in package ${pkg}`);
@@ -59,6 +64,8 @@ export function vegaScripts(): VegaScripts {
     });
     cached = { html: parts.join("\n"), offline: true };
   } catch {
+    // any failure to read the builds (package not installed, no read permission,
+    // a compiled binary without them) leaves the page online-only
     cached = { html: CDN.map((u) => `<script src="${u}"></script>`).join("\n"), offline: false };
   }
   return cached;

@@ -6,7 +6,7 @@
  * kept for error messages.
  */
 import { resolve } from "../path.ts";
-import { InterruptedError } from "../errors.ts";
+import { ignoreDenied, InterruptedError } from "../errors.ts";
 
 export interface SpawnOptions {
   cwd?: string;
@@ -54,6 +54,8 @@ export function killGroup(pid: number, sig: Deno.Signal): boolean {
     Deno.kill(-pid, sig);
     return true;
   } catch {
+    // gone (ESRCH), or not ours to signal (EPERM, no run permission): nothing more to do,
+    // and an interrupt in progress must go on
     return false;
   }
 }
@@ -130,7 +132,8 @@ function resolveProgram(program: string, opts: SpawnOptions): string | null {
       if (executable(abs)) return abs;
     }
     return null;
-  } catch {
+  } catch (err) {
+    ignoreDenied(err);
     return null; // no env/read permission (a plugin Worker): leave the lookup to Deno
   }
 }

@@ -112,8 +112,9 @@ export function constructInt(text: string): number | bigint | undefined {
   if (!digits) return undefined;
   try {
     return pyInt(sign * BigInt(prefix + digits));
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return undefined; // not digits of that base: not an int
   }
 }
 

@@ -73,7 +73,7 @@ export function openSource(
   const cleanup = () => {
     try {
       Deno.removeSync(tmp, { recursive: true });
-    } catch { /* already gone */ }
+    } catch { /* best effort: already gone, or cleanup must not mask the import's error */ }
   };
   try {
     const r = gitRaw(["clone", "-q", "--no-checkout", localPath ?? url, tmp], { cwd });
@@ -214,7 +214,10 @@ export async function fetchSourceData(
       if (isDir(local.cacheDir)) {
         configs.push({ name: "source cache", config: { url: local.cacheDir } });
       }
-    } catch { /* not a DVC repo at its HEAD: only the remote is left */ }
+    } catch (err) {
+      // not a DVC repo at its HEAD (or a broken one): only the remote is left
+      if (!(err instanceof CairnError)) throw err;
+    }
   }
   const remote = sourceRemoteUrl(src, srcRepo);
   if (remote) configs.push({ name: "source remote", config: remote });

@@ -115,7 +115,7 @@ export class StageCache {
     let data: CacheData | undefined;
     try {
       data = JSON.parse(Deno.readTextFileSync(this.path));
-    } catch { /* none yet, or unreadable */ }
+    } catch { /* a cache: none yet, or unreadable in any way, and the files are parsed again */ }
     if (
       !data || data.format !== FORMAT || data.version !== VERSION || data.parsing !== parsing ||
       typeof data.files !== "object"
@@ -132,7 +132,7 @@ export class StageCache {
     try {
       return clean(decode(e.stages)) as Stage[];
     } catch {
-      return undefined;
+      return undefined; // a cache: an entry that does not decode is parsed again
     }
   }
 
@@ -150,7 +150,7 @@ export class StageCache {
     try {
       encoded = encode(stages);
     } catch {
-      return;
+      return; // a cache: stages it cannot hold are parsed each time
     }
     this.#data.files[rel] = { stamps, stages: encoded };
     this.#dirty = true;
@@ -170,7 +170,7 @@ export class StageCache {
     if (!this.#dirty) return;
     try {
       writeTextAtomic(this.path, JSON.stringify(this.#data), { mkdirs: true, fsync: false });
-    } catch { /* a read-only repo: just don't cache */ }
+    } catch { /* a cache: a read-only or full disk just means no cache */ }
     this.#dirty = false;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { guardListing } from "../cache/checkout.ts";
-import { ObjectStore } from "../cache/object_store.ts";
+import { isUnusableListing, ObjectStore } from "../cache/object_store.ts";
 import type { DirEntry } from "../hash/dir_listing.ts";
 import {
   type CorruptTransferObject,
@@ -177,7 +177,8 @@ function pathsFinder(
       let entries: DirEntry[];
       try {
         entries = store.readDirObject(u.md5, { legacy: u.legacy });
-      } catch {
+      } catch (err) {
+        if (!isUnusableListing(err)) throw err;
         continue; // missing or corrupt listing: its files are not named
       }
       for (const e of entries) {

@@ -33,7 +33,7 @@ async function httpChecksum(url: string): Promise<Record<string, unknown> | unde
     const etag = res.headers.get("etag");
     return etag ? { checksum: etag } : undefined;
   } catch {
-    return undefined;
+    return undefined; // a probe: no answer means no checksum recorded, as DVC's
   }
 }
 

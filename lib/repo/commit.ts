@@ -3,7 +3,7 @@
  * (spec §19.3): outputs are hashed and stored, `.dvc` files rewritten.
  * dvc.yaml stages are recorded in dvc.lock through `recordStage`.
  */
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
 import { lockPathFor } from "../dvcfile/pipeline_file.ts";
@@ -57,7 +57,8 @@ async function changedEntries(repo: Repo, stage: Stage): Promise<string[]> {
         ignore: ctx.ignore,
       });
       if (r.hash.md5 !== d.hash.md5) changed.push(d.path);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err); // a missing dependency has changed
       changed.push(d.path);
     }
   }

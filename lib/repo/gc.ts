@@ -5,7 +5,7 @@
  * whose files are gone while the listing remains. Temp files of killed
  * cairn processes in the cache are removed too.
  */
-import { CairnError, UsageError } from "../errors.ts";
+import { CairnError, ignoreNotFound, UsageError } from "../errors.ts";
 import { ObjectStore } from "../cache/object_store.ts";
 import { acquireRepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { removeStaleTemps } from "../fs/temp_files.ts";
@@ -38,7 +38,8 @@ function removeStaleCacheTemps(store: ObjectStore): void {
     let prefixes: Deno.DirEntry[];
     try {
       prefixes = [...Deno.readDirSync(root)];
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err);
       continue;
     }
     for (const p of prefixes) {

@@ -1,6 +1,6 @@
 /** `init`: create `.dvc/` exactly as DVC 3 does (spec §1). */
 import { join, resolve } from "node:path";
-import { CairnError } from "../errors.ts";
+import { CairnError, ignoreNotFound } from "../errors.ts";
 import { writeTextAtomic } from "../fs/atomic_write.ts";
 import { gitAdd, gitIgnored, gitToplevel } from "../scm/git.ts";
 import { isDir } from "./repo.ts";
@@ -60,7 +60,8 @@ export function init(dir: string, opts: InitOptions = {}): InitResult {
   const dvcignore = join(root, ".dvcignore");
   try {
     Deno.statSync(dvcignore);
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     writeTextAtomic(dvcignore, DVCIGNORE_TEXT);
   }
   const staged: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { ignoreNotFound, ScmError } from "../errors.ts";
-import { ObjectStore } from "../cache/object_store.ts";
+import { isUnusableListing, ObjectStore } from "../cache/object_store.ts";
 import { git, gitRaw } from "../scm/git.ts";
 import { allOutputs, collectStages, isInside } from "./collect.ts";
 import { openRepo, type Repo } from "./repo.ts";
@@ -115,7 +115,9 @@ export function ls(repo: Repo, path = "", opts: LsOptions = {}): LsEntry[] {
             path: `${rel}/${f.relpath}`,
           });
         }
-      } catch { /* listing not in the local cache */ }
+      } catch (err) {
+        if (!isUnusableListing(err)) throw err; // else not in the local cache
+      }
     }
   }
   if (!opts.dvcOnly && repo.scmRoot) {

@@ -4,7 +4,7 @@
  * them, then write the dvc.lock entry (or the legacy `.dvc` file). The one
  * place that turns a workspace into recorded hashes for a stage.
  */
-import { CairnError, fsError, OutputNotFoundError } from "../errors.ts";
+import { CairnError, fsError, ignoreNotFound, OutputNotFoundError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
 import { computeStageMd5, needsStageMd5, saveDvcFile } from "../dvcfile/dvc_file.ts";
@@ -40,7 +40,8 @@ function exists(p: string): boolean {
   try {
     Deno.statSync(p);
     return true;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }

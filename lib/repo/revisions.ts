@@ -379,7 +379,9 @@ export class RevisionView {
       const text = Deno.readTextFileSync(this.#objectPath(out, md5));
       listing = (JSON.parse(text) as { relpath: string; md5: string }[])
         .map((e) => ({ relpath: e.relpath, md5: e.md5 }));
-    } catch {
+    } catch (err) {
+      // not in the cache, or not a listing: unknown
+      if (!(err instanceof SyntaxError || err instanceof TypeError)) ignoreNotFound(err);
       listing = null;
     }
     this.#dirListings.set(md5, listing);

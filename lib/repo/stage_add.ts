@@ -7,7 +7,7 @@
  * a legacy single-stage `.dvc` file instead (DVC 0.x/1.x tutorials).
  */
 import { dirname, join, relative, resolve } from "node:path";
-import { CairnError, UsageError } from "../errors.ts";
+import { CairnError, ignoreNotFound, UsageError } from "../errors.ts";
 import { formatDvcFile } from "../dvcfile/dvc_file.ts";
 import { addStage, StageExistsError } from "../dvcfile/pipeline_edit.ts";
 import { DEFAULT_PARAMS_FILE, isValidStageName } from "../dvcfile/pipeline_file.ts";
@@ -131,7 +131,8 @@ function output(path: string, kind: OutputKind, cache: boolean, persist: boolean
 function isDir(p: string): boolean {
   try {
     return Deno.statSync(p).isDirectory;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }

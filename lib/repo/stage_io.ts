@@ -57,7 +57,10 @@ export function logPlotPoint(path: string, row: Record<string, number | string>)
     let rows: unknown[] = [];
     try {
       rows = JSON.parse(Deno.readTextFileSync(path));
-    } catch { /* new file */ }
+    } catch (err) {
+      // a new file; one that is not JSON is started afresh, as before
+      if (!(err instanceof SyntaxError)) ignoreNotFound(err);
+    }
     if (!Array.isArray(rows)) throw new CairnError(`'${path}' is not a JSON list of rows`);
     rows.push(row);
     writeTextAtomic(path, JSON.stringify(rows, null, 2) + "\n");

@@ -79,7 +79,7 @@ function gitDirs(root: string): { gitDir: string; commonDir: string } | null {
   try {
     st = Deno.lstatSync(dotGit);
   } catch {
-    return null;
+    return null; // no .git here, or one not to be looked at: git decides
   }
   if (st.isDirectory) return { gitDir: dotGit, commonDir: dotGit };
   if (!st.isFile) return null;

@@ -10,6 +10,7 @@
  */
 import { dirname, join } from "../path.ts";
 import { gitToplevel } from "./git.ts";
+import { ignoreDenied } from "../errors.ts";
 
 /** Environment variables that change where git looks for the repository. */
 const DISCOVERY_ENV = [
@@ -36,7 +37,8 @@ function statOrNull(path: string): Deno.FileInfo | null {
 function myUid(): number | null {
   try {
     return Deno.uid();
-  } catch {
+  } catch (err) {
+    ignoreDenied(err);
     return null; // no sys permission (library use): let git decide
   }
 }
@@ -68,7 +70,8 @@ function probe(dir: string, uid: number | null): Probe {
 export function workTreeTop(dir: string): string | null {
   try {
     if (DISCOVERY_ENV.some((name) => Deno.env.get(name) !== undefined)) return gitToplevel(dir);
-  } catch {
+  } catch (err) {
+    ignoreDenied(err);
     return gitToplevel(dir); // no env permission: git reads its environment itself
   }
   const uid = myUid();

@@ -70,7 +70,8 @@ class HttpRemote implements RemoteImpl {
     let base: URL;
     try {
       base = new URL(`${proto}://${m[2]}`);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
       throw new RemoteError(`invalid url '${config.url}'`, { fatal: true });
     }
     if (!base.pathname.endsWith("/")) base.pathname += "/";

@@ -5,7 +5,7 @@
  */
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
-import { UsageError } from "../../errors.ts";
+import { CairnError, UsageError } from "../../errors.ts";
 import { diffTable, formatTable, type TableFormat } from "../render/metrics_table.ts";
 import { richWidth } from "../render/rich.ts";
 import { addReproFlags, type ReproFlags, reproOptionsFor } from "./repro.ts";
@@ -273,7 +273,9 @@ export function register(program: Command, ctx: CliContext): void {
         if (r === undefined || r === "workspace") continue;
         try {
           namedRevision(repo, r);
-        } catch {
+        } catch (err) {
+          // not a git revision: an experiment name, or resolveExp's error naming it
+          if (!(err instanceof CairnError)) throw err;
           resolveExp(repo, r);
         }
       }

@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
-import { InterruptedError, UsageError } from "../../errors.ts";
+import { ignoreNotFound, InterruptedError, UsageError } from "../../errors.ts";
 import { onInterrupt } from "../../interrupt.ts";
 import { reproEventLine } from "../render/repro.ts";
 import type { Repo } from "../../repo/repo.ts";
@@ -92,7 +92,9 @@ async function runQueueHere(
   const { runQueue, stopRequestPath } = await import("../../repo/exp/worker.ts");
   try {
     Deno.removeSync(stopRequestPath(repo));
-  } catch { /* no stale request */ }
+  } catch (err) {
+    ignoreNotFound(err); // no stale request
+  }
   const ctrl = new AbortController();
   const unregister = onInterrupt(() => ctrl.abort(new InterruptedError()));
   const files = new Map<string, RunSink & { file: Deno.FsFile }>();
@@ -314,7 +316,7 @@ async function submitQueueToSlurm(
       // sbatch keeps its own copy of the script
       try {
         Deno.removeSync(script);
-      } catch { /* gone */ }
+      } catch { /* best effort: gone, or cleanup must not mask sbatch's error */ }
     }
   }
 }
@@ -361,7 +363,9 @@ export function registerQueue(program: Command, ctx: CliContext): void {
       }
       try {
         Deno.removeSync(stopRequestPath(repo));
-      } catch { /* none */ }
+      } catch (err) {
+        ignoreNotFound(err); // no stop request
+      }
       writeTextAtomic(jobsFile, `${jobs}\n`, { mkdirs: true });
       const [exe, ...args] = selfCommand([
         "queue",
@@ -394,7 +398,8 @@ export function registerQueue(program: Command, ctx: CliContext): void {
     const jobs = () => {
       try {
         return Number(Deno.readTextFileSync(jobsFile).trim()) || 1;
-      } catch {
+      } catch (err) {
+        ignoreNotFound(err);
         return 1;
       }
     };
@@ -459,7 +464,9 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         try {
           Deno.statSync(killFile);
           stop();
-        } catch { /* no request */ }
+        } catch (err) {
+          ignoreNotFound(err); // no request
+        }
       }, 200);
       try {
         const res = await runQueuedExperiment(repo, entry, {

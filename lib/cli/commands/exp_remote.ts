@@ -1,7 +1,7 @@
 /** `exp push|pull <git_remote>` and `exp list <git_remote>`, worded as DVC prints them. */
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, printJson, repoFor } from "../context.ts";
-import { UsageError } from "../../errors.ts";
+import { ScmError, UsageError } from "../../errors.ts";
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
@@ -204,7 +204,9 @@ export async function expList(
       let label = baseline.slice(0, 7);
       try {
         label = baselineName(repo, baseline) ?? label;
-      } catch { /* baseline not in this repo (remote exps) */ }
+      } catch (err) {
+        if (!(err instanceof ScmError)) throw err; // baseline not in this repo (remote exps)
+      }
       lines.push(`${label}:`);
       for (const e of list) lines.push(`\t${e.sha.slice(0, 7)} [${e.name}]`);
     }

@@ -22,7 +22,7 @@ function versionText(ctx: CliContext): string {
       lines.push(`Cache types: ${repo.config.cache.type ?? "reflink, copy"}`);
       lines.push(`Cache directory: ${repo.cacheDir}`);
       lines.push(`Repo: dvc${repo.scmRoot ? ", git" : ""}`);
-    } catch { /* broken repo: still print the version */ }
+    } catch { /* whatever is wrong with the repo, `version` still prints (that is its use) */ }
   }
   return lines.join("\n");
 }

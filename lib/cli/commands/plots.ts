@@ -86,7 +86,7 @@ function openBrowser(path: string): boolean {
         .spawn();
       child.unref();
       return true;
-    } catch { /* try the next opener */ }
+    } catch { /* a probe: missing, not permitted or failing to start, try the next opener */ }
   }
   return false;
 }

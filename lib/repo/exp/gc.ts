@@ -9,7 +9,7 @@
  */
 import { CairnError, UsageError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
-import { type ExpRef, gitEnv, listExpRefs, scmRootOf } from "./refs.ts";
+import { type ExpRef, gitEnv, headShaIfAny, listExpRefs, scmRootOf } from "./refs.ts";
 import { removeFromQueue } from "./queue.ts";
 
 export interface ExpGcOptions {
@@ -29,9 +29,8 @@ function keptBaselines(repo: Repo, opts: ExpGcOptions): Set<string> {
   const lines = (args: string[]) => gitEnv(args, cwd).split("\n").filter(Boolean);
   const kept = new Set<string>();
   if (opts.workspace) {
-    try {
-      kept.add(gitEnv(["rev-parse", "--verify", "HEAD^{commit}"], cwd).trim());
-    } catch { /* no commits */ }
+    const head = headShaIfAny(repo);
+    if (head) kept.add(head);
   }
   if (opts.allCommits) {
     for (const l of lines(["rev-list", "--exclude=refs/exps/*", "--all"])) kept.add(l);

@@ -34,7 +34,7 @@ export async function applyExperiment(repo: Repo, name: string): Promise<ExpRef>
   } finally {
     try {
       Deno.removeSync(indexFile);
-    } catch { /* not created */ }
+    } catch { /* best effort: never created, or cleanup must not mask the work's error */ }
   }
   invalidateIndex(repo);
   await checkout(repo, [], { force: true });

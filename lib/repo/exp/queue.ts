@@ -4,7 +4,7 @@
  * HEAD; `queue status|remove` and `exp remove --queue` over the same store.
  */
 import { dirname, join, relative } from "node:path";
-import { CairnError, UsageError } from "../../errors.ts";
+import { CairnError, ScmError, UsageError } from "../../errors.ts";
 import type { Repo } from "../repo.ts";
 import type { ReproOptions } from "../reproduce.ts";
 import { overriddenTexts, parseOverride } from "./set_params.ts";
@@ -137,7 +137,7 @@ function stashCommit(
   } finally {
     try {
       Deno.removeSync(index);
-    } catch { /* never created */ }
+    } catch { /* best effort: never created, or cleanup must not mask the work's error */ }
   }
 }
 
@@ -261,8 +261,9 @@ export function queueStatus(repo: Repo): QueueStatusRow[] {
   const timeOf = (rev: string) => {
     try {
       return Number(gitIn(scm, ["log", "-1", "--format=%ct", rev]));
-    } catch {
-      return 0;
+    } catch (err) {
+      if (!(err instanceof ScmError)) throw err;
+      return 0; // the commit is gone
     }
   };
   for (const [rev, info] of runs) {

@@ -18,7 +18,7 @@
  * what DVC's celery queued itself.
  */
 import { join } from "node:path";
-import { CairnError } from "../../errors.ts";
+import { CairnError, ScmError } from "../../errors.ts";
 import { writeTextAtomic } from "../../fs/atomic_write.ts";
 import { pyJsonDumps } from "../../py/json_dumps.ts";
 import { acquireRepoLock, type RepoLock } from "../../fs/repo_lock.ts";
@@ -162,7 +162,9 @@ export function dropStash(repo: Repo, ref: string, indexes: number[], total?: nu
   if (left <= 0) {
     try {
       gitEnv(["update-ref", "-d", ref], cwd);
-    } catch { /* already gone */ }
+    } catch (err) {
+      if (!(err instanceof ScmError)) throw err; // else already gone
+    }
   }
 }
 
@@ -261,7 +263,8 @@ export function activeWorkspaceRun(
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     if (stat.split(") ")[1]?.[0] === "Z") return undefined;
   } catch {
-    return undefined; // gone
+    // any failure to read a /proc entry (ENOENT, ESRCH while it exits) means the process is gone
+    return undefined;
   }
   const info = readInfo(repo, WORKSPACE_EXEC);
   if (!info || info.status >= TaskStatus.FAILED || info.status === TaskStatus.SUCCESS) {

@@ -74,18 +74,25 @@ export function scmRootOf(repo: Repo): string {
   return repo.scmRoot;
 }
 
+/** HEAD's commit; a CairnError in a repository without commits. */
 export function headSha(repo: Repo): string {
+  const sha = headShaIfAny(repo);
+  if (sha === undefined) {
+    throw new CairnError("experiments need a baseline commit: the repository has no commits", {
+      hint: "commit the pipeline first (git commit)",
+    });
+  }
+  return sha;
+}
+
+/** HEAD's commit, or undefined in a repository without commits. */
+export function headShaIfAny(repo: Repo): string | undefined {
   const r = runToolSync("git", ["rev-parse", "--verify", "-q", "HEAD^{commit}"], {
     cwd: scmRootOf(repo),
     stdout: "piped",
     stderr: "null",
   });
-  if (r.code !== 0) {
-    throw new CairnError("experiments need a baseline commit: the repository has no commits", {
-      hint: "commit the pipeline first (git commit)",
-    });
-  }
-  return dec.decode(r.stdout).trim();
+  return r.code === 0 ? dec.decode(r.stdout).trim() : undefined;
 }
 
 export function expRefName(baseline: string, name: string): string {
@@ -133,10 +140,7 @@ export function resolveExp(repo: Repo, name: string): ExpRef {
   if (byRef) return byRef;
   let hits = all.filter((e) => e.name === name);
   if (hits.length > 1) {
-    let head: string | undefined;
-    try {
-      head = headSha(repo);
-    } catch { /* no commits */ }
+    const head = headShaIfAny(repo);
     const onHead = hits.filter((e) => e.baseline === head);
     if (onHead.length === 1) return onHead[0];
     throw new CairnError(`ambiguous experiment name '${name}'`, {
@@ -177,7 +181,8 @@ export function commitExperiment(repo: Repo, opts: CommitExpOptions): string {
     // start from the real index so staged work is part of the workspace state
     try {
       Deno.copyFileSync(join(gitDir, "index"), indexFile);
-    } catch {
+    } catch (err) {
+      ignoreNotFound(err); // no index yet: start from the baseline's tree
       gitEnv(["read-tree", opts.baseline], cwd, env);
     }
     gitEnv(["add", "-u", "--", "."], cwd, env);
@@ -203,7 +208,7 @@ export function commitExperiment(repo: Repo, opts: CommitExpOptions): string {
   } finally {
     try {
       Deno.removeSync(indexFile);
-    } catch { /* never created */ }
+    } catch { /* best effort: never created, or cleanup must not mask the work's error */ }
   }
 }
 

@@ -25,6 +25,8 @@ export function runIsAlive(repo: Repo, stashRev: string): boolean {
   try {
     lock = tryAcquireRepoLock(runLockPath(repo, stashRev));
   } catch {
+    // a probe: a lock file that cannot even be opened (run folder removed under us,
+    // read-only .dvc/tmp) is held by no process we could see
     return false;
   }
   if (!lock) return true;

@@ -13,7 +13,7 @@
  * failure or interrupt; a failure is recorded in `refs/exps/celery/failed`.
  */
 import { join, relative } from "node:path";
-import { CairnError, InterruptedError } from "../../errors.ts";
+import { CairnError, InterruptedError, ScmError } from "../../errors.ts";
 import { loadConfig, readLevel, writeLevel } from "../../config/config.ts";
 import type { Repo } from "../repo.ts";
 import { reproduce, type ReproOptions, type ReproResult } from "../reproduce.ts";
@@ -95,7 +95,9 @@ export function removeWorktree(repo: Repo, dir: string): void {
   const cwd = scmRootOf(repo);
   try {
     gitEnv(["worktree", "remove", "--force", "--force", dir], cwd);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof ScmError)) throw err;
+    // not (or no longer) a registered worktree: remove the folder, forget the entry
     try {
       Deno.removeSync(dir, { recursive: true });
     } catch (err) {
@@ -103,7 +105,9 @@ export function removeWorktree(repo: Repo, dir: string): void {
     }
     try {
       gitEnv(["worktree", "prune"], cwd);
-    } catch { /* nothing to prune */ }
+    } catch (err) {
+      if (!(err instanceof ScmError)) throw err; // else nothing to prune
+    }
   }
 }
 
@@ -276,6 +280,8 @@ export function cleanQueueState(repo: Repo): number {
   }
   try {
     gitEnv(["worktree", "prune"], scmRootOf(repo));
-  } catch { /* nothing to prune */ }
+  } catch (err) {
+    if (!(err instanceof ScmError)) throw err; // else nothing to prune
+  }
   return n;
 }

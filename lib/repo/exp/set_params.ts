@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { Scalar } from "npm:yaml@^2.9.1";
 import { yaml } from "../../py/yaml_lib.ts";
-import { CairnError, UsageError } from "../../errors.ts";
+import { CairnError, DvcFileSyntaxError, UsageError } from "../../errors.ts";
 import { writeTextAtomic } from "../../fs/atomic_write.ts";
 import { loadYaml } from "../../py/yaml_parse.ts";
 import { getParam, paramsFormat, parseParams } from "../../params/load.ts";
@@ -160,7 +160,9 @@ function yamlScalarText(o: ParamOverride): string {
     // a plain string that YAML reads back as the same string stays as typed
     try {
       if (loadYaml(o.raw, "-S") === v && !o.raw.includes("\n")) return o.raw;
-    } catch { /* quote it below */ }
+    } catch (err) {
+      if (!(err instanceof DvcFileSyntaxError)) throw err; // else quote it below
+    }
   }
   return yamlFlowText(v);
 }

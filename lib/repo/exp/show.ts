@@ -9,8 +9,8 @@ import { openRevision, type Revision, stageOutPath, WORKSPACE } from "../revisio
 import { metricsAt } from "../metrics/show.ts";
 import { paramsAt } from "../params/show.ts";
 import type { FileResult, RevisionResult } from "../metrics/show.ts";
-import { UnknownRevisionError } from "../../errors.ts";
-import { type ExpRef, gitEnv, headSha, listExpRefs, scmRootOf } from "./refs.ts";
+import { CairnError, ignoreNotFound, UnknownRevisionError } from "../../errors.ts";
+import { type ExpRef, gitEnv, headShaIfAny, listExpRefs, scmRootOf } from "./refs.ts";
 import { queueStatus, type QueueStatusRow } from "./queue.ts";
 import { activeWorkspaceRun, readProcInfo } from "./queue_store.ts";
 import { runToolSync } from "../../proc/spawn.ts";
@@ -122,7 +122,10 @@ function revData(
         };
       }
     }
-  } catch { /* a broken stage file: params/metrics still shown */ }
+  } catch (err) {
+    // a broken stage file: params/metrics still shown
+    if (!(err instanceof CairnError)) throw err;
+  }
   return data;
 }
 
@@ -159,10 +162,7 @@ export function describeRevs(repo: Repo, shas: string[]): Map<string, string | n
       if (!tags.has(sha)) tags.set(sha, ref.slice("refs/tags/".length));
     } else if (!branches.has(sha)) branches.set(sha, ref.slice("refs/heads/".length));
   }
-  let head: string | undefined;
-  try {
-    head = headSha(repo);
-  } catch { /* no commits */ }
+  const head = headShaIfAny(repo);
   const sym = runToolSync("git", ["symbolic-ref", "-q", "HEAD"], {
     cwd,
     stdout: "piped",
@@ -374,7 +374,10 @@ function queueRanges(repo: Repo, opts: ExpShowOptions) {
         try {
           const exec = openRepo(join(root, row.info!.wdir ?? "."), { cwd: root });
           r.revs[0].data = revData(exec, WORKSPACE, null, opts.paramDeps);
-        } catch { /* the worktree is being set up or removed: the queued state */ }
+        } catch (err) {
+          // the worktree is being set up or removed: the queued state
+          if (!(err instanceof CairnError)) ignoreNotFound(err);
+        }
       }
       r.executor = { state: "running", name: "dvc-task", local: local(row, root ?? null) };
       push(running, row.baselineRev, r);
@@ -403,10 +406,7 @@ export interface ExpListGroup {
 /** `exp list`: experiments of HEAD (or of every baseline with `all`). */
 export function listExperiments(repo: Repo, opts: { all?: boolean } = {}): ExpListGroup[] {
   const exps = listExpRefs(repo);
-  let head: string | undefined;
-  try {
-    head = headSha(repo);
-  } catch { /* no commits */ }
+  const head = headShaIfAny(repo);
   const bases: string[] = [];
   if (head) bases.push(head);
   if (opts.all) { for (const e of exps) if (!bases.includes(e.baseline)) bases.push(e.baseline); }

@@ -8,7 +8,7 @@
  * A detached worker holds `cairn-worker.lock` (flock) while it lives.
  */
 import { join } from "node:path";
-import { InterruptedError } from "../../errors.ts";
+import { ignoreNotFound, InterruptedError } from "../../errors.ts";
 import { type RepoLock, tryAcquireRepoLock } from "../../fs/repo_lock.ts";
 import type { Repo } from "../repo.ts";
 import type { ReproOptions } from "../reproduce.ts";
@@ -83,7 +83,8 @@ function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return false;
   }
 }
@@ -91,7 +92,8 @@ function exists(path: string): boolean {
 function readText(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
-  } catch {
+  } catch (err) {
+    ignoreNotFound(err);
     return undefined;
   }
 }

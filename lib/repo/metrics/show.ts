@@ -164,7 +164,8 @@ export function readMetricAt(
   let text: string;
   try {
     text = dec.decode(r.bytes);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // the decoder's "not UTF-8"
     return { error: new CairnError(`'${path}' is not valid UTF-8 text`) };
   }
   try {

@@ -70,7 +70,8 @@ function matches(targets: string[], configFile: string, id: string): boolean {
     let re: RegExp;
     try {
       re = new RegExp(`^(?:${t})`);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err; // not a pattern: a prefix
       return id.startsWith(t) || full.startsWith(t);
     }
     return re.test(id) || re.test(full);
