@@ -407,6 +407,15 @@ class Emitter {
     this.column = 0;
   }
 
+  /** The run of line breaks `text[start, end)` inside a scalar (a leading "\n" doubled), then the indent. */
+  writeBreaks(text: string[], start: number, end: number): void {
+    if (text[start] === "\n") this.writeLineBreak();
+    for (const br of text.slice(start, end)) {
+      this.writeLineBreak(br === "\n" ? "\n" : br);
+    }
+    this.writeIndent();
+  }
+
   writeSingleQuoted(text: string[], split: boolean): void {
     this.writeIndicator("'", true);
     let spaces = false;
@@ -429,11 +438,7 @@ class Emitter {
         }
       } else if (breaks) {
         if (ch === null || !BREAKS.includes(ch)) {
-          if (text[start] === "\n") this.writeLineBreak();
-          for (const br of text.slice(start, end)) {
-            this.writeLineBreak(br === "\n" ? "\n" : br);
-          }
-          this.writeIndent();
+          this.writeBreaks(text, start, end);
           start = end;
         }
       } else {
@@ -529,11 +534,7 @@ class Emitter {
         }
       } else if (breaks) {
         if (ch === null || !BREAKS.includes(ch)) {
-          if (text[start] === "\n") this.writeLineBreak();
-          for (const br of text.slice(start, end)) {
-            this.writeLineBreak(br === "\n" ? "\n" : br);
-          }
-          this.writeIndent();
+          this.writeBreaks(text, start, end);
           this.whitespace = false;
           this.indention = false;
           start = end;

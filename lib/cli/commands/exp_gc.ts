@@ -2,16 +2,9 @@
 import type { Command } from "../argparse.ts";
 import { type CliContext, defineCommand, repoFor } from "../context.ts";
 import { CairnError } from "../../errors.ts";
+import type { ExpGcOptions } from "../../repo/exp/gc.ts";
 
-interface GcFlags {
-  workspace?: boolean;
-  allBranches?: boolean;
-  allTags?: boolean;
-  allCommits?: boolean;
-  date?: string;
-  queued?: boolean;
-  force?: boolean;
-}
+type GcFlags = ExpGcOptions & { force?: boolean };
 
 async function confirm(question: string): Promise<boolean> {
   if (!Deno.stdin.isTerminal()) return false;
