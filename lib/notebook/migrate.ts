@@ -389,6 +389,7 @@ async function traceScript(
     const reads = report.suggestedDeps.filter((r) => !ignored(resolve(cwd, r)));
     return { reads, writes: writes.map((w) => relative(cwd, w)) };
   } finally {
+    // best effort: a temp folder; its removal must not mask the trace's result or error
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

@@ -21,7 +21,7 @@ import { which } from "../../lib/sandbox/availability.ts";
 import { SandboxUnavailableError } from "../../lib/sandbox/errors.ts";
 import { explainInputs } from "../../lib/sandbox/explain_inputs.ts";
 import { straceArgs } from "../../lib/sandbox/strace.ts";
-import { InterruptedError } from "../../lib/errors.ts";
+import { ignoreNotFound, InterruptedError } from "../../lib/errors.ts";
 import { passThrough, runPlain } from "../runner_shell/mod.ts";
 
 const TAIL = 64 * 1024;
@@ -117,7 +117,11 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     }
     let inputs;
     if (traceDir) {
-      const text = await Deno.readTextFile(`${traceDir}/trace`).catch(() => "");
+      // no trace file: the program never started
+      const text = await Deno.readTextFile(`${traceDir}/trace`).catch((err) => {
+        ignoreNotFound(err);
+        return "";
+      });
       inputs = explainInputs(text.split("\n"), {
         cwd: req.cwd,
         repoRoot: req.repoRoot,
@@ -134,6 +138,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
       inputs,
     };
   } finally {
+    // best effort: a temp folder; its removal must not mask the stage's result or error
     if (traceDir) await Deno.remove(traceDir, { recursive: true }).catch(() => {});
   }
 }

@@ -267,7 +267,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     args: sbatchArgs(settings),
     what: `stage '${req.stage}'`,
   }).catch(async (e) => {
-    await Deno.remove(script).catch(() => {});
+    await Deno.remove(script).catch(() => {}); // best effort: sbatch's error is the one to see
     throw e;
   });
   live.set(id, req.env);
@@ -338,6 +338,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
       await cancel(id, req.env).catch(() => {});
     }
     if (!live.size) watchTerm(false);
+    // best effort: this job's temp files; their removal must not mask its result or error
     await Deno.remove(script).catch(() => {});
     await Deno.remove(out).catch(() => {});
     await Deno.remove(err).catch(() => {});
