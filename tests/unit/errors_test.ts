@@ -5,6 +5,7 @@ import {
   ConfigFileError,
   ExitCode,
   fsError,
+  ignoreDenied,
   ignoreNotFound,
   NoRemoteError,
   PathExistsError,
@@ -43,4 +44,12 @@ Deno.test("errors: ignoreNotFound lets only a missing path pass", () => {
   assertThrows(() => ignoreNotFound(new Deno.errors.PermissionDenied("no")));
   assertThrows(() => ignoreNotFound(new TypeError("bug")));
   assertThrows(() => ignoreNotFound(new CairnError("other")));
+});
+
+Deno.test("errors: ignoreDenied lets only a denied permission pass", () => {
+  ignoreDenied(new Deno.errors.NotCapable("no env grant"));
+  ignoreDenied(new Deno.errors.PermissionDenied("EACCES"));
+  assertThrows(() => ignoreDenied(new Deno.errors.NotFound("gone")));
+  assertThrows(() => ignoreDenied(new TypeError("bug")));
+  assertThrows(() => ignoreDenied(new CairnError("other")));
 });
