@@ -55,6 +55,13 @@ const O_EXCL = 0o200;
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
 const O_PATH = 0o10000000;
+const O_NOCTTY = 0o400;
+const O_NONBLOCK = 0o4000;
+/**
+ * Objects are opened before their type is known (statx on the fd): a FIFO
+ * planted in the remote must not block the open, nor a tty become ours.
+ */
+const READ_FLAGS = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_NO_SYMLINKS = 0x04;
 const RESOLVE_BENEATH = 0x08;
@@ -472,7 +479,7 @@ export class NativeFs {
     const slash = key.lastIndexOf("/");
     const dir = slash < 0 ? "" : key.slice(0, slash);
     const rel = src.slice(cache.prefix.length);
-    const fd = cache.open(rel, O_RDONLY | O_CLOEXEC);
+    const fd = cache.open(rel, READ_FLAGS);
     if (fd < 0) throw errnoError(-fd, "open", src);
     try {
       if (size === undefined || mode === undefined) {
@@ -501,7 +508,7 @@ export class NativeFs {
   get(key: string, dest: string, inlineMax: number): ItemResult | undefined {
     const cache = this.cache;
     if (!cache || !dest.startsWith(cache.prefix)) return undefined;
-    const fd = this.remote.open(key, O_RDONLY | O_CLOEXEC);
+    const fd = this.remote.open(key, READ_FLAGS);
     if (fd < 0) throw new Deno.errors.NotFound(`${key}: not on the remote`);
     const path = `${this.remote.prefix}${key}`;
     try {
@@ -573,7 +580,7 @@ export class NativeFs {
 
   /** `key`'s bytes, or null when absent. */
   readBytes(key: string): Uint8Array | null {
-    const fd = this.remote.open(key, O_RDONLY | O_CLOEXEC);
+    const fd = this.remote.open(key, READ_FLAGS);
     if (fd < 0) return null;
     const path = `${this.remote.prefix}${key}`;
     try {

@@ -244,8 +244,13 @@ class LocalRemote implements RemoteImpl {
       if (DOTDOT.test(key)) throw new RemoteError(`invalid key '${key}'`);
       return Promise.resolve(this.#native.readBytes(key));
     }
+    if (DOTDOT.test(key)) throw new RemoteError(`invalid key '${key}'`);
     try {
-      return Promise.resolve(Deno.readFileSync(this.#path(key)));
+      // lstat first: a FIFO planted in the remote would block the read forever
+      const { path, info } = this.#guard.checkStat(key);
+      if (!info) return Promise.resolve(null);
+      if (!info.isFile) throw new RemoteError(`${key} is not a file`);
+      return Promise.resolve(Deno.readFileSync(path));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return Promise.resolve(null);
       throw err;

@@ -320,6 +320,28 @@ for (const mode of MODES) {
     }
   });
 
+  Deno.test(`local remote, ${mode.name}: a FIFO planted as an object fails its item, never blocks`, async () => {
+    const w = await world(mode.env);
+    try {
+      const md5 = "f".repeat(32);
+      Deno.mkdirSync(`${w.remoteDir}/files/md5/ff`, { recursive: true });
+      const fifo = `${w.remoteDir}/${key(md5)}`;
+      const mk = new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+      assert(mk.success, "mkfifo");
+      const dest = `${w.store.cacheDir}/files/md5/ff/.dl.tmp`;
+      Deno.mkdirSync(`${w.store.cacheDir}/files/md5/ff`, { recursive: true });
+      for (const inlineMax of [0, 1 << 20]) {
+        const got = await w.remote.get([{ key: key(md5), dest }], { inlineMax });
+        assert(!got[0].ok);
+        if (!got[0].ok) assertMatch(got[0].error.message, /is not a file/);
+      }
+      await assertRejects(() => w.remote.readBytes(key(md5)), Error, "not a file");
+      assertEquals(await w.remote.exists([key(md5)]), [false]);
+    } finally {
+      await w.done();
+    }
+  });
+
   Deno.test(`local remote, ${mode.name}: '..' keys are refused, nothing lands outside`, async () => {
     const w = await world(mode.env);
     try {
