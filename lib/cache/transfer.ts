@@ -19,6 +19,7 @@ import {
   ObjectStore,
 } from "./object_store.ts";
 import type { Remote } from "../plugin/remote.ts";
+import { nativeLand, nativeLandVerified, releaseNativeLand } from "./_native_land.ts";
 import { span, spanAsync } from "../trace.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
 
@@ -272,8 +273,11 @@ interface Work {
 interface PoolHooks {
   /** send one batch; results in order. */
   send(batch: Work[]): Promise<ItemResult[]>;
-  /** success of one item: land it (fetch: verify + rename). Throw to fail it. */
-  done(w: Work, bytes: number, mode?: number, data?: Uint8Array): void;
+  /**
+   * success of one item: land it (fetch: verify + rename). Throw (or reject)
+   * to fail it; a promise: the item completes when it settles.
+   */
+  done(w: Work, bytes: number, mode?: number, data?: Uint8Array): void | Promise<void>;
   /** the item will not be retried (failed for good / missing); clean up. */
   drop?(w: Work): void;
   /** called as an item leaves the queue: fill in what was left out to save memory (key, path). */
@@ -403,53 +407,62 @@ class Pool {
           resolve();
         }
       };
+      // A failed item: fatal, retried later, or failed for good.
+      const settle = (w: Work, r: ItemResult & { ok: false }) => {
+        const wire = r.error;
+        if (wire.fatal) {
+          this.#fatal ??= this.#remote.itemError(wire);
+          fail(w, wire);
+        } else if (
+          wire.transient && !this.#stopped(signal) &&
+          // a corrupted remote copy stays corrupted: one retry rules out the wire
+          w.attempts < (wire.name === "CorruptObject" ? 1 : retries)
+        ) {
+          hooks.drop?.(w);
+          this.#undoPartial(w);
+          const delay = backoff * 2 ** w.attempts * (0.75 + Math.random() / 2);
+          w.attempts++;
+          waiting++;
+          setTimeout(() => {
+            waiting--;
+            queue.push(w);
+            pump();
+            finishIfIdle();
+          }, delay);
+        } else {
+          fail(w, wire);
+        }
+      };
       const pump = () => {
         while (active < jobs && left() && !this.#stopped(signal)) {
           const batch = take();
           active++;
-          this.#send(batch, hooks).then((results) => {
+          this.#send(batch, hooks).then(async (results) => {
+            const failed = (w: Work, err: unknown) =>
+              settle(w, {
+                ok: false,
+                error: {
+                  name: err instanceof CorruptDownload ? "CorruptObject" : "VerifyError",
+                  message: (err as Error).message,
+                  transient: true,
+                },
+              });
+            // landings that finish off the main thread (big downloads): awaited
+            // before the batch leaves `active`, so the end of run() sees them done
+            const landing: Promise<void>[] = [];
             results.forEach((r, i) => {
               const w = batch[i];
-              if (r.ok) {
-                try {
-                  hooks.done(w, r.bytes, r.mode, r.data);
-                  this.#complete(w, r.bytes);
-                  return;
-                } catch (err) {
-                  r = {
-                    ok: false,
-                    error: {
-                      name: err instanceof CorruptDownload ? "CorruptObject" : "VerifyError",
-                      message: (err as Error).message,
-                      transient: true,
-                    },
-                  };
-                }
+              if (!r.ok) return settle(w, r);
+              let p: void | Promise<void>;
+              try {
+                p = hooks.done(w, r.bytes, r.mode, r.data);
+              } catch (err) {
+                return failed(w, err);
               }
-              const wire = r.error;
-              if (wire.fatal) {
-                this.#fatal ??= this.#remote.itemError(wire);
-                fail(w, wire);
-              } else if (
-                wire.transient && !this.#stopped(signal) &&
-                // a corrupted remote copy stays corrupted: one retry rules out the wire
-                w.attempts < (wire.name === "CorruptObject" ? 1 : retries)
-              ) {
-                hooks.drop?.(w);
-                this.#undoPartial(w);
-                const delay = backoff * 2 ** w.attempts * (0.75 + Math.random() / 2);
-                w.attempts++;
-                waiting++;
-                setTimeout(() => {
-                  waiting--;
-                  queue.push(w);
-                  pump();
-                  finishIfIdle();
-                }, delay);
-              } else {
-                fail(w, wire);
-              }
+              if (!p) return this.#complete(w, r.bytes);
+              landing.push(p.then(() => this.#complete(w, r.bytes), (err) => failed(w, err)));
             });
+            if (landing.length) await Promise.all(landing);
             this.report();
           }).finally(() => {
             active--;
@@ -722,10 +735,11 @@ export async function pushObjects(
 
 /**
  * Downloads up to this size may come back from the plugin as bytes (GetOptions):
- * verified in memory, then written here as temp file + rename. Bounds memory in
- * flight to jobs x batch files x this.
+ * verified in memory, then written here (no temp file written by the plugin and
+ * read again to verify it). Bounds memory in flight to jobs x batch files x this
+ * (8 x 64 x 256 KiB = 128 MiB at most; BATCH_BYTES per batch).
  */
-const INLINE_MAX = 16 << 10;
+const INLINE_MAX = BATCH_BYTES / BATCH_FILES;
 
 /** Verify a download's bytes against its md5, then write it into the cache atomically. */
 function landInline(w: Work, data: Uint8Array, tmp: string, remoteName: string): void {
@@ -752,8 +766,29 @@ function landInline(w: Work, data: Uint8Array, tmp: string, remoteName: string):
       `remote '${remoteName}': ${w.key} is corrupted (its content does not match its md5)`,
     );
   }
-  if (!written) write();
-  Deno.renameSync(tmp, w.path);
+  if (written) Deno.renameSync(tmp, w.path);
+  else if (!nativeLand(w.path, data)) {
+    write();
+    Deno.renameSync(tmp, w.path);
+  }
+}
+
+/**
+ * Inline downloads from this size on are verified and written on runtime
+ * threads (nativeLandVerified): smaller ones cost less than the hand-over.
+ */
+const ASYNC_LAND_MIN = 32 << 10;
+
+/** landInline for a big download, its md5 and write off the main thread where possible. */
+async function landBig(w: Work, data: Uint8Array, tmp: string, remoteName: string): Promise<void> {
+  const r = await nativeLandVerified(w.path, data, w.obj.md5.replace(/\.dir$/, ""));
+  if (r === "corrupt") {
+    throw new CorruptDownload(
+      `remote '${remoteName}': ${w.key} is corrupted (its content does not match its md5)`,
+    );
+  }
+  if (r === undefined) landInline(w, data, tmp, remoteName);
+  w.tmp = undefined;
 }
 
 /** md5 check of a downloaded temp file against the object's name (§5.1, §5.2). */
@@ -825,6 +860,9 @@ export async function fetchObjects(
     done: (w, bytes, mode, data) => {
       const tmp = w.tmp!;
       if (data) {
+        if (data.length >= ASYNC_LAND_MIN && !w.obj.legacy) {
+          return landBig(w, data, tmp, remote.name);
+        }
         landInline(w, data, tmp, remote.name);
         w.tmp = undefined;
         return;
@@ -885,6 +923,7 @@ export async function fetchObjects(
     await spanAsync("fetch: download", () => pool.run(todo, hooks));
   } finally {
     off();
+    releaseNativeLand();
   }
   const r = pool.result;
   const isCorrupt = (f: FailedObject) => f.wire.name === "CorruptObject";

@@ -19,6 +19,7 @@ import {
   type TransferProgress,
   transferRunCache,
 } from "../../../lib/cache/transfer.ts";
+import { setNativeLandForTests } from "../../../lib/cache/_native_land.ts";
 import { openRemote, type Remote } from "../../../lib/plugin/remote.ts";
 import { PluginRegistry } from "../../../lib/plugin/registry.ts";
 import { PluginPermissionError } from "../../../lib/plugin/loader.ts";
@@ -346,5 +347,54 @@ Deno.test("a permission failure stops the transfer with the plugin's error", asy
     Deno.removeSync(outside.cacheDir, { recursive: true });
   } finally {
     cleanup(env);
+  }
+});
+
+Deno.test("inline downloads, small and big, native and Deno landing: verified, 0444, corrupt ones kept out", async () => {
+  for (const native of [true, false]) {
+    setNativeLandForTests(native);
+    const env = setup();
+    try {
+      // 1 KiB objects are landed on the main thread, 100 KiB ones on runtime threads
+      const objs: TransferObject[] = [];
+      const datas = new Map<string, Uint8Array>();
+      for (const [i, size] of [1024, 100 << 10, 1024, 100 << 10, 100 << 10].entries()) {
+        const data = new Uint8Array(size).fill(i + 1);
+        const md5 = md5Bytes(data);
+        env.src.addBytes(data, md5);
+        objs.push({ md5, legacy: false });
+        datas.set(md5, data);
+      }
+      await withRemote(env, {}, async (r) => {
+        assertEquals((await pushObjects(env.src, r, objs)).transferred.length, 5);
+      });
+      // the remote's copies of one small and one big object go bad (same size)
+      for (const bad of [objs[2], objs[3]]) {
+        const p = `${env.store}/files/md5/${bad.md5.slice(0, 2)}/${bad.md5.slice(2)}`;
+        Deno.chmodSync(p, 0o644);
+        const d = Deno.readFileSync(p);
+        d[d.length - 1] ^= 1;
+        Deno.writeFileSync(p, d);
+      }
+      await withRemote(env, {}, async (r) => {
+        const res = await fetchObjects(env.dst, r, objs, { backoffMs: 1, retries: 1 });
+        assertEquals(res.failed.map((f) => f.md5).sort(), [objs[2].md5, objs[3].md5].sort());
+        assertEquals(res.corrupt.map((c) => c.md5).sort(), [objs[2].md5, objs[3].md5].sort());
+        assertEquals(res.transferred.length, 3);
+      });
+      for (const [i, o] of objs.entries()) {
+        const path = env.dst.pathFor(o.md5);
+        if (i === 2 || i === 3) {
+          assertEquals(env.dst.has(o.md5), false);
+          continue;
+        }
+        assertEquals(Deno.readFileSync(path), datas.get(o.md5));
+        assertEquals(Deno.statSync(path).mode! & 0o777, 0o444);
+      }
+      assertEquals(tmpFiles(`${env.base}/dst`), []);
+    } finally {
+      setNativeLandForTests(true);
+      cleanup(env);
+    }
   }
 });
