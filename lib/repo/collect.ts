@@ -359,8 +359,9 @@ export function collectTarget(
   const rel = (p: string) => {
     try {
       return repoRelative(repo, resolve(repo.cwd, p));
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (!(err instanceof CairnError)) throw err;
+      return undefined; // outside the repository
     }
   };
   if (opts.recursive) {

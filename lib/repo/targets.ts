@@ -9,6 +9,7 @@ import { buildGraph, reachable } from "../pipeline/graph.ts";
 import type { Stage } from "../stage/types.ts";
 import { allOutputs, collectStages, collectTarget, type OutputOf } from "./collect.ts";
 import { type Repo, repoRelative } from "./repo.ts";
+import { CairnError } from "../errors.ts";
 
 export interface TargetOptions {
   /** targets are directories: every stage file below them. */
@@ -49,8 +50,8 @@ export function selectOutputs(repo: Repo, targets: string[], opts: TargetOptions
     let rel: string | undefined;
     try {
       rel = repoRelative(repo, resolve(repo.cwd, t.replace(/\/+$/, "")));
-    } catch {
-      rel = undefined;
+    } catch (err) {
+      if (!(err instanceof CairnError)) throw err; // outside the repository: not an output path
     }
     const direct = rel !== undefined && !opts.recursive && !opts.withDeps
       ? all.filter((o) => o.rel === rel)
