@@ -844,6 +844,12 @@ export async function fetchObjects(
     return { obj: o, key: remoteKey(o), path, attempts: 0 };
   };
   const hooks: PoolHooks = {
+    // file objects' key and path are filled in as they are sent: ~150 bytes less
+    // per queued object (1M-file fetches)
+    prepare: (w) => {
+      if (!w.key) w.key = remoteKey(w.obj);
+      if (!w.path) w.path = odb.pathFor(w.obj.md5, { legacy: w.obj.legacy });
+    },
     send: (batch) => {
       for (const w of batch) {
         const dir = w.path.slice(0, w.path.lastIndexOf("/"));
@@ -916,7 +922,7 @@ export async function fetchObjects(
       if (v === "ok") present.push(o);
       else {
         if (v === "corrupt") pool.result.corrupt.push(corruptLocal(odb, o)); // fetched again
-        todo.push(prepare(o));
+        todo.push({ obj: o, key: "", path: "", attempts: 0 });
       }
     }
     pool.addTotal(todo.length);
