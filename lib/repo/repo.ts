@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve } from "../path.ts";
 import { CairnError, NotARepoError } from "../errors.ts";
 import { type Config, configBool, loadConfig } from "../config/config.ts";
 import { workTreeTop } from "../scm/toplevel.ts";
+import { guardDvcDirs } from "./dvc_dir_guard.ts";
 
 export interface Repo {
   /** absolute path of the directory holding `.dvc/`. */
@@ -59,6 +60,8 @@ export function openRepo(path?: string, opts: OpenRepoOptions = {}): Repo {
       { hint: "run 'git init' there, or 'cairn config core.no_scm true'" },
     );
   }
+  // before any verb takes the lock or opens the state index in .dvc/tmp
+  guardDvcDirs(root, scmRoot);
   return {
     root,
     dvcDir,
