@@ -26,6 +26,8 @@ export function isDir(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
   } catch {
+    // a probe, also of folders above the repository (findRoot): one that cannot
+    // be looked at (missing, no permission, a loop) is not a folder to use
     return false;
   }
 }
