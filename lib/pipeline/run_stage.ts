@@ -25,14 +25,14 @@ import {
   runnerRequires,
   runnerShortName,
 } from "../plugin/runner_api.ts";
-import { requireSandbox, which } from "../sandbox/availability.ts";
-import { landlockRefusal } from "../sandbox/landlock.ts";
-import { parseDenoCommand } from "../sandbox/deno_args.ts";
 import { SandboxGrantError, SandboxUnavailableError } from "../sandbox/errors.ts";
 import type { InputsReport } from "../sandbox/explain_inputs.ts";
 import type { SandboxPolicy, SandboxSpec } from "../sandbox/grants.ts";
 import { sandboxOptionsForStage, type StageSandboxOptions } from "../sandbox/stage_options.ts";
-import { formatViolations, type Violation } from "../sandbox/violations.ts";
+import type { Violation } from "../sandbox/violations.ts";
+// the text alone: the sandbox backends (availability, Landlock, Deno's flags) load
+// below only for a stage that needs them, not for every plain stage (issue 16)
+import { formatViolations } from "../sandbox/violation_text.ts";
 import { type OutputSink, StageCmdFailedError } from "./run_command.ts";
 import { chosenRunner, stageMetaRunner } from "./runner_choice.ts";
 
@@ -207,7 +207,9 @@ async function planCommand(
         } (cairn runners list); a project adds one under plugins: in .dvc/cairn.yaml`,
       );
     }
-  } else if (sb.policy !== "off" && parseDenoCommand(cmd)) {
+  } else if (
+    sb.policy !== "off" && (await import("../sandbox/deno_args.ts")).parseDenoCommand(cmd)
+  ) {
     spec = reg.runner("deno");
   }
   spec ??= reg.runner("shell");
@@ -272,10 +274,13 @@ export async function checkStagesRunnable(
       }
     }
   }
+  if (needs.size === 0) return;
+  const { requireSandbox, which } = await import("../sandbox/availability.ts");
   for (const [prog, who] of needs) {
     if (prog === "bwrap") {
       // bwrap or, when it does not work here, Landlock: refuse now what Landlock cannot honour.
       const a = await requireSandbox({ stage: who.stage });
+      const { landlockRefusal } = await import("../sandbox/landlock.ts");
       for (const c of a.backend === "landlock" ? confined : []) {
         const no = landlockRefusal(c.grants, { trace: opts.explainInputs });
         if (no) throw new SandboxGrantError(c.stage, no.why, no.hint);

@@ -4,8 +4,7 @@
  * plugin's failures into CairnErrors that name the plugin. Needs
  * `--unstable-worker-options` (deno.json: "unstable": ["worker-options"]).
  */
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, fromFileUrl as fileURLToPath } from "../path.ts";
 import { CairnError, ConfigError } from "../errors.ts";
 import {
   BUILTIN_ONLY_KINDS,

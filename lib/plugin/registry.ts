@@ -3,7 +3,7 @@
  * any a project names by path in its config. Finds the remote plugin for a URL
  * by its scheme; a URL without a scheme is a local-folder remote.
  */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "../path.ts";
 import { toFileUrl } from "./_file_url.ts";
 import { CairnError, ConfigError } from "../errors.ts";
 import { type PluginSpec, readManifest } from "./loader.ts";

@@ -10,8 +10,7 @@
  *     code (hermetic), write = outs + write grants, net/env = the grants, and
  *     never `run` (a child process would escape Deno's permissions).
  */
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, fromFileUrl as fileURLToPath } from "../path.ts";
 import { CairnError } from "../errors.ts";
 import { builtinLoader } from "./builtins.ts";
 import { PluginPermissionError, type PluginSpec, startPlugin } from "./loader.ts";

@@ -13,7 +13,7 @@
  * symlink checkouts keep working), links inside writable folders that lead
  * elsewhere are refused.
  */
-import * as path from "node:path";
+import * as path from "../path.ts";
 import { SandboxGrantError } from "./errors.ts";
 import { filterEnv, type ResolvedGrants } from "./grants.ts";
 import type { OutDecl } from "./bwrap.ts";

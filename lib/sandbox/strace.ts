@@ -10,7 +10,7 @@
  *   `123   mkdir("sub", 0777)                = -1 EROFS (Read-only file system)`
  * and may be split by `<unfinished ...>` / `<... openat resumed>` under -f.
  */
-import * as path from "node:path";
+import * as path from "../path.ts";
 
 export interface NetAddress {
   family: "inet" | "inet6" | "unix";

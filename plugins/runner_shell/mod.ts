@@ -13,8 +13,11 @@ import type {
   RunnerResult,
 } from "../../lib/plugin/runner_api.ts";
 import { runCommand, StageCmdFailedError } from "../../lib/pipeline/run_command.ts";
-import { runSandboxed } from "../../lib/sandbox/run_sandboxed.ts";
-import { explainInputs, traceInputs } from "../../lib/sandbox/explain_inputs.ts";
+
+// The sandbox and strace layers (~90 KB of modules, node:path) load only for a
+// stage that needs them, not for every plain stage (issue 16).
+const sandboxLayer = () => import("../../lib/sandbox/run_sandboxed.ts");
+const explainLayer = () => import("../../lib/sandbox/explain_inputs.ts");
 
 /** Write to one of cairn's own streams, as an inherited descriptor would. */
 export function passThrough(fd: { writeSync(p: Uint8Array): number }) {
@@ -56,6 +59,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
   const out = outputOf(io);
   if (req.policy === "off") {
     if (!req.explainInputs) return await runPlain(req, io);
+    const { traceInputs } = await explainLayer();
     const r = await traceInputs(req.cmd, {
       cwd: req.cwd,
       repoRoot: req.repoRoot,
@@ -70,6 +74,7 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     return { exitCode: r.exitCode, violations: [], traced: true, inputs: r.report };
   }
   let trace: string | undefined;
+  const { runSandboxed } = await sandboxLayer();
   const r = await runSandboxed(req.cmd, {
     cwd: req.cwd,
     env: req.env,
@@ -85,18 +90,16 @@ async function run(req: RunnerRequest, io?: RunnerIo): Promise<RunnerResult> {
     trace: req.explainInputs ? true : "auto",
     onTrace: req.explainInputs ? (t) => (trace = t) : undefined,
   });
-  return {
-    exitCode: r.exitCode,
-    violations: r.violations,
-    traced: r.traced,
-    inputs: trace === undefined ? undefined : explainInputs(trace.split("\n"), {
+  const inputs = trace === undefined
+    ? undefined
+    : (await explainLayer()).explainInputs(trace.split("\n"), {
       cwd: req.cwd,
       repoRoot: req.repoRoot,
       cacheDir: req.cacheDir,
       deps: req.deps,
       outs: req.outs,
-    }),
-  };
+    });
+  return { exitCode: r.exitCode, violations: r.violations, traced: r.traced, inputs };
 }
 
 export const create: CreateRunner = (): RunnerImpl => ({

@@ -132,7 +132,7 @@ for (const [command, verb] of Object.entries(VERBS)) {
 }
 
 Deno.test("the sandbox check sees a backend module (it can fail)", () => {
-  const loaded = staticClosure(info, ["lib/pipeline/run_stage.ts"]);
+  const loaded = staticClosure(info, ["lib/sandbox/run_sandboxed.ts"]);
   assert(loaded.has(new URL("lib/sandbox/availability.ts", ROOT).href));
 });
 
@@ -185,4 +185,33 @@ Deno.test("a no-op 'cairn repro' loads no checkout, run-cache or process module"
   const stagePart = staticClosure(info, ["lib/repo/_repro_stage.ts"]);
   assert(stagePart.has(new URL("lib/cache/checkout.ts", ROOT).href));
   assert(stagePart.has(new URL("lib/cache/run_cache.ts", ROOT).href));
+});
+
+// A repro that runs plain shell stages loads the stage part, the runner layer
+// and the shell runner: no Node-compat there either (node:path/node:url cost
+// ~15 ms of CPU on every such run), and no sandbox backend (bwrap, Landlock,
+// availability probes: ~140 KB of modules) unless a stage runs sandboxed.
+Deno.test("running a plain shell stage loads no Node-compat or sandbox backend module", () => {
+  const loaded = staticClosure(info, [
+    "lib/repo/_repro_stage.ts",
+    "lib/pipeline/run_stage.ts",
+    "plugins/runner_shell/mod.ts",
+  ]);
+  const nodeModules = [...loaded].filter((s) => s.startsWith("node:") && s !== "node:sqlite");
+  assertEquals(nodeModules, [], "node: modules on a shell stage's path");
+  const backends = [
+    "availability.ts",
+    "landlock.ts",
+    "landlock_launcher.ts",
+    "bwrap.ts",
+    "run_sandboxed.ts",
+    "strace.ts",
+  ].filter((f) => loaded.has(new URL(`lib/sandbox/${f}`, ROOT).href));
+  assertEquals(backends, [], "sandbox backends on a plain stage's path");
+  // (it can fail: the sandboxed path reaches them)
+  assert(
+    staticClosure(info, ["lib/sandbox/run_sandboxed.ts"]).has(
+      new URL("lib/sandbox/landlock.ts", ROOT).href,
+    ),
+  );
 });
