@@ -97,8 +97,11 @@ const ERRNO_NAMES: Record<number, string> = {
   122: "EDQUOT",
 };
 
-/** Folders kept open per tree (fan-out folders: 256 + a few); all closed past it. */
-const MAX_DIRS = 600;
+/**
+ * Folders kept open per tree (one layout's fan-out: 256 + a few); all closed past it. Two
+ * trees x two instances stay well under a soft RLIMIT_NOFILE of 1024.
+ */
+const MAX_DIRS = 300;
 
 const encoder = new TextEncoder();
 
