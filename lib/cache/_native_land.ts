@@ -10,27 +10,31 @@
  * filesystem without O_TMPFILE, or on any failed call, `nativeLand` returns
  * false with nothing left behind and the caller writes the object the Deno way
  * (which succeeds or throws the error the user should see: ENOSPC, EACCES...).
+ * `nativeVerifyFile`: the md5 check of a big download the plugin copied, read
+ * and hashed on Deno's runtime threads, so verification uses both cores.
  */
 import { openNative } from "../native_lib.ts";
 import {
   AT_EMPTY_PATH,
+  AT_FDCWD,
   cString,
   DirFd,
   LIBC_FILE_CALLS,
   O_CLOEXEC,
   O_DIRECTORY,
+  O_RDONLY,
   O_WRONLY,
   pathBuffer,
 } from "../fs/native_fd.ts";
 import { processUmask } from "./link.ts";
 
 const SYMBOLS = {
-  ...LIBC_FILE_CALLS, // writes here: at most the inline limit of a download (<= 1 MiB)
+  ...LIBC_FILE_CALLS, // writes here: at most the inline limit of a download (16 KiB)
   linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
-  // on a runtime thread: a big object's bytes go to the kernel while the main thread goes on
-  writeAsync: {
-    name: "write",
+  // on a runtime thread: a big download is read for its md5 while the main thread goes on
+  readAsync: {
+    name: "read",
     parameters: ["i32", "buffer", "usize"],
     result: "isize",
     nonblocking: true,
@@ -181,45 +185,51 @@ async function md5Async(data: Uint8Array): Promise<string | undefined> {
   return hex;
 }
 
-/**
- * `nativeLand` for a big download not verified yet: its md5 is computed and
- * its bytes written on runtime threads (at most one per core at a time), so
- * verifying and writing large objects is spread over both cores instead of
- * queueing on the main thread. "corrupt": the bytes do not hash to `md5`
- * (nothing written); undefined: nothing done, the caller verifies and writes
- * the plain way.
- */
-export function nativeLandVerified(
-  path: string,
-  data: Uint8Array,
-  md5: string,
-): Promise<"ok" | "corrupt" | undefined> {
-  return slot(async () => {
-    const got = await md5Async(data);
-    if (got === undefined) return undefined;
-    if (got !== md5) return "corrupt";
-    return await landAsync(path, data) ? "ok" : undefined;
-  });
-}
+/** Read buffers of the async verifications, one per slot in use (grown to the largest file). */
+const buffers: Uint8Array[] = [];
+const fileName = pathBuffer();
 
-async function landAsync(path: string, data: Uint8Array): Promise<boolean> {
-  if (!usable) return false;
-  const l = load();
-  if (!l) return false;
-  const fd = openUnnamed(l, path);
-  if (fd < 0) return false;
-  let ok = true;
-  for (let w = 0; w < data.length;) {
-    const r = Number(
-      await l.writeAsync(fd, w === 0 ? data : data.subarray(w), BigInt(data.length - w)),
-    );
-    if (r <= 0) {
-      ok = false;
-      break;
+/**
+ * Whether the downloaded file `path` (`size` bytes, at most `maxBytes`) hashes
+ * to `md5`, read and hashed on runtime threads (at most one per core at a
+ * time): a copy the plugin wrote is verified on both cores. undefined: not
+ * done here (no libc or OpenSSL, a read error, a size other than announced);
+ * the caller verifies the plain way, which reports errors with the path.
+ */
+export function nativeVerifyFile(
+  path: string,
+  size: number,
+  md5: string,
+): Promise<boolean | undefined> {
+  return slot(async () => {
+    const l = load();
+    if (!l) return undefined;
+    const name = cString(path, fileName);
+    if (!name) return undefined;
+    const fd = l.openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return undefined;
+    let buf = buffers.pop() ?? new Uint8Array(0);
+    if (buf.length < size + 1) buf = new Uint8Array(size + 1);
+    let n = 0;
+    try {
+      // one byte more than announced: a file that grew is left to the caller
+      while (n <= size) {
+        const r = Number(await l.readAsync(fd, buf.subarray(n), BigInt(buf.length - n)));
+        if (r < 0) return undefined;
+        if (r === 0) break;
+        n += r;
+      }
+    } finally {
+      l.close(fd);
     }
-    w += r;
-  }
-  return finish(l, fd, path, ok);
+    try {
+      if (n !== size) return undefined;
+      const got = await md5Async(buf.subarray(0, n));
+      return got === undefined ? undefined : got === md5;
+    } finally {
+      buffers.push(buf);
+    }
+  });
 }
 
 /** Tests: take the Deno path (false) or try the native one again (true). */

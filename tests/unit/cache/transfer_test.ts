@@ -350,12 +350,13 @@ Deno.test("a permission failure stops the transfer with the plugin's error", asy
   }
 });
 
-Deno.test("inline downloads, small and big, native and Deno landing: verified, 0444, corrupt ones kept out", async () => {
+Deno.test("downloads, small (inline) and big (verified off the main thread), native and Deno landing: verified, 0444, corrupt ones kept out", async () => {
   for (const native of [true, false]) {
     setNativeLandForTests(native);
     const env = setup();
     try {
-      // 1 KiB objects are landed on the main thread, 100 KiB ones on runtime threads
+      // 1 KiB objects come back as bytes (landed here), 100 KiB ones as files (verified on
+      // runtime threads)
       const objs: TransferObject[] = [];
       const datas = new Map<string, Uint8Array>();
       for (const [i, size] of [1024, 100 << 10, 1024, 100 << 10, 100 << 10].entries()) {
