@@ -54,6 +54,11 @@ export interface HashFilesOptions {
    */
   parallelMinFiles?: number;
   parallelMinBytes?: number;
+  /**
+   * Every file is under this directory (absolute): when the state holds
+   * nothing under it, the files are not looked up one by one.
+   */
+  under?: string;
   /** batch size and main-thread share of a parallel job */
   tuning?: ParallelTuning;
   /**
@@ -125,7 +130,8 @@ export async function hashFiles(
 
   let fromState = 0;
   const todo: number[] = [];
-  if (opts.state) {
+  // A first add of 1M files skips the lookup: its paths alone were ~130 MB.
+  if (opts.state && (opts.under === undefined || opts.state.hasAnyUnder(opts.under))) {
     const state = opts.state;
     const hits = span("state lookup", () => state.lookupMany(files.map((f) => f.abs), files));
     for (let i = 0; i < n; i++) {

@@ -165,7 +165,7 @@ async function hashWalked(w: Walked, opts: HashPathOptions): Promise<DirHashResu
   // 1M-file add wrote 530 MB to the index's WAL (25x the 100k figure) where
   // key order writes 220 MB.
   const sorted = span("sort", () => inListingOrder(w.files));
-  const r = await spanAsync("hash files", () => hashFiles(sorted, opts));
+  const r = await spanAsync("hash files", () => hashFiles(sorted, { ...opts, under: w.dir }));
   const result = span("dir listing", () => dirResult(sorted, r));
   if (opts.state) {
     // Remember the dir hash under its tree digest, unless a file changed

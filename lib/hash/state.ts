@@ -53,6 +53,7 @@ export class StateIndex {
   #db: DatabaseSync | undefined;
   #get!: StatementSync;
   #range!: StatementSync;
+  #any!: StatementSync;
   #put!: StatementSync;
   #del!: StatementSync;
   #getDir!: StatementSync;
@@ -113,6 +114,7 @@ export class StateIndex {
         "SELECT path, ino, mtime, size, md5 FROM hashes WHERE path >= ? AND path < ?",
       );
       returnArrays(this.#range);
+      this.#any = db.prepare("SELECT 1 FROM hashes WHERE path >= ? AND path < ? LIMIT 1");
       this.#put = db.prepare(
         "INSERT OR REPLACE INTO hashes (path, ino, mtime, size, md5) VALUES (?, ?, ?, ?, ?)",
       );
@@ -182,6 +184,15 @@ export class StateIndex {
         ? row[3]
         : undefined;
     }, undefined);
+  }
+
+  /**
+   * Whether any file under directory `dir` (absolute) is recorded: when not
+   * (a first add), a caller can skip making the paths of a big batch lookup.
+   */
+  hasAnyUnder(dir: string): boolean {
+    const below = dir.endsWith("/") ? dir.slice(0, -1) : dir; // "/" too
+    return this.#guard(() => this.#any.get(below + "/", below + "0") !== undefined, true);
   }
 
   /** Batch lookup; result[i] belongs to paths[i]. */

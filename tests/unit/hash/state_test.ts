@@ -34,6 +34,8 @@ Deno.test("state: hit only while (inode, mtime, size) match", () => {
     const stamps2 = twice.map((_, i) => stamp(i < 200 ? i : i === 200 ? 3 : i === 201 ? 4 : 0));
     const got2 = s.lookupMany(twice, stamps2);
     assertEquals(Array.from(got2.slice(198)), ["h198", "h199", "h3", undefined, undefined]);
+    assert(s.hasAnyUnder("/a/d") && s.hasAnyUnder("/a") && s.hasAnyUnder("/"));
+    assert(!s.hasAnyUnder("/a/e") && !s.hasAnyUnder("/a/d/1") && !s.hasAnyUnder("/b"));
     // an empty subtree (a first add): nothing found
     const fresh = paths.map((p) => p.replace("/a/d/", "/a/e/"));
     assertEquals(s.lookupMany(fresh, fresh.map((_, i) => stamp(i))).filter(Boolean), []);
