@@ -219,11 +219,11 @@ function isImport(stage: Stage): boolean {
 async function reproduceStage(
   st: RunState,
   stage: Stage,
+  address: string,
   planPos: number,
   force: boolean,
   env?: Record<string, string>,
 ): Promise<StageOutcomeStatus> {
-  const address = addressing(st.repo, stage);
   if (stage.frozen && !isImport(stage)) st.emit({ type: "frozen", address });
   if (!force) {
     const changed = await spanAsync(
@@ -248,13 +248,13 @@ function checkMissingInputs(repo: Repo, graph: StageGraph, plan: number[]): void
   for (const i of plan) {
     const stage = graph.stages[i];
     if (stage.frozen || commandLines(stage.cmd).length === 0) continue;
-    const producers = new Set<string>();
-    for (const u of graph.upstream[i]) {
-      for (const o of graph.stages[u].outs) producers.add(pathKey(graph.stages[u], o.path));
-    }
+    // what upstream stages produce: only looked at for a path that is missing (rare)
     const produced = (key: string) => {
-      for (const p of producers) {
-        if (p === key || key.startsWith(p + "/") || p.startsWith(key + "/")) return true;
+      for (const u of graph.upstream[i]) {
+        for (const o of graph.stages[u].outs) {
+          const p = pathKey(graph.stages[u], o.path);
+          if (p === key || key.startsWith(p + "/") || p.startsWith(key + "/")) return true;
+        }
       }
       return false;
     };
@@ -430,7 +430,14 @@ export async function reproduce(
       async (pos, ctx) => {
         if (jobs === 1 && previousChanged) st.emit({ type: "separator" });
         previousChanged = false;
-        const s = await reproduceStage(st, graph.stages[plan[pos]], pos, ctx.force, ctx.env);
+        const s = await reproduceStage(
+          st,
+          graph.stages[plan[pos]],
+          outcomes[pos].address,
+          pos,
+          ctx.force,
+          ctx.env,
+        );
         outcomes[pos].status = s;
         const changed = s !== "unchanged";
         previousChanged = changed;
