@@ -224,7 +224,9 @@ export async function startPlugin(
 ): Promise<PluginHandle> {
   // Native code is beyond Deno's permissions: only cairn's own plugins get it (trusted or not).
   for (const k of BUILTIN_ONLY_KINDS) {
-    if (!spec.builtin && (spec.manifest.permissions[k] ?? []).length) {
+    if (
+      !spec.builtin && (spec.manifest.permissions[k] ?? []).length + (opts.grants?.[k] ?? []).length
+    ) {
       throw new ConfigError(
         `plugin manifest in '${spec.source}' is invalid: ${builtinOnlyReason(k)}`,
       );

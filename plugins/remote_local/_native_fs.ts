@@ -66,6 +66,8 @@ const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_NO_SYMLINKS = 0x04;
 const RESOLVE_BENEATH = 0x08;
 const RESOLVE = BigInt(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+/** the roots themselves: absolute real paths, so no BENEATH, but no link followed either. */
+const RESOLVE_ROOT = BigInt(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 /** STATX_TYPE | STATX_MODE | STATX_SIZE */
@@ -144,16 +146,19 @@ class Tree {
     if (this.#fd >= 0) return this.#fd;
     const f = this.fs;
     const flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    // The root is a real path (symlinks resolved when granted): a plain open.
-    let fd = f.l.openat(AT_FDCWD, f.cstr(this.path, 0), flags, 0);
-    if (fd < 0 && f.errno() === ENOENT && create) {
+    // The root is a real path (symlinks resolved when granted): opened again (after
+    // it was removed) without following any, so a symlink put in its place is refused.
+    let fd = f.openat2(AT_FDCWD, this.path, flags, 0, RESOLVE_ROOT);
+    if (fd === -ENOENT && create) {
       Deno.mkdirSync(this.path, { recursive: true });
-      fd = f.l.openat(AT_FDCWD, f.cstr(this.path, 0), flags, 0);
+      fd = f.openat2(AT_FDCWD, this.path, flags, 0, RESOLVE_ROOT);
     }
     if (fd < 0) {
-      const e = f.errno();
-      if (e === ENOENT && !create) return -ENOENT;
-      throw errnoError(e, "open", this.path);
+      if (fd === -ENOENT && !create) return -ENOENT;
+      if (fd === -ELOOP) {
+        throw new SymlinkRefusedError(this.path, ".", this.path);
+      }
+      throw errnoError(-fd, "open", this.path);
     }
     this.#fd = fd;
     return fd;
@@ -208,8 +213,11 @@ class Tree {
       const parent = this.dir(slash < 0 ? "" : rel.slice(0, slash), true);
       const base = rel.slice(slash + 1);
       // one name relative to a folder reached without symlinks: nothing is followed
-      if (f.l.mkdirat(parent, f.cstr(base, 0), 0o777) !== 0 && f.errno() !== EEXIST) {
-        throw errnoError(f.errno(), "mkdir", `${this.prefix}${rel}`);
+      if (f.l.mkdirat(parent, f.cstr(base, 0), 0o777) !== 0) {
+        const e = f.errno();
+        // a kept parent fd of a folder removed since: start again from the path
+        if (e === ENOENT && this.dropIfRemoved(parent)) return this.#dir(rel, create);
+        if (e !== EEXIST) throw errnoError(e, "mkdir", `${this.prefix}${rel}`);
       }
       fd = f.openat2(parent, base, flags, 0);
     }
@@ -217,6 +225,13 @@ class Tree {
     if (this.#dirs.size >= MAX_DIRS) this.closeDirs();
     this.#dirs.set(rel, fd);
     return fd;
+  }
+
+  /** Whether kept fd `fd` is of a folder since removed; then every kept fd is dropped. */
+  dropIfRemoved(fd: number): boolean {
+    if (this.fs.linkCount(fd) !== 0) return false;
+    this.reset();
+    return true;
   }
 
   /** Close every fd kept: folders are opened again from the path (one was removed). */
@@ -321,17 +336,19 @@ export class NativeFs {
   cstr(s: string, i: number): Uint8Array {
     const into = this.#names[i];
     if (s.length * 3 >= into.length) throw new RemoteError(`path too long: '${s}'`);
+    // a NUL would end the name early: another object's name (the Deno path refuses it too)
+    if (s.includes("\0")) throw new RemoteError(`invalid key '${s.replaceAll("\0", "\\0")}'`);
     const n = encoder.encodeInto(s, into).written;
     into[n] = 0;
     return into;
   }
 
   /** openat2 below `dirfd` with the RESOLVE flags; the fd or -errno. */
-  openat2(dirfd: number, rel: string, flags: number, mode: number): number {
+  openat2(dirfd: number, rel: string, flags: number, mode: number, resolve = RESOLVE): number {
     const how = this.#how;
     how[0] = BigInt(flags);
     how[1] = BigInt(mode);
-    how[2] = RESOLVE;
+    how[2] = resolve;
     const r = Number(
       this.l.syscall(SYS_OPENAT2, BigInt(dirfd), this.cstr(rel, 0), this.#howBytes, 24n),
     );
@@ -547,13 +564,17 @@ export class NativeFs {
   }
 
   /** lstat of `key`'s last component in its folder: [mode] or undefined when absent. */
-  #lstatKey(key: string): number | undefined {
+  #lstatKey(key: string, retry = true): number | undefined {
     const slash = key.lastIndexOf("/");
     const dfd = this.remote.dir(slash < 0 ? "" : key.slice(0, slash), false);
     if (dfd < 0) return undefined;
     const name = this.cstr(key.slice(slash + 1), 1);
     if (this.l.statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_WANTED, this.#stx) !== 0) {
       const e = this.errno();
+      // a kept folder fd of a folder removed since (gc, another writer): look again by path
+      if (e === ENOENT && retry && this.remote.dropIfRemoved(dfd)) {
+        return this.#lstatKey(key, false);
+      }
       if (e === ENOENT || e === ENOTDIR) return undefined;
       throw errnoError(e, "stat", `${this.remote.prefix}${key}`);
     }

@@ -433,3 +433,91 @@ Deno.test("local remote, libc: the plugin itself keeps cache paths inside the ca
     await w.done();
   }
 });
+
+Deno.test("local remote, both paths: a key with a NUL byte is refused, no other object is touched", async () => {
+  for (const mode of MODES) {
+    const w = await world(mode.env);
+    try {
+      await w.remote.writeBytes("runs/aa/ab", new Uint8Array([1]));
+      await assertRejects(() => w.remote.writeBytes("runs/aa/ab\0cd", new Uint8Array([2])));
+      const rm = await w.remote.remove(["runs/aa/ab\0cd"]);
+      assert(!rm[0].ok, mode.name);
+      assertEquals(await w.remote.readBytes("runs/aa/ab"), new Uint8Array([1]), mode.name);
+      assertEquals(tree(w.remoteDir), ["runs/aa/ab"], mode.name);
+    } finally {
+      await w.done();
+    }
+  }
+});
+
+Deno.test("local remote, libc: a fan-out folder removed and made again by someone else is seen", async () => {
+  // exists/remove reach objects through kept folder fds: one of a folder since removed
+  // must not answer "absent" for the new folder's objects (cloud gc, shared remotes).
+  const w = await world();
+  try {
+    assertEquals(w.remote.info.fastPath, "openat2");
+    const o = addObject(w.store, bytes(900, 4));
+    await pushObjects(w.store, w.remote, [o]);
+    assertEquals(await w.remote.exists([key(o.md5)]), [true]);
+    const dir = `${w.remoteDir}/files/md5/${o.md5.slice(0, 2)}`;
+    const copy = Deno.readFileSync(`${dir}/${o.md5.slice(2)}`);
+    Deno.removeSync(dir, { recursive: true });
+    Deno.mkdirSync(dir);
+    Deno.writeFileSync(`${dir}/${o.md5.slice(2)}`, copy);
+    assertEquals(await w.remote.exists([key(o.md5)]), [true]);
+    const rm = await w.remote.remove([key(o.md5)]);
+    assert(rm[0].ok);
+    assertEquals(tree(w.remoteDir), []);
+  } finally {
+    await w.done();
+  }
+});
+
+Deno.test("local remote, libc: a remote folder replaced by a symlink is refused, nothing lands there", async () => {
+  const w = await world();
+  try {
+    assertEquals(w.remote.info.fastPath, "openat2");
+    const o = addObject(w.store, bytes(600, 6));
+    await pushObjects(w.store, w.remote, [o]);
+    Deno.removeSync(w.remoteDir, { recursive: true });
+    Deno.symlinkSync(w.outside, w.remoteDir);
+    const o2 = addObject(w.store, bytes(650, 6));
+    const up = await w.remote.put([{ src: w.store.pathFor(o2.md5), key: key(o2.md5) }]);
+    assert(!up[0].ok);
+    if (!up[0].ok) assertMatch(up[0].error.message, /is a symlink/);
+    assertEquals(tree(w.outside), []);
+  } finally {
+    await w.done();
+  }
+});
+
+Deno.test("ffi permission: a user grant cannot give it to a project plugin", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cairn-ffi-grant-" });
+  try {
+    const m = {
+      name: "remote_plain",
+      apiVersion: 1,
+      kind: "remote",
+      schemes: ["pl"],
+      permissions: {},
+    };
+    const spec = {
+      manifest: m,
+      module: new URL(`file://${dir}/mod.ts`).href,
+      builtin: false,
+      source: `${dir}/manifest.ts`,
+    };
+    await assertRejects(
+      () =>
+        // deno-lint-ignore no-explicit-any
+        startPlugin(spec as any, {
+          remote: { url: "pl://x" },
+          grants: { ffi: ["/lib/libc.so.6"] },
+        }),
+      (e: Error) =>
+        e instanceof ConfigError && /'ffi' is only for cairn's built-in/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
