@@ -145,10 +145,21 @@ function finish(l: Lib, fd: number, path: string, ok: boolean): boolean {
   else if (l.linkat(fd, EMPTY, at.rfd, name, AT_EMPTY_PATH) !== 0) {
     const e = errno(l);
     if (e !== EEXIST) usable = false; // linkat of an unnamed file not allowed here
-    ok = e === EEXIST;
+    // Someone landed it first: fine if a file is there. A folder or a (dangling) symlink
+    // at the name is not an object: the Deno path replaces it or says why not.
+    ok = e === EEXIST && isPlainFile(path);
   }
   if (l.close(fd) !== 0 && ok) ok = false;
   return ok;
+}
+
+function isPlainFile(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }
 
 /** Native calls on runtime threads at a time: one per core besides the main thread's work. */

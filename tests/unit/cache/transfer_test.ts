@@ -399,3 +399,43 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
     }
   }
 });
+
+Deno.test("a dangling symlink or a folder where a downloaded object goes is not taken for the object", async () => {
+  for (const native of [true, false]) {
+    setNativeLandForTests(native);
+    const env = setup();
+    try {
+      const objs: TransferObject[] = [];
+      for (const i of [1, 2]) {
+        const data = new Uint8Array(1024).fill(i);
+        const md5 = md5Bytes(data);
+        env.src.addBytes(data, md5);
+        objs.push({ md5, legacy: false });
+      }
+      await withRemote(env, {}, async (r) => {
+        await pushObjects(env.src, r, objs);
+      });
+      const [link, folder] = objs.map((o) => env.dst.pathFor(o.md5));
+      Deno.mkdirSync(link.slice(0, link.lastIndexOf("/")), { recursive: true });
+      Deno.symlinkSync(`${env.base}/nowhere`, link);
+      Deno.mkdirSync(folder, { recursive: true });
+      let res: Awaited<ReturnType<typeof fetchObjects>> | undefined;
+      await withRemote(env, {}, async (r) => {
+        res = await fetchObjects(env.dst, r, objs, { backoffMs: 1, retries: 1 });
+      });
+      // each is either in the cache as the object now, or reported failed: never "fetched"
+      // with something else under its name
+      for (const o of objs) {
+        const p = env.dst.pathFor(o.md5);
+        const fetched = res!.transferred.some((t) => t.md5 === o.md5);
+        const st = Deno.lstatSync(p);
+        assertEquals(fetched, st.isFile, `${native ? "native" : "Deno"}: ${p}`);
+        if (st.isFile) assertEquals(Deno.readFileSync(p)[0], o === objs[0] ? 1 : 2);
+      }
+      assertEquals(Deno.lstatSync(link).isFile, true, "the dangling link is replaced");
+    } finally {
+      setNativeLandForTests(true);
+      cleanup(env);
+    }
+  }
+});
