@@ -188,21 +188,37 @@ async function hashWalked(w: Walked, opts: HashPathOptions): Promise<DirHashResu
  * A different walk order only makes a miss (then the per-file path runs).
  */
 export function treeDigest(files: readonly WalkFile[]): string {
-  // Numbers in a typed array and names joined once: 3-5x cheaper than a
-  // string per file at 100k files. Fixed 32 bytes per file, and names never
-  // contain NUL, so the input is unambiguous.
-  const nums = new Float64Array(files.length * 4);
-  const rels = new Array<string>(files.length);
-  for (let i = 0, j = 0; i < files.length; i++, j += 4) {
-    const f = files[i];
-    nums[j] = f.ino;
-    nums[j + 1] = f.mtimeMs;
-    nums[j + 2] = f.size;
-    nums[j + 3] = isExecMode(f.mode) ? 1 : 0;
-    rels[i] = f.rel;
+  // Numbers in a typed array and names joined, a chunk at a time: 3-5x
+  // cheaper than a string per file, and at 1M files ~60 MB less at once than
+  // the whole tree's arrays (the bytes hashed are the same: all numbers, then
+  // all names joined). Fixed 32 bytes per file, and names never contain NUL,
+  // so the input is unambiguous.
+  const h = md5Hasher();
+  const nums = new Float64Array(Math.min(files.length, DIGEST_CHUNK) * 4);
+  for (let s = 0; s < files.length; s += DIGEST_CHUNK) {
+    const e = Math.min(files.length, s + DIGEST_CHUNK);
+    for (let i = s, j = 0; i < e; i++, j += 4) {
+      const f = files[i];
+      nums[j] = f.ino;
+      nums[j + 1] = f.mtimeMs;
+      nums[j + 2] = f.size;
+      nums[j + 3] = isExecMode(f.mode) ? 1 : 0;
+    }
+    h.update(new Uint8Array(nums.buffer, 0, (e - s) * 32));
   }
-  return md5Hasher().update(new Uint8Array(nums.buffer)).update(rels.join("\0")).digest();
+  for (let s = 0; s < files.length; s += DIGEST_CHUNK) {
+    const e = Math.min(files.length, s + DIGEST_CHUNK);
+    const rels = new Array<string>(e - s + (s > 0 ? 1 : 0));
+    let k = 0;
+    if (s > 0) rels[k++] = ""; // the NUL between this chunk and the one before
+    for (let i = s; i < e; i++) rels[k++] = files[i].rel;
+    h.update(rels.join("\0"));
+  }
+  return h.digest();
 }
+
+/** Files per chunk of treeDigest's input. */
+const DIGEST_CHUNK = 65536;
 
 /** The files sorted by relpath, code point order (DVC's listing order). */
 function inListingOrder(files: readonly WalkFile[]): WalkFile[] {

@@ -1,7 +1,8 @@
 import { assertEquals, assertNotStrictEquals, assertStrictEquals } from "../../_rig/assert.ts";
 import { hashDir, hashPathInfo, treeDigest } from "../../../lib/hash/hash_path.ts";
 import { RACY_WINDOW_MS, StateIndex } from "../../../lib/hash/state.ts";
-import { walkFiles } from "../../../lib/fs/walk.ts";
+import { type WalkFile, walkFiles } from "../../../lib/fs/walk.ts";
+import { md5Hasher } from "../../../lib/hash/md5.ts";
 import { ObjectStore } from "../../../lib/cache/object_store.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,5 +88,27 @@ Deno.test("ObjectStore.hasAllObjects: remembered until an object is added or rem
     state.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("treeDigest: all stamps then all names, the same digest across its chunks", () => {
+  // What the state's dir records were keyed by before the digest was chunked.
+  const whole = (files: WalkFile[]) => {
+    const nums = new Float64Array(files.length * 4);
+    files.forEach((f, i) => nums.set([f.ino, f.mtimeMs, f.size, f.mode & 0o111 ? 1 : 0], i * 4));
+    return md5Hasher().update(new Uint8Array(nums.buffer)).update(
+      files.map((f) => f.rel).join("\0"),
+    ).digest();
+  };
+  for (const n of [0, 1, 65536, 150_001]) {
+    const files: WalkFile[] = Array.from({ length: n }, (_, i) => ({
+      rel: `d${i % 7}/f${i}`,
+      abs: `/r/d${i % 7}/f${i}`,
+      ino: 1000 + i,
+      mtimeMs: 1.7e12 + i * 1.5,
+      size: i % 4096,
+      mode: i % 3 ? 0o100644 : 0o100755,
+    }));
+    assertStrictEquals(treeDigest(files), whole(files));
   }
 });
