@@ -728,7 +728,7 @@ export async function pushObjects(
   const r = pool.result;
   result.transferred = r.transferred;
   result.failed = r.failed;
-  result.missing.push(...r.missing);
+  for (const m of r.missing) result.missing.push(m); // no spread: may be 1M items
   result.bytes = r.bytes;
   return result;
 }

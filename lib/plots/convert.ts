@@ -180,7 +180,7 @@ export function flatDatapoints(
       assignOrdered(d, FILENAME, shortFile(yFile, prefixLen));
       assignOrdered(d, FIELD, yField);
     }
-    all.push(...dps);
+    for (const dp of dps) all.push(dp); // no spread: long training logs overflow the stack
   });
   if (!all.length) return { datapoints: [], props: {} };
   return { datapoints: all, props: { ...properties, ...update } };

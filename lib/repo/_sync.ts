@@ -241,9 +241,10 @@ export async function sync(
       result.transferred += r.transferred.length;
       // a corrupted remote copy is reported as such (corrupt), not as a failed download
       const badCopy = new Set(r.corrupt.filter((c) => c.source === "remote").map((c) => c.md5));
-      result.failed.push(...r.failed.filter((f) => !badCopy.has(f.md5)));
-      result.missing.push(...missingOf(r.missing, used, store));
-      result.corrupt.push(...corruptOf(r.corrupt, used, remote.name, store));
+      // loops, not push(...xs): a spread of ~120k+ items overflows V8's stack (1M-file repos)
+      for (const f of r.failed) if (!badCopy.has(f.md5)) result.failed.push(f);
+      for (const m of missingOf(r.missing, used, store)) result.missing.push(m);
+      for (const c of corruptOf(r.corrupt, used, remote.name, store)) result.corrupt.push(c);
       if (opts.runCache) {
         const rc = await transferRunCache(
           repo.cacheDir,

@@ -86,7 +86,7 @@ export function expandGlobs(cwd: string, patterns: string[]): string[] {
     });
     const hits = cur.filter((p) => exists(p)).sort();
     if (!hits.length) throw new CairnError(`Glob ${pat} has no matches.`);
-    out.push(...hits.map((p) => relative(cwd, p)));
+    for (const p of hits) out.push(relative(cwd, p)); // no spread: a glob may match 1M files
   }
   return out;
 }

@@ -43,7 +43,7 @@ export async function cloudStatus(
       mark(st.new, "new");
       mark(st.deleted, "deleted");
       mark(st.missing, "missing");
-      corrupt.push(...corruptOf(st.corrupt, used, remote.name));
+      for (const c of corruptOf(st.corrupt, used, remote.name)) corrupt.push(c); // may be huge
     } finally {
       await remote.close();
     }

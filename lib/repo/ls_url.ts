@@ -188,8 +188,8 @@ function lsLocal(url: string, opts: LsUrlOptions): UrlEntry[] {
     }
     const leaf = !opts.recursive ||
       (opts.maxdepth !== undefined && depth >= opts.maxdepth - 1);
-    out.push(...files);
-    if (leaf) out.push(...dirs.map(([e]) => e));
+    for (const f of files) out.push(f); // no spread: a folder may hold 1M entries
+    if (leaf) { for (const [e] of dirs) out.push(e); }
     else for (const [, abs] of dirs) walk(abs, depth + 1);
   };
   walk(root, 0);

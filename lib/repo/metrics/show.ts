@@ -68,7 +68,7 @@ export function targetPaths(repo: Repo, targets: string[]): string[] {
 export function expandPaths(view: RevisionView, paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (view.isDir(p)) out.push(...view.find(p));
+    if (view.isDir(p)) { for (const f of view.find(p)) out.push(f); }
     else out.push(p);
   }
   return [...new Set(out)];

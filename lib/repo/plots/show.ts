@@ -319,7 +319,7 @@ export function matchRenderers(
         if (!Object.keys(firstProps).length && Object.keys(conv.props).length) {
           firstProps = conv.props;
         }
-        datapoints.push(...conv.datapoints);
+        for (const dp of conv.datapoints) datapoints.push(dp); // no spread: may be huge
       } catch (err) {
         definitionErrors[rev] = err instanceof Error ? err : new Error(String(err));
       }
