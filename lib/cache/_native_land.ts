@@ -19,27 +19,16 @@ import {
   AT_FDCWD,
   cString,
   DirFd,
-  LIBC_FILE_CALLS,
+  LIBC_UNNAMED_FILE_CALLS,
   O_CLOEXEC,
-  O_DIRECTORY,
   O_RDONLY,
+  O_TMPFILE,
   O_WRONLY,
   pathBuffer,
 } from "../fs/native_fd.ts";
 import { processUmask } from "./link.ts";
 
-const SYMBOLS = {
-  ...LIBC_FILE_CALLS, // writes here: at most the inline limit of a download (16 KiB)
-  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  // on a runtime thread: a big download is read for its md5 while the main thread goes on
-  readAsync: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
-} as const;
+const SYMBOLS = LIBC_UNNAMED_FILE_CALLS;
 
 const CRYPTO = {
   EVP_md5: { parameters: [], result: "pointer" },
@@ -57,7 +46,6 @@ let md5Type: Deno.PointerValue = null;
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | null | undefined;
 
-const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 const EEXIST = 17;
 
 function load(): Lib | null {

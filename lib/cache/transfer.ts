@@ -797,6 +797,21 @@ async function verifyBig(
     removeQuiet(tmp);
     throw err;
   }
+  landVerified(w, tmp, ok, mode, remoteName);
+}
+
+/**
+ * A download in `tmp` whose md5 was checked (`ok`): made read-only and renamed
+ * into the cache, or removed with a CorruptDownload. A wrong mode from the
+ * plugin only costs a chmod here (0444 = trusted later).
+ */
+function landVerified(
+  w: Work,
+  tmp: string,
+  ok: boolean,
+  mode: number | undefined,
+  remoteName: string,
+): void {
   if (!ok) {
     removeQuiet(tmp);
     throw new CorruptDownload(
@@ -897,16 +912,7 @@ export async function fetchObjects(
         removeQuiet(tmp);
         throw err;
       }
-      if (!ok) {
-        removeQuiet(tmp);
-        throw new CorruptDownload(
-          `remote '${remote.name}': ${w.key} is corrupted (its content does not match its md5)`,
-        );
-      }
-      // A wrong mode from the plugin only costs a re-hash later (0444 = trusted).
-      if (mode === undefined || (mode & 0o777) !== OBJECT_MODE) Deno.chmodSync(tmp, OBJECT_MODE);
-      Deno.renameSync(tmp, w.path);
-      w.tmp = undefined;
+      landVerified(w, tmp, ok, mode, remote.name);
     },
     drop: (w) => {
       if (w.tmp) removeQuiet(w.tmp);

@@ -29,6 +29,26 @@ export const LIBC_FILE_CALLS = {
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
+/**
+ * LIBC_FILE_CALLS plus what landing an unnamed file needs (linkat, errno) and a
+ * read on a runtime thread (the next chunk read, or a download verified, while
+ * the main thread goes on): the cache store's and the download landing's table.
+ */
+export const LIBC_UNNAMED_FILE_CALLS = {
+  ...LIBC_FILE_CALLS,
+  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  readAsync: {
+    name: "read",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
+} as const;
+
+/** O_TMPFILE as open(2) takes it (with O_DIRECTORY): a file with no name yet. */
+export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+
 /** A buffer a path of up to PATH_MAX (4096) characters fits in as UTF-8. */
 export function pathBuffer(): Uint8Array {
   return new Uint8Array(4096 * 3 + 1);

@@ -16,34 +16,22 @@ import {
   AT_FDCWD,
   cString,
   DirFd,
-  LIBC_FILE_CALLS,
+  LIBC_UNNAMED_FILE_CALLS,
   O_CLOEXEC,
   O_CREAT,
-  O_DIRECTORY,
   O_EXCL,
   O_RDONLY,
+  O_TMPFILE,
   O_WRONLY,
   pathBuffer,
 } from "../fs/native_fd.ts";
 import { nativeMd5 as nativeMd5Stream, nativeMd5Bytes } from "./_native_md5.ts";
 
-const SYMBOLS = {
-  ...LIBC_FILE_CALLS, // reads/writes here: at most WHOLE_READ_LIMIT + 1 bytes
-  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  // on a runtime thread: the next chunk of a big file is read while this one is hashed
-  readAsync: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
-} as const;
+const SYMBOLS = LIBC_UNNAMED_FILE_CALLS;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | null | undefined;
 
-const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 const AT_SYMLINK_FOLLOW = 0x400;
 const EEXIST = 17;
 const EISDIR = 21;
