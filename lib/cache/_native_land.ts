@@ -27,6 +27,7 @@ import {
   pathBuffer,
 } from "../fs/native_fd.ts";
 import { processUmask } from "./link.ts";
+import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 const SYMBOLS = LIBC_UNNAMED_FILE_CALLS;
 
@@ -135,19 +136,10 @@ function finish(l: Lib, fd: number, path: string, ok: boolean): boolean {
     if (e !== EEXIST) usable = false; // linkat of an unnamed file not allowed here
     // Someone landed it first: fine if a file is there. A folder or a (dangling) symlink
     // at the name is not an object: the Deno path replaces it or says why not.
-    ok = e === EEXIST && isPlainFile(path);
+    ok = e === EEXIST && lstatOrNull(path)?.isFile === true;
   }
   if (l.close(fd) !== 0 && ok) ok = false;
   return ok;
-}
-
-function isPlainFile(path: string): boolean {
-  try {
-    return Deno.lstatSync(path).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** Native calls on runtime threads at a time: one per core besides the main thread's work. */

@@ -22,6 +22,7 @@ import type { Remote } from "../plugin/remote.ts";
 import { nativeLand, nativeVerifyFile, releaseNativeLand } from "./_native_land.ts";
 import { span, spanAsync } from "../trace.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
+import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 /** An object to move: md5 (with `.dir` for directory listings) and its namespace. */
 export interface TransferObject {
@@ -503,15 +504,6 @@ class Pool {
       }
       return batch.map(() => ({ ok: false, error: wire }));
     }
-  }
-}
-
-function lstatOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.lstatSync(path);
-  } catch (err) {
-    ignoreNotFound(err);
-    return null;
   }
 }
 

@@ -15,8 +15,9 @@
  * elsewhere is; one that git tracks, or any at all when git cannot answer
  * (a `--no-scm` repo, git failing), is refused before anything is written.
  */
-import { CairnError, ExitCode, ignoreNotFound } from "../errors.ts";
+import { CairnError, ExitCode } from "../errors.ts";
 import { gitRaw } from "../scm/git.ts";
+import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 /** `.dvc`, `.dvc/tmp` or an entry of it is a symlink cairn will not follow. */
 export class LinkedDvcDirError extends CairnError {
@@ -47,15 +48,6 @@ export class LinkedDvcDirError extends CairnError {
           : `replace it with a folder (rm '${rel}' && mkdir '${rel}')`,
       },
     );
-  }
-}
-
-function lstatOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.lstatSync(path);
-  } catch (err) {
-    ignoreNotFound(err);
-    return null;
   }
 }
 
