@@ -5,7 +5,7 @@
  */
 
 /** Whether this process already holds a permission (no prompt either way). */
-function granted(desc: Deno.PermissionDescriptor): boolean {
+export function granted(desc: Deno.PermissionDescriptor): boolean {
   try {
     return Deno.permissions.querySync(desc).state === "granted";
   } catch (err) {

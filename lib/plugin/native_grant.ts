@@ -9,15 +9,7 @@
  * without glibc, or when the user opts out with CAIRN_NO_NATIVE_REMOTE=1.
  */
 
-/** Whether this process already holds a permission (never prompts). */
-function granted(desc: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(desc).state === "granted";
-  } catch (err) {
-    if (err instanceof TypeError) return false;
-    throw err;
-  }
-}
+import { granted } from "../native_lib.ts";
 
 /** Where distributions keep glibc, when /proc/self/maps cannot tell. */
 const LIBC_CANDIDATES: Record<string, string[]> = {
