@@ -36,3 +36,19 @@ export function triggerInterrupt(): void {
 export function checkInterrupted(): void {
   if (controller.signal.aborted) throw new InterruptedError();
 }
+
+/**
+ * A macrotask boundary without timer clamping: Worker replies and Ctrl-C (a
+ * signal listener) get handled. Long synchronous loops await it now and then,
+ * or Ctrl-C would wait for the loop to end.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}

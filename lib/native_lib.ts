@@ -34,3 +34,29 @@ export function openNative<S extends Deno.ForeignLibraryInterface>(
   }
   return null;
 }
+
+const CRYPTO_NAMES = ["libcrypto.so.3", "libcrypto.so", "libcrypto.3.dylib", "libcrypto.dylib"];
+const CRYPTO_INIT = {
+  OPENSSL_init_crypto: { parameters: ["u64", "pointer"], result: "i32" },
+} as const;
+/** OpenSSL >= 1.1.1b: register no exit-time cleanup. */
+const OPENSSL_INIT_NO_ATEXIT = 0x00080000n;
+
+/**
+ * The system's OpenSSL (libcrypto) with `symbols`, or null (see openNative; opt out with
+ * CAIRN_NO_NATIVE_MD5). Before any other call it is initialised without its exit-time
+ * cleanup: that cleanup frees the digests while a Worker, or a runtime thread of a
+ * `nonblocking` call, may still be inside one when the process exits (Ctrl-C in a
+ * parallel add), which crashed cairn with SIGSEGV or a glibc heap abort.
+ */
+export function openLibcrypto<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+): Deno.DynamicLibrary<S & typeof CRYPTO_INIT>["symbols"] | null {
+  const all: S & typeof CRYPTO_INIT = { ...symbols, ...CRYPTO_INIT };
+  const lib = openNative(CRYPTO_NAMES, all, "CAIRN_NO_NATIVE_MD5");
+  if (!lib) return null;
+  const init = lib.OPENSSL_init_crypto as Deno.StaticForeignSymbol<
+    typeof CRYPTO_INIT.OPENSSL_init_crypto
+  >;
+  return init(OPENSSL_INIT_NO_ATEXIT, null) === 1 ? lib : null;
+}

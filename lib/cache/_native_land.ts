@@ -13,7 +13,7 @@
  * `nativeVerifyFile`: the md5 check of a big download the plugin copied, read
  * and hashed on Deno's runtime threads, so verification uses both cores.
  */
-import { openNative } from "../native_lib.ts";
+import { openLibcrypto, openNative } from "../native_lib.ts";
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -40,8 +40,7 @@ const CRYPTO = {
     nonblocking: true,
   },
 } as const;
-const CRYPTO_NAMES = ["libcrypto.so.3", "libcrypto.so", "libcrypto.3.dylib", "libcrypto.dylib"];
-let crypto: Deno.DynamicLibrary<typeof CRYPTO>["symbols"] | null | undefined;
+let crypto: ReturnType<typeof openLibcrypto<typeof CRYPTO>> | undefined;
 let md5Type: Deno.PointerValue = null;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -164,7 +163,7 @@ for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 /** md5 hex of `data` computed on a runtime thread; undefined without OpenSSL here. */
 async function md5Async(data: Uint8Array): Promise<string | undefined> {
   if (crypto === undefined) {
-    crypto = openNative(CRYPTO_NAMES, CRYPTO, "CAIRN_NO_NATIVE_MD5");
+    crypto = openLibcrypto(CRYPTO);
     md5Type = crypto?.EVP_md5() ?? null;
   }
   if (!crypto || md5Type === null) return undefined;

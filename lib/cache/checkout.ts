@@ -17,6 +17,7 @@ import type { StateEntry } from "../hash/state.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { Linker, type LinkOptions } from "./link.ts";
 import { releaseNativeLink } from "./_native_link.ts";
+import { checkInterrupted, yieldToEventLoop } from "../interrupt.ts";
 import { linkMany, PARALLEL_LINK_MIN_FILES } from "./link_many.ts";
 import {
   CorruptObjectError,
@@ -914,6 +915,9 @@ export interface CommitResult {
   files?: WalkFile[];
 }
 
+/** Files stored between two event-loop turns in commitOutput. */
+const STORE_YIELD_EVERY = 1000;
+
 /**
  * Hash a workspace output, store its objects in the cache, and relink it
  * per cache.type (with the default reflink,copy the workspace copy stays).
@@ -970,7 +974,13 @@ export async function commitOutput(
   }
   stored += r.stored;
   const idx = hardlinkFirst ? r.entries.map((_, i) => i) : r.fromStateIdx;
-  for (const k of idx) {
+  for (let j = 0; j < idx.length; j++) {
+    // seconds at 100k files: let Ctrl-C in
+    if (j % STORE_YIELD_EVERY === STORE_YIELD_EVERY - 1) {
+      await yieldToEventLoop();
+      checkInterrupted();
+    }
+    const k = idx[j];
     const a = store.addFile(r.files[k].abs, r.entries[k].md5, {
       hardlink: hardlinkFirst,
     });

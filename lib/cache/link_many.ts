@@ -9,7 +9,7 @@
  * link-type fallback.
  */
 import { CairnError, InterruptedError } from "../errors.ts";
-import { onInterrupt } from "../interrupt.ts";
+import { onInterrupt, yieldToEventLoop } from "../interrupt.ts";
 import type { FileStamp } from "../fs/walk.ts";
 import type { ParallelTuning } from "../hash/hash_files.ts";
 import { linkFile } from "./link.ts";
@@ -111,18 +111,6 @@ export function linkBatch(b: LinkBatch): LinkReply {
 function stampAt(path: string): FileStamp {
   const st = Deno.statSync(path);
   return { ino: st.ino ?? 0, mtimeMs: st.mtime?.getTime() ?? 0, size: st.size };
-}
-
-/** A macrotask boundary without timer clamping, so Worker replies get handled. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
 }
 
 /** Link every job (see the module comment); result order = input order. */

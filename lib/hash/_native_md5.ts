@@ -8,7 +8,7 @@
  * undefined and callers use the TypeScript MD5 (./_md5_js.ts).
  */
 
-import { openNative } from "../native_lib.ts";
+import { openLibcrypto } from "../native_lib.ts";
 
 const SYMBOLS = {
   EVP_MD_CTX_new: { parameters: [], result: "pointer" },
@@ -24,14 +24,12 @@ const SYMBOLS = {
   },
 } as const;
 
-const NAMES = ["libcrypto.so.3", "libcrypto.so", "libcrypto.3.dylib", "libcrypto.dylib"];
-
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Lib = NonNullable<ReturnType<typeof openLibcrypto<typeof SYMBOLS>>>;
 let lib: Lib | null | undefined;
 
 function load(): Lib | null {
   if (lib !== undefined) return lib;
-  lib = openNative(NAMES, SYMBOLS, "CAIRN_NO_NATIVE_MD5");
+  lib = openLibcrypto(SYMBOLS);
   return lib;
 }
 

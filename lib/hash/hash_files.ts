@@ -4,7 +4,7 @@
  * split across Workers (large jobs). Reports progress; never prints.
  */
 import { CairnError, InterruptedError } from "../errors.ts";
-import { onInterrupt } from "../interrupt.ts";
+import { onInterrupt, yieldToEventLoop } from "../interrupt.ts";
 import type { FileStamp } from "../fs/walk.ts";
 import {
   CONCURRENT_COPY_MIN,
@@ -240,18 +240,6 @@ function makeProgress(
     last = now;
     fn(files, totalFiles, bytes, totalBytes);
   };
-}
-
-/** A macrotask boundary without timer clamping, so Worker replies get handled. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
 }
 
 /**

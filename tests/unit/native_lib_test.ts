@@ -49,3 +49,39 @@ console.log(lib === null ? "answer: null" : "answer: opened");\n`,
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("openLibcrypto: the process exits cleanly while a Worker is inside OpenSSL (no exit-time cleanup under it)", async () => {
+  // With OpenSSL's atexit cleanup, exiting while another thread digests crashed
+  // (SIGSEGV, SIGBUS or a glibc heap abort) in about 4 exits out of 10 here.
+  const dir = Deno.makeTempDirSync();
+  try {
+    const md5 = JSON.stringify(new URL("../../lib/hash/_native_md5.ts", import.meta.url).href);
+    Deno.writeTextFileSync(
+      `${dir}/worker.ts`,
+      `import { nativeMd5Bytes } from ${md5};
+const data = new Uint8Array(600);
+self.postMessage(nativeMd5Bytes(data) !== undefined);
+for (;;) nativeMd5Bytes(data);\n`,
+    );
+    Deno.writeTextFileSync(
+      `${dir}/main.ts`,
+      `import { nativeMd5Bytes } from ${md5};
+if (nativeMd5Bytes(new Uint8Array(1)) === undefined) Deno.exit(3);
+const w = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+w.onmessage = (e) => setTimeout(() => Deno.exit(e.data ? 0 : 4), 20);\n`,
+    );
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-q", "-A", `${dir}/main.ts`],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      codes.push(out.code);
+    }
+    assertEquals(codes, Array(12).fill(0));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
