@@ -7,6 +7,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../_rig/assert.ts";
 import { join } from "node:path";
+import { tryAcquireRepoLock } from "../../lib/fs/repo_lock.ts";
 import {
   CAIRN,
   cairn,
@@ -506,6 +507,32 @@ Deno.test("queue _run TASK: one queued experiment by name or rev (the batch-job 
     assertMatch(cairnOk(["queue", "logs", "one-2"], { cwd: dir }).stdout, /training with 2/);
     assertEquals(cairn(["queue", "_run", "one-2"], { cwd: dir }).code, 254);
     assertEquals(tmpDirs(dir), []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+Deno.test("a worker starting while `queue start`/`queue status` probe its lock still serves the queue", async () => {
+  const dir = setup();
+  try {
+    cairnOk(["exp", "run", "--queue", "-S", "train.C=1", "-n", "probed"], { cwd: dir });
+    // a probe (workerAlive) holds the lock for a moment as the worker starts
+    const probe = tryAcquireRepoLock(join(dir, ".dvc/tmp/exps/cairn-worker.lock"));
+    assert(probe !== null);
+    const worker = new Deno.Command(CAIRN, {
+      args: ["queue", "_worker"],
+      cwd: dir,
+      env: GIT_ENV,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 300));
+    probe.release();
+    const out = await worker.output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    assertEquals(statusRows(dir).get("probed"), "Success");
+    assertEquals([...expRefs(dir).keys()], ["probed"]);
   } finally {
     removeDir(dir);
   }

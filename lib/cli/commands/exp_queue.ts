@@ -390,9 +390,9 @@ export function registerQueue(program: Command, ctx: CliContext): void {
   const worker = queue.command("_worker", { hidden: true }).option("--gpus <number>");
   worker.action(async (wo: { gpus?: string }) => {
     const repo = repoFor(ctx);
-    const { lockWorker } = await import("../../repo/exp/worker.ts");
+    const { takeWorkerLock } = await import("../../repo/exp/worker.ts");
     const { execTmpDir } = await import("../../repo/exp/queue_store.ts");
-    const lock = lockWorker(repo);
+    const lock = await takeWorkerLock(repo);
     if (!lock) return; // another worker runs the queue
     const jobsFile = `${execTmpDir(repo)}/cairn-worker.jobs`;
     const jobs = () => {

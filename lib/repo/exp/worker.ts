@@ -8,8 +8,8 @@
  * A detached worker holds `cairn-worker.lock` (flock) while it lives.
  */
 import { join } from "node:path";
-import { ignoreNotFound, InterruptedError } from "../../errors.ts";
-import { type RepoLock, tryAcquireRepoLock } from "../../fs/repo_lock.ts";
+import { ignoreNotFound, InterruptedError, RepoLockedError } from "../../errors.ts";
+import { acquireRepoLock, type RepoLock, tryAcquireRepoLock } from "../../fs/repo_lock.ts";
 import type { Repo } from "../repo.ts";
 import type { ReproOptions } from "../reproduce.ts";
 import {
@@ -65,13 +65,29 @@ export function killRequestPath(repo: Repo, stashRev: string): string {
   return join(runDir(repo, stashRev), "kill");
 }
 
-/** The detached worker's lock, or null when one is running already. */
+/** One try at the detached worker's lock: null while a worker (or a probe) holds it. */
 export function lockWorker(repo: Repo): RepoLock | null {
   Deno.mkdirSync(execTmpDir(repo), { recursive: true });
   return tryAcquireRepoLock(workerLockPath(repo));
 }
 
-/** True while a detached worker runs. */
+/**
+ * The lock a starting worker takes, or null when a worker runs already. It retries
+ * for a while: `queue start` and `queue status` probe the lock by taking it for a
+ * moment (workerAlive), and a worker starting in that moment must not take the
+ * probe for a worker and quietly exit, leaving the queue unserved.
+ */
+export async function takeWorkerLock(repo: Repo): Promise<RepoLock | null> {
+  Deno.mkdirSync(execTmpDir(repo), { recursive: true });
+  try {
+    return await acquireRepoLock(workerLockPath(repo), { retryDelayMs: 10 });
+  } catch (err) {
+    if (err instanceof RepoLockedError) return null;
+    throw err;
+  }
+}
+
+/** True while a detached worker runs (takes the lock for a moment when none does). */
 export function workerAlive(repo: Repo): boolean {
   const lock = lockWorker(repo);
   if (!lock) return true;
