@@ -21,7 +21,8 @@ export function tracing(): boolean {
   return on;
 }
 
-const spans = new Map<string, { ms: number; calls: number; cpu: number }>();
+/** Per span: wall and CPU time, and the process's peak RSS when it last ended (which span raised it). */
+const spans = new Map<string, { ms: number; calls: number; cpu: number; peak: number }>();
 
 /** CPU ms (user + sys, all threads) of this process so far; 0 without /proc. */
 function cpuMs(): number {
@@ -33,16 +34,28 @@ function cpuMs(): number {
     return 0; // a figure for traces only: without /proc (or permission to read it), none
   }
 }
+/** Peak resident set so far (VmHWM) in MiB; 0 without /proc. */
+function peakRssMiB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0; // as cpuMs()
+  }
+}
+
 const counts = new Map<string, number>();
 const marks: [string, number][] = [];
 
 function record(name: string, ms: number, cpu: number): void {
+  const peak = peakRssMiB();
   const s = spans.get(name);
   if (s) {
     s.ms += ms;
     s.cpu += cpu;
     s.calls++;
-  } else spans.set(name, { ms, calls: 1, cpu });
+    s.peak = peak;
+  } else spans.set(name, { ms, calls: 1, cpu, peak });
 }
 
 /** Run `fn`, adding its wall time to span `name`. */
@@ -87,9 +100,15 @@ export function traceReport(): string[] {
   for (const [name, at] of marks) lines.push(`trace: ${fmt(at)} ms  @ ${name}`);
   for (const [name, s] of spans) {
     const calls = s.calls > 1 ? ` (${s.calls} calls)` : "";
-    lines.push(`trace: ${fmt(s.ms)} ms  ${name}${calls}, cpu ${s.cpu} ms (all threads)`);
+    lines.push(
+      `trace: ${
+        fmt(s.ms)
+      } ms  ${name}${calls}, cpu ${s.cpu} ms (all threads), peak rss ${s.peak} MiB`,
+    );
   }
   for (const [name, n] of counts) lines.push(`trace: ${String(n).padStart(9)}     ${name}`);
-  lines.push(`trace: ${fmt(performance.now())} ms  @ exit, cpu ${cpuMs()} ms`);
+  lines.push(
+    `trace: ${fmt(performance.now())} ms  @ exit, cpu ${cpuMs()} ms, peak rss ${peakRssMiB()} MiB`,
+  );
   return lines;
 }
