@@ -68,6 +68,8 @@ export function cairn(args: string[], opts: CairnOptions): RunResult {
 }
 
 let worker: Worker | undefined;
+/** Minutes an in-process command may take before the rig fails the test instead of waiting on. */
+const RIG_GIVE_UP_MIN = 10;
 const ctl = new SharedArrayBuffer(8);
 // deno-lint-ignore no-explicit-any
 const data = new (SharedArrayBuffer as any)(1 << 16, {
@@ -83,6 +85,13 @@ function callMain(args: string[], cwd: string): RunResult {
   let waited = 0;
   while (Atomics.wait(state, 0, 0, 60_000) === "timed-out") {
     console.error(`rig: cairn ${args.join(" ")} still running after ${++waited} min`);
+    // a Worker that died before it could answer (e.g. its module failed a type
+    // check under `deno test` without --no-check) would otherwise hang the run
+    if (waited >= RIG_GIVE_UP_MIN) {
+      worker.terminate();
+      worker = undefined;
+      throw new Error(`rig: cairn ${args.join(" ")} gave no answer in ${waited} min`);
+    }
   }
   const bytes = new Uint8Array(data, 0, Atomics.load(state, 1)).slice();
   return JSON.parse(dec.decode(bytes)) as RunResult;
