@@ -10,18 +10,14 @@
  * filesystem without O_TMPFILE, or on any failed call, `nativeLand` returns
  * false with nothing left behind and the caller writes the object the Deno way
  * (which succeeds or throws the error the user should see: ENOSPC, EACCES...).
- * `nativeVerifyFile`: the md5 check of a big download the plugin copied, read
- * and hashed on Deno's runtime threads, so verification uses both cores.
  */
-import { openLibcrypto, openNative } from "../native_lib.ts";
+import { openNative } from "../native_lib.ts";
 import {
   AT_EMPTY_PATH,
-  AT_FDCWD,
   cString,
   DirFd,
   LIBC_UNNAMED_FILE_CALLS,
   O_CLOEXEC,
-  O_RDONLY,
   O_TMPFILE,
   O_WRONLY,
   pathBuffer,
@@ -30,18 +26,6 @@ import { processUmask } from "./link.ts";
 import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 const SYMBOLS = LIBC_UNNAMED_FILE_CALLS;
-
-const CRYPTO = {
-  EVP_md5: { parameters: [], result: "pointer" },
-  // on a runtime thread: downloads are verified on both cores, not only the main thread's
-  EVP_Digest: {
-    parameters: ["buffer", "usize", "buffer", "pointer", "pointer", "pointer"],
-    result: "i32",
-    nonblocking: true,
-  },
-} as const;
-let crypto: ReturnType<typeof openLibcrypto<typeof CRYPTO>> | undefined;
-let md5Type: Deno.PointerValue = null;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | null | undefined;
@@ -139,83 +123,6 @@ function finish(l: Lib, fd: number, path: string, ok: boolean): boolean {
   }
   if (l.close(fd) !== 0 && ok) ok = false;
   return ok;
-}
-
-/** Native calls on runtime threads at a time: one per core besides the main thread's work. */
-const ASYNC_MAX = Math.max(1, navigator.hardwareConcurrency || 1);
-let asyncActive = 0;
-const asyncWaiting: (() => void)[] = [];
-
-async function slot<T>(fn: () => Promise<T>): Promise<T> {
-  if (asyncActive >= ASYNC_MAX) await new Promise<void>((r) => asyncWaiting.push(r));
-  asyncActive++;
-  try {
-    return await fn();
-  } finally {
-    asyncActive--;
-    asyncWaiting.shift()?.();
-  }
-}
-
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
-
-/** md5 hex of `data` computed on a runtime thread; undefined without OpenSSL here. */
-async function md5Async(data: Uint8Array): Promise<string | undefined> {
-  if (crypto === undefined) {
-    crypto = openLibcrypto(CRYPTO);
-    md5Type = crypto?.EVP_md5() ?? null;
-  }
-  if (!crypto || md5Type === null) return undefined;
-  const out = new Uint8Array(16);
-  const r = await crypto.EVP_Digest(data, BigInt(data.length), out, null, md5Type, null);
-  if (r !== 1) return undefined;
-  let hex = "";
-  for (const b of out) hex += HEX[b];
-  return hex;
-}
-
-/** Read buffers of the async verifications, one per slot in use (grown to the largest file). */
-const buffers: Uint8Array[] = [];
-const fileName = pathBuffer();
-
-/**
- * Whether the downloaded file `path` (`size` bytes, at most `maxBytes`) hashes
- * to `md5`, read and hashed on runtime threads (at most one per core at a
- * time): a copy the plugin wrote is verified on both cores. undefined: not
- * done here (no libc or OpenSSL, a read error, a size other than announced);
- * the caller verifies the plain way, which reports errors with the path.
- */
-export function nativeVerifyFile(
-  path: string,
-  size: number,
-  md5: string,
-): Promise<boolean | undefined> {
-  return slot(async () => {
-    const l = load();
-    if (!l) return undefined;
-    const name = cString(path, fileName);
-    if (!name) return undefined;
-    const fd = l.openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return undefined;
-    let buf = buffers.pop() ?? new Uint8Array(0);
-    if (buf.length < size + 1) buf = new Uint8Array(size + 1);
-    let n = -1;
-    try {
-      // One read of one byte more than announced: a regular file's read is short only at
-      // its end, so `size` bytes back means the whole file (anything else: the caller's path).
-      n = Number(await l.readAsync(fd, buf, BigInt(size + 1)));
-    } finally {
-      l.close(fd);
-    }
-    try {
-      if (n !== size) return undefined;
-      const got = await md5Async(buf.subarray(0, n));
-      return got === undefined ? undefined : got === md5;
-    } finally {
-      buffers.push(buf);
-    }
-  });
 }
 
 /** Tests: take the Deno path (false) or try the native one again (true). */

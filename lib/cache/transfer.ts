@@ -19,7 +19,8 @@ import {
   ObjectStore,
 } from "./object_store.ts";
 import type { Remote } from "../plugin/remote.ts";
-import { nativeLand, nativeVerifyFile, releaseNativeLand } from "./_native_land.ts";
+import { nativeLand, releaseNativeLand } from "./_native_land.ts";
+import { VerifyPool } from "./verify_pool.ts";
 import { span, spanAsync } from "../trace.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
 import { lstatOrNull } from "../fs/lstat_or_null.ts";
@@ -770,9 +771,9 @@ function landInline(w: Work, data: Uint8Array, tmp: string, remoteName: string):
 const ASYNC_LAND_MIN = 32 << 10;
 
 /**
- * A big download the plugin wrote to `tmp`: verified on a runtime thread where
- * possible (nativeVerifyFile), else as before; then made read-only and renamed
- * into the cache.
+ * A big download the plugin wrote to `tmp`: verified on another thread where
+ * possible (a VerifyPool Worker), else as before; then made read-only and
+ * renamed into the cache.
  */
 async function verifyBig(
   w: Work,
@@ -780,11 +781,12 @@ async function verifyBig(
   bytes: number,
   mode: number | undefined,
   remoteName: string,
+  pool: VerifyPool,
 ): Promise<void> {
   let ok: boolean | undefined;
   try {
-    ok = await nativeVerifyFile(tmp, bytes, w.obj.md5.replace(/\.dir$/, "")) ??
-      verifyDownload(tmp, w.obj, bytes);
+    const md5 = w.obj.md5.replace(/\.dir$/, "");
+    ok = await pool.verify(tmp, bytes, md5) ?? verifyDownload(tmp, w.obj, bytes);
   } catch (err) {
     removeQuiet(tmp);
     throw err;
@@ -863,6 +865,7 @@ export async function fetchObjects(
   const pool = new Pool(remote, opts, 0);
   const present: TransferObject[] = [];
   const madeDirs = new Set<string>();
+  const verifier = new VerifyPool();
   const prepare = (o: TransferObject): Work => {
     const path = odb.pathFor(o.md5, { legacy: o.legacy });
     return { obj: o, key: remoteKey(o), path, attempts: 0 };
@@ -895,7 +898,7 @@ export async function fetchObjects(
         return;
       }
       if (bytes >= ASYNC_LAND_MIN && bytes <= WHOLE_READ_LIMIT && !w.obj.legacy) {
-        return verifyBig(w, tmp, bytes, mode, remote.name);
+        return verifyBig(w, tmp, bytes, mode, remote.name, verifier);
       }
       let ok = false;
       try {
@@ -944,6 +947,7 @@ export async function fetchObjects(
     await spanAsync("fetch: download", () => pool.run(todo, hooks));
   } finally {
     off();
+    verifier.close();
     releaseNativeLand();
   }
   const r = pool.result;
