@@ -27,6 +27,8 @@ const args = [
   join(root, "lib", "hash", "_hash_worker.ts"),
   "--include",
   join(root, "lib", "cache", "_link_worker.ts"),
+  "--include", // downloads verified off the main thread (lib/cache/verify_pool.ts)
+  join(root, "lib", "cache", "_verify_worker.ts"),
   "--include", // YAML the fast reader declines, TOML params: parsed on a Worker thread
   join(root, "lib", "py", "_yaml_worker.ts"),
   "--include",
