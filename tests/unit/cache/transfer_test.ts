@@ -355,11 +355,13 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
     setNativeLandForTests(native);
     const env = setup();
     try {
-      // 1 KiB objects come back as bytes (landed here), 100 KiB ones as files (verified on
-      // runtime threads)
+      // 1 KiB objects come back as bytes (landed here), 100 KiB ones as files: the first
+      // few verified here, the rest (more than VERIFY_POOL_AFTER) by the VerifyPool's Workers
       const objs: TransferObject[] = [];
       const datas = new Map<string, Uint8Array>();
-      for (const [i, size] of [1024, 100 << 10, 1024, 100 << 10, 100 << 10].entries()) {
+      const sizes = [1024, 100 << 10, 1024, 100 << 10, 100 << 10, ...Array(40).fill(100 << 10)];
+      const last = sizes.length - 1;
+      for (const [i, size] of sizes.entries()) {
         const data = new Uint8Array(size).fill(i + 1);
         const md5 = md5Bytes(data);
         env.src.addBytes(data, md5);
@@ -367,11 +369,12 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
         datas.set(md5, data);
       }
       await withRemote(env, {}, async (r) => {
-        assertEquals((await pushObjects(env.src, r, objs)).transferred.length, 5);
+        assertEquals((await pushObjects(env.src, r, objs)).transferred.length, sizes.length);
       });
-      // the remote's copies of one small and one big object go bad (same size)
-      for (const bad of [objs[2], objs[3]]) {
-        const p = `${env.store}/files/md5/${bad.md5.slice(0, 2)}/${bad.md5.slice(2)}`;
+      // the remote's copies of one small and two big objects go bad (same size)
+      const bad = [objs[2], objs[3], objs[last]];
+      for (const o of bad) {
+        const p = `${env.store}/files/md5/${o.md5.slice(0, 2)}/${o.md5.slice(2)}`;
         Deno.chmodSync(p, 0o644);
         const d = Deno.readFileSync(p);
         d[d.length - 1] ^= 1;
@@ -379,13 +382,14 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
       }
       await withRemote(env, {}, async (r) => {
         const res = await fetchObjects(env.dst, r, objs, { backoffMs: 1, retries: 1 });
-        assertEquals(res.failed.map((f) => f.md5).sort(), [objs[2].md5, objs[3].md5].sort());
-        assertEquals(res.corrupt.map((c) => c.md5).sort(), [objs[2].md5, objs[3].md5].sort());
-        assertEquals(res.transferred.length, 3);
+        const badMd5s = bad.map((o) => o.md5).sort();
+        assertEquals(res.failed.map((f) => f.md5).sort(), badMd5s);
+        assertEquals(res.corrupt.map((c) => c.md5).sort(), badMd5s);
+        assertEquals(res.transferred.length, sizes.length - 3);
       });
       for (const [i, o] of objs.entries()) {
         const path = env.dst.pathFor(o.md5);
-        if (i === 2 || i === 3) {
+        if (i === 2 || i === 3 || i === last) {
           assertEquals(env.dst.has(o.md5), false);
           continue;
         }
