@@ -100,11 +100,8 @@ export function traceReport(): string[] {
   for (const [name, at] of marks) lines.push(`trace: ${fmt(at)} ms  @ ${name}`);
   for (const [name, s] of spans) {
     const calls = s.calls > 1 ? ` (${s.calls} calls)` : "";
-    lines.push(
-      `trace: ${
-        fmt(s.ms)
-      } ms  ${name}${calls}, cpu ${s.cpu} ms (all threads), peak rss ${s.peak} MiB`,
-    );
+    const cost = `cpu ${s.cpu} ms (all threads), peak rss ${s.peak} MiB`;
+    lines.push(`trace: ${fmt(s.ms)} ms  ${name}${calls}, ${cost}`);
   }
   for (const [name, n] of counts) lines.push(`trace: ${String(n).padStart(9)}     ${name}`);
   lines.push(

@@ -5,6 +5,7 @@
  * remote plugin's copies and the main thread's landing, on another core.
  */
 import { md5Bytes } from "../hash/md5.ts";
+import { readFullSync } from "../fs/read_full.ts";
 
 export interface VerifyRequest {
   id: number;
@@ -23,20 +24,12 @@ let buf = new Uint8Array(0);
 
 function verify(req: VerifyRequest): boolean | undefined {
   if (buf.length < req.size + 1) buf = new Uint8Array(req.size + 1);
-  let n = 0;
-  let f: Deno.FsFile;
-  try {
-    f = Deno.openSync(req.path);
-  } catch {
-    return undefined; // the caller's path reports the error with the path
-  }
+  let n: number;
   try {
     // Up to one byte more than announced: more than `size` is a different file.
-    for (let r; n <= req.size && (r = f.readSync(buf.subarray(n, req.size + 1))) !== null;) n += r;
+    n = readFullSync(req.path, buf.subarray(0, req.size + 1));
   } catch {
-    return undefined; // as above
-  } finally {
-    f.close();
+    return undefined; // the caller's path reports the error with the path
   }
   if (n !== req.size) return undefined;
   return md5Bytes(buf.subarray(0, n)) === req.md5;

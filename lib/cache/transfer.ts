@@ -24,6 +24,7 @@ import { VerifyPool } from "./verify_pool.ts";
 import { span, spanAsync } from "../trace.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
 import { lstatOrNull } from "../fs/lstat_or_null.ts";
+import { readFullSync } from "../fs/read_full.ts";
 
 /** An object to move: md5 (with `.dir` for directory listings) and its namespace. */
 export interface TransferObject {
@@ -841,13 +842,7 @@ let readBuf = new Uint8Array(0);
 function md5Small(path: string, size: number): string {
   if (size > WHOLE_READ_LIMIT || size <= 0) return md5File(path, { size });
   if (readBuf.length < size + 1) readBuf = new Uint8Array(WHOLE_READ_LIMIT + 1);
-  const f = Deno.openSync(path);
-  let n = 0;
-  try {
-    for (let r; n < readBuf.length && (r = f.readSync(readBuf.subarray(n))) !== null;) n += r;
-  } finally {
-    f.close();
-  }
+  const n = readFullSync(path, readBuf);
   // grew past the size reported (or the buffer): hash it whole from disk
   if (n > size) return md5File(path);
   return md5Bytes(readBuf.subarray(0, n));

@@ -30,20 +30,13 @@ export const LIBC_FILE_CALLS = {
 } as const;
 
 /**
- * LIBC_FILE_CALLS plus what landing an unnamed file needs (linkat, errno) and a
- * read on a runtime thread (the next chunk read, or a download verified, while
- * the main thread goes on): the cache store's and the download landing's table.
+ * LIBC_FILE_CALLS plus what landing an unnamed file needs (linkat, errno): the
+ * cache store's and the download landing's table.
  */
 export const LIBC_UNNAMED_FILE_CALLS = {
   ...LIBC_FILE_CALLS,
   linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
-  readAsync: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
 } as const;
 
 /** O_TMPFILE as open(2) takes it (with O_DIRECTORY): a file with no name yet. */

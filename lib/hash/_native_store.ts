@@ -27,7 +27,16 @@ import {
 } from "../fs/native_fd.ts";
 import { nativeMd5 as nativeMd5Stream, nativeMd5Bytes } from "./_native_md5.ts";
 
-const SYMBOLS = LIBC_UNNAMED_FILE_CALLS;
+const SYMBOLS = {
+  ...LIBC_UNNAMED_FILE_CALLS,
+  // on a runtime thread: the next chunk of a big file is read while this one is hashed
+  readAsync: {
+    name: "read",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
+} as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | null | undefined;
