@@ -125,6 +125,11 @@ function finish(l: Lib, fd: number, path: string, ok: boolean): boolean {
   return ok;
 }
 
+/** Whether this thread still takes the native path (false after O_TMPFILE failed here). */
+export function nativeLandUsable(): boolean {
+  return usable;
+}
+
 /** Tests: take the Deno path (false) or try the native one again (true). */
 export function setNativeLandForTests(on: boolean): void {
   usable = on;

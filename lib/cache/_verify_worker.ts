@@ -1,23 +1,42 @@
 /// <reference lib="deno.worker" />
 /**
  * Worker side of download verification (./verify_pool.ts): reads a downloaded
- * file whole and answers whether it hashes to the md5 asked. It runs beside the
- * remote plugin's copies and the main thread's landing, on another core.
+ * file whole and answers whether it hashes to the md5 asked; or, for a batch
+ * of small downloads that came back as bytes, hashes each and lands the good
+ * ones in the cache (./_native_land.ts). It runs beside the remote plugin's
+ * copies and the main thread, on another core.
  */
 import { md5Bytes } from "../hash/md5.ts";
 import { readFullSync } from "../fs/read_full.ts";
+import { nativeLand, releaseNativeLand } from "./_native_land.ts";
 
 export interface VerifyRequest {
+  kind: "verify";
   id: number;
   path: string;
   size: number;
   md5: string;
 }
 
+/** Downloads in memory: each is landed at `path[i]` only if `data[i]` hashes to `md5[i]`. */
+export interface LandRequest {
+  kind: "land";
+  id: number[];
+  path: string[];
+  md5: string[];
+  data: Uint8Array[];
+}
+
 /** ok: the verdict; undefined: not settled here (the caller verifies the plain way). */
 export interface VerifyReply {
   id: number;
   ok?: boolean;
+}
+
+/** Per item: true landed, false corrupt (nothing written), undefined: the caller lands it. */
+export interface LandReply {
+  id: number[];
+  ok: (boolean | undefined)[];
 }
 
 let buf = new Uint8Array(0);
@@ -35,6 +54,19 @@ function verify(req: VerifyRequest): boolean | undefined {
   return md5Bytes(buf.subarray(0, n)) === req.md5;
 }
 
-self.onmessage = (ev: MessageEvent<VerifyRequest>) => {
-  self.postMessage({ id: ev.data.id, ok: verify(ev.data) } satisfies VerifyReply);
+function land(req: LandRequest): LandReply {
+  const ok = req.id.map((_, i) => {
+    if (md5Bytes(req.data[i]) !== req.md5[i]) return false;
+    // not landed here (no libc, a failed call): the caller's path lands it or says why not
+    return nativeLand(req.path[i], req.data[i]) ? true : undefined;
+  });
+  // the folder kept open: this Worker may be stopped before the next batch
+  releaseNativeLand();
+  return { id: req.id, ok };
+}
+
+self.onmessage = (ev: MessageEvent<VerifyRequest | LandRequest>) => {
+  const req = ev.data;
+  if (req.kind === "land") self.postMessage(land(req) satisfies LandReply);
+  else self.postMessage({ id: req.id, ok: verify(req) } satisfies VerifyReply);
 };

@@ -355,14 +355,24 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
     setNativeLandForTests(native);
     const env = setup();
     try {
-      // 1 KiB objects come back as bytes (landed here), 100 KiB ones as files: the first
-      // few verified here, the rest (more than VERIFY_POOL_AFTER) by the VerifyPool's Workers
+      // 1 KiB objects come back as bytes (landed here, after LAND_POOL_AFTER by the
+      // VerifyPool's Workers), 100 KiB ones as files: the first few verified here, the
+      // rest (more than VERIFY_POOL_AFTER) by the VerifyPool's Workers
       const objs: TransferObject[] = [];
       const datas = new Map<string, Uint8Array>();
-      const sizes = [1024, 100 << 10, 1024, 100 << 10, 100 << 10, ...Array(40).fill(100 << 10)];
+      const sizes = [
+        1024,
+        100 << 10,
+        1024,
+        100 << 10,
+        100 << 10,
+        ...Array(40).fill(100 << 10),
+        ...Array(300).fill(1024),
+      ];
       const last = sizes.length - 1;
       for (const [i, size] of sizes.entries()) {
         const data = new Uint8Array(size).fill(i + 1);
+        data[0] = i >> 8; // 300 fills of one byte repeat: keep every object distinct
         const md5 = md5Bytes(data);
         env.src.addBytes(data, md5);
         objs.push({ md5, legacy: false });
@@ -371,8 +381,9 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
       await withRemote(env, {}, async (r) => {
         assertEquals((await pushObjects(env.src, r, objs)).transferred.length, sizes.length);
       });
-      // the remote's copies of one small and two big objects go bad (same size)
-      const bad = [objs[2], objs[3], objs[last]];
+      // the remote's copies of two small and two big objects go bad (same size)
+      const bigLast = 44;
+      const bad = [objs[2], objs[3], objs[bigLast], objs[last]];
       for (const o of bad) {
         const p = `${env.store}/files/md5/${o.md5.slice(0, 2)}/${o.md5.slice(2)}`;
         Deno.chmodSync(p, 0o644);
@@ -385,11 +396,11 @@ Deno.test("downloads, small (inline) and big (verified off the main thread), nat
         const badMd5s = bad.map((o) => o.md5).sort();
         assertEquals(res.failed.map((f) => f.md5).sort(), badMd5s);
         assertEquals(res.corrupt.map((c) => c.md5).sort(), badMd5s);
-        assertEquals(res.transferred.length, sizes.length - 3);
+        assertEquals(res.transferred.length, sizes.length - 4);
       });
       for (const [i, o] of objs.entries()) {
         const path = env.dst.pathFor(o.md5);
-        if (i === 2 || i === 3 || i === last) {
+        if (i === 2 || i === 3 || i === bigLast || i === last) {
           assertEquals(env.dst.has(o.md5), false);
           continue;
         }

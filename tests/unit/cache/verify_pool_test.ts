@@ -1,6 +1,7 @@
 import { assertEquals } from "../../_rig/assert.ts";
 import { VerifyPool } from "../../../lib/cache/verify_pool.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
+import { lstatOrNull } from "../../../lib/fs/lstat_or_null.ts";
 
 Deno.test("VerifyPool: a download's verdict from a Worker; undefined where it cannot settle it", async () => {
   const dir = Deno.makeTempDirSync();
@@ -28,6 +29,37 @@ Deno.test("VerifyPool: a download's verdict from a Worker; undefined where it ca
     const open = pool.verify(`${dir}/good`, data.length, md5);
     pool.close();
     assertEquals(await open, undefined);
+  } finally {
+    pool.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("VerifyPool.land: a Worker lands a good download read-only, keeps a bad one out, leaves a blocked name to the caller", async () => {
+  const dir = Deno.makeTempDirSync();
+  const pool = new VerifyPool(2);
+  try {
+    Deno.mkdirSync(`${dir}/files/md5/ab`, { recursive: true });
+    const datas = Array.from({ length: 40 }, (_, i) => new Uint8Array(1024).fill(i));
+    const md5s = datas.map((d) => md5Bytes(d));
+    const at = (i: number) => `${dir}/files/md5/ab/${md5s[i]}`;
+    const bad = datas[1].slice();
+    bad[10] ^= 1;
+    Deno.mkdirSync(at(2)); // a folder where the object goes: not taken for the object
+    const answers = await Promise.all([
+      pool.land(at(0), md5s[0], datas[0]),
+      pool.land(at(1), md5s[1], bad),
+      pool.land(at(2), md5s[2], datas[2]),
+      ...datas.slice(3).map((d, k) => pool.land(at(k + 3), md5s[k + 3], d)),
+    ]);
+    assertEquals(answers.slice(0, 3), [true, false, undefined]);
+    assertEquals(answers.slice(3), Array(37).fill(true));
+    for (const i of [0, ...Array.from({ length: 37 }, (_, k) => k + 3)]) {
+      assertEquals(Deno.readFileSync(at(i)), datas[i]);
+      assertEquals(Deno.statSync(at(i)).mode! & 0o777, 0o444);
+    }
+    assertEquals(lstatOrNull(at(1)), null, "nothing at the bad one's name");
+    assertEquals(Deno.lstatSync(at(2)).isDirectory, true, "the folder left as it was");
   } finally {
     pool.close();
     Deno.removeSync(dir, { recursive: true });
