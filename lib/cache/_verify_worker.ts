@@ -29,14 +29,20 @@ export interface LandRequest {
 
 /** ok: the verdict; undefined: not settled here (the caller verifies the plain way). */
 export interface VerifyReply {
+  kind: "verify";
   id: number;
   ok?: boolean;
 }
 
-/** Per item: true landed, false corrupt (nothing written), undefined: the caller lands it. */
+/**
+ * Per item: ok (landed), else its bytes given back in `back` when it was not
+ * landed here (the caller lands it the plain way), else corrupt (nothing written).
+ */
 export interface LandReply {
+  kind: "land";
   id: number[];
-  ok: (boolean | undefined)[];
+  ok: boolean[];
+  back: (Uint8Array | undefined)[];
 }
 
 let buf = new Uint8Array(0);
@@ -55,18 +61,23 @@ function verify(req: VerifyRequest): boolean | undefined {
 }
 
 function land(req: LandRequest): LandReply {
-  const ok = req.id.map((_, i) => {
-    if (md5Bytes(req.data[i]) !== req.md5[i]) return false;
+  const ok: boolean[] = [];
+  const back: (Uint8Array | undefined)[] = [];
+  req.data.forEach((data, i) => {
+    const good = md5Bytes(data) === req.md5[i];
+    ok.push(good && nativeLand(req.path[i], data));
     // not landed here (no libc, a failed call): the caller's path lands it or says why not
-    return nativeLand(req.path[i], req.data[i]) ? true : undefined;
+    back.push(good && !ok[i] ? data : undefined);
   });
   // the folder kept open: this Worker may be stopped before the next batch
   releaseNativeLand();
-  return { id: req.id, ok };
+  return { kind: "land", id: req.id, ok, back };
 }
 
 self.onmessage = (ev: MessageEvent<VerifyRequest | LandRequest>) => {
   const req = ev.data;
-  if (req.kind === "land") self.postMessage(land(req) satisfies LandReply);
-  else self.postMessage({ id: req.id, ok: verify(req) } satisfies VerifyReply);
+  if (req.kind === "land") {
+    const r = land(req);
+    self.postMessage(r, r.back.flatMap((b) => (b ? [b.buffer as ArrayBuffer] : [])));
+  } else self.postMessage({ kind: "verify", id: req.id, ok: verify(req) } satisfies VerifyReply);
 };

@@ -778,7 +778,7 @@ function landInline(w: Work, data: Uint8Array, tmp: string, remoteName: string):
  */
 const LAND_POOL_AFTER = 256;
 
-/** A small download hashed and landed on a VerifyPool Worker, else here (landInline). */
+/** A download in memory hashed and landed on a VerifyPool Worker, else here (landInline). */
 async function landOnPool(
   w: Work,
   data: Uint8Array,
@@ -786,11 +786,11 @@ async function landOnPool(
   remoteName: string,
   pool: VerifyPool,
 ): Promise<void> {
-  const ok = await pool.land(w.path, w.obj.md5.replace(/\.dir$/, ""), data);
-  if (ok === false) {
-    throw corruptDownload(remoteName, w.key);
-  }
-  if (ok === undefined) landInline(w, data, tmp, remoteName);
+  const out = await pool.land(w.path, w.obj.md5.replace(/\.dir$/, ""), data);
+  if (out === "corrupt") throw corruptDownload(remoteName, w.key);
+  // the bytes went down with a stopped Worker: a transient failure (fetched again)
+  if (out === undefined) throw new Error(`${w.key}: download interrupted`);
+  if (out !== "landed") landInline(w, out, tmp, remoteName);
   w.tmp = undefined;
 }
 

@@ -1,22 +1,31 @@
 /**
  * Downloads verified on other threads: Workers read each downloaded file and
  * hash it (sync OpenSSL through FFI, else TypeScript md5) while the main thread
- * lands the previous ones and the remote plugin copies the next; small
- * downloads that came back as bytes are hashed and landed by the Workers
- * themselves, in batches (creating a file is most of their cost: on the main
- * thread alone it was the limit of a 100k-object pull). Started on first use;
- * closed (and stopped on Ctrl-C) by its owner. An answer of undefined means
- * "not settled here": the caller does it the plain way, which reports errors
- * with the path.
+ * lands the previous ones and the remote plugin copies the next; downloads
+ * that came back as bytes are hashed and landed by the Workers themselves, in
+ * batches, their buffers moved rather than copied (creating a file is most of
+ * a small object's cost: on the main thread alone it was the limit of a
+ * 100k-object pull). Started on first use; closed (and stopped on Ctrl-C) by
+ * its owner. An answer of undefined means "not settled here": the caller does
+ * it the plain way, which reports errors with the path.
  */
 import { onInterrupt } from "../interrupt.ts";
 import type { LandReply, LandRequest, VerifyReply, VerifyRequest } from "./_verify_worker.ts";
+
+/**
+ * What became of a land(): "landed"; "corrupt" (nothing written); the bytes
+ * given back (nothing written: the caller lands them the plain way); or
+ * undefined: the bytes were lost with a stopped Worker (download again).
+ */
+export type LandOutcome = "landed" | "corrupt" | Uint8Array | undefined;
+
+type Answer = boolean | undefined | LandOutcome;
 
 export class VerifyPool {
   #workers: Worker[] = [];
   #next = 0;
   #id = 0;
-  #pending = new Map<number, (ok: boolean | undefined) => void>();
+  #pending = new Map<number, (a: Answer) => void>();
   #offInterrupt: (() => void) | undefined;
   #broken = false;
   /** land() calls gathered until the current task ends, then sent as one message. */
@@ -35,18 +44,18 @@ export class VerifyPool {
     const id = this.#id++;
     const w = this.#workers[this.#next++ % this.#workers.length];
     return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
+      this.#pending.set(id, resolve as (a: Answer) => void);
       w.postMessage({ kind: "verify", id, path, size, md5 } satisfies VerifyRequest);
     });
   }
 
   /**
-   * Land the download `data` as the cache object `path` (its folder exists) if it
-   * hashes to `md5`: true landed, false corrupt (nothing written), undefined not
-   * settled here (nothing written; the caller lands it the plain way).
+   * Land the download `data` as the cache object `path` (its folder exists) if
+   * it hashes to `md5` (see LandOutcome). `data` is moved to the Worker when it
+   * is a whole buffer: use only what comes back.
    */
-  land(path: string, md5: string, data: Uint8Array): Promise<boolean | undefined> {
-    if (this.#broken) return Promise.resolve(undefined);
+  land(path: string, md5: string, data: Uint8Array): Promise<LandOutcome> {
+    if (this.#broken) return Promise.resolve(data);
     if (this.#workers.length === 0) this.#start();
     const id = this.#id++;
     if (!this.#batch) {
@@ -59,14 +68,14 @@ export class VerifyPool {
     b.path.push(path);
     b.md5.push(md5);
     b.data.push(data);
-    return new Promise((resolve) => this.#pending.set(id, resolve));
+    return new Promise((resolve) => this.#pending.set(id, resolve as (a: Answer) => void));
   }
 
   #flush(): void {
     const b = this.#batch;
     this.#batch = undefined;
     if (!b || this.#workers.length === 0) return; // closed meanwhile: answered already
-    this.#workers[this.#next++ % this.#workers.length].postMessage(b);
+    this.#workers[this.#next++ % this.#workers.length].postMessage(b, wholeBuffers(b.data));
   }
 
   #start(): void {
@@ -75,13 +84,8 @@ export class VerifyPool {
       const w = new Worker(new URL("./_verify_worker.ts", import.meta.url), { type: "module" });
       w.onmessage = (ev: MessageEvent<VerifyReply | LandReply>) => {
         const r = ev.data;
-        const ids = typeof r.id === "number" ? [r.id] : r.id;
-        const oks = typeof r.id === "number" ? [r.ok as boolean | undefined] : (r as LandReply).ok;
-        ids.forEach((id, i) => {
-          const done = this.#pending.get(id);
-          this.#pending.delete(id);
-          done?.(oks[i]);
-        });
+        if (r.kind === "verify") return this.#answer(r.id, r.ok);
+        r.id.forEach((id, i) => this.#answer(id, r.ok[i] ? "landed" : r.back[i] ?? "corrupt"));
       };
       w.onerror = (ev) => {
         // a Worker that cannot run here: every open question goes the plain way
@@ -93,8 +97,17 @@ export class VerifyPool {
     }
   }
 
+  #answer(id: number, a: Answer): void {
+    const done = this.#pending.get(id);
+    this.#pending.delete(id);
+    done?.(a);
+  }
+
   #settleAll(): void {
+    // land()s not sent yet still have their bytes: given back
+    const unsent = this.#batch;
     this.#batch = undefined;
+    unsent?.id.forEach((id, i) => this.#answer(id, unsent.data[i]));
     for (const done of this.#pending.values()) done(undefined);
     this.#pending.clear();
   }
@@ -107,4 +120,17 @@ export class VerifyPool {
     this.#offInterrupt = undefined;
     this.#settleAll();
   }
+}
+
+/** The buffers of `views` that can be moved (whole buffers only: others would be cut off). */
+function wholeBuffers(views: Uint8Array[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>(); // listed twice, a buffer could not be moved at all
+  for (const v of views) {
+    if (
+      v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
+    ) {
+      out.add(v.buffer);
+    }
+  }
+  return [...out];
 }

@@ -35,7 +35,7 @@ Deno.test("VerifyPool: a download's verdict from a Worker; undefined where it ca
   }
 });
 
-Deno.test("VerifyPool.land: a Worker lands a good download read-only, keeps a bad one out, leaves a blocked name to the caller", async () => {
+Deno.test("VerifyPool.land: a Worker lands a good download read-only, keeps a bad one out, gives a blocked one's bytes back", async () => {
   const dir = Deno.makeTempDirSync();
   const pool = new VerifyPool(2);
   try {
@@ -46,14 +46,17 @@ Deno.test("VerifyPool.land: a Worker lands a good download read-only, keeps a ba
     const bad = datas[1].slice();
     bad[10] ^= 1;
     Deno.mkdirSync(at(2)); // a folder where the object goes: not taken for the object
+    const moved = datas[0].slice();
     const answers = await Promise.all([
-      pool.land(at(0), md5s[0], datas[0]),
+      pool.land(at(0), md5s[0], moved),
       pool.land(at(1), md5s[1], bad),
-      pool.land(at(2), md5s[2], datas[2]),
-      ...datas.slice(3).map((d, k) => pool.land(at(k + 3), md5s[k + 3], d)),
+      pool.land(at(2), md5s[2], datas[2].slice()),
+      ...datas.slice(3).map((d, k) => pool.land(at(k + 3), md5s[k + 3], d.slice())),
     ]);
-    assertEquals(answers.slice(0, 3), [true, false, undefined]);
-    assertEquals(answers.slice(3), Array(37).fill(true));
+    // the bytes of one not landed come back whole; landed ones were moved, not copied
+    assertEquals(answers.slice(0, 3), ["landed", "corrupt", datas[2]]);
+    assertEquals(answers.slice(3), Array(37).fill("landed"));
+    assertEquals(moved.byteLength, 0);
     for (const i of [0, ...Array.from({ length: 37 }, (_, k) => k + 3)]) {
       assertEquals(Deno.readFileSync(at(i)), datas[i]);
       assertEquals(Deno.statSync(at(i)).mode! & 0o777, 0o444);
