@@ -18,7 +18,7 @@ import type { HashInfo } from "../stage/types.ts";
 import { Linker, type LinkOptions } from "./link.ts";
 import { releaseNativeLink } from "./_native_link.ts";
 import { checkInterrupted, yieldToEventLoop } from "../interrupt.ts";
-import { linkMany, PARALLEL_LINK_MIN_FILES } from "./link_many.ts";
+import { type LinkJobs, linkMany, PARALLEL_LINK_MIN_FILES } from "./link_many.ts";
 import {
   CorruptObjectError,
   MissingObjectError,
@@ -368,17 +368,26 @@ function place(
 
 /**
  * A file as checkout wrote it. `abs` is built when read rather than kept per
- * file (1M files: ~80 MB of strings repeating the folder).
+ * file (1M files: ~80 MB of strings repeating the folder); the stamp is read
+ * from linkMany's array (ino, mtimeMs, size at `3 * i`) rather than kept as
+ * three boxed numbers per file (1M files: ~50 MB).
  */
 class WrittenFile implements WalkFile {
   readonly mode = 0o100644;
-  readonly ino: number;
-  readonly mtimeMs: number;
-  readonly size: number;
-  constructor(readonly root: string, readonly rel: string, s: FileStamp) {
-    this.ino = s.ino;
-    this.mtimeMs = s.mtimeMs;
-    this.size = s.size;
+  constructor(
+    readonly root: string,
+    readonly rel: string,
+    private readonly stamps: Float64Array,
+    private readonly i: number,
+  ) {}
+  get ino(): number {
+    return this.stamps[this.i * 3];
+  }
+  get mtimeMs(): number {
+    return this.stamps[this.i * 3 + 1];
+  }
+  get size(): number {
+    return this.stamps[this.i * 3 + 2];
   }
   get abs(): string {
     return this.rel === "" ? this.root : `${this.root}/${this.rel}`;
@@ -400,8 +409,8 @@ async function apply(
   staging?: string,
 ): Promise<WalkFile[]> {
   // Files as written (and their md5s): the state gets them in chunks, so no
-  // 1M StateEntry list waits for one saveMany at the end, and the main thread
-  // saves while the Workers link. Files in a staging folder get their entries
+  // 1M StateEntry list waits for one saveMany at the end (each entry is made
+  // as it is saved: young garbage, not 1M objects promoted to the old heap). Files in a staging folder get their entries
   // before they are at their paths: if the folder is never renamed into place
   // they name missing files (a lookup needs the path with the same inode,
   // mtime and size), which is harmless.
@@ -422,8 +431,9 @@ async function apply(
         ctx.state!.saveMany(stateEntries(written, writtenMd5, from, to), { hashedAt: Date.now() }),
     );
   };
-  const wrote = (rel: string, s: FileStamp, md5: string) => {
-    written.push(new WrittenFile(root, rel, s));
+  /** File `rel` written, its stamp at `3 * i` in `stamps` (see WrittenFile). */
+  const wrote = (rel: string, stamps: Float64Array, i: number, md5: string) => {
+    written.push(new WrittenFile(root, rel, stamps, i));
     writtenMd5.push(md5);
     flushState(false);
   };
@@ -487,7 +497,7 @@ async function apply(
     }
     result.linkType = placed.type;
     const s = placed.stamp ?? stampOf(Deno.statSync(dst));
-    wrote(x.relpath, s, x.md5);
+    wrote(x.relpath, Float64Array.of(s.ino, s.mtimeMs, s.size), 0, x.md5);
     if (isRelink) result.relinked++;
     else result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
     tick(1);
@@ -531,33 +541,37 @@ async function apply(
         if (x.check && !store?.has(x.md5, { legacy }) && !usable(x)) continue;
         placeOne(x, false);
       }
-      // In chunks: the jobs (two paths each) of one chunk exist at a time.
-      for (let from = k; from < writes.length; from += LINK_CHUNK) {
-        const rest = writes.slice(from, Math.min(writes.length, from + LINK_CHUNK));
-        const r = await spanAsync("checkout: linkMany", () =>
-          linkMany(
-            rest.map((x) => ({
-              src: x.obj,
-              dst: dstOf(x),
-              size: x.size,
-              isexec: isexecOf(x),
-              requireReadOnly: x.check,
-            })),
-            { type: result.linkType!, groupShared, onDone: tick, tuning, fresh },
-          ));
-        const failed = new Set(r.failed);
-        for (let i = 0; i < rest.length; i++) {
-          const x = rest[i];
-          if (failed.has(i)) continue;
-          wrote(x.relpath, r.stamps[i]!, x.md5);
-          result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
-        }
-        done -= r.failed.length;
-        for (const i of r.failed) {
-          // An object that could not be opened may be missing: verified first.
-          if (rest[i].check && !usable(rest[i])) continue;
-          placeOne(rest[i], false);
-        }
+      // Each job is built as linkMany hands out its batch: no list of 2M paths.
+      const jobs: LinkJobs = {
+        length: writes.length - k,
+        at: (i) => {
+          const x = writes[k + i];
+          return {
+            src: x.obj,
+            dst: dstOf(x),
+            size: x.size,
+            isexec: isexecOf(x),
+            requireReadOnly: x.check,
+          };
+        },
+      };
+      const r = await spanAsync(
+        "checkout: linkMany",
+        () => linkMany(jobs, { type: result.linkType!, groupShared, onDone: tick, tuning, fresh }),
+      );
+      const failed = new Set(r.failed);
+      for (let i = 0; i < jobs.length; i++) {
+        const x = writes[k + i];
+        if (failed.has(i)) continue;
+        wrote(x.relpath, r.stamps, i, x.md5);
+        result.changes.push({ relpath: x.relpath, change: x.w ? "modified" : "added" });
+      }
+      done -= r.failed.length;
+      for (const i of r.failed) {
+        const x = writes[k + i];
+        // An object that could not be opened may be missing: verified first.
+        if (x.check && !usable(x)) continue;
+        placeOne(x, false);
       }
     } else {
       for (const x of writes) placeOne(x, false);
@@ -575,8 +589,6 @@ function removeStaging(dir: string): void {
 
 /** State entries saved per transaction while a checkout writes files. */
 const STATE_CHUNK = 10_000;
-/** Files handed to linkMany at once (its jobs hold two paths each). */
-const LINK_CHUNK = 100_000;
 
 function* stateEntries(
   files: readonly WalkFile[],

@@ -41,9 +41,21 @@ export interface LinkManyOptions {
   fresh?: boolean;
 }
 
+/**
+ * The jobs, read by index as batches are handed out: an array, or a view
+ * that builds each job on demand (1M files: no list of 2M paths kept while
+ * the files are written, only the batches in flight).
+ */
+export interface LinkJobs {
+  readonly length: number;
+  at(index: number): LinkJob | undefined;
+}
+
 export interface LinkManyResult {
-  /** stamp of each new file (input order); undefined where it failed */
-  stamps: (FileStamp | undefined)[];
+  /** stamp of new file `i` (input order); undefined where it failed */
+  stampAt(i: number): FileStamp | undefined;
+  /** the same as ino, mtimeMs, size at `3 * i` (NaN where it failed): no object per file */
+  stamps: Float64Array;
   /** indexes of the jobs that failed (nothing was left at their destination) */
   failed: number[];
   /** files linked by Workers */
@@ -115,11 +127,12 @@ function stampAt(path: string): FileStamp {
 
 /** Link every job (see the module comment); result order = input order. */
 export async function linkMany(
-  jobs: readonly LinkJob[],
+  jobs: LinkJobs,
   opts: LinkManyOptions,
 ): Promise<LinkManyResult> {
   const n = jobs.length;
-  const stamps = new Array<FileStamp | undefined>(n);
+  // ino, mtimeMs, size per file, NaN where it failed: no object per file
+  const stamps = new Float64Array(n * 3).fill(NaN);
   const failed: number[] = [];
   const batchFiles = Math.max(1, opts.tuning?.batchFiles ?? BATCH_FILES);
   const nBatches = Math.ceil(n / batchFiles);
@@ -141,7 +154,7 @@ export async function linkMany(
     };
     const start = id * batchFiles;
     for (let i = start; i < start + countOf(id); i++) {
-      const j = jobs[i];
+      const j = jobs.at(i)!;
       b.src.push(j.src);
       b.dst.push(j.dst);
       b.size.push(j.size ?? -1);
@@ -155,16 +168,9 @@ export async function linkMany(
     const count = countOf(r.id);
     const bad = new Set(r.failed);
     for (let k = 0; k < count; k++) {
-      if (bad.has(k)) {
-        failed.push(base + k);
-        continue;
-      }
-      stamps[base + k] = {
-        ino: r.stamps[k * 3],
-        mtimeMs: r.stamps[k * 3 + 1],
-        size: r.stamps[k * 3 + 2],
-      };
+      if (bad.has(k)) failed.push(base + k);
     }
+    stamps.set(r.stamps.subarray(0, count * 3), base * 3);
     opts.onDone?.(count);
   };
 
@@ -238,5 +244,9 @@ export async function linkMany(
     for (const w of pool) w.terminate();
   }
   failed.sort((a, b) => a - b);
-  return { stamps, failed, byWorkers };
+  const stampAt = (i: number): FileStamp | undefined =>
+    Number.isNaN(stamps[i * 3])
+      ? undefined
+      : { ino: stamps[i * 3], mtimeMs: stamps[i * 3 + 1], size: stamps[i * 3 + 2] };
+  return { stampAt, stamps, failed, byWorkers };
 }

@@ -30,7 +30,7 @@ Deno.test("linkMany: Workers copy every object, stamps match the files, no temp 
     for (let i = 0; i < jobs.length; i++) {
       assertStrictEquals(Deno.readTextFileSync(jobs[i].dst), objs[i].body);
       const st = Deno.statSync(jobs[i].dst);
-      assertEquals(r.stamps[i], { ino: st.ino, mtimeMs: st.mtime!.getTime(), size: st.size });
+      assertEquals(r.stampAt(i), { ino: st.ino, mtimeMs: st.mtime!.getTime(), size: st.size });
       assertStrictEquals(st.mode! & 0o200, 0o200, "workspace copies are writable");
     }
     assertEquals([...Deno.readDirSync(`${root}/ws/a`)].length, 40, "only the files, no temps");
@@ -56,7 +56,7 @@ Deno.test("linkMany: a file that cannot be placed is handed back, the rest is li
         tuning: { minFiles: 1, batchFiles: 2, mainThread },
       });
       assertEquals(r.failed, [4, 7]);
-      assertStrictEquals(r.stamps[4], undefined);
+      assertStrictEquals(r.stampAt(4), undefined);
       for (const i of [0, 1, 2, 3, 5, 6, 8, 9]) {
         assertStrictEquals(Deno.readTextFileSync(jobs[i].dst), objs[i].body);
       }
@@ -78,7 +78,7 @@ Deno.test("linkMany: inline below the threshold, hardlinks keep the object's ino
     const r = await linkMany(jobs, { type: "hardlink" });
     assertStrictEquals(r.byWorkers, 0);
     for (let i = 0; i < 5; i++) {
-      assertStrictEquals(r.stamps[i]!.ino, Deno.statSync(objs[i].src).ino);
+      assertStrictEquals(r.stampAt(i)!.ino, Deno.statSync(objs[i].src).ino);
     }
   } finally {
     Deno.removeSync(root, { recursive: true });
