@@ -558,6 +558,8 @@ function statSize(path: string): number | undefined {
 function expandLocal(
   store: ObjectStore,
   dirs: TransferObject[],
+  /** listings read already (by id): not read and parsed again */
+  known?: ReadonlyMap<string, DirEntry[]>,
 ): {
   files: Map<string, TransferObject[]>;
   unreadable: TransferObject[];
@@ -568,7 +570,7 @@ function expandLocal(
   const corrupt: CorruptTransferObject[] = [];
   for (const d of dirs) {
     try {
-      const entries = store.readDirObject(d.md5, { legacy: d.legacy });
+      const entries = known?.get(id(d)) ?? store.readDirObject(d.md5, { legacy: d.legacy });
       files.set(id(d), entries.map((e) => ({ md5: e.md5, legacy: !!d.legacy })));
     } catch (err) {
       if (err instanceof CorruptObjectError) corrupt.push(corruptLocal(store, d));
@@ -962,9 +964,12 @@ export async function fetchObjects(
     pool.addTotal(dirTodo.length);
     await pool.run([...dirTodo], hooks); // a copy: run() consumes it, checkListings needs it
 
-    if (opts.checkListing) checkListings(odb, dirs, dirTodo, opts.checkListing);
+    const checked = opts.checkListing
+      ? checkListings(odb, dirs, dirTodo, opts.checkListing)
+      : undefined;
     // 2. files: given ones plus those listed by every `.dir` now in the cache.
-    const { files } = expandLocal(odb, dirs);
+    const { files } = expandLocal(odb, dirs, checked);
+    checked?.clear();
     const candidates = dedupe([...all.filter((o) => !isDir(o)), ...[...files.values()].flat()]);
     const todo: Work[] = [];
     const cached = span("fetch: cache listing", () => inCache(odb, candidates));
@@ -996,12 +1001,14 @@ export async function fetchObjects(
   return { ...r, present };
 }
 
+/** Each listing passed to `check`; returns the listings read (by id). */
 function checkListings(
   odb: ObjectStore,
   dirs: TransferObject[],
   downloaded: Work[],
   check: (dir: TransferObject, entries: DirEntry[]) => void,
-): void {
+): Map<string, DirEntry[]> {
+  const read = new Map<string, DirEntry[]>();
   for (const d of dirs) {
     let entries: DirEntry[];
     try {
@@ -1023,7 +1030,9 @@ function checkListings(
       }
       throw err;
     }
+    read.set(id(d), entries);
   }
+  return read;
 }
 
 function removeQuiet(path: string): void {
