@@ -107,4 +107,9 @@ export function fromFileUrl(url: string | URL): string {
 }
 
 /** The same functions as one object (for code written against `path.posix`). */
+/** A `scheme://` location (a URL dependency or output), not a workspace path. */
+export function isUrl(p: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
+}
+
 export const posix = { sep, isAbsolute, normalize, join, resolve, relative, dirname, basename };

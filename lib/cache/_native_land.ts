@@ -23,7 +23,7 @@ import {
   pathBuffer,
 } from "../fs/native_fd.ts";
 import { processUmask } from "./link.ts";
-import { lstatOrNull } from "../fs/lstat_or_null.ts";
+import { lstatOrNull } from "../fs/stat_or_null.ts";
 
 const SYMBOLS = LIBC_UNNAMED_FILE_CALLS;
 

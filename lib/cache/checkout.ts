@@ -26,6 +26,7 @@ import {
   ObjectStore,
 } from "./object_store.ts";
 import type { CacheContext, LinkType } from "./types.ts";
+import { lstatOrNull, statOrNull } from "../fs/stat_or_null.ts";
 
 /** An output to materialise: absolute path + recorded hash. */
 export interface OutputRef {
@@ -110,25 +111,6 @@ export class ConfirmRemoveError extends CairnError {
 
 function storeFor(ctx: CacheContext): ObjectStore {
   return new ObjectStore(ctx.cacheDir, { shared: ctx.shared });
-}
-
-function lstatOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.lstatSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    if (err instanceof Deno.errors.NotADirectory) return null;
-    throw fsError(err, "reading", path);
-  }
-}
-
-function statOrNull(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.statSync(path);
-  } catch (err) {
-    ignoreNotFound(err);
-    return null;
-  }
 }
 
 function readLinkOrNull(path: string): string | null {

@@ -14,6 +14,7 @@ import type { LockEntry } from "../dvcfile/lock_file.ts";
 import { isPlainMapping, mapEntries } from "../py/value.ts";
 import type { Stage } from "../stage/types.ts";
 import { ignoreNotFound } from "../errors.ts";
+import { isUrl } from "../path.ts";
 
 const EXCLUDE = new Set(["size", "nfiles"]);
 
@@ -56,10 +57,6 @@ export function runCacheDir(cacheDir: string, key: string): string {
 
 export function runCachePath(cacheDir: string, key: string, value: string): string {
   return `${runCacheDir(cacheDir, key)}/${value}`;
-}
-
-function isUrl(p: string): boolean {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
 }
 
 /**

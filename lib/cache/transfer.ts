@@ -23,7 +23,7 @@ import { nativeLand, nativeLandUsable, releaseNativeLand } from "./_native_land.
 import { VerifyPool } from "./verify_pool.ts";
 import { span, spanAsync } from "../trace.ts";
 import type { ItemResult, WireError } from "../plugin/remote_api.ts";
-import { lstatOrNull } from "../fs/lstat_or_null.ts";
+import { lstatOrNull } from "../fs/stat_or_null.ts";
 import { readFullSync } from "../fs/read_full.ts";
 
 /** An object to move: md5 (with `.dir` for directory listings) and its namespace. */

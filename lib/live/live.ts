@@ -17,6 +17,7 @@ import { loadYaml } from "../py/yaml_parse.ts";
 import { emitYaml } from "../py/yaml_emit.ts";
 import { pyJsonDumps } from "../py/json_dumps.ts";
 import { isPlainMapping, pyFloatRepr } from "../py/value.ts";
+import { exists } from "../fs/stat_or_null.ts";
 
 /** A value `logMetric` accepts. */
 export type MetricValue = number | string;
@@ -121,16 +122,6 @@ function removeIfExists(path: string, recursive = false): void {
     Deno.removeSync(path, { recursive });
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
   }
 }
 

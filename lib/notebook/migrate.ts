@@ -39,6 +39,7 @@ import {
 } from "./ipynb.ts";
 import { parametersCellIndex } from "./run.ts";
 import { plainValue, pyDeclaredParams, tsDeclaredParams } from "./params.ts";
+import { lexists } from "../fs/stat_or_null.ts";
 
 /** Options of migrateNotebook. */
 export interface MigrateOptions {
@@ -291,16 +292,6 @@ function pythonScriptText(
   return { text, used };
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 function isWithin(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith("/") ? dir : dir + "/");
 }
@@ -487,10 +478,10 @@ export async function migrateNotebook(
   const conflicts: string[] = [];
   const ext = lang === "deno" ? "ts" : "py";
   const scripts = sections.map((s) => join(scriptsDir, `${s.name}.${ext}`));
-  for (const s of scripts) if (exists(join(nbDir, s))) conflicts.push(s);
+  for (const s of scripts) if (lexists(join(nbDir, s))) conflicts.push(s);
   const dvcYaml = join(nbDir, "dvc.yaml");
   let existingStages: Record<string, unknown> = {};
-  if (exists(dvcYaml)) {
+  if (lexists(dvcYaml)) {
     const doc = loadYaml(Deno.readTextFileSync(dvcYaml), "dvc.yaml") as Record<string, unknown>;
     existingStages = (doc?.stages ?? {}) as Record<string, unknown>;
   }
@@ -498,7 +489,7 @@ export async function migrateNotebook(
     if (Object.hasOwn(existingStages, s.name)) conflicts.push(`dvc.yaml stage '${s.name}'`);
   }
   const paramsPath = join(nbDir, paramsFile);
-  let paramsText = exists(paramsPath) ? Deno.readTextFileSync(paramsPath) : "";
+  let paramsText = lexists(paramsPath) ? Deno.readTextFileSync(paramsPath) : "";
   const oldParams = (paramsText ? loadYaml(paramsText, paramsFile) : {}) as Record<string, unknown>;
   for (const k of Object.keys(params)) {
     if (oldParams && Object.hasOwn(oldParams, k)) conflicts.push(`${paramsFile} key '${k}'`);
@@ -524,7 +515,7 @@ export async function migrateNotebook(
       for (const [k, v] of Object.entries(params)) {
         paramsText = editTopLevelText(paramsText, paramsFile, k, v);
       }
-      const before = exists(paramsPath) ? Deno.readTextFileSync(paramsPath) : undefined;
+      const before = lexists(paramsPath) ? Deno.readTextFileSync(paramsPath) : undefined;
       undo.push(() =>
         before === undefined ? Deno.removeSync(paramsPath) : writeTextAtomic(paramsPath, before)
       );
@@ -544,7 +535,7 @@ export async function migrateNotebook(
       lang === "deno" ? ["deno", "run", "-q", ...flags, script] : ["python3", script];
     sections.forEach((_, i) => {
       const abs = join(nbDir, scripts[i]);
-      const before = exists(abs) ? Deno.readTextFileSync(abs) : undefined;
+      const before = lexists(abs) ? Deno.readTextFileSync(abs) : undefined;
       undo.push(() => before === undefined ? Deno.removeSync(abs) : writeTextAtomic(abs, before));
       writeTextAtomic(abs, texts[i].text, { mkdirs: true });
       written.push(scripts[i]);

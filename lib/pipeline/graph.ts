@@ -5,7 +5,7 @@
  * declared twice, no output inside another, no stage file inside an output,
  * no cycle. Pure: works on Stage values only, touches no file.
  */
-import { posix } from "../path.ts";
+import { isUrl, posix } from "../path.ts";
 import { CairnError, CyclicGraphError, ExitCode } from "../errors.ts";
 import { type Output, type Stage, stageAddress } from "../stage/types.ts";
 
@@ -71,10 +71,6 @@ export class StagePathAsOutputError extends CairnError {
       exitCode: ExitCode.other,
     });
   }
-}
-
-function isUrl(p: string): boolean {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
 }
 
 /**

@@ -5,7 +5,7 @@
  * the run and write its dvc.lock entry. Loaded by reproduce.ts when the first
  * stage is not up to date, so a no-op repro loads none of it.
  */
-import { dirname, relative } from "../path.ts";
+import { dirname, isUrl, relative } from "../path.ts";
 import { CairnError, ignoreNotFound, InterruptedError } from "../errors.ts";
 import { checkoutOutput, commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
@@ -38,12 +38,11 @@ import {
 } from "./status.ts";
 import {
   commandLines,
-  exists,
-  isUrl,
   pullOptionsFor,
   type RunState,
   type StageOutcomeStatus,
 } from "./reproduce.ts";
+import { lexists } from "../fs/stat_or_null.ts";
 
 /** The runner/sandbox layer, loaded only when a stage command actually runs. */
 let runStageModule: Promise<typeof import("../pipeline/run_stage.ts")> | undefined;
@@ -375,7 +374,7 @@ async function pullMissingDeps(st: RunState, stage: Stage): Promise<void> {
   for (const d of stage.deps) {
     if (d.repo || isUrl(d.path)) continue;
     const abs = stageAbsPath(st.repo, stage, d.path);
-    if (!exists(abs)) await pullData(st, [relative(st.repo.cwd, abs) || "."]);
+    if (!lexists(abs)) await pullData(st, [relative(st.repo.cwd, abs) || "."]);
   }
 }
 
@@ -384,7 +383,7 @@ function checkDepsExist(st: RunState, stage: Stage): void {
   for (const d of stage.deps) {
     if (d.repo || isUrl(d.path)) continue;
     const abs = stageAbsPath(st.repo, stage, d.path);
-    if (!exists(abs)) {
+    if (!lexists(abs)) {
       throw new CairnError(
         `dependency '${relative(st.repo.cwd, abs) || "."}' does not exist`,
       );
@@ -408,7 +407,7 @@ async function tryRestore(st: RunState, stage: Stage, dry: boolean): Promise<boo
   if (dry) {
     // (a real run checked both before removing the outputs)
     for (const d of stage.deps) {
-      if (!exists(stageAbsPath(st.repo, stage, d.path))) return false;
+      if (!lexists(stageAbsPath(st.repo, stage, d.path))) return false;
     }
     checkParams(st, stage);
   }
@@ -596,7 +595,7 @@ export async function reproduceChanged(
         address,
         what: stage.frozen ? "outputs" : "data sources",
       });
-      const missing = stage.outs.filter((o) => !exists(stageAbsPath(st.repo, stage, o.path)));
+      const missing = stage.outs.filter((o) => !lexists(stageAbsPath(st.repo, stage, o.path)));
       if (missing.length) {
         const names = missing.map((o) =>
           relative(st.repo.cwd, stageAbsPath(st.repo, stage, o.path))

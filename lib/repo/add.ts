@@ -21,6 +21,7 @@ import { cacheContext } from "./cache_context.ts";
 import { allOutputs, collectStages, invalidateIndex, isInside } from "./collect.ts";
 import { type Repo, repoRelative } from "./repo.ts";
 import { configBool } from "../config/config.ts";
+import { lexists } from "../fs/stat_or_null.ts";
 
 export interface AddOptions {
   /** treat targets as glob patterns (relative to cwd). */
@@ -84,7 +85,7 @@ export function expandGlobs(cwd: string, patterns: string[]): string[] {
       }
       cur = next;
     });
-    const hits = cur.filter((p) => exists(p)).sort();
+    const hits = cur.filter((p) => lexists(p)).sort();
     if (!hits.length) throw new CairnError(`Glob ${pat} has no matches.`);
     for (const p of hits) out.push(relative(cwd, p)); // no spread: a glob may match 1M files
   }
@@ -99,16 +100,6 @@ function globPart(part: string): RegExp {
     else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
   }
   return new RegExp(`^${re}$`);
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch (err) {
-    ignoreNotFound(err);
-    return false;
-  }
 }
 
 interface Planned {
@@ -133,7 +124,7 @@ function plan(repo: Repo, targets: string[], opts: AddOptions): Planned[] {
     const given = resolve(repo.cwd, t.replace(/\/+$/, "") || t);
     const source = opts.out ? given : undefined;
     const abs = opts.out ? resolve(repo.cwd, opts.out.replace(/\/+$/, "")) : given;
-    if (!exists(source ?? abs)) {
+    if (!lexists(source ?? abs)) {
       throw new CairnError(`target '${t}' does not exist`, {
         hint: "check the path, relative to the current directory",
       });
@@ -188,7 +179,7 @@ function plan(repo: Repo, targets: string[], opts: AddOptions): Planned[] {
         );
       }
     }
-    if (!existing && exists(join(repo.root, dvcFileRel))) {
+    if (!existing && lexists(join(repo.root, dvcFileRel))) {
       existing = loadDvcFile(repo.root, dvcFileRel);
     }
     if (planned.some((p) => p.rel === rel)) continue;

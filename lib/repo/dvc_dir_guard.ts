@@ -17,7 +17,7 @@
  */
 import { CairnError, ExitCode } from "../errors.ts";
 import { gitRaw } from "../scm/git.ts";
-import { lstatOrNull } from "../fs/lstat_or_null.ts";
+import { lstatOrNull } from "../fs/stat_or_null.ts";
 
 /** `.dvc`, `.dvc/tmp` or an entry of it is a symlink cairn will not follow. */
 export class LinkedDvcDirError extends CairnError {

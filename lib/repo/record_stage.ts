@@ -4,7 +4,7 @@
  * them, then write the dvc.lock entry (or the legacy `.dvc` file). The one
  * place that turns a workspace into recorded hashes for a stage.
  */
-import { CairnError, fsError, ignoreNotFound, OutputNotFoundError } from "../errors.ts";
+import { CairnError, fsError, OutputNotFoundError } from "../errors.ts";
 import { commitOutput } from "../cache/checkout.ts";
 import { saveLink } from "./workspace_links.ts";
 import { computeStageMd5, needsStageMd5, saveDvcFile } from "../dvcfile/dvc_file.ts";
@@ -19,6 +19,7 @@ import { stageAddress } from "../stage/types.ts";
 import { cacheContext } from "./cache_context.ts";
 import { stageAbsPath, stagePath } from "./collect.ts";
 import type { Repo } from "./repo.ts";
+import { exists } from "../fs/stat_or_null.ts";
 
 export interface RecordOptions {
   /** store cached outputs in the cache (false = `--no-commit`: hash only). */
@@ -34,16 +35,6 @@ export interface RecordResult {
   gitignores: string[];
   /** stage file written (repo-relative): dvc.lock or the .dvc file. */
   written?: string;
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch (err) {
-    ignoreNotFound(err);
-    return false;
-  }
 }
 
 /**

@@ -12,14 +12,8 @@
  * when the first stage turns out to need it, so a no-op repro does not load
  * it (issue 16: start-up cost grows with the modules loaded).
  */
-import { relative } from "../path.ts";
-import {
-  CairnError,
-  ExitCode,
-  ignoreNotFound,
-  InterruptedError,
-  ReproductionError,
-} from "../errors.ts";
+import { isUrl, relative } from "../path.ts";
+import { CairnError, ExitCode, InterruptedError, ReproductionError } from "../errors.ts";
 import { acquireRepoLock, type RepoLock, repoLockPath } from "../fs/repo_lock.ts";
 import { interruptSignal, onInterrupt } from "../interrupt.ts";
 import { spanAsync } from "../trace.ts";
@@ -35,6 +29,7 @@ import { collectStages, collectTargets, invalidateIndex, stageAbsPath } from "./
 import type { Repo } from "./repo.ts";
 import { addressing, stageChanged, StatusContext } from "./status.ts";
 import type { LockWriter } from "./_repro_stage.ts";
+import { lexists } from "../fs/stat_or_null.ts";
 
 /** What a changed stage needs: loaded on first use (a literal specifier: `deno compile` embeds it). */
 let stageModule: Promise<typeof import("./_repro_stage.ts")> | undefined;
@@ -155,22 +150,6 @@ export class MissingDependencyError extends CairnError {
   }
 }
 
-/** A `scheme://` dependency (not a workspace path). */
-export function isUrl(p: string): boolean {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
-}
-
-/** Whether `abs` exists (a dangling symlink does). */
-export function exists(abs: string): boolean {
-  try {
-    Deno.lstatSync(abs);
-    return true;
-  } catch (err) {
-    ignoreNotFound(err);
-    return false;
-  }
-}
-
 /** DVC `_enforce_cmd_list` (str.splitlines for a string). */
 export function commandLines(cmd: string | string[] | undefined): string[] {
   if (cmd === undefined) return [];
@@ -264,7 +243,7 @@ function checkMissingInputs(repo: Repo, graph: StageGraph, plan: number[]): void
     ];
     for (const p of paths) {
       const abs = stageAbsPath(repo, stage, p);
-      if (exists(abs) || produced(pathKey(stage, p))) continue;
+      if (lexists(abs) || produced(pathKey(stage, p))) continue;
       throw new MissingDependencyError(
         relative(repo.cwd, abs) || ".",
         addressing(repo, stage),

@@ -5,7 +5,7 @@
  * `always changed`, in DVC's nesting and wording. `stageChanged` is the
  * short-circuiting form `repro` uses to decide whether to run a stage.
  */
-import { relative, resolve } from "../path.ts";
+import { isUrl, relative, resolve } from "../path.ts";
 import { cacheContext } from "./cache_context.ts";
 import {
   collectStages,
@@ -25,8 +25,9 @@ import { loadParamsFile, selectParams } from "../params/load.ts";
 import { isPlainMapping, pyEquals } from "../py/value.ts";
 import type { Dependency, HashInfo, Output, ParamDependency, Stage } from "../stage/types.ts";
 import { stageAddress } from "../stage/types.ts";
-import { fsError, ignoreNotFound } from "../errors.ts";
+import { ignoreNotFound } from "../errors.ts";
 import { span } from "../trace.ts";
+import { exists } from "../fs/stat_or_null.ts";
 
 export type EntryStatus = "modified" | "deleted" | "new" | "not in cache" | "update available";
 
@@ -68,10 +69,6 @@ export function addressing(repo: Repo, stage: Stage): string {
   if (stage.kind === "dvcfile") return rel;
   if (rel === PROJECT_FILE) return stage.name;
   return `${rel}:${stage.name}`;
-}
-
-function isUrl(p: string): boolean {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p);
 }
 
 /** Shared per-call caches (params files read once, cache store). */
@@ -122,18 +119,6 @@ export class StatusContext {
     } catch {
       return false; // unreadable or malformed .dir
     }
-  }
-}
-
-function exists(abs: string): boolean {
-  try {
-    Deno.statSync(abs);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
-      return false;
-    }
-    throw fsError(err, "reading", abs);
   }
 }
 

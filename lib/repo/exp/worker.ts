@@ -22,6 +22,7 @@ import {
   runDir,
 } from "./queue_store.ts";
 import { cleanQueueState, runQueuedExperiment, type RunQueuedResult } from "./run_queued.ts";
+import { exists } from "../../fs/stat_or_null.ts";
 
 export interface RunSink {
   /** event/output sinks for this run (e.g. writing its log file). */
@@ -93,16 +94,6 @@ export function workerAlive(repo: Repo): boolean {
   if (!lock) return true;
   lock.release();
   return false;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (err) {
-    ignoreNotFound(err);
-    return false;
-  }
 }
 
 function readText(path: string): string | undefined {

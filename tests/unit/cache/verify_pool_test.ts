@@ -1,7 +1,7 @@
 import { assertEquals } from "../../_rig/assert.ts";
 import { VerifyPool } from "../../../lib/cache/verify_pool.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
-import { lstatOrNull } from "../../../lib/fs/lstat_or_null.ts";
+import { lstatOrNull } from "../../../lib/fs/stat_or_null.ts";
 
 Deno.test("VerifyPool: a download's verdict from a Worker; undefined where it cannot settle it", async () => {
   const dir = Deno.makeTempDirSync();
