@@ -121,6 +121,11 @@ export function keyObject(key: string): TransferObject | null {
   return HEX_KEY.test(key) ? { md5: key.replace("/", ""), legacy: true } : null;
 }
 
+/** A Work's remote key (push leaves it unset until needed). */
+function keyOf(w: Work): string {
+  return w.key || remoteKey(w.obj);
+}
+
 function id(obj: TransferObject): string {
   return obj.legacy ? `L${obj.md5}` : obj.md5;
 }
@@ -263,8 +268,9 @@ async function mapLimit<T>(items: T[], limit: number, fn: (x: T) => Promise<void
 
 interface Work {
   obj: TransferObject;
+  /** remote key; "" until known (a push makes it per batch: keyOf) */
   key: string;
-  /** local path: source (push) or final cache path (fetch) */
+  /** local path: source (push; "" = made per batch) or final cache path (fetch) */
   path: string;
   size?: number;
   /** push: the source's mode, from the lstat that found it (spares the host a second one). */
@@ -342,8 +348,9 @@ class Pool {
   }
 
   #complete(w: Work, bytes: number): void {
-    const partial = this.#partial.get(w.key) ?? 0;
-    this.#partial.delete(w.key);
+    const key = keyOf(w);
+    const partial = this.#partial.get(key) ?? 0;
+    this.#partial.delete(key);
     this.#progress.bytesDone += bytes - partial;
     this.#progress.filesDone++;
     this.result.bytes += bytes;
@@ -351,8 +358,9 @@ class Pool {
   }
 
   #undoPartial(w: Work): void {
-    const partial = this.#partial.get(w.key) ?? 0;
-    this.#partial.delete(w.key);
+    const key = keyOf(w);
+    const partial = this.#partial.get(key) ?? 0;
+    this.#partial.delete(key);
     this.#progress.bytesDone -= partial;
   }
 
@@ -691,16 +699,19 @@ export async function pushObjects(
   const pool = new Pool(remote, opts, work.length + dirFiles.size, bytesTotal);
   const off = remote.onProgress((k, b) => pool.onBytes(k, b));
   const hooks: PoolHooks = {
+    // Key and path made for the batch only, not stored on the Work: strings hung on
+    // 1M long-lived Works end up as old-generation garbage (1M-object push: peak RSS).
     send: (batch) =>
       remote.put(
-        batch.map((w) => ({ src: w.path, key: w.key, size: w.size, mode: w.mode })),
+        batch.map((w) => ({
+          src: w.path || odb.pathFor(w.obj.md5, { legacy: w.obj.legacy }),
+          key: keyOf(w),
+          size: w.size,
+          mode: w.mode,
+        })),
         { lstatted: true },
       ),
     done: () => {},
-    prepare: (w) => {
-      if (!w.key) w.key = remoteKey(w.obj);
-      if (!w.path) w.path = odb.pathFor(w.obj.md5, { legacy: w.obj.legacy });
-    },
   };
   try {
     await spanAsync("push: upload", () => pool.run(work, hooks));
