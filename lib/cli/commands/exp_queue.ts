@@ -252,15 +252,6 @@ function fmtCreated(ts: number): string {
   return `${mon} ${p(d.getDate())}, ${d.getFullYear()}`;
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
-
 /**
  * `queue start --runner slurm`: one batch job per queued experiment, each
  * running `cairn queue _run <stash rev>` in the repo (which must be on a
@@ -352,7 +343,9 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         await submitQueueToSlurm(ctx, repo, gpus);
         return;
       }
-      const { workerAlive, stopRequestPath } = await import("../../repo/exp/worker.ts");
+      const { startDetachedWorker, workerAlive, stopRequestPath } = await import(
+        "../../repo/exp/worker.ts"
+      );
       const { execTmpDir } = await import("../../repo/exp/queue_store.ts");
       const { writeTextAtomic } = await import("../../fs/atomic_write.ts");
       const jobsFile = `${execTmpDir(repo)}/cairn-worker.jobs`;
@@ -367,22 +360,11 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         ignoreNotFound(err); // no stop request
       }
       writeTextAtomic(jobsFile, `${jobs}\n`, { mkdirs: true });
-      const [exe, ...args] = selfCommand([
-        "queue",
-        "_worker",
-        ...(gpus === undefined ? [] : ["--gpus", String(gpus)]),
-      ]);
-      const child = new Deno.Command(exe, {
-        args,
-        cwd: repo.root,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-        detached: true,
-      }).spawn();
-      child.unref();
-      // wait until the worker holds its lock, so `queue status` right after sees it
-      await waitFor(() => workerAlive(repo), 30_000);
+      // returns once the worker holds its lock, so `queue status` right after sees it
+      await startDetachedWorker(
+        repo,
+        selfCommand(["queue", "_worker", ...(gpus === undefined ? [] : ["--gpus", String(gpus)])]),
+      );
       ctx.io.info(`Started '${jobs}' new experiments task queue worker${jobs > 1 ? "s" : ""}.`);
     },
   );
@@ -416,13 +398,6 @@ export function registerQueue(program: Command, ctx: CliContext): void {
         signal: ctrl.signal,
         gpus: gpusOf(wo.gpus),
       });
-    } catch (err) {
-      // nobody sees a detached worker's stderr: keep the reason next to its lock
-      const msg = err instanceof Error ? err.stack ?? err.message : String(err);
-      Deno.writeTextFileSync(`${execTmpDir(repo)}/cairn-worker.log`, `${msg}\n`, {
-        append: true,
-      });
-      throw err;
     } finally {
       for (const s of sigs) Deno.removeSignalListener(s, stop);
       Deno.removeSignalListener("SIGHUP", ignore);

@@ -8,7 +8,7 @@
  * A detached worker holds `cairn-worker.lock` (flock) while it lives.
  */
 import { join } from "node:path";
-import { ignoreNotFound, InterruptedError, RepoLockedError } from "../../errors.ts";
+import { CairnError, ignoreNotFound, InterruptedError, RepoLockedError } from "../../errors.ts";
 import { acquireRepoLock, type RepoLock, tryAcquireRepoLock } from "../../fs/repo_lock.ts";
 import type { Repo } from "../repo.ts";
 import type { ReproOptions } from "../reproduce.ts";
@@ -64,6 +64,86 @@ export function stopRequestPath(repo: Repo): string {
 
 export function killRequestPath(repo: Repo, stashRev: string): string {
   return join(runDir(repo, stashRev), "kill");
+}
+
+/** The detached worker's stderr and the errors it records (appended). */
+export function workerLogPath(repo: Repo): string {
+  return join(execTmpDir(repo), "cairn-worker.log");
+}
+
+/** A detached worker that exited with an error, or never came up, before serving the queue. */
+export class WorkerStartError extends CairnError {}
+
+/** The log's text from byte `from` on (what this start wrote), its last lines. */
+function logSince(path: string, from: number): string {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (err) {
+    ignoreNotFound(err);
+    return "";
+  }
+  const lines = new TextDecoder().decode(bytes.subarray(from)).trimEnd().split("\n");
+  return lines.slice(-8).join("\n").trim();
+}
+
+/**
+ * Start `command` (a `queue _worker` process) detached, its stderr appended to
+ * workerLogPath, and wait until it holds the worker lock. A worker that exits
+ * with an error first, or is not up within `timeoutMs`, is a WorkerStartError
+ * carrying what it wrote (before: "Started" was printed either way, and its
+ * stderr went nowhere). One that exits cleanly first (it found nothing to do)
+ * is fine.
+ */
+export async function startDetachedWorker(
+  repo: Repo,
+  command: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const log = workerLogPath(repo);
+  Deno.mkdirSync(execTmpDir(repo), { recursive: true });
+  const from = statSize(log);
+  const child = new Deno.Command("sh", {
+    // sh only to point the worker's stderr at the log (Deno.Command takes no file)
+    args: ["-c", 'exec "$@" 2>>"$CAIRN_WORKER_LOG"', "sh", ...command],
+    env: { CAIRN_WORKER_LOG: log },
+    cwd: repo.root,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  let exit: Deno.CommandStatus | undefined;
+  child.status.then((s) => (exit = s));
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  while (!workerAlive(repo)) {
+    if (exit?.success) return;
+    const why = exit
+      ? `it exited with code ${exit.code}`
+      : Date.now() > deadline
+      ? `it did not take the queue within ${
+        timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`
+      }`
+      : undefined;
+    if (why) {
+      const said = logSince(log, from);
+      throw new WorkerStartError(
+        `the experiments queue worker did not start: ${why}${said ? `:\n${said}` : ""}`,
+        { hint: `its log: ${log}` },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function statSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch (err) {
+    ignoreNotFound(err);
+    return 0;
+  }
 }
 
 /** One try at the detached worker's lock: null while a worker (or a probe) holds it. */
