@@ -21,7 +21,7 @@ import {
   O_CLOEXEC,
   O_CREAT,
   O_EXCL,
-  O_RDONLY,
+  O_READ_UNTYPED,
   O_WRONLY,
   pathBuffer,
 } from "../fs/native_fd.ts";
@@ -124,7 +124,7 @@ export function nativeCopy(
   if (sfd < 0) return undefined;
   const srcName = cString(src.slice(s0 + 1), nameB);
   if (!srcName) return undefined;
-  const fd = l.openat(sfd, srcName, O_RDONLY | O_CLOEXEC, 0);
+  const fd = l.openat(sfd, srcName, O_READ_UNTYPED, 0);
   if (fd < 0) return null;
   let n = 0;
   let ok = fstatx(l, fd);

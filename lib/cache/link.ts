@@ -102,7 +102,8 @@ export interface LinkOptions {
   size?: number;
   /**
    * Throw UntrustedObjectError unless the object is a read-only (0444) file,
-   * checked on the open file (saves checkout a stat per object beforehand).
+   * checked while linking (on the open file on the native path): no stat per
+   * object beforehand in checkout.
    */
   requireReadOnly?: boolean;
   /**
@@ -123,38 +124,6 @@ function checkReadOnly(src: string, st: Deno.FileInfo): void {
 
 /** Objects up to this size are copied by read + write (no chmod, fstat for the stamp). */
 const SMALL_COPY = 1 << 20;
-
-/**
- * The object's bytes if it is small (read + write beats copyFileSync's
- * copy_file_range + chmod + stat per file: checkout of 100k files). With the
- * size unknown (`.dir` entries carry none) the fd's fstat decides.
- */
-function readIfSmall(
-  src: string,
-  size: number | undefined,
-  requireReadOnly?: boolean,
-): Uint8Array | undefined {
-  if (size !== undefined && !requireReadOnly) {
-    return size <= SMALL_COPY ? Deno.readFileSync(src) : undefined;
-  }
-  const f = Deno.openSync(src, { read: true });
-  try {
-    const st = f.statSync();
-    if (requireReadOnly) checkReadOnly(src, st);
-    const n = st.size;
-    if (n > SMALL_COPY) return undefined;
-    const buf = new Uint8Array(n);
-    let off = 0;
-    while (off < n) {
-      const r = f.readSync(buf.subarray(off));
-      if (r === null || r === 0) break;
-      off += r;
-    }
-    return off === n ? buf : buf.subarray(0, off);
-  } finally {
-    f.close();
-  }
-}
 
 /**
  * Make `dst` a `type` link of cache object `src`, replacing whatever file is
@@ -190,7 +159,13 @@ export function linkFile(
   let stamp: FileStamp | undefined;
   try {
     if (type === "copy") {
-      const data = readIfSmall(src, opts.size, opts.requireReadOnly);
+      // Not opened before its type is known: a FIFO (or device) where the object
+      // should be would block the open (the native path opens with O_NONBLOCK).
+      const st = Deno.statSync(src);
+      if (opts.requireReadOnly) checkReadOnly(src, st);
+      else if (!st.isFile) throw new CairnError(`cache object '${src}' is not a regular file`);
+      // small: read + write beats copyFileSync's copy_file_range + chmod + stat
+      const data = st.size <= SMALL_COPY ? Deno.readFileSync(src) : undefined;
       if (data) {
         Deno.writeFileSync(tmp, data, plain ? { createNew: true } : { createNew: true, mode });
         // mtime is final after the last write; rename keeps inode and mtime

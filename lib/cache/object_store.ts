@@ -257,8 +257,11 @@ export class ObjectStore {
     const path = this.pathFor(md5, opts);
     let bytes: Uint8Array;
     try {
+      // read only a regular file (as verify() counts one): a FIFO there would block the read
+      if (!Deno.statSync(path).isFile) throw new MissingObjectError(md5);
       bytes = Deno.readFileSync(path);
     } catch (err) {
+      if (err instanceof MissingObjectError) throw err;
       if (err instanceof Deno.errors.NotFound) throw new MissingObjectError(md5);
       throw fsError(err, "reading", path);
     }

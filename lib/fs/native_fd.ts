@@ -13,6 +13,14 @@ export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
+/**
+ * How a file whose type is not known yet is opened for reading: a FIFO (or a
+ * device) planted where a regular file should be must not block the open; the
+ * caller checks the type on the open fd (fstat) and reads only regular files,
+ * for which O_NONBLOCK changes nothing.
+ */
+export const O_READ_UNTYPED = O_RDONLY | O_CLOEXEC | 0o4000 /* O_NONBLOCK */ |
+  0o400 /* O_NOCTTY */;
 
 /**
  * The file calls both fast paths make, for their own symbol tables. ssize_t results

@@ -170,3 +170,40 @@ Deno.test("usage errors exit 254, --cd and -q work, help has DVC's shape", () =>
     removeDir(dir);
   }
 });
+
+Deno.test("a FIFO where a cache object or a .dir should be: checkout and status report it, never hang", () => {
+  const dir = makeRepo();
+  try {
+    // 2100 files: linkMany on both cores (native copies), then the one-by-one fallback
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 2100; i++) files[`big/f${i}`] = `file ${i}\n`;
+    files["small/a"] = "a\n";
+    files["small/b"] = "b\n";
+    writeFiles(dir, files);
+    cairnOk(["add", "-q", "big", "small"], { cwd: dir });
+    const objectOf = (content: string) => {
+      const md5 = createHash("md5").update(content).digest("hex");
+      return join(dir, ".dvc/cache/files/md5", md5.slice(0, 2), md5.slice(2));
+    };
+    const toFifo = (path: string) => {
+      Deno.removeSync(path);
+      run("mkfifo", ["-m", "444", path], { cwd: dir });
+    };
+    toFifo(objectOf("file 7\n"));
+    const smallDir = /md5: (\S+\.dir)/.exec(Deno.readTextFileSync(join(dir, "small.dvc")))![1];
+    toFifo(join(dir, ".dvc/cache/files/md5", smallDir.slice(0, 2), smallDir.slice(2)));
+    removeDir(join(dir, "big"));
+    removeDir(join(dir, "small"));
+    // a hang shows as timeout's 124, not as a test that never ends
+    const timed = (args: string[]) => run("timeout", ["120", CAIRN, ...args], { cwd: dir });
+    const co = timed(["checkout"]);
+    assertEquals(co.code, 1, co.stderr);
+    assertMatch(co.stderr, /Checkout failed for following targets:\nbig\nsmall\n/);
+    assertEquals([...Deno.readDirSync(join(dir, "big"))].length, 2099);
+    const st = timed(["status"]);
+    assertEquals(st.code, 0, st.stderr);
+    assertMatch(st.stdout, /not in cache: +small/);
+  } finally {
+    removeDir(dir);
+  }
+});
