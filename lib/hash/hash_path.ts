@@ -3,7 +3,7 @@
  * a directory -> `.dir` listing of its non-ignored files -> `<md5>.dir`,
  * nfiles, size.
  */
-import { fsError } from "../errors.ts";
+import { CairnError, fsError } from "../errors.ts";
 import { type DvcIgnore, DvcIgnoreInCollectedDirError } from "../fs/dvcignore.ts";
 import { stampOf, type WalkFile, walkFilesParallel } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
@@ -87,6 +87,10 @@ async function hashFileAt(
   info: Deno.FileInfo,
   opts: HashFilesOptions,
 ): Promise<FileHashResult> {
+  // a FIFO would block the read for good; sockets and devices are no data either
+  if (!info.isFile) {
+    throw new CairnError(`'${absPath}' is not a regular file or directory: it cannot be hashed`);
+  }
   const s = stampOf(info);
   const slash = absPath.lastIndexOf("/");
   const file: WalkFile = { ...s, abs: absPath, rel: absPath.slice(slash + 1) };

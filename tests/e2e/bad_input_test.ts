@@ -171,7 +171,7 @@ Deno.test("usage errors exit 254, --cd and -q work, help has DVC's shape", () =>
   }
 });
 
-Deno.test("a FIFO where a cache object or a .dir should be: checkout and status report it, never hang", () => {
+Deno.test("a FIFO where a cache object or a .dir should be, or given to add: reported, never a hang", () => {
   const dir = makeRepo();
   try {
     // 2100 files: linkMany on both cores (native copies), then the one-by-one fallback
@@ -203,6 +203,11 @@ Deno.test("a FIFO where a cache object or a .dir should be: checkout and status 
     const st = timed(["status"]);
     assertEquals(st.code, 0, st.stderr);
     assertMatch(st.stdout, /not in cache: +small/);
+    // and a FIFO given to add is refused, not read forever
+    run("mkfifo", ["pipe"], { cwd: dir });
+    const add = timed(["add", "pipe"]);
+    assertEquals(add.code, 1, add.stderr);
+    assertMatch(add.stderr, /pipe' is not a regular file or directory: it cannot be hashed/);
   } finally {
     removeDir(dir);
   }
