@@ -97,7 +97,7 @@ export function walkFiles(dir: string, opts: WalkOptions = {}): WalkResult {
 }
 
 /** Files walked by the main thread before a Worker is asked to help. */
-const PARALLEL_AFTER_FILES = 12_000;
+export const PARALLEL_AFTER_FILES = 12_000;
 /** Expand the top of the tree until it has this many subtrees to share. */
 const MIN_SUBTREES = 8;
 

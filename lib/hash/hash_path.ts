@@ -5,7 +5,7 @@
  */
 import { CairnError, fsError } from "../errors.ts";
 import { type DvcIgnore, DvcIgnoreInCollectedDirError } from "../fs/dvcignore.ts";
-import { stampOf, type WalkFile, walkFilesParallel } from "../fs/walk.ts";
+import { PARALLEL_AFTER_FILES, stampOf, type WalkFile, walkFilesParallel } from "../fs/walk.ts";
 import type { HashInfo } from "../stage/types.ts";
 import { buildDirObject, type DirEntry, type DirObject, pathComparatorBy } from "./dir_listing.ts";
 import { hashFiles, type HashFilesOptions, type HashFilesResult } from "./hash_files.ts";
@@ -18,6 +18,13 @@ export interface HashPathOptions extends HashFilesOptions {
   ignore?: DvcIgnore;
   /** hash a directory even if it contains a `.dvcignore` (DVC refuses to) */
   allowDvcIgnoreInside?: boolean;
+  /**
+   * Files the directory had when last recorded (a `.dvc` file's `nfiles`): a
+   * big one has its walk's Worker start at once instead of after the main
+   * thread's first 12k files (a no-op `status` of 100k files: the Worker took
+   * 43% of the walk, its start being late).
+   */
+  expectFiles?: number;
 }
 
 export interface FileHashResult {
@@ -156,7 +163,12 @@ interface Walked {
 async function walkDir(absPath: string, opts: HashPathOptions): Promise<Walked> {
   const dir = absPath.length > 1 && absPath.endsWith("/") ? absPath.slice(0, -1) : absPath;
   const startedAt = Date.now();
-  const walked = await spanAsync("walk", () => walkFilesParallel(dir, { ignore: opts.ignore }));
+  const big = (opts.expectFiles ?? 0) >= 2 * PARALLEL_AFTER_FILES;
+  const walked = await spanAsync("walk", () =>
+    walkFilesParallel(dir, {
+      ignore: opts.ignore,
+      tuning: big ? { parallelAfterFiles: 0 } : undefined,
+    }));
   if (walked.dvcignoreFiles.length > 0 && !opts.allowDvcIgnoreInside) {
     throw new DvcIgnoreInCollectedDirError(dir);
   }

@@ -133,7 +133,11 @@ async function differs(ctx: StatusContext, abs: string, recorded: HashInfo | und
       ignoreNotFound(err); // fall through
     }
   }
-  const h = await hashPathInfo(abs, { state: ctx.cache.state, ignore: ctx.cache.ignore });
+  const h = await hashPathInfo(abs, {
+    state: ctx.cache.state,
+    ignore: ctx.cache.ignore,
+    expectFiles: recorded.nfiles,
+  });
   return h.md5 !== recorded.md5;
 }
 
