@@ -81,6 +81,9 @@ export function isUnusableListing(err: unknown): boolean {
 
 const HEX32 = /^[0-9a-f]{32}(\.dir)?$/;
 
+/** Largest `.dir` listing read (V8's longest string is ~536M characters). */
+export const MAX_LISTING_BYTES = 512 << 20;
+
 export interface ObjectStoreOptions {
   shared?: SharedMode;
 }
@@ -258,10 +261,19 @@ export class ObjectStore {
     let bytes: Uint8Array;
     try {
       // read only a regular file (as verify() counts one): a FIFO there would block the read
-      if (!Deno.statSync(path).isFile) throw new MissingObjectError(md5);
+      const st = Deno.statSync(path);
+      if (!st.isFile) throw new MissingObjectError(md5);
+      // one JS string holds the text: a bigger file is refused before it is read whole
+      if (st.size > MAX_LISTING_BYTES) {
+        throw new DirListingError(
+          `cache object '${path}' is a listing of ${st.size} bytes: over ${
+            MAX_LISTING_BYTES >> 20
+          } MiB (about 5M files) is more than cairn can read`,
+        );
+      }
       bytes = Deno.readFileSync(path);
     } catch (err) {
-      if (err instanceof MissingObjectError) throw err;
+      if (err instanceof MissingObjectError || err instanceof DirListingError) throw err;
       if (err instanceof Deno.errors.NotFound) throw new MissingObjectError(md5);
       throw fsError(err, "reading", path);
     }

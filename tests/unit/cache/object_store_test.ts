@@ -1,9 +1,11 @@
 import { assertEquals, assertMatch, assertStrictEquals, assertThrows } from "../../_rig/assert.ts";
 import {
   CorruptObjectError,
+  MAX_LISTING_BYTES,
   MissingObjectError,
   ObjectStore,
 } from "../../../lib/cache/object_store.ts";
+import { DirListingError } from "../../../lib/hash/dir_listing.ts";
 import { md5Bytes } from "../../../lib/hash/md5.ts";
 import { CairnError } from "../../../lib/errors.ts";
 
@@ -195,3 +197,22 @@ Deno.test(
     assertEquals(s.hasMany(md5s.slice(0, 3)), [true, true, true]);
   }),
 );
+
+Deno.test("a .dir listing over MAX_LISTING_BYTES is refused before it is read", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const store = new ObjectStore(dir);
+    const md5 = "0123456789abcdef0123456789abcdef.dir";
+    const path = store.pathFor(md5);
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    // sparse: no disk used, and not read (the size decides)
+    const f = Deno.openSync(path, { write: true, create: true });
+    f.truncateSync(MAX_LISTING_BYTES + 1);
+    f.close();
+    const err = assertThrows(() => store.readDirObject(md5), DirListingError);
+    assertMatch(err.message, /is a listing of 536870913 bytes: over 512 MiB/);
+    assertEquals(Deno.statSync(path).size, MAX_LISTING_BYTES + 1, "left as it was");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
