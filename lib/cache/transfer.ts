@@ -14,6 +14,7 @@ import { md5Bytes, md5File, md5FileDos2Unix, WHOLE_READ_LIMIT } from "../hash/md
 import { type DirEntry, DirListingError, parseListing } from "../hash/dir_listing.ts";
 import {
   CorruptObjectError,
+  MAX_LISTING_BYTES,
   MissingObjectError,
   OBJECT_MODE,
   ObjectStore,
@@ -1088,7 +1089,8 @@ export async function remoteStatus(
       entries = odb.readDirObject(d.md5, { legacy: d.legacy });
     } catch (err) {
       if (err instanceof CorruptObjectError) corrupt.push(corruptLocal(odb, d));
-      const bytes = await remote.readBytes(remoteKey(d));
+      // no bigger than a listing cairn can read (a hostile remote's huge object is refused)
+      const bytes = await remote.readBytes(remoteKey(d), MAX_LISTING_BYTES);
       if (bytes && md5Bytes(bytes) === d.md5.replace(/\.dir$/, "")) entries = parseListing(bytes);
       else if (bytes) corrupt.push({ ...d, source: "remote", location: remoteKey(d) });
     }

@@ -174,8 +174,9 @@ export class Remote {
     this.#requireWrite();
     return keys.length ? this.plugin.call("remove", [keys]) : Promise.resolve([]);
   }
-  readBytes(key: string): Promise<Uint8Array | null> {
-    return this.plugin.call("readBytes", [key]);
+  /** A small object's bytes (null: absent); over `maxBytes` a RemoteError, not read whole. */
+  readBytes(key: string, maxBytes?: number): Promise<Uint8Array | null> {
+    return this.plugin.call("readBytes", maxBytes === undefined ? [key] : [key, maxBytes]);
   }
   /** Store a small object. `data`'s buffer is transferred to the plugin: it is detached here. */
   writeBytes(key: string, data: Uint8Array): Promise<void> {

@@ -128,8 +128,11 @@ export interface RemoteImpl {
   put(items: PutItem[]): Promise<ItemResult[]>;
   /** removing an absent key succeeds. */
   remove(keys: string[]): Promise<ItemResult[]>;
-  /** a small object's bytes, or null when absent. */
-  readBytes(key: string): Promise<Uint8Array | null>;
+  /**
+   * a small object's bytes, or null when absent; one larger than `maxBytes`
+   * (when given) is a RemoteError (code EFBIG) before more than that is read.
+   */
+  readBytes(key: string, maxBytes?: number): Promise<Uint8Array | null>;
   writeBytes(key: string, data: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import type {
   RemoteInfo,
 } from "../../lib/plugin/remote_api.ts";
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+import { readCapped } from "../_read_capped.ts";
 import { saveBody } from "../../lib/plugin/http_download.ts";
 import { KeepAlivePool, type RawResponse, TooLarge } from "./keepalive.ts";
 import { TimedFetch } from "../_timed_fetch.ts";
@@ -429,14 +430,14 @@ class HttpRemote implements RemoteImpl {
     });
   }
 
-  async readBytes(key: string): Promise<Uint8Array | null> {
+  async readBytes(key: string, maxBytes?: number): Promise<Uint8Array | null> {
     const res = await this.#fetch(this.#url(key));
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
     }
     if (!res.ok) throw await this.#error(res, `GET ${key}`);
-    return new Uint8Array(await res.arrayBuffer());
+    return await readCapped(res, key, maxBytes);
   }
 
   async writeBytes(key: string, data: Uint8Array): Promise<void> {

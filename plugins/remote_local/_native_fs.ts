@@ -20,6 +20,7 @@
  */
 import type { ItemResult } from "../../lib/plugin/remote_api.ts";
 import { RemoteError } from "../../lib/plugin/remote_api.ts";
+import { tooLarge } from "../_read_capped.ts";
 import { NoSymlinks, SymlinkRefusedError } from "../../lib/plugin/no_symlinks.ts";
 
 const SYMBOLS = {
@@ -602,14 +603,15 @@ export class NativeFs {
     }
   }
 
-  /** `key`'s bytes, or null when absent. */
-  readBytes(key: string): Uint8Array | null {
+  /** `key`'s bytes, or null when absent; over `maxBytes` an error, nothing read. */
+  readBytes(key: string, maxBytes?: number): Uint8Array | null {
     const fd = this.remote.open(key, READ_FLAGS);
     if (fd < 0) return null;
     const path = `${this.remote.prefix}${key}`;
     try {
       const [m, size] = this.#fstat(fd, path);
       if ((m & S_IFMT) !== S_IFREG) throw new RemoteError(`${key} is not a file`);
+      if (maxBytes !== undefined && size > maxBytes) throw tooLarge(key, size, maxBytes);
       return this.#readAll(fd, size, path);
     } finally {
       this.l.close(fd);

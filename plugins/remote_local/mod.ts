@@ -19,6 +19,7 @@ import type {
   RemoteInfo,
 } from "../../lib/plugin/remote_api.ts";
 import { RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+import { tooLarge } from "../_read_capped.ts";
 import { NoSymlinks } from "../../lib/plugin/no_symlinks.ts";
 import { NativeFs } from "./_native_fs.ts";
 
@@ -239,10 +240,10 @@ class LocalRemote implements RemoteImpl {
     }));
   }
 
-  readBytes(key: string): Promise<Uint8Array | null> {
+  readBytes(key: string, maxBytes?: number): Promise<Uint8Array | null> {
     if (this.#native) {
       if (DOTDOT.test(key)) throw new RemoteError(`invalid key '${key}'`);
-      return Promise.resolve(this.#native.readBytes(key));
+      return Promise.resolve(this.#native.readBytes(key, maxBytes));
     }
     if (DOTDOT.test(key)) throw new RemoteError(`invalid key '${key}'`);
     try {
@@ -250,6 +251,7 @@ class LocalRemote implements RemoteImpl {
       const { path, info } = this.#guard.checkStat(key);
       if (!info) return Promise.resolve(null);
       if (!info.isFile) throw new RemoteError(`${key} is not a file`);
+      if (maxBytes !== undefined && info.size > maxBytes) throw tooLarge(key, info.size, maxBytes);
       return Promise.resolve(Deno.readFileSync(path));
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return Promise.resolve(null);

@@ -19,6 +19,7 @@ import type {
   RemoteInfo,
 } from "../../lib/plugin/remote_api.ts";
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+import { readCapped } from "../_read_capped.ts";
 import { saveBody } from "../../lib/plugin/http_download.ts";
 import { TimedFetch } from "../_timed_fetch.ts";
 
@@ -470,7 +471,7 @@ class S3Remote implements RemoteImpl {
     });
   }
 
-  async readBytes(key: string): Promise<Uint8Array | null> {
+  async readBytes(key: string, maxBytes?: number): Promise<Uint8Array | null> {
     await this.#check();
     const res = await this.#fetch(this.#url(key));
     if (res.status === 404) {
@@ -478,7 +479,7 @@ class S3Remote implements RemoteImpl {
       return null;
     }
     if (!res.ok) throw await this.#error(res, `GET ${key}`);
-    return new Uint8Array(await res.arrayBuffer());
+    return await readCapped(res, key, maxBytes);
   }
 
   async writeBytes(key: string, data: Uint8Array): Promise<void> {

@@ -21,6 +21,7 @@ import type {
   RemoteInfo,
 } from "../../lib/plugin/remote_api.ts";
 import { mapLimit, RemoteError, toWireError } from "../../lib/plugin/remote_api.ts";
+import { tooLarge } from "../_read_capped.ts";
 
 /** SFTP status codes (draft-ietf-secsh-filexfer). */
 const NO_SUCH_FILE = 2;
@@ -449,9 +450,13 @@ class SshRemote implements RemoteImpl {
     });
   }
 
-  async readBytes(key: string): Promise<Uint8Array | null> {
+  async readBytes(key: string, maxBytes?: number): Promise<Uint8Array | null> {
     const sftp = await this.#sftp();
     try {
+      if (maxBytes !== undefined) {
+        const st = await call<{ size: number }>(sftp, (cb) => sftp.stat(this.#path(key), cb));
+        if (st.size > maxBytes) throw tooLarge(key, st.size, maxBytes);
+      }
       const buf = await call<Uint8Array>(sftp, (cb) => sftp.readFile(this.#path(key), cb));
       return new Uint8Array(buf);
     } catch (err) {

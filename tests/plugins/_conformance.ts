@@ -5,7 +5,7 @@
  * (multipart on S3), 10,000 small objects through the transfer engine, and
  * unicode names.
  */
-import { assert, assertEquals } from "../_rig/assert.ts";
+import { assert, assertEquals, assertRejects } from "../_rig/assert.ts";
 import { openRemote, type Remote } from "../../lib/plugin/remote.ts";
 import { ObjectStore } from "../../lib/cache/object_store.ts";
 import type { DirEntry } from "../../lib/hash/dir_listing.ts";
@@ -91,6 +91,13 @@ async function basicOps(c: RemoteCase, remote: Remote, cacheDir: string): Promis
   // small writes and reads through transferred buffers
   await remote.writeBytes("runs/ab/abcd/ef01", enc.encode("outs: []\n"));
   assertEquals(dec.decode((await remote.readBytes("runs/ab/abcd/ef01"))!), "outs: []\n");
+  // a read with a size limit: up to it the bytes, past it an error, not the object
+  assertEquals(dec.decode((await remote.readBytes("runs/ab/abcd/ef01", 9))!), "outs: []\n");
+  await assertRejects(
+    () => remote.readBytes("runs/ab/abcd/ef01", 8),
+    Error,
+    "is 9 bytes, more than the 8 accepted",
+  );
 
   // the read-only http:// view serves the same objects
   if (c.httpConfig) {
