@@ -8,9 +8,10 @@
  * the workspace; DVC follows such links without a word (zc.lockfile even
  * truncates the target).
  *
- * Checked when the repository is opened: `.dvc`, `.dvc/tmp` and the entries
- * directly in `.dvc/tmp` (one lstat each and one readdir; nothing else when
- * none is a symlink). A symlink that git does not track was made on this
+ * Checked when the repository is opened: `.dvc`, `.dvc/tmp`, the entries
+ * of `.dvc/tmp` and those of its folders (`exps/cairn-worker.log`...; one
+ * readdir each; nothing else when none is a symlink). Deeper ones (inside an
+ * experiment's run folder or worktree) are not looked at. A symlink that git does not track was made on this
  * machine, by the user, and is followed, as a `.dvc/cache` or `cache.dir`
  * elsewhere is; one that git tracks, or any at all when git cannot answer
  * (a `--no-scm` repo, git failing), is refused before anything is written.
@@ -51,7 +52,7 @@ export class LinkedDvcDirError extends CairnError {
   }
 }
 
-/** Repo-relative paths among `.dvc`, `.dvc/tmp` and `.dvc/tmp/*` that are symlinks. */
+/** Repo-relative paths of the symlinks among `.dvc`, `.dvc/tmp`, its entries and theirs. */
 export function linkedDvcDirs(root: string): string[] {
   const dvc = lstatOrNull(`${root}/.dvc`);
   if (!dvc) return [];
@@ -62,6 +63,12 @@ export function linkedDvcDirs(root: string): string[] {
   const links: string[] = [];
   for (const e of Deno.readDirSync(`${root}/.dvc/tmp`)) {
     if (e.isSymlink) links.push(`.dvc/tmp/${e.name}`);
+    // one level more: the experiment queue writes its lock, log and requests in `exps/`
+    else if (e.isDirectory) {
+      for (const f of Deno.readDirSync(`${root}/.dvc/tmp/${e.name}`)) {
+        if (f.isSymlink) links.push(`.dvc/tmp/${e.name}/${f.name}`);
+      }
+    }
   }
   return links;
 }

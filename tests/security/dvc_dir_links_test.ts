@@ -118,6 +118,26 @@ Deno.test("a committed .dvc/tmp/lock -> a file outside: refused, the file keeps 
   }
 });
 
+Deno.test("a committed .dvc/tmp/exps/cairn-worker.log -> a file outside: queue start refused, the file keeps its bytes", () => {
+  const base = Deno.makeTempDirSync({ prefix: "cairn-dvclink-" });
+  try {
+    const victim = `${base}/victim.txt`;
+    Deno.writeTextFileSync(victim, "precious\n");
+    const clone = hostileClone(base, (repo) => {
+      Deno.mkdirSync(`${repo}/.dvc/tmp/exps`, { recursive: true });
+      // the queue worker appends its stderr to this log
+      Deno.symlinkSync("../../../../victim.txt", `${repo}/.dvc/tmp/exps/cairn-worker.log`);
+    });
+    assert(Deno.lstatSync(`${clone}/.dvc/tmp/exps/cairn-worker.log`).isSymlink);
+    for (const args of [["queue", "start"], ["exp", "run", "--queue"], ["status"]]) {
+      assertRefused(clone, ".dvc/tmp/exps/cairn-worker.log", args);
+    }
+    assertEquals(Deno.readTextFileSync(victim), "precious\n");
+  } finally {
+    removeDir(base);
+  }
+});
+
 Deno.test("a committed .dvc/tmp/cairn-state.db -> outside: refused, no database appears there", () => {
   const base = Deno.makeTempDirSync({ prefix: "cairn-dvclink-" });
   try {

@@ -3,7 +3,7 @@ import { assertEquals, assertThrows } from "../../_rig/assert.ts";
 import { git, removeDir } from "../../_rig/rig.ts";
 import { guardDvcDirs, LinkedDvcDirError, linkedDvcDirs } from "../../../lib/repo/dvc_dir_guard.ts";
 
-Deno.test("linkedDvcDirs: .dvc, .dvc/tmp and the entries directly in it, nothing deeper", () => {
+Deno.test("linkedDvcDirs: .dvc, .dvc/tmp, its entries and theirs, nothing deeper", () => {
   const root = Deno.makeTempDirSync({ prefix: "cairn-dvcguard-" });
   try {
     assertEquals(linkedDvcDirs(root), [], "no .dvc");
@@ -11,12 +11,16 @@ Deno.test("linkedDvcDirs: .dvc, .dvc/tmp and the entries directly in it, nothing
     assertEquals(linkedDvcDirs(root), [], "no .dvc/tmp");
     Deno.mkdirSync(`${root}/.dvc/tmp/exps`, { recursive: true });
     Deno.writeTextFileSync(`${root}/.dvc/tmp/lock`, "");
-    Deno.symlinkSync("/", `${root}/.dvc/tmp/exps/run`);
+    Deno.mkdirSync(`${root}/.dvc/tmp/exps/run`);
+    Deno.symlinkSync("/", `${root}/.dvc/tmp/exps/run/x`);
     assertEquals(
       linkedDvcDirs(root),
       [],
-      "plain files and folders; a deeper link is not looked at",
+      "plain files and folders; a link three levels down is not looked at",
     );
+    Deno.symlinkSync("/etc/passwd", `${root}/.dvc/tmp/exps/cairn-worker.log`);
+    assertEquals(linkedDvcDirs(root), [".dvc/tmp/exps/cairn-worker.log"], "two levels down");
+    Deno.removeSync(`${root}/.dvc/tmp/exps/cairn-worker.log`);
     Deno.symlinkSync("/nonexistent", `${root}/.dvc/tmp/cairn-state.db`);
     assertEquals(linkedDvcDirs(root), [".dvc/tmp/cairn-state.db"], "a dangling link counts");
     Deno.removeSync(`${root}/.dvc/tmp`, { recursive: true });
