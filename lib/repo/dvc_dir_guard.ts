@@ -20,7 +20,10 @@ import { CairnError, ExitCode } from "../errors.ts";
 import { gitRaw } from "../scm/git.ts";
 import { lstatOrNull } from "../fs/stat_or_null.ts";
 
-/** `.dvc`, `.dvc/tmp` or an entry of it is a symlink cairn will not follow. */
+/** A committed `.dvc/cache` link: the project would choose where cairn writes its data. */
+const CACHE_LINK = ".dvc/cache";
+
+/** `.dvc`, `.dvc/cache`, `.dvc/tmp` or an entry of it is a symlink cairn will not follow. */
 export class LinkedDvcDirError extends CairnError {
   /**
    * `root`: the repository; `rel`: the link, relative to it; `target`: what
@@ -37,7 +40,9 @@ export class LinkedDvcDirError extends CairnError {
         (why === "tracked"
           ? " committed to git"
           : " that git cannot vouch for (no git, or git failed)") +
-        `: cairn writes its lock and state there in place, and such a link can lead anywhere; ` +
+        (rel === CACHE_LINK
+          ? ": cairn writes the project's data there, and such a link can lead anywhere; "
+          : ": cairn writes its lock and state there in place, and such a link can lead anywhere; ") +
         `refusing to use this repository, nothing was written`,
       {
         // DVC raises its repository errors while opening the repo, outside the
@@ -58,9 +63,10 @@ export function linkedDvcDirs(root: string): string[] {
   if (!dvc) return [];
   // behind a link git tracks nothing: what lies there is the link's owner's
   if (dvc.isSymlink) return [".dvc"];
-  const tmp = lstatOrNull(`${root}/.dvc/tmp`);
-  if (!tmp || !tmp.isDirectory) return tmp?.isSymlink ? [".dvc/tmp"] : [];
   const links: string[] = [];
+  if (lstatOrNull(`${root}/${CACHE_LINK}`)?.isSymlink) links.push(CACHE_LINK);
+  const tmp = lstatOrNull(`${root}/.dvc/tmp`);
+  if (!tmp || !tmp.isDirectory) return tmp?.isSymlink ? [...links, ".dvc/tmp"] : links;
   for (const e of Deno.readDirSync(`${root}/.dvc/tmp`)) {
     if (e.isSymlink) links.push(`.dvc/tmp/${e.name}`);
     // one level more: the experiment queue writes its lock, log and requests in `exps/`
@@ -94,6 +100,8 @@ export function guardDvcDirs(root: string, scmRoot: string | null): void {
   for (const rel of linkedDvcDirs(root)) {
     const isTracked = scmRoot ? tracked(root, rel) : undefined;
     if (isTracked === false) continue; // made here by the user: followed
+    // a cache elsewhere is a common setup (`ln -s /big/disk .dvc/cache`): only a committed one is refused
+    if (rel === CACHE_LINK && !isTracked) continue;
     let target = "?";
     try {
       target = Deno.readLinkSync(`${root}/${rel}`);

@@ -138,6 +138,23 @@ Deno.test("a committed .dvc/tmp/exps/cairn-worker.log -> a file outside: queue s
   }
 });
 
+Deno.test("a committed .dvc/cache -> a folder outside: add, checkout and repro refused, nothing written there", () => {
+  const base = Deno.makeTempDirSync({ prefix: "cairn-dvclink-" });
+  try {
+    Deno.mkdirSync(`${base}/outside`);
+    const clone = hostileClone(base, (repo) => {
+      Deno.symlinkSync("../../outside", `${repo}/.dvc/cache`);
+    });
+    assert(Deno.lstatSync(`${clone}/.dvc/cache`).isSymlink);
+    for (const args of [["add", "data.txt"], ["checkout"], ["repro"]]) {
+      assertRefused(clone, ".dvc/cache", args);
+    }
+    assertEquals(listTree(`${base}/outside`), []);
+  } finally {
+    removeDir(base);
+  }
+});
+
 Deno.test("a committed .dvc/tmp/cairn-state.db -> outside: refused, no database appears there", () => {
   const base = Deno.makeTempDirSync({ prefix: "cairn-dvclink-" });
   try {

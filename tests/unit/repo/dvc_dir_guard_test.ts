@@ -50,3 +50,21 @@ Deno.test("guardDvcDirs: tracked link refused (255), untracked followed, no git 
     removeDir(root);
   }
 });
+
+Deno.test("guardDvcDirs: a .dvc/cache link is refused only when committed (a cache elsewhere is common)", () => {
+  const root = Deno.makeTempDirSync({ prefix: "cairn-dvcguard-" });
+  try {
+    git(["init", "-q", "-b", "main"], root);
+    Deno.mkdirSync(`${root}/.dvc`);
+    Deno.symlinkSync("/tmp", `${root}/.dvc/cache`);
+    assertEquals(linkedDvcDirs(root), [".dvc/cache"]);
+    guardDvcDirs(root, root); // the user's own link
+    guardDvcDirs(root, null); // no git either: still the user's setup, followed
+    git(["add", "-f", ".dvc/cache"], root);
+    const e = assertThrows(() => guardDvcDirs(root, root), LinkedDvcDirError) as LinkedDvcDirError;
+    assertEquals([e.rel, e.why], [".dvc/cache", "tracked"]);
+    assertEquals(e.message.includes("cairn writes the project's data there"), true, e.message);
+  } finally {
+    removeDir(root);
+  }
+});
