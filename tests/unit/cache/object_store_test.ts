@@ -209,7 +209,7 @@ Deno.test("a .dir listing over MAX_LISTING_BYTES is refused before it is read", 
     const f = Deno.openSync(path, { write: true, create: true });
     f.truncateSync(MAX_LISTING_BYTES + 1);
     f.close();
-    const err = assertThrows(() => store.readDirObject(md5), DirListingError);
+    const err = assertThrows(() => store.readDirObject(md5), DirListingError) as DirListingError;
     assertMatch(err.message, /is a listing of 536870913 bytes: over 512 MiB/);
     assertEquals(Deno.statSync(path).size, MAX_LISTING_BYTES + 1, "left as it was");
   } finally {

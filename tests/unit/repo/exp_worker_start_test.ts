@@ -19,15 +19,15 @@ Deno.test("queue start's worker launch: a worker that fails says why (its stderr
           "echo 'error: something broke in the worker' >&2; exit 3",
         ]),
       WorkerStartError,
-    );
+    ) as WorkerStartError;
     assertMatch(err.message, /did not start: it exited with code 3:\nerror: something broke/);
     assert(!err.message.includes("old news"), err.message);
-    assertEquals((err as WorkerStartError).hint, `its log: ${workerLogPath(repo)}`);
+    assertEquals(err.hint, `its log: ${workerLogPath(repo)}`);
     // nothing ever takes the lock: a time limit, not a hang
     const slow = await assertRejects(
       () => startDetachedWorker(repo, ["sleep", "5"], 300),
       WorkerStartError,
-    );
+    ) as WorkerStartError;
     assertMatch(slow.message, /did not take the queue within 300 ms/);
   });
 });
