@@ -5,6 +5,7 @@
  * `readBytes(key, maxBytes)` of the HTTP-based remotes (remote_http, remote_s3).
  */
 import { RemoteError } from "../lib/plugin/remote_api.ts";
+import { concatBytes } from "./_bytes.ts";
 
 /** The error for an object larger than a readBytes caller accepts. */
 export function tooLarge(key: string, size: number | string, maxBytes: number): RemoteError {
@@ -37,11 +38,5 @@ export async function readCapped(
       chunks.push(chunk);
     }
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return chunks.length ? concatBytes(chunks, total) : new Uint8Array(0);
 }

@@ -7,6 +7,7 @@
  * response body above `maxBody` ends the connection and is reported as
  * `TooLarge` so the caller can fall back to fetch (which streams).
  */
+import { concatBytes } from "../_bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -274,7 +275,7 @@ export class KeepAlivePool {
               throw err;
             }
           }
-          body = concat(parts, total);
+          body = concatBytes(parts, total);
         }
         if (c.buffered) reusable = false; // bytes nobody asked for: do not trust the stream
         if (reusable && !this.#closed && this.#idle.length < MAX_IDLE) this.#idle.push(c);
@@ -311,7 +312,7 @@ export class KeepAlivePool {
         // trailers, then an empty line
         for (let bytes = 0;;) {
           const t = c.take(await line());
-          if (t.length === 2) return concat(parts, total);
+          if (t.length === 2) return concatBytes(parts, total);
           // a server's endless trailers must not grow without bound either
           if ((bytes += t.length) > MAX_HEAD) {
             throw new ConnectionFailed("trailers too large", true);
@@ -338,15 +339,4 @@ export class HttpTimeout extends Error {
     super(message);
     this.name = "HttpTimeout";
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
