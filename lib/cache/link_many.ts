@@ -244,9 +244,9 @@ export async function linkMany(
     for (const w of pool) w.terminate();
   }
   failed.sort((a, b) => a - b);
-  const stampAt = (i: number): FileStamp | undefined =>
+  const stampOfJob = (i: number): FileStamp | undefined =>
     Number.isNaN(stamps[i * 3])
       ? undefined
       : { ino: stamps[i * 3], mtimeMs: stamps[i * 3 + 1], size: stamps[i * 3 + 2] };
-  return { stampAt, stamps, failed, byWorkers };
+  return { stampAt: stampOfJob, stamps, failed, byWorkers };
 }

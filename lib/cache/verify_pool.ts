@@ -10,6 +10,7 @@
  * it the plain way, which reports errors with the path.
  */
 import { onInterrupt } from "../interrupt.ts";
+import { transferables } from "../plugin/rpc.ts";
 import type { LandReply, LandRequest, VerifyReply, VerifyRequest } from "./_verify_worker.ts";
 
 /**
@@ -75,7 +76,8 @@ export class VerifyPool {
     const b = this.#batch;
     this.#batch = undefined;
     if (!b || this.#workers.length === 0) return; // closed meanwhile: answered already
-    this.#workers[this.#next++ % this.#workers.length].postMessage(b, wholeBuffers(b.data));
+    // whole buffers are moved, not copied (a view into a shared one is copied)
+    this.#workers[this.#next++ % this.#workers.length].postMessage(b, transferables(b.data, 1));
   }
 
   #start(): void {
@@ -120,17 +122,4 @@ export class VerifyPool {
     this.#offInterrupt = undefined;
     this.#settleAll();
   }
-}
-
-/** The buffers of `views` that can be moved (whole buffers only: others would be cut off). */
-function wholeBuffers(views: Uint8Array[]): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>(); // listed twice, a buffer could not be moved at all
-  for (const v of views) {
-    if (
-      v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
-    ) {
-      out.add(v.buffer);
-    }
-  }
-  return [...out];
 }

@@ -40,9 +40,9 @@ export class LinkedDvcDirError extends CairnError {
         (why === "tracked"
           ? " committed to git"
           : " that git cannot vouch for (no git, or git failed)") +
-        (rel === CACHE_LINK
-          ? ": cairn writes the project's data there, and such a link can lead anywhere; "
-          : ": cairn writes its lock and state there in place, and such a link can lead anywhere; ") +
+        `: cairn writes ${
+          rel === CACHE_LINK ? "the project's data there" : "its lock and state there in place"
+        }, and such a link can lead anywhere; ` +
         `refusing to use this repository, nothing was written`,
       {
         // DVC raises its repository errors while opening the repo, outside the

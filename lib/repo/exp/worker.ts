@@ -22,7 +22,8 @@ import {
   runDir,
 } from "./queue_store.ts";
 import { cleanQueueState, runQueuedExperiment, type RunQueuedResult } from "./run_queued.ts";
-import { exists } from "../../fs/stat_or_null.ts";
+import { exists, statOrNull } from "../../fs/stat_or_null.ts";
+import { readFullSync } from "../../fs/read_full.ts";
 
 export interface RunSink {
   /** event/output sinks for this run (e.g. writing its log file). */
@@ -74,17 +75,21 @@ export function workerLogPath(repo: Repo): string {
 /** A detached worker that exited with an error, or never came up, before serving the queue. */
 export class WorkerStartError extends CairnError {}
 
-/** The log's text from byte `from` on (what this start wrote), its last lines. */
+/** The last lines of what the log got from byte `from` on (this start's; at most its last 64 KiB read). */
 function logSince(path: string, from: number): string {
-  let bytes: Uint8Array;
+  const size = statOrNull(path)?.size ?? 0;
+  const start = Math.max(from, size - (64 << 10));
+  if (size <= start) return "";
+  const buf = new Uint8Array(size - start);
+  let n: number;
   try {
-    bytes = Deno.readFileSync(path);
+    n = readFullSync(path, buf, start);
   } catch (err) {
     ignoreNotFound(err);
     return "";
   }
-  const lines = new TextDecoder().decode(bytes.subarray(from)).trimEnd().split("\n");
-  return lines.slice(-8).join("\n").trim();
+  const text = new TextDecoder().decode(buf.subarray(0, n));
+  return text.trimEnd().split("\n").slice(-8).join("\n").trim();
 }
 
 /**
@@ -102,7 +107,7 @@ export async function startDetachedWorker(
 ): Promise<void> {
   const log = workerLogPath(repo);
   Deno.mkdirSync(execTmpDir(repo), { recursive: true });
-  const from = statSize(log);
+  const from = statOrNull(log)?.size ?? 0;
   const child = new Deno.Command("sh", {
     // sh only to point the worker's stderr at the log (Deno.Command takes no file)
     args: ["-c", 'exec "$@" 2>>"$CAIRN_WORKER_LOG"', "sh", ...command],
@@ -134,15 +139,6 @@ export async function startDetachedWorker(
       );
     }
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function statSize(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch (err) {
-    ignoreNotFound(err);
-    return 0;
   }
 }
 
